@@ -1,0 +1,14 @@
+namespace Gateway.Policy.Model;
+
+/// <summary>A team: an entity that owns projects. Names are globally unique.</summary>
+public sealed record Team
+{
+    /// <summary>The team's unique name (an entity name).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The organization the team belongs to.</summary>
+    public required string Org { get; init; }
+
+    /// <summary>When it was created.</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+}

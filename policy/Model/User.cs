@@ -1,0 +1,28 @@
+using System.Collections.Immutable;
+
+namespace Gateway.Policy.Model;
+
+/// <summary>A human user. The username is also the user's personal entity.</summary>
+public sealed record User : Principal
+{
+    /// <summary>The unique username, also the name of the personal entity.</summary>
+    public required string Username { get; init; }
+
+    /// <summary>The user's email address (unique; federated human users map on it).</summary>
+    public required string Email { get; init; }
+
+    /// <summary>The user's role in the organization.</summary>
+    public OrgRole OrgRole { get; init; } = OrgRole.Member;
+
+    /// <summary>The entity used when a request names none; the personal entity when unset.</summary>
+    public string? DefaultEntity { get; init; }
+
+    /// <summary>Team memberships: team name to role.</summary>
+    public ImmutableDictionary<string, TeamRole> Teams { get; init; } = ImmutableDictionary<string, TeamRole>.Empty;
+
+    /// <inheritdoc />
+    public override string DisplayName => Username;
+
+    /// <summary>The user's role in <paramref name="team"/>, if a member.</summary>
+    public bool TryGetTeamRole(string team, out TeamRole role) => Teams.TryGetValue(team, out role);
+}

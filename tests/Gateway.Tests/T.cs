@@ -1,0 +1,1 @@
+namespace Gateway.Tests; public class T {}
