@@ -1,0 +1,99 @@
+using Gateway.Diagnostics;
+using Gateway.Directory;
+using Gateway.Policy.Access;
+using Gateway.Policy.Model;
+
+namespace Gateway.Admin;
+
+/// <summary>
+/// Who may administer what. An object the caller may not see answers 404, exactly as one that does
+/// not exist (a team admin of one team learns nothing about another); 403 only where the caller can
+/// already see the object. Service accounts hold no admin role: they can only manage projects they
+/// were granted owner on.
+/// </summary>
+internal static class AdminAccess
+{
+    public static bool IsOrgAdmin(Principal caller, string org)
+        => caller is User { OrgRole: OrgRole.Admin, Active: true } user && user.Org == org;
+
+    public static bool IsTeamAdmin(Principal caller, Team team)
+        => IsOrgAdmin(caller, team.Org) || (caller is User user && user.TryGetTeamRole(team.Name, out var role) && role == TeamRole.Admin);
+
+    public static Organization RequireOrgAdmin(DirectorySnapshot d, Principal caller, string org)
+    {
+        if (!d.Organizations.TryGetValue(org, out var found) || caller.Org != org)
+        {
+            throw AdminProblemException.NotFound(ProblemCodes.OrgNotFound, $"Organization '{org}'");
+        }
+
+        return IsOrgAdmin(caller, org)
+            ? found
+            : throw AdminProblemException.Forbidden(ProblemCodes.OrgAdminRequired, "Only an org admin may do this.");
+    }
+
+    public static Team RequireTeamAdmin(DirectorySnapshot d, Principal caller, string team)
+    {
+        if (!d.Teams.TryGetValue(team, out var found) || !CanSeeTeam(caller, found))
+        {
+            throw AdminProblemException.NotFound(ProblemCodes.TeamNotFound, $"Team '{team}'");
+        }
+
+        return IsTeamAdmin(caller, found)
+            ? found
+            : throw AdminProblemException.Forbidden(ProblemCodes.TeamAdminRequired, "Only a team admin or an org admin may do this.");
+    }
+
+    public static bool CanSeeTeam(Principal caller, Team team)
+        => IsOrgAdmin(caller, team.Org)
+           || (caller is User user && user.Teams.ContainsKey(team.Name))
+           || (caller is ServiceAccount account && account.Team == team.Name);
+
+    public static bool CanManageAccount(DirectorySnapshot d, Principal caller, ServiceAccount account)
+        => account.Scope == ServiceAccountScope.Organization
+            ? IsOrgAdmin(caller, account.Org)
+            : d.Teams.TryGetValue(account.Team, out var team) && IsTeamAdmin(caller, team);
+
+    public static ServiceAccount RequireManagedAccount(DirectorySnapshot d, Principal caller, string name)
+    {
+        if (d.AccountsByName.TryGetValue(name, out var account) && CanManageAccount(d, caller, account))
+        {
+            return account;
+        }
+
+        throw AdminProblemException.NotFound(ProblemCodes.ServiceAccountNotFound, $"Service account '{name}'");
+    }
+
+    /// <summary>A user's keys: the user or an org admin. A service account's: its managers.</summary>
+    public static bool CanManageKeysOf(DirectorySnapshot d, Principal caller, Principal owner) => owner switch
+    {
+        User user => caller.Id == user.Id || IsOrgAdmin(caller, user.Org),
+        ServiceAccount account => CanManageAccount(d, caller, account),
+        _ => false,
+    };
+
+    /// <summary>The project, when the caller may manage it; 403 when it may only see it; 404 otherwise.</summary>
+    public static Project RequireManagedProject(DirectorySnapshot d, Principal caller, string entity, string project)
+    {
+        if (!d.TryGetProject(new ProjectKey(entity, project), out var found))
+        {
+            throw AdminProblemException.NotFound(ProblemCodes.ProjectNotFound, $"Project '{entity}/{project}'");
+        }
+
+        var manage = AccessEvaluator.Evaluate(new AccessRequest(caller, entity, project, AccessAction.Manage), d);
+        if (manage.IsAllowed)
+        {
+            return found;
+        }
+
+        var read = AccessEvaluator.Evaluate(new AccessRequest(caller, entity, project, AccessAction.Read), d);
+        if (read.IsAllowed || manage.Reason == DenyReasons.NotProjectManager && CallerIsInEntityOrg(d, caller, entity))
+        {
+            throw AdminProblemException.Forbidden(ProblemCodes.NotProjectManager, "Only the project's owners, team admins and org admins may manage it.");
+        }
+
+        throw AdminProblemException.NotFound(ProblemCodes.ProjectNotFound, $"Project '{entity}/{project}'");
+    }
+
+    private static bool CallerIsInEntityOrg(DirectorySnapshot d, Principal caller, string entity)
+        => d.TryGetEntity(entity, out var e) && e.Org == caller.Org && (e.Kind == EntityKind.Personal || (d.Teams.TryGetValue(entity, out var team) && CanSeeTeam(caller, team)));
+}

@@ -1,0 +1,62 @@
+using Gateway.Authentication;
+using Gateway.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Admin;
+
+/// <summary>
+/// Authenticates every admin request with the same keys as the proxy (Basic with the key as
+/// password, Bearer, or <c>wandb-api-key</c>). Every bad credential gets the same 401.
+/// </summary>
+internal sealed partial class AdminAuthenticationFilter(ApiKeyAuthenticator authenticator, ILogger<AdminAuthenticationFilter> logger) : IEndpointFilter
+{
+    public const string Challenge = "Basic realm=\"gateway\", Bearer realm=\"gateway\"";
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var credential = CredentialExtractor.Extract(http.Request);
+        switch (credential.Status)
+        {
+            case CredentialStatus.Ambiguous:
+                return new GatewayProblem(400, ProblemCodes.AmbiguousCredentials, "Send exactly one credential.");
+            case CredentialStatus.InQuery:
+                return new GatewayProblem(400, ProblemCodes.CredentialsInQuery, "Credentials are not accepted in the query string.");
+            case CredentialStatus.None:
+                return Unauthorized(http, ProblemCodes.CredentialsRequired);
+        }
+
+        var result = credential.Status == CredentialStatus.Present && !credential.IsJwtShaped
+            ? authenticator.Authenticate(credential.Value!)
+            : AuthenticationResult.Fail(credential.IsJwtShaped ? AuthenticationReasons.JwtNotAccepted : AuthenticationReasons.KeyMalformed);
+
+        if (result.Outcome == AuthenticationOutcome.Unavailable)
+        {
+            http.Response.Headers.RetryAfter = "5";
+            return new GatewayProblem(503, ProblemCodes.StoreUnavailable, "The gateway cannot reach its store; retry shortly.");
+        }
+
+        if (!result.Succeeded)
+        {
+            Log.AuthenticationFailed(logger, http.Request.Path, result.FailureReason, result.KeyIdForLog ?? "-");
+            return Unauthorized(http, ProblemCodes.InvalidCredentials);
+        }
+
+        http.Features.Set(new AdminCaller(result.Principal!, result.Key!.KeyId, http.Connection.RemoteIpAddress?.ToString()));
+        return await next(context);
+    }
+
+    private static GatewayProblem Unauthorized(HttpContext http, string code)
+    {
+        http.Response.Headers.WWWAuthenticate = Challenge;
+        return new GatewayProblem(401, code);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.AuthenticationFailed, EventName = "AuthenticationFailed", Level = LogLevel.Information,
+            Message = "Admin authentication failed on {Path}: {Reason} (key id {KeyId}).")]
+        public static partial void AuthenticationFailed(ILogger logger, PathString path, string reason, string keyId);
+    }
+}

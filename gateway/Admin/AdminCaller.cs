@@ -1,0 +1,18 @@
+using Gateway.Policy.Model;
+using Gateway.Store;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Admin;
+
+/// <summary>The authenticated caller of an admin request, set by <see cref="AdminAuthenticationFilter"/>.</summary>
+internal sealed record AdminCaller(Principal Principal, string KeyId, string? Address)
+{
+    public static AdminCaller From(HttpContext context)
+        => context.Features.Get<AdminCaller>() ?? throw new InvalidOperationException("The admin authentication filter did not run.");
+
+    public AuditEvent Audit(DateTimeOffset at, string org, string action, string target, string? detail = null) => new()
+    {
+        At = at, Org = org, Action = action, Actor = Principal.DisplayName, ActorId = Principal.Id, KeyId = KeyId,
+        Target = target, Address = Address, Detail = detail,
+    };
+}

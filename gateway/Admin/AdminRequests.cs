@@ -1,0 +1,20 @@
+namespace Gateway.Admin;
+
+// Bodies of admin requests. Enum-valued fields are strings so that errors can name the field and
+// list the accepted values; unknown fields are refused by AdminJson.
+
+internal sealed record CreateTeamRequest(string? Name);
+
+internal sealed record CreateUserRequest(string? Username, string? Email, string? OrgRole, string? DefaultEntity);
+
+internal sealed record RoleRequest(string? Role);
+
+internal sealed record CreateProjectRequest(string? Name, string? Visibility);
+
+internal sealed record UpdateProjectRequest(string? Visibility);
+
+internal sealed record CreateOrgServiceAccountRequest(string? Name, string? DefaultTeam, string? Access, bool? GrantAllCurrentProjects, string? Authentication);
+
+internal sealed record CreateTeamServiceAccountRequest(string? Name, string? Authentication, string? Issuer, string? Subject, string? Access, bool? GrantAllCurrentProjects);
+
+internal sealed record CreateKeyRequest(string? Name, string? Format, string? Key, DateTimeOffset? ExpiresAt);

@@ -1,0 +1,47 @@
+using Gateway.Policy.Model;
+using Gateway.Store;
+
+namespace Gateway.Admin;
+
+// What the admin API answers: camelCase, lowercase enum values, flat. Never a secret, except the
+// one-time key in CreatedKeyView.
+
+internal sealed record TeamView(string Name, string Org, DateTimeOffset CreatedAt)
+{
+    public static TeamView Of(Team t) => new(t.Name, t.Org, t.CreatedAt);
+}
+
+internal sealed record UserView(string Username, string Email, string Org, string OrgRole, string? DefaultEntity, bool Active, IReadOnlyDictionary<string, string> Teams, DateTimeOffset CreatedAt)
+{
+    public static UserView Of(User u) => new(u.Username, u.Email, u.Org, Wire.Of(u.OrgRole), u.DefaultEntity, u.Active,
+        u.Teams.OrderBy(t => t.Key, StringComparer.Ordinal).ToDictionary(t => t.Key, t => Wire.Of(t.Value)), u.CreatedAt);
+}
+
+internal sealed record MemberView(string Team, string Username, string Role);
+
+internal sealed record ProjectView(string Entity, string Name, string Visibility, DateTimeOffset CreatedAt)
+{
+    public static ProjectView Of(Project p) => new(p.Entity, p.Name, Wire.Of(p.Visibility), p.CreatedAt);
+}
+
+internal sealed record GrantView(string Entity, string Project, string Principal, string Role);
+
+internal sealed record ServiceAccountView(string Name, string DisplayName, string Org, string Scope, string Team, string Authentication, string? Issuer, string? Subject, string Access, bool Active, DateTimeOffset CreatedAt)
+{
+    public static ServiceAccountView Of(ServiceAccount s) => new(s.Name, s.DisplayName, s.Org, Wire.Of(s.Scope), s.Team,
+        Wire.Of(s.Authentication), s.Issuer, s.Subject, Wire.Of(s.Access), s.Active, s.CreatedAt);
+}
+
+internal sealed record KeyView(string KeyId, string Name, string Owner, string Format, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? ExpiresAt)
+{
+    public static KeyView Of(ApiKey k, string owner) => new(k.KeyId, k.Name, owner, Wire.Of(k.Format), k.CreatedAt, k.LastUsedAt, k.ExpiresAt);
+}
+
+internal sealed record CreatedKeyView(string KeyId, string? Key, string Name, string Owner, string Format, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
+
+internal sealed record WhoAmIView(string Principal, string PrincipalType, string Org, string? OrgRole, IReadOnlyDictionary<string, string>? Teams, string? DefaultEntity, string KeyId, string AuthMethod);
+
+internal sealed record AuditView(string Id, DateTimeOffset At, string Action, string Actor, string? KeyId, string Target, string? Address, string? Detail)
+{
+    public static AuditView Of(AuditEvent a) => new(a.Id, a.At, a.Action, a.Actor, a.KeyId, a.Target, a.Address, a.Detail);
+}

@@ -1,0 +1,113 @@
+using Gateway.Hosting;
+using Gateway.Diagnostics;
+using Gateway.Directory;
+using Gateway.Policy.Model;
+using Gateway.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Gateway.Admin;
+
+/// <summary>Users' own keys, the key list and key deletion.</summary>
+internal static class KeyEndpoints
+{
+    private const int MaxListed = 1000;
+
+    public static void Map(RouteGroupBuilder admin)
+    {
+        admin.MapPost("/users/{username}/keys", CreateUserKeyAsync);
+        admin.MapGet("/keys", List);
+        admin.MapDelete("/keys/{keyId}", Delete);
+    }
+
+    private static async Task<IResult> CreateUserKeyAsync(HttpContext http, string username, DirectoryService directory, KeyMinting minting, TimeProvider time)
+    {
+        var caller = AdminCaller.From(http);
+        var body = await AdminJson.ReadAsync<CreateKeyRequest>(http);
+        var errors = new FieldErrors();
+        KeyMinting.Validate(body, errors, time.UtcNowMillis());
+        var view = directory.Write(d =>
+        {
+            if (!d.UsersByName.TryGetValue(username, out var user) || user.Org != caller.Principal.Org)
+            {
+                throw AdminProblemException.NotFound(ProblemCodes.UserNotFound, $"User '{username}'");
+            }
+
+            if (!AdminAccess.CanManageKeysOf(d, caller.Principal, user))
+            {
+                throw AdminProblemException.Forbidden(ProblemCodes.NotKeyOwner, "Only the user or an org admin may create the user's keys.");
+            }
+
+            errors.ThrowIfAny();
+            var now = time.UtcNowMillis();
+            var (stored, created) = minting.Create(directory.Store, user, body, now);
+            var detail = $"keyId={stored.KeyId}" + (user.Id == caller.Principal.Id ? "" : " on behalf of the user");
+            var changes = new ChangeSet().Put(stored)
+                .Record(caller.Audit(now, user.Org, body.Key is null ? "key.create" : "key.import", user.Username, detail));
+            return (changes, created);
+        });
+        return AdminJson.Json(view, 201);
+    }
+
+    private static IResult List(HttpContext http, DirectoryService directory, string? owner, string? q)
+    {
+        var caller = AdminCaller.From(http).Principal;
+        var d = directory.Current;
+        IEnumerable<Principal> owners;
+        if (owner is not null)
+        {
+            if (!d.TryGetPrincipalByName(owner, out var found) || !AdminAccess.CanManageKeysOf(d, caller, found))
+            {
+                throw AdminProblemException.NotFound(ProblemCodes.PrincipalNotFound, $"Principal '{owner}'");
+            }
+
+            owners = [found];
+        }
+        else
+        {
+            owners = d.UsersById.Values.Cast<Principal>().Concat(d.AccountsById.Values)
+                .Where(p => p.Org == caller.Org && AdminAccess.CanManageKeysOf(d, caller, p));
+        }
+
+        var keys = new List<KeyView>();
+        foreach (var principal in owners)
+        {
+            foreach (var key in directory.Store.KeysOfOwner(principal.Id))
+            {
+                if (key.RevokedAt is null && Matches(key, q))
+                {
+                    keys.Add(KeyView.Of(key, principal.DisplayName));
+                }
+            }
+        }
+
+        return AdminJson.Json(keys.OrderBy(k => k.Owner, StringComparer.Ordinal).ThenBy(k => k.CreatedAt).Take(MaxListed).ToList());
+    }
+
+    private static bool Matches(ApiKey key, string? q)
+        => string.IsNullOrEmpty(q)
+           || key.Name.Contains(q, StringComparison.OrdinalIgnoreCase)
+           || key.KeyId.StartsWith(q, StringComparison.Ordinal);
+
+    private static IResult Delete(HttpContext http, string keyId, DirectoryService directory, TimeProvider time)
+    {
+        var caller = AdminCaller.From(http);
+        directory.Write(d =>
+        {
+            var key = directory.Store.FindKeyById(keyId);
+            if (key is null || key.RevokedAt is not null || !d.TryGetPrincipal(key.OwnerId, out var owner)
+                || !AdminAccess.CanManageKeysOf(d, caller.Principal, owner))
+            {
+                throw AdminProblemException.NotFound(ProblemCodes.KeyNotFound, $"Key '{keyId}'");
+            }
+
+            var now = time.UtcNowMillis();
+            // Kept as a revoked tombstone, so the key id is never issued again.
+            var changes = new ChangeSet().Put(key with { RevokedAt = now })
+                .Record(caller.Audit(now, owner.Org, "key.delete", owner.DisplayName, $"keyId={key.KeyId}"));
+            return (changes, 0);
+        });
+        return Results.NoContent();
+    }
+}

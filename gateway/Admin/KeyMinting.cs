@@ -1,0 +1,92 @@
+using Gateway.Diagnostics;
+using Gateway.Keys;
+using Gateway.Policy.Model;
+using Gateway.Store;
+
+namespace Gateway.Admin;
+
+/// <summary>
+/// Creates a key for a principal, or imports an existing legacy key. Only the SHA-256 of the whole
+/// key is stored; the secret exists in the create response and nowhere else.
+/// </summary>
+internal sealed class KeyMinting(ApiKeyFormat format)
+{
+    public static void Validate(CreateKeyRequest body, FieldErrors errors, DateTimeOffset now)
+    {
+        errors.Label("name", body.Name);
+        var kind = errors.Enum<ApiKeyFormatKind>("format", body.Format, ApiKeyFormatKind.Standard);
+        if (kind == ApiKeyFormatKind.ImportedLegacy)
+        {
+            errors.Add("format", "'format' must be standard or legacy40; to import, send format legacy40 with 'key'.");
+        }
+
+        if (body.Key is not null && (kind != ApiKeyFormatKind.Legacy40 || !ApiKeyFormat.IsImportableLegacy(body.Key)))
+        {
+            errors.Add("key", "An imported key must use format legacy40 and be exactly 40 characters of [A-Za-z0-9].");
+        }
+
+        if (body.ExpiresAt is { } expires && expires <= now)
+        {
+            errors.Add("expiresAt", "'expiresAt' must be in the future.");
+        }
+    }
+
+    public (ApiKey Stored, CreatedKeyView View) Create(IGatewayStore store, Principal owner, CreateKeyRequest body, DateTimeOffset now)
+    {
+        var kind = body.Format is null ? ApiKeyFormatKind.Standard : Wire.TryParse<ApiKeyFormatKind>(body.Format, out var k) ? k : ApiKeyFormatKind.Standard;
+        string keyId;
+        string? secret;
+        if (body.Key is { } imported)
+        {
+            if (store.FindKeyByHash(KeyHash.Of(imported)) is not null)
+            {
+                throw AdminProblemException.Conflict(ProblemCodes.KeyExists, "This key is already registered.");
+            }
+
+            kind = ApiKeyFormatKind.ImportedLegacy;
+            keyId = NewUnusedId(store, () => Base62.Random(ApiKeyFormat.StandardIdLength));
+            secret = imported;
+        }
+        else
+        {
+            (keyId, secret) = Mint(store, kind);
+        }
+
+        var stored = new ApiKey
+        {
+            KeyId = keyId, Hash = KeyHash.Of(secret).ToArray(), OwnerId = owner.Id, Name = body.Name!, Format = kind,
+            CreatedAt = now, ExpiresAt = body.ExpiresAt,
+        };
+        // An imported key is the caller's own secret: it is never echoed back.
+        var view = new CreatedKeyView(keyId, body.Key is null ? secret : null, stored.Name, owner.DisplayName, Wire.Of(kind), now, stored.ExpiresAt);
+        return (stored, view);
+    }
+
+    private (string KeyId, string Key) Mint(IGatewayStore store, ApiKeyFormatKind kind)
+    {
+        for (var attempt = 0; attempt < 8; attempt++)
+        {
+            var (keyId, key) = format.Mint(kind);
+            if (store.FindKeyById(keyId) is null && store.FindKeyByHash(KeyHash.Of(key)) is null)
+            {
+                return (keyId, key);
+            }
+        }
+
+        throw new InvalidOperationException("Could not mint an unused key id.");
+    }
+
+    private static string NewUnusedId(IGatewayStore store, Func<string> next)
+    {
+        for (var attempt = 0; attempt < 8; attempt++)
+        {
+            var id = next();
+            if (store.FindKeyById(id) is null)
+            {
+                return id;
+            }
+        }
+
+        throw new InvalidOperationException("Could not find an unused key id.");
+    }
+}

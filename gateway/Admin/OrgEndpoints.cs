@@ -1,0 +1,128 @@
+using Gateway.Hosting;
+using Gateway.Diagnostics;
+using Gateway.Directory;
+using Gateway.Policy.Model;
+using Gateway.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Gateway.Admin;
+
+/// <summary>Teams and users of an organization: org admins only.</summary>
+internal static class OrgEndpoints
+{
+    public static void Map(RouteGroupBuilder admin)
+    {
+        admin.MapPost("/orgs/{org}/teams", CreateTeamAsync);
+        admin.MapPost("/orgs/{org}/users", CreateUserAsync);
+        admin.MapGet("/users/{username}", GetUser);
+        admin.MapDelete("/users/{username}", DeleteUser);
+    }
+
+    private static async Task<IResult> CreateTeamAsync(HttpContext http, string org, DirectoryService directory, TimeProvider time)
+    {
+        var caller = AdminCaller.From(http);
+        var body = await AdminJson.ReadAsync<CreateTeamRequest>(http);
+        var errors = new FieldErrors();
+        errors.Entity("name", body.Name);
+        var team = directory.Write(d =>
+        {
+            AdminAccess.RequireOrgAdmin(d, caller.Principal, org);
+            errors.ThrowIfAny();
+            if (d.IsNameTaken(body.Name!))
+            {
+                throw AdminProblemException.Conflict(Diagnostics.ProblemCodes.NameTaken, $"The name '{body.Name}' is taken by an organization, team or user.");
+            }
+
+            var now = time.UtcNowMillis();
+            var created = new Team { Name = body.Name!, Org = org, CreatedAt = now };
+            return (new ChangeSet().Put(created).Record(caller.Audit(now, org, "team.create", created.Name)), created);
+        });
+        return AdminJson.Json(TeamView.Of(team), 201);
+    }
+
+    private static async Task<IResult> CreateUserAsync(HttpContext http, string org, DirectoryService directory, TimeProvider time)
+    {
+        var caller = AdminCaller.From(http);
+        var body = await AdminJson.ReadAsync<CreateUserRequest>(http);
+        var errors = new FieldErrors();
+        errors.Entity("username", body.Username);
+        if (body.Email is null)
+        {
+            errors.Add("email", "'email' is required.");
+        }
+        else if (!Policy.Directory.Names.IsValidEmail(body.Email))
+        {
+            errors.Add("email", "'email' is not a valid email address.");
+        }
+
+        var role = errors.Enum<OrgRole>("orgRole", body.OrgRole, OrgRole.Member);
+        errors.Entity("defaultEntity", body.DefaultEntity, required: false);
+        var user = directory.Write(d =>
+        {
+            AdminAccess.RequireOrgAdmin(d, caller.Principal, org);
+            if (body.DefaultEntity is { } entity && entity != body.Username && !(d.Teams.TryGetValue(entity, out var team) && team.Org == org))
+            {
+                errors.Add("defaultEntity", "'defaultEntity' must be the user's own name or a team of the organization.");
+            }
+
+            errors.ThrowIfAny();
+            if (d.IsNameTaken(body.Username!))
+            {
+                throw AdminProblemException.Conflict(Diagnostics.ProblemCodes.NameTaken, $"The name '{body.Username}' is taken by an organization, team or user.");
+            }
+
+            if (d.UsersByEmail.Keys.Any(e => string.Equals(e, body.Email, StringComparison.OrdinalIgnoreCase)))
+            {
+                throw AdminProblemException.Conflict(Diagnostics.ProblemCodes.EmailTaken, "Another user has this email address.");
+            }
+
+            var now = time.UtcNowMillis();
+            var created = new User
+            {
+                Id = AdminIds.NewUserId(), Username = body.Username!, Email = body.Email!, Org = org, OrgRole = role,
+                DefaultEntity = body.DefaultEntity, CreatedAt = now,
+            };
+            return (new ChangeSet().Put(created).Record(caller.Audit(now, org, "user.create", created.Username, $"orgRole={Wire.Of(role)}")), created);
+        });
+        return AdminJson.Json(UserView.Of(user), 201);
+    }
+
+    private static IResult GetUser(HttpContext http, string username, DirectoryService directory)
+    {
+        var caller = AdminCaller.From(http);
+        var d = directory.Current;
+        if (!d.UsersByName.TryGetValue(username, out var user) || !(user.Id == caller.Principal.Id || AdminAccess.IsOrgAdmin(caller.Principal, user.Org)))
+        {
+            throw AdminProblemException.NotFound(Diagnostics.ProblemCodes.UserNotFound, $"User '{username}'");
+        }
+
+        return AdminJson.Json(UserView.Of(user));
+    }
+
+    private static IResult DeleteUser(HttpContext http, string username, DirectoryService directory, TimeProvider time)
+    {
+        var caller = AdminCaller.From(http);
+        directory.Write(d =>
+        {
+            if (!d.UsersByName.TryGetValue(username, out var user) || user.Org != caller.Principal.Org)
+            {
+                throw AdminProblemException.NotFound(Diagnostics.ProblemCodes.UserNotFound, $"User '{username}'");
+            }
+
+            AdminAccess.RequireOrgAdmin(d, caller.Principal, user.Org);
+            if (user.Id == caller.Principal.Id)
+            {
+                throw AdminProblemException.Conflict("cannot_delete_self", "An admin cannot delete their own user.");
+            }
+
+            var now = time.UtcNowMillis();
+            var changes = new ChangeSet().Remove(user);
+            Cascade.RemovePrincipal(d, directory.Store, user, now, changes);
+            changes.Record(caller.Audit(now, user.Org, "user.delete", username));
+            return (changes, 0);
+        });
+        return Results.NoContent();
+    }
+}

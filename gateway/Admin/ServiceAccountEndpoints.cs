@@ -1,0 +1,213 @@
+using Gateway.Hosting;
+using Gateway.Diagnostics;
+using Gateway.Directory;
+using Gateway.Policy.Model;
+using Gateway.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Gateway.Admin;
+
+/// <summary>Service accounts: org-scoped (org admins) and team-scoped (team admins, org admins).</summary>
+internal static class ServiceAccountEndpoints
+{
+    public static void Map(RouteGroupBuilder admin)
+    {
+        admin.MapPost("/orgs/{org}/service-accounts", CreateOrgAccountAsync);
+        admin.MapPost("/teams/{team}/service-accounts", CreateTeamAccountAsync);
+        admin.MapGet("/service-accounts/{sa}", Get);
+        admin.MapDelete("/service-accounts/{sa}", Delete);
+        admin.MapPost("/service-accounts/{sa}/deactivate", (HttpContext h, string sa, DirectoryService d, TimeProvider t) => SetActive(h, sa, d, t, false));
+        admin.MapPost("/service-accounts/{sa}/reactivate", (HttpContext h, string sa, DirectoryService d, TimeProvider t) => SetActive(h, sa, d, t, true));
+        admin.MapPost("/service-accounts/{sa}/keys", CreateKeyAsync);
+    }
+
+    private static async Task<IResult> CreateOrgAccountAsync(HttpContext http, string org, DirectoryService directory, TimeProvider time)
+    {
+        var caller = AdminCaller.From(http);
+        var body = await AdminJson.ReadAsync<CreateOrgServiceAccountRequest>(http);
+        var errors = new FieldErrors();
+        errors.Entity("name", body.Name);
+        errors.Entity("defaultTeam", body.DefaultTeam);
+        var access = errors.Enum<AccessMode>("access", body.Access, AccessMode.Scope);
+        var authentication = errors.Enum<AuthenticationKind>("authentication", body.Authentication, AuthenticationKind.BuiltIn);
+        if (authentication == AuthenticationKind.Federated)
+        {
+            errors.Add("authentication", "Org-scoped service accounts are built-in; create external (federated) accounts in a team.");
+        }
+
+        CheckGrantAll(body.GrantAllCurrentProjects, access, errors);
+        var account = directory.Write(d =>
+        {
+            AdminAccess.RequireOrgAdmin(d, caller.Principal, org);
+            if (body.DefaultTeam is { } team && !(d.Teams.TryGetValue(team, out var t) && t.Org == org))
+            {
+                errors.Add("defaultTeam", $"'defaultTeam' must be a team of organization '{org}'.");
+            }
+
+            errors.ThrowIfAny();
+            var now = time.UtcNowMillis();
+            var created = new ServiceAccount
+            {
+                Id = AdminIds.NewServiceAccountId(), Name = body.Name!, Org = org, Scope = ServiceAccountScope.Organization,
+                Team = body.DefaultTeam!, Access = access, CreatedAt = now,
+            };
+            return Plan(d, caller, created, body.GrantAllCurrentProjects == true, p => d.TryGetEntity(p.Entity, out var e) && e.Org == org, now);
+        });
+        return AdminJson.Json(ServiceAccountView.Of(account), 201);
+    }
+
+    private static async Task<IResult> CreateTeamAccountAsync(HttpContext http, string team, DirectoryService directory, TimeProvider time)
+    {
+        var caller = AdminCaller.From(http);
+        var body = await AdminJson.ReadAsync<CreateTeamServiceAccountRequest>(http);
+        var errors = new FieldErrors();
+        errors.Entity("name", body.Name);
+        var access = errors.Enum<AccessMode>("access", body.Access, AccessMode.Scope);
+        var authentication = errors.Enum<AuthenticationKind>("authentication", body.Authentication, AuthenticationKind.BuiltIn);
+        if (authentication == AuthenticationKind.Federated)
+        {
+            if (body.Issuer is null || !Uri.TryCreate(body.Issuer, UriKind.Absolute, out var issuer) || issuer.Scheme is not ("https" or "http") || !string.IsNullOrEmpty(issuer.Query) || !string.IsNullOrEmpty(issuer.Fragment))
+            {
+                errors.Add("issuer", "'issuer' is required for federated accounts: an absolute https URL without query or fragment.");
+            }
+
+            if (string.IsNullOrEmpty(body.Subject) || body.Subject.Length > 255 || body.Subject.Any(char.IsControl))
+            {
+                errors.Add("subject", "'subject' is required for federated accounts: 1 to 255 characters, no control characters.");
+            }
+        }
+        else if (body.Issuer is not null || body.Subject is not null)
+        {
+            errors.Add(body.Issuer is not null ? "issuer" : "subject", "'issuer' and 'subject' apply only to federated accounts.");
+        }
+
+        CheckGrantAll(body.GrantAllCurrentProjects, access, errors);
+        var account = directory.Write(d =>
+        {
+            var found = AdminAccess.RequireTeamAdmin(d, caller.Principal, team);
+            errors.ThrowIfAny();
+            if (authentication == AuthenticationKind.Federated
+                && d.AccountsById.Values.Any(a => a.Issuer == body.Issuer && a.Subject == body.Subject))
+            {
+                throw AdminProblemException.Conflict(ProblemCodes.SubjectTaken, "Another service account already maps this issuer and subject.");
+            }
+
+            var now = time.UtcNowMillis();
+            var created = new ServiceAccount
+            {
+                Id = AdminIds.NewServiceAccountId(), Name = body.Name!, Org = found.Org, Scope = ServiceAccountScope.Team, Team = team,
+                Authentication = authentication, Issuer = body.Issuer, Subject = body.Subject, Access = access, CreatedAt = now,
+            };
+            return Plan(d, caller, created, body.GrantAllCurrentProjects == true, p => p.Entity == team, now);
+        });
+        return AdminJson.Json(ServiceAccountView.Of(account), 201);
+    }
+
+    // Neptune's "access to all projects": contributor on the projects that exist now (restricted ones
+    // excluded: those stay explicit one by one), none on projects created later.
+    private static (ChangeSet, ServiceAccount) Plan(DirectorySnapshot d, AdminCaller caller, ServiceAccount created, bool grantAll, Func<Project, bool> inScope, DateTimeOffset now)
+    {
+        if (d.AccountsByName.ContainsKey(created.DisplayName))
+        {
+            throw AdminProblemException.Conflict(ProblemCodes.NameTaken, $"A service account named '{created.DisplayName}' exists.");
+        }
+
+        var changes = new ChangeSet().Put(created);
+        var granted = 0;
+        if (grantAll)
+        {
+            foreach (var project in d.Projects.Values.Where(p => p.Visibility != Visibility.Restricted && inScope(p)))
+            {
+                changes.Put(new ProjectGrant { PrincipalId = created.Id, Project = project.Key, Role = ProjectRole.Contributor });
+                granted++;
+            }
+        }
+
+        changes.Record(caller.Audit(now, created.Org, "service_account.create", created.DisplayName,
+            $"authentication={Wire.Of(created.Authentication)} access={Wire.Of(created.Access)} grants={granted}"));
+        return (changes, created);
+    }
+
+    private static void CheckGrantAll(bool? grantAll, AccessMode access, FieldErrors errors)
+    {
+        if (grantAll == true && access != AccessMode.Explicit)
+        {
+            errors.Add("grantAllCurrentProjects", "'grantAllCurrentProjects' applies only to accounts with access 'explicit'.");
+        }
+    }
+
+    private static IResult Get(HttpContext http, string sa, DirectoryService directory)
+        => AdminJson.Json(ServiceAccountView.Of(AdminAccess.RequireManagedAccount(directory.Current, AdminCaller.From(http).Principal, sa)));
+
+    private static IResult Delete(HttpContext http, string sa, DirectoryService directory, TimeProvider time)
+    {
+        var caller = AdminCaller.From(http);
+        directory.Write(d =>
+        {
+            var account = AdminAccess.RequireManagedAccount(d, caller.Principal, sa);
+            var now = time.UtcNowMillis();
+            var changes = new ChangeSet().Remove(account);
+            Cascade.RemovePrincipal(d, directory.Store, account, now, changes);
+            changes.Record(caller.Audit(now, account.Org, "service_account.delete", account.DisplayName));
+            return (changes, 0);
+        });
+        return Results.NoContent();
+    }
+
+    private static IResult SetActive(HttpContext http, string sa, DirectoryService directory, TimeProvider time, bool active)
+    {
+        var caller = AdminCaller.From(http);
+        var updated = directory.Write(d =>
+        {
+            var account = AdminAccess.RequireManagedAccount(d, caller.Principal, sa);
+            if (account.Active == active)
+            {
+                return (new ChangeSet(), account);
+            }
+
+            var now = time.UtcNowMillis();
+            var changed = account with { Active = active };
+            var changes = new ChangeSet().Put(changed);
+            if (!active)
+            {
+                // Neptune: reactivation resets the token. Revoking at deactivation guarantees it.
+                Cascade.RevokeKeys(directory.Store, account, now, changes);
+            }
+
+            changes.Record(caller.Audit(now, account.Org, active ? "service_account.reactivate" : "service_account.deactivate", account.DisplayName));
+            return (changes, changed);
+        });
+        return AdminJson.Json(ServiceAccountView.Of(updated));
+    }
+
+    private static async Task<IResult> CreateKeyAsync(HttpContext http, string sa, DirectoryService directory, KeyMinting minting, TimeProvider time)
+    {
+        var caller = AdminCaller.From(http);
+        var body = await AdminJson.ReadAsync<CreateKeyRequest>(http);
+        var errors = new FieldErrors();
+        KeyMinting.Validate(body, errors, time.UtcNowMillis());
+        var view = directory.Write(d =>
+        {
+            var account = AdminAccess.RequireManagedAccount(d, caller.Principal, sa);
+            errors.ThrowIfAny();
+            if (account.Authentication == AuthenticationKind.Federated)
+            {
+                throw AdminProblemException.Conflict(ProblemCodes.FederatedAccountHasNoKeys, "A federated service account authenticates with JWTs and holds no keys.");
+            }
+
+            if (!account.Active)
+            {
+                throw AdminProblemException.Conflict(ProblemCodes.ServiceAccountDeactivated, "Reactivate the service account before creating keys.");
+            }
+
+            var now = time.UtcNowMillis();
+            var (stored, created) = minting.Create(directory.Store, account, body, now);
+            var changes = new ChangeSet().Put(stored)
+                .Record(caller.Audit(now, account.Org, body.Key is null ? "key.create" : "key.import", account.DisplayName, $"keyId={stored.KeyId}"));
+            return (changes, created);
+        });
+        return AdminJson.Json(view, 201);
+    }
+}

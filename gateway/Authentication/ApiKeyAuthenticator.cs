@@ -1,0 +1,96 @@
+using Gateway.Directory;
+using Gateway.Keys;
+using Gateway.Store;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Authentication;
+
+/// <summary>
+/// Key to principal: shape and checksum first (no lookup for a guess), then SHA-256 of the whole key,
+/// then the cache or the store, then the owner from the current directory snapshot — so a deleted key
+/// or a deactivated owner fails on the very next request. An unknown key id and a known id with a
+/// wrong secret do the same work: the lookup is by the hash of the whole key, never by id.
+/// </summary>
+internal sealed partial class ApiKeyAuthenticator(
+    DirectoryService directory,
+    ApiKeyCache cache,
+    ApiKeyFormat format,
+    LastUsedTracker lastUsed,
+    TimeProvider time,
+    ILogger<ApiKeyAuthenticator> logger)
+{
+    public AuthenticationResult Authenticate(string credential)
+    {
+        var shape = format.Classify(credential, out var keyIdSpan);
+        var snapshot = directory.Current;
+        if (shape == KeyShape.Malformed || (shape == KeyShape.UncheckedLegacy && !snapshot.HasImportedKeys))
+        {
+            return AuthenticationResult.Fail(AuthenticationReasons.KeyMalformed);
+        }
+
+        var keyId = keyIdSpan.IsEmpty ? null : keyIdSpan.ToString();
+        var hash = KeyHash.Of(credential);
+        if (cache.IsKnownMissing(hash))
+        {
+            return AuthenticationResult.Fail(AuthenticationReasons.KeyUnknown, keyId);
+        }
+
+        var epoch = cache.Epoch;
+        if (!cache.TryGet(hash, epoch, out var key))
+        {
+            try
+            {
+                key = directory.Store.FindKeyByHash(hash);
+            }
+            catch (StoreUnavailableException ex)
+            {
+                Log.StoreUnavailable(logger, ex);
+                return AuthenticationResult.StoreUnavailable(keyId);
+            }
+
+            if (key is null)
+            {
+                cache.AddMissing(hash, epoch);
+                return AuthenticationResult.Fail(AuthenticationReasons.KeyUnknown, keyId);
+            }
+
+            cache.Add(hash, key, epoch);
+        }
+
+        if (key is null || !hash.FixedTimeEquals(key.Hash))
+        {
+            return AuthenticationResult.Fail(AuthenticationReasons.KeyUnknown, keyId);
+        }
+
+        if (key.RevokedAt is not null)
+        {
+            return AuthenticationResult.Fail(AuthenticationReasons.KeyRevoked, key.KeyId);
+        }
+
+        var now = time.GetUtcNow();
+        if (key.ExpiresAt is { } expires && expires <= now)
+        {
+            return AuthenticationResult.Fail(AuthenticationReasons.KeyExpired, key.KeyId);
+        }
+
+        if (!snapshot.TryGetPrincipal(key.OwnerId, out var principal))
+        {
+            return AuthenticationResult.Fail(AuthenticationReasons.OwnerDeleted, key.KeyId);
+        }
+
+        if (!principal.Active)
+        {
+            return AuthenticationResult.Fail(AuthenticationReasons.PrincipalInactive, key.KeyId);
+        }
+
+        lastUsed.Touch(hash, now);
+        return AuthenticationResult.Success(principal, key);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = Diagnostics.EventIds.StoreUnavailable, EventName = "StoreUnavailable", Level = LogLevel.Error,
+            Message = "The store could not answer a key lookup; failing closed.")]
+        public static partial void StoreUnavailable(ILogger logger, Exception exception);
+    }
+}

@@ -1,0 +1,57 @@
+namespace Gateway.Configuration;
+
+/// <summary>The <c>Gateway</c> section of gateway.json. Every value can be overridden the ASP.NET way (<c>Gateway__Store__Path</c>).</summary>
+internal sealed record GatewayOptions
+{
+    public const string Section = "Gateway";
+
+    public ListenerOptions Proxy { get; init; } = new() { Urls = "http://0.0.0.0:5080" };
+    public ListenerOptions Admin { get; init; } = new() { Urls = "http://127.0.0.1:5081" };
+    public StoreOptions Store { get; init; } = new();
+    public string HeaderPrefix { get; init; } = "X-Gateway-";
+    public KeyOptions Keys { get; init; } = new();
+    public BootstrapOptions Bootstrap { get; init; } = new();
+    public CacheOptions Cache { get; init; } = new();
+}
+
+internal sealed record ListenerOptions
+{
+    /// <summary>Semicolon-separated <c>http://host:port</c> URLs; host is an IP address, <c>localhost</c>, <c>*</c> or <c>+</c>.</summary>
+    public string Urls { get; init; } = "";
+}
+
+internal sealed record StoreOptions
+{
+    /// <summary>The LiteDB file. The lock file and the bootstrap key file sit beside it.</summary>
+    public string Path { get; init; } = "data/gateway.db";
+
+    /// <summary>How often last-used times are written (at most 60 s).</summary>
+    public TimeSpan LastUsedFlushInterval { get; init; } = TimeSpan.FromSeconds(10);
+}
+
+internal sealed record KeyOptions
+{
+    /// <summary>The first segment of every standard key: <c>gw_…</c>.</summary>
+    public string Prefix { get; init; } = "gw";
+}
+
+internal sealed record BootstrapOptions
+{
+    /// <summary>The organization created on the first start with an empty store.</summary>
+    public string? Organization { get; init; }
+
+    /// <summary>Its org-admin user; the key goes to <c>bootstrap-admin.key</c> beside the database.</summary>
+    public string? AdminUser { get; init; }
+
+    /// <summary>The admin's email; defaults to <c>{AdminUser}@localhost</c>.</summary>
+    public string? AdminEmail { get; init; }
+}
+
+internal sealed record CacheOptions
+{
+    /// <summary>Known keys kept in memory.</summary>
+    public int Keys { get; init; } = 200_000;
+
+    /// <summary>Hashes known not to be keys, bounded separately so a flood cannot evict valid keys.</summary>
+    public int NegativeKeys { get; init; } = 100_000;
+}

@@ -1,0 +1,107 @@
+using Gateway.Policy.Directory;
+
+namespace Gateway.Configuration;
+
+/// <summary>
+/// Validates the Gateway section as a whole and reports every error at once, each naming its
+/// configuration path and the fix. Startup is refused while any error remains.
+/// </summary>
+internal static class GatewayOptionsValidator
+{
+    public static IReadOnlyList<string> Validate(GatewayOptions options)
+    {
+        var errors = new List<string>();
+        var proxyPorts = ValidateListener(options.Proxy, "Gateway:Proxy:Urls", errors);
+        var adminPorts = ValidateListener(options.Admin, "Gateway:Admin:Urls", errors);
+        foreach (var port in proxyPorts.Intersect(adminPorts).Where(p => p != 0))
+        {
+            errors.Add($"Gateway:Proxy:Urls and Gateway:Admin:Urls both use port {port}: the admin API needs a listener of its own.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Store.Path))
+        {
+            errors.Add("Gateway:Store:Path is empty: name the LiteDB file, e.g. data/gateway.db.");
+        }
+
+        if (options.Store.LastUsedFlushInterval <= TimeSpan.Zero || options.Store.LastUsedFlushInterval > TimeSpan.FromSeconds(60))
+        {
+            errors.Add($"Gateway:Store:LastUsedFlushInterval is {options.Store.LastUsedFlushInterval}: it must be more than 0 and at most 00:01:00.");
+        }
+
+        if (!IsHeaderPrefix(options.HeaderPrefix))
+        {
+            errors.Add($"Gateway:HeaderPrefix '{options.HeaderPrefix}' must be letters, digits and '-', start with a letter and end with '-' (e.g. X-Gateway-).");
+        }
+
+        if (options.Keys.Prefix.Length is 0 or > 16 || !options.Keys.Prefix.All(char.IsAsciiLetterOrDigit))
+        {
+            errors.Add($"Gateway:Keys:Prefix '{options.Keys.Prefix}' must be 1 to 16 letters or digits (no '_', '-' or '.').");
+        }
+
+        var bootstrap = options.Bootstrap;
+        if (bootstrap.Organization is not null && !Names.IsValidEntity(bootstrap.Organization))
+        {
+            errors.Add($"Gateway:Bootstrap:Organization '{bootstrap.Organization}' must match [a-z0-9][a-z0-9_-]{{0,63}}.");
+        }
+
+        if (bootstrap.AdminUser is not null && !Names.IsValidEntity(bootstrap.AdminUser))
+        {
+            errors.Add($"Gateway:Bootstrap:AdminUser '{bootstrap.AdminUser}' must match [a-z0-9][a-z0-9_-]{{0,63}}.");
+        }
+
+        if ((bootstrap.Organization is null) != (bootstrap.AdminUser is null))
+        {
+            errors.Add("Gateway:Bootstrap needs both Organization and AdminUser, or neither.");
+        }
+
+        if (bootstrap.Organization is not null && bootstrap.Organization == bootstrap.AdminUser)
+        {
+            errors.Add("Gateway:Bootstrap:AdminUser must differ from Gateway:Bootstrap:Organization: they share one namespace.");
+        }
+
+        if (bootstrap.AdminEmail is not null && !Names.IsValidEmail(bootstrap.AdminEmail))
+        {
+            errors.Add($"Gateway:Bootstrap:AdminEmail '{bootstrap.AdminEmail}' is not an email address.");
+        }
+
+        if (options.Cache.Keys < 16)
+        {
+            errors.Add($"Gateway:Cache:Keys is {options.Cache.Keys}: it must be at least 16.");
+        }
+
+        if (options.Cache.NegativeKeys < 16)
+        {
+            errors.Add($"Gateway:Cache:NegativeKeys is {options.Cache.NegativeKeys}: it must be at least 16.");
+        }
+
+        return errors;
+    }
+
+    private static List<int> ValidateListener(ListenerOptions listener, string path, List<string> errors)
+    {
+        var ports = new List<int>();
+        var urls = ListenerAddress.Split(listener.Urls);
+        if (urls.Count == 0)
+        {
+            errors.Add($"{path} is empty: give at least one http://host:port URL.");
+        }
+
+        foreach (var url in urls)
+        {
+            if (ListenerAddress.TryParse(url, out var address, out var error))
+            {
+                ports.Add(address!.Port);
+            }
+            else
+            {
+                errors.Add($"{path}: {error}.");
+            }
+        }
+
+        return ports;
+    }
+
+    private static bool IsHeaderPrefix(string prefix)
+        => prefix.Length is > 1 and <= 32 && char.IsAsciiLetter(prefix[0]) && prefix[^1] == '-'
+           && prefix.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
+}

@@ -1,0 +1,39 @@
+namespace Gateway.Diagnostics;
+
+/// <summary>Stable <c>code</c> values of problem+json responses. Never rename one once shipped.</summary>
+internal static class ProblemCodes
+{
+    public const string CredentialsRequired = "credentials_required";
+    public const string InvalidCredentials = "invalid_credentials";
+    public const string AmbiguousCredentials = "ambiguous_credentials";
+    public const string CredentialsInQuery = "credentials_in_query";
+    public const string StoreUnavailable = "store_unavailable";
+    public const string NotFound = "not_found";
+    public const string InvalidBody = "invalid_body";
+    public const string InvalidFields = "invalid_fields";
+    public const string InvalidQuery = "invalid_query";
+    public const string UnsupportedMediaType = "unsupported_media_type";
+    public const string BodyTooLarge = "body_too_large";
+
+    public const string OrgNotFound = "org_not_found";
+    public const string TeamNotFound = "team_not_found";
+    public const string UserNotFound = "user_not_found";
+    public const string ProjectNotFound = "project_not_found";
+    public const string PrincipalNotFound = "principal_not_found";
+    public const string ServiceAccountNotFound = "service_account_not_found";
+    public const string KeyNotFound = "key_not_found";
+    public const string MembershipNotFound = "membership_not_found";
+    public const string GrantNotFound = "grant_not_found";
+
+    public const string OrgAdminRequired = "org_admin_required";
+    public const string TeamAdminRequired = "team_admin_required";
+    public const string NotProjectManager = "not_project_manager";
+    public const string NotKeyOwner = "not_key_owner";
+
+    public const string NameTaken = "name_taken";
+    public const string EmailTaken = "email_taken";
+    public const string SubjectTaken = "subject_taken";
+    public const string KeyExists = "key_exists";
+    public const string ServiceAccountDeactivated = "service_account_deactivated";
+    public const string FederatedAccountHasNoKeys = "federated_account_has_no_keys";
+}

@@ -1,0 +1,126 @@
+using Gateway.Admin;
+using Gateway.Authentication;
+using Gateway.Configuration;
+using Gateway.Directory;
+using Gateway.Keys;
+using Gateway.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Hosting;
+
+/// <summary>Composition of the gateway: configuration, store, services, listeners, endpoints.</summary>
+internal static class GatewayApp
+{
+    /// <summary>Builds the application; throws <see cref="GatewayStartupException"/> listing every problem.</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var configPath = GatewayConfiguration.ResolvePath(args, out var pathError);
+        if (pathError is not null)
+        {
+            throw new GatewayStartupException([pathError]);
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+        GatewayConfiguration.Add(builder.Configuration, configPath, args);
+        builder.Logging.AddConsole();
+        // Hosting and YARP log full URLs, query strings included, at Information: a key sent in a query
+        // string would reach the log before any middleware could refuse it.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        configure?.Invoke(builder);
+
+        var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
+        var errors = GatewayOptionsValidator.Validate(options);
+        if (errors.Count > 0)
+        {
+            throw new GatewayStartupException(errors);
+        }
+
+        var listeners = new GatewayListeners();
+        builder.WebHost.ConfigureKestrel(kestrel => listeners.Bind(kestrel, options));
+        builder.Services.AddGatewayCore(options, listeners);
+        builder.Services.AddRouting();
+
+        var app = builder.Build();
+        OpenStore(app, options);
+        app.UseRouting();
+        app.MapGatewayHealth();
+        app.MapGatewayAdmin();
+        return app;
+    }
+
+    private static void AddGatewayCore(this IServiceCollection services, GatewayOptions options, GatewayListeners listeners)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddSingleton(listeners);
+        services.AddSingleton<MatcherPolicy, ListenerMatcherPolicy>();
+        services.AddSingleton(new ApiKeyFormat(options.Keys.Prefix));
+        services.AddSingleton(new ApiKeyCache(options.Cache.Keys, options.Cache.NegativeKeys));
+        services.AddSingleton<StoreHolder>();
+        services.AddSingleton<IGatewayStore>(sp => sp.GetRequiredService<StoreHolder>().Store);
+        services.AddSingleton(sp => sp.GetRequiredService<StoreHolder>().Directory);
+        services.AddSingleton<LastUsedTracker>();
+        services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<KeyMinting>();
+        services.AddHostedService<LastUsedFlushService>();
+    }
+
+    // The store is opened before the server listens: a locked, corrupt or unreadable store refuses startup.
+    private static void OpenStore(WebApplication app, GatewayOptions options)
+    {
+        var holder = app.Services.GetRequiredService<StoreHolder>();
+        LiteDbGatewayStore? store = null;
+        try
+        {
+            store = new LiteDbGatewayStore(options.Store.Path);
+            var directory = new DirectoryService(store, app.Services.GetRequiredService<ApiKeyCache>());
+            holder.Set(store, directory);
+            Bootstrapper.Run(directory, options, app.Services.GetRequiredService<ApiKeyFormat>(), app.Services.GetRequiredService<TimeProvider>(),
+                options.Store.Path, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Bootstrap"));
+        }
+        catch (StoreUnavailableException ex)
+        {
+            store?.Dispose();
+            throw new GatewayStartupException([ex.Message], ex);
+        }
+        catch (IOException ex)
+        {
+            store?.Dispose();
+            throw new GatewayStartupException([$"Cannot prepare the store at '{Path.GetFullPath(options.Store.Path)}': {ex.Message}"], ex);
+        }
+    }
+
+    private static void MapGatewayHealth(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/healthz", () => Results.Text("ok")).WithMetadata(ListenerMetadata.Any);
+        endpoints.MapGet("/readyz", (IGatewayStore store) => store.IsReadable()
+            ? Results.Text("ready")
+            : new Diagnostics.GatewayProblem(503, Diagnostics.ProblemCodes.StoreUnavailable, "The store is not readable.")).WithMetadata(ListenerMetadata.Any);
+    }
+
+    /// <summary>Holds the store opened at startup, so DI hands out the very instance that holds the lock.</summary>
+    private sealed class StoreHolder
+    {
+        private IGatewayStore? _store;
+        private DirectoryService? _directory;
+
+        public IGatewayStore Store => _store ?? throw new InvalidOperationException("The store is not open.");
+
+        public DirectoryService Directory => _directory ?? throw new InvalidOperationException("The store is not open.");
+
+        public void Set(IGatewayStore store, DirectoryService directory)
+        {
+            _store = store;
+            _directory = directory;
+        }
+    }
+}

@@ -1,0 +1,182 @@
+using System.Collections.Immutable;
+using Gateway.Policy.Model;
+using LiteDB;
+
+namespace Gateway.Store;
+
+/// <summary>
+/// Hand-written mapping between the directory records and LiteDB documents: exact field names, enums
+/// as lowercase strings, times as Unix milliseconds (LiteDB would otherwise hand dates back in local
+/// time). No reflection mapper, so the file format is exactly what this class says.
+/// </summary>
+internal static class BsonMapping
+{
+    public static BsonValue IdOf(object record) => record switch
+    {
+        Organization o => o.Name,
+        Team t => t.Name,
+        User u => u.Id,
+        ServiceAccount s => s.Id,
+        Project p => ProjectId(p.Key),
+        ProjectGrant g => GrantId(g.PrincipalId, g.Project),
+        ApiKey k => new BsonValue(k.Hash),
+        _ => throw new ArgumentException(record.GetType().Name),
+    };
+
+    public static string CollectionOf(object record) => record switch
+    {
+        Organization => Collections.Organizations,
+        Team => Collections.Teams,
+        User => Collections.Users,
+        ServiceAccount => Collections.ServiceAccounts,
+        Project => Collections.Projects,
+        ProjectGrant => Collections.Grants,
+        ApiKey => Collections.Keys,
+        _ => throw new ArgumentException(record.GetType().Name),
+    };
+
+    public static string ProjectId(ProjectKey key) => key.Entity + "/" + key.Name;
+
+    public static string GrantId(string principalId, ProjectKey key) => principalId + "|" + key.Entity + "/" + key.Name;
+
+    public static BsonDocument ToDocument(object record) => record switch
+    {
+        Organization o => new BsonDocument { ["_id"] = o.Name, ["createdAt"] = Time(o.CreatedAt) },
+        Team t => new BsonDocument { ["_id"] = t.Name, ["org"] = t.Org, ["createdAt"] = Time(t.CreatedAt) },
+        User u => FromUser(u),
+        ServiceAccount s => FromServiceAccount(s),
+        Project p => new BsonDocument
+        {
+            ["_id"] = ProjectId(p.Key), ["entity"] = p.Entity, ["name"] = p.Name,
+            ["visibility"] = Enum(p.Visibility), ["createdAt"] = Time(p.CreatedAt),
+        },
+        ProjectGrant g => new BsonDocument
+        {
+            ["_id"] = GrantId(g.PrincipalId, g.Project), ["principalId"] = g.PrincipalId,
+            ["entity"] = g.Project.Entity, ["project"] = g.Project.Name, ["role"] = Enum(g.Role),
+        },
+        ApiKey k => FromKey(k),
+        _ => throw new ArgumentException(record.GetType().Name),
+    };
+
+    public static BsonDocument FromAudit(AuditEvent a) => new()
+    {
+        ["_id"] = a.Id, ["at"] = Time(a.At), ["org"] = a.Org, ["action"] = a.Action, ["actor"] = a.Actor,
+        ["actorId"] = Str(a.ActorId), ["keyId"] = Str(a.KeyId), ["target"] = a.Target,
+        ["address"] = Str(a.Address), ["detail"] = Str(a.Detail),
+    };
+
+    public static AuditEvent ToAudit(BsonDocument d) => new()
+    {
+        Id = d["_id"].AsString, At = Time(d["at"]), Org = d["org"].AsString, Action = d["action"].AsString,
+        Actor = d["actor"].AsString, ActorId = Str(d["actorId"]), KeyId = Str(d["keyId"]), Target = d["target"].AsString,
+        Address = Str(d["address"]), Detail = Str(d["detail"]),
+    };
+
+    public static Organization ToOrganization(BsonDocument d) => new() { Name = d["_id"].AsString, CreatedAt = Time(d["createdAt"]) };
+
+    public static Team ToTeam(BsonDocument d) => new() { Name = d["_id"].AsString, Org = d["org"].AsString, CreatedAt = Time(d["createdAt"]) };
+
+    public static Project ToProject(BsonDocument d) => new()
+    {
+        Entity = d["entity"].AsString, Name = d["name"].AsString,
+        Visibility = Enum<Visibility>(d["visibility"]), CreatedAt = Time(d["createdAt"]),
+    };
+
+    public static ProjectGrant ToGrant(BsonDocument d) => new()
+    {
+        PrincipalId = d["principalId"].AsString,
+        Project = new ProjectKey(d["entity"].AsString, d["project"].AsString),
+        Role = Enum<ProjectRole>(d["role"]),
+    };
+
+    public static User ToUser(BsonDocument d)
+    {
+        var teams = ImmutableDictionary.CreateBuilder<string, TeamRole>(StringComparer.Ordinal);
+        foreach (var (team, role) in d["teams"].AsDocument)
+        {
+            teams[team] = Enum<TeamRole>(role);
+        }
+
+        return new User
+        {
+            Id = d["_id"].AsString, Username = d["username"].AsString, Email = d["email"].AsString, Org = d["org"].AsString,
+            OrgRole = Enum<OrgRole>(d["orgRole"]), DefaultEntity = Str(d["defaultEntity"]), Active = d["active"].AsBoolean,
+            CreatedAt = Time(d["createdAt"]), Teams = teams.ToImmutable(),
+        };
+    }
+
+    public static ServiceAccount ToServiceAccount(BsonDocument d) => new()
+    {
+        Id = d["_id"].AsString, Name = d["name"].AsString, Org = d["org"].AsString, Team = d["team"].AsString,
+        Scope = Enum<ServiceAccountScope>(d["scope"]), Authentication = Enum<AuthenticationKind>(d["authentication"]),
+        Issuer = Str(d["issuer"]), Subject = Str(d["subject"]), Access = Enum<AccessMode>(d["access"]),
+        Active = d["active"].AsBoolean, CreatedAt = Time(d["createdAt"]),
+    };
+
+    public static ApiKey ToKey(BsonDocument d) => new()
+    {
+        Hash = d["_id"].AsBinary, KeyId = d["keyId"].AsString, OwnerId = d["ownerId"].AsString, Name = d["name"].AsString,
+        Format = Enum<ApiKeyFormatKind>(d["format"]), CreatedAt = Time(d["createdAt"]), LastUsedAt = OptionalTime(d["lastUsedAt"]),
+        ExpiresAt = OptionalTime(d["expiresAt"]), RevokedAt = OptionalTime(d["revokedAt"]),
+    };
+
+    public static BsonValue Time(DateTimeOffset time) => new BsonValue(time.ToUnixTimeMilliseconds());
+
+    public static BsonValue Time(DateTimeOffset? time) => time is { } t ? Time(t) : BsonValue.Null;
+
+    private static DateTimeOffset Time(BsonValue value) => DateTimeOffset.FromUnixTimeMilliseconds(value.AsInt64);
+
+    private static DateTimeOffset? OptionalTime(BsonValue value) => value.IsNull ? null : Time(value);
+
+    private static BsonValue Str(string? value) => value is null ? BsonValue.Null : new BsonValue(value);
+
+    private static string? Str(BsonValue value) => value.IsNull ? null : value.AsString;
+
+    public static string Enum<T>(T value) where T : struct, System.Enum => Wire.Of(value);
+
+    private static T Enum<T>(BsonValue value) where T : struct, System.Enum
+        => Wire.TryParse<T>(value.AsString, out var parsed) ? parsed : throw new LiteException(0, $"Unknown {typeof(T).Name} '{value.AsString}' in the store.");
+
+    private static BsonDocument FromUser(User u)
+    {
+        var teams = new BsonDocument();
+        foreach (var (team, role) in u.Teams)
+        {
+            teams[team] = Enum(role);
+        }
+
+        return new BsonDocument
+        {
+            ["_id"] = u.Id, ["username"] = u.Username, ["email"] = u.Email, ["org"] = u.Org, ["orgRole"] = Enum(u.OrgRole),
+            ["defaultEntity"] = Str(u.DefaultEntity), ["active"] = u.Active, ["createdAt"] = Time(u.CreatedAt), ["teams"] = teams,
+        };
+    }
+
+    private static BsonDocument FromServiceAccount(ServiceAccount s) => new()
+    {
+        ["_id"] = s.Id, ["name"] = s.Name, ["displayName"] = s.DisplayName, ["org"] = s.Org, ["team"] = s.Team,
+        ["scope"] = Enum(s.Scope), ["authentication"] = Enum(s.Authentication), ["issuer"] = Str(s.Issuer),
+        ["subject"] = Str(s.Subject), ["access"] = Enum(s.Access), ["active"] = s.Active, ["createdAt"] = Time(s.CreatedAt),
+    };
+
+    private static BsonDocument FromKey(ApiKey k) => new()
+    {
+        ["_id"] = new BsonValue(k.Hash), ["keyId"] = k.KeyId, ["ownerId"] = k.OwnerId, ["name"] = k.Name,
+        ["format"] = Enum(k.Format), ["createdAt"] = Time(k.CreatedAt), ["lastUsedAt"] = Time(k.LastUsedAt),
+        ["expiresAt"] = Time(k.ExpiresAt), ["revokedAt"] = Time(k.RevokedAt),
+    };
+}
+
+/// <summary>Collection names in the store.</summary>
+internal static class Collections
+{
+    public const string Organizations = "orgs";
+    public const string Teams = "teams";
+    public const string Users = "users";
+    public const string ServiceAccounts = "service_accounts";
+    public const string Projects = "projects";
+    public const string Grants = "grants";
+    public const string Keys = "keys";
+    public const string Audit = "audit";
+}

@@ -1,0 +1,50 @@
+using Gateway.Policy.Model;
+
+namespace Gateway.Store;
+
+/// <summary>
+/// Everything one admin action changes, applied to the store in one transaction and then to the
+/// in-memory directory: all of it or none of it.
+/// </summary>
+internal sealed class ChangeSet
+{
+    private readonly List<Change> _changes = [];
+    private readonly List<AuditEvent> _audit = [];
+
+    public IReadOnlyList<Change> Changes => _changes;
+
+    public IReadOnlyList<AuditEvent> Audit => _audit;
+
+    public bool IsEmpty => _changes.Count == 0 && _audit.Count == 0;
+
+    public ChangeSet Put(object record)
+    {
+        CheckType(record);
+        _changes.Add(new Change(record, Delete: false));
+        return this;
+    }
+
+    public ChangeSet Remove(object record)
+    {
+        CheckType(record);
+        _changes.Add(new Change(record, Delete: true));
+        return this;
+    }
+
+    public ChangeSet Record(AuditEvent audit)
+    {
+        _audit.Add(audit);
+        return this;
+    }
+
+    private static void CheckType(object record)
+    {
+        if (record is not (Organization or Team or User or ServiceAccount or Project or ProjectGrant or ApiKey))
+        {
+            throw new ArgumentException($"{record.GetType().Name} is not a directory record.", nameof(record));
+        }
+    }
+}
+
+/// <summary>One upsert or delete of a directory record.</summary>
+internal readonly record struct Change(object Record, bool Delete);

@@ -1,0 +1,46 @@
+using Gateway.Keys;
+using Gateway.Policy.Model;
+
+namespace Gateway.Store;
+
+/// <summary>
+/// The persistent directory. The embedded implementation is LiteDB; the contract is small enough for
+/// a PostgreSQL one. Every method throws <see cref="StoreUnavailableException"/> when the store
+/// cannot answer; none of them returns a guess.
+/// </summary>
+internal interface IGatewayStore : IDisposable
+{
+    /// <summary>Reads the whole directory except keys and audit (loaded once at startup).</summary>
+    DirectoryData LoadDirectory();
+
+    /// <summary>Finds a key by the SHA-256 of the whole key.</summary>
+    ApiKey? FindKeyByHash(in KeyHash hash);
+
+    /// <summary>Finds a key by its public id, compared exactly.</summary>
+    ApiKey? FindKeyById(string keyId);
+
+    /// <summary>All keys, revoked ones included, of the given owner.</summary>
+    IReadOnlyList<ApiKey> KeysOfOwner(string ownerId);
+
+    /// <summary>Applies <paramref name="changes"/> in one durable transaction: all or nothing.</summary>
+    void Commit(ChangeSet changes);
+
+    /// <summary>Records last-used times in one transaction; never moves a time backwards.</summary>
+    void UpdateLastUsed(IReadOnlyCollection<KeyValuePair<KeyHash, DateTimeOffset>> times);
+
+    /// <summary>Audit events of one organization, newest first.</summary>
+    IReadOnlyList<AuditEvent> QueryAudit(AuditQuery query);
+
+    /// <summary>True when the store answers a trivial read.</summary>
+    bool IsReadable();
+}
+
+/// <summary>The directory as loaded from the store.</summary>
+internal sealed record DirectoryData(
+    IReadOnlyList<Organization> Organizations,
+    IReadOnlyList<Team> Teams,
+    IReadOnlyList<User> Users,
+    IReadOnlyList<ServiceAccount> ServiceAccounts,
+    IReadOnlyList<Project> Projects,
+    IReadOnlyList<ProjectGrant> Grants,
+    bool HasImportedKeys);

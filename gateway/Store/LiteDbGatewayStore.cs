@@ -1,0 +1,243 @@
+using Gateway.Keys;
+using Gateway.Policy.Model;
+using LiteDB;
+
+namespace Gateway.Store;
+
+/// <summary>
+/// The embedded store: one <see cref="LiteDatabase"/> per process, behind an exclusive lock file.
+/// Writes are serialized and synchronous: LiteDB binds a transaction to the thread that began it,
+/// so no transaction ever spans an <c>await</c>.
+/// </summary>
+internal sealed class LiteDbGatewayStore : IGatewayStore
+{
+    private readonly object _writeGate = new();
+    private readonly StoreLock _lock;
+    private readonly LiteDatabase _db;
+
+    public LiteDbGatewayStore(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        var directory = System.IO.Path.GetDirectoryName(Path);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            System.IO.Directory.CreateDirectory(directory);
+        }
+
+        _lock = StoreLock.Acquire(Path);
+        try
+        {
+            _db = new LiteDatabase(new ConnectionString { Filename = Path, Connection = ConnectionType.Direct });
+            EnsureIndexes();
+        }
+        catch (Exception ex) when (ex is LiteException or IOException or InvalidCastException or InvalidOperationException or ArgumentException or IndexOutOfRangeException)
+        {
+            _lock.Dispose();
+            throw new StoreUnavailableException($"The store '{Path}' cannot be opened: it is corrupt or unreadable ({ex.GetType().Name}: {ex.Message}). Restore it from a backup or move it aside.", ex);
+        }
+    }
+
+    public string Path { get; }
+
+    public DirectoryData LoadDirectory() => Read(() => new DirectoryData(
+        Col(Collections.Organizations).FindAll().Select(BsonMapping.ToOrganization).ToList(),
+        Col(Collections.Teams).FindAll().Select(BsonMapping.ToTeam).ToList(),
+        Col(Collections.Users).FindAll().Select(BsonMapping.ToUser).ToList(),
+        Col(Collections.ServiceAccounts).FindAll().Select(BsonMapping.ToServiceAccount).ToList(),
+        Col(Collections.Projects).FindAll().Select(BsonMapping.ToProject).ToList(),
+        Col(Collections.Grants).FindAll().Select(BsonMapping.ToGrant).ToList(),
+        Col(Collections.Keys).Exists(Query.EQ("format", BsonMapping.Enum(ApiKeyFormatKind.ImportedLegacy)))));
+
+    public ApiKey? FindKeyByHash(in KeyHash hash)
+    {
+        var id = new BsonValue(hash.ToArray());
+        return Read(() => Col(Collections.Keys).FindById(id) is { } doc ? BsonMapping.ToKey(doc) : null);
+    }
+
+    public ApiKey? FindKeyById(string keyId) => Read(() =>
+    {
+        // The default collation is case-insensitive: the index narrows, the ordinal check decides.
+        foreach (var doc in Col(Collections.Keys).Find(Query.EQ("keyId", keyId)))
+        {
+            if (string.Equals(doc["keyId"].AsString, keyId, StringComparison.Ordinal))
+            {
+                return BsonMapping.ToKey(doc);
+            }
+        }
+
+        return null;
+    });
+
+    public IReadOnlyList<ApiKey> KeysOfOwner(string ownerId) => Read(() =>
+        Col(Collections.Keys).Find(Query.EQ("ownerId", ownerId))
+            .Select(BsonMapping.ToKey)
+            .Where(k => string.Equals(k.OwnerId, ownerId, StringComparison.Ordinal))
+            .ToList());
+
+    public void Commit(ChangeSet changes)
+    {
+        if (changes.IsEmpty)
+        {
+            return;
+        }
+
+        InTransaction(() =>
+        {
+            foreach (var change in changes.Changes)
+            {
+                var collection = Col(BsonMapping.CollectionOf(change.Record));
+                if (change.Delete)
+                {
+                    collection.Delete(BsonMapping.IdOf(change.Record));
+                }
+                else
+                {
+                    collection.Upsert(BsonMapping.ToDocument(change.Record));
+                }
+            }
+
+            var audit = Col(Collections.Audit);
+            foreach (var entry in changes.Audit)
+            {
+                audit.Insert(BsonMapping.FromAudit(entry));
+            }
+        });
+    }
+
+    public void UpdateLastUsed(IReadOnlyCollection<KeyValuePair<KeyHash, DateTimeOffset>> times)
+    {
+        if (times.Count == 0)
+        {
+            return;
+        }
+
+        InTransaction(() =>
+        {
+            var keys = Col(Collections.Keys);
+            foreach (var (hash, at) in times)
+            {
+                if (keys.FindById(new BsonValue(hash.ToArray())) is not { } doc)
+                {
+                    continue;
+                }
+
+                var stored = doc["lastUsedAt"];
+                var millis = at.ToUnixTimeMilliseconds();
+                if (stored.IsNull || stored.AsInt64 < millis)
+                {
+                    doc["lastUsedAt"] = millis;
+                    keys.Update(doc);
+                }
+            }
+        });
+    }
+
+    public IReadOnlyList<AuditEvent> QueryAudit(AuditQuery query) => Read(() =>
+    {
+        var q = Col(Collections.Audit).Query().Where(Query.EQ("org", query.Org));
+        if (query.Since is { } since)
+        {
+            q = q.Where(Query.GTE("at", since.ToUnixTimeMilliseconds()));
+        }
+
+        if (query.Until is { } until)
+        {
+            q = q.Where(Query.LTE("at", until.ToUnixTimeMilliseconds()));
+        }
+
+        if (query.Actor is { } actor)
+        {
+            q = q.Where(Query.EQ("actor", actor));
+        }
+
+        if (query.Action is { } action)
+        {
+            q = q.Where(Query.EQ("action", action));
+        }
+
+        return q.OrderByDescending("at").ToEnumerable()
+            .Select(BsonMapping.ToAudit)
+            .Where(a => string.Equals(a.Org, query.Org, StringComparison.Ordinal)
+                && (query.Actor is null || string.Equals(a.Actor, query.Actor, StringComparison.Ordinal))
+                && (query.Action is null || string.Equals(a.Action, query.Action, StringComparison.Ordinal)))
+            .Take(query.Limit)
+            .ToList();
+    });
+
+    public bool IsReadable()
+    {
+        try
+        {
+            _ = Col(Collections.Organizations).Count();
+            return true;
+        }
+        catch (Exception ex) when (ex is LiteException or IOException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_writeGate)
+        {
+            _db.Dispose();
+            _lock.Dispose();
+        }
+    }
+
+    private ILiteCollection<BsonDocument> Col(string name) => _db.GetCollection(name, BsonAutoId.ObjectId);
+
+    private void EnsureIndexes()
+    {
+        Col(Collections.Users).EnsureIndex("username", "$.username", true);
+        Col(Collections.Users).EnsureIndex("email", "$.email", true);
+        Col(Collections.ServiceAccounts).EnsureIndex("displayName", "$.displayName", true);
+        Col(Collections.Keys).EnsureIndex("keyId", "$.keyId", true);
+        Col(Collections.Keys).EnsureIndex("ownerId", "$.ownerId", false);
+        Col(Collections.Keys).EnsureIndex("format", "$.format", false);
+        Col(Collections.Audit).EnsureIndex("at", "$.at", false);
+        Col(Collections.Audit).EnsureIndex("org", "$.org", false);
+    }
+
+    private void InTransaction(Action work)
+    {
+        lock (_writeGate)
+        {
+            try
+            {
+                if (!_db.BeginTrans())
+                {
+                    throw new StoreUnavailableException("A store transaction is already open on this thread.");
+                }
+
+                try
+                {
+                    work();
+                    _db.Commit();
+                }
+                catch
+                {
+                    _db.Rollback();
+                    throw;
+                }
+            }
+            catch (Exception ex) when (ex is LiteException or IOException or ObjectDisposedException or UnauthorizedAccessException)
+            {
+                throw new StoreUnavailableException($"The store write failed: {ex.GetType().Name}: {ex.Message}", ex);
+            }
+        }
+    }
+
+    private static T Read<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception ex) when (ex is LiteException or IOException or ObjectDisposedException or InvalidCastException or UnauthorizedAccessException)
+        {
+            throw new StoreUnavailableException($"The store read failed: {ex.GetType().Name}: {ex.Message}", ex);
+        }
+    }
+}
