@@ -1,1 +1,0 @@
-namespace Gateway.Tests; public class T {}
