@@ -44,10 +44,10 @@ public sealed class GatewayProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static GatewayProcess Start(string workDir, string storePath)
+    public static GatewayProcess Start(string workDir, string storePath, string? gatewayDll = null)
     {
         var (proxy, admin) = (FreePort(), FreePort());
-        var gatewayDll = Path.Combine(AppContext.BaseDirectory, "Gateway.dll");
+        gatewayDll ??= Path.Combine(AppContext.BaseDirectory, "Gateway.dll");
         var info = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = workDir,
