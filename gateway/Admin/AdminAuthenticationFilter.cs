@@ -11,8 +11,6 @@ namespace Gateway.Admin;
 /// </summary>
 internal sealed partial class AdminAuthenticationFilter(ApiKeyAuthenticator authenticator, ILogger<AdminAuthenticationFilter> logger) : IEndpointFilter
 {
-    public const string Challenge = "Basic realm=\"gateway\", Bearer realm=\"gateway\"";
-
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
@@ -49,7 +47,7 @@ internal sealed partial class AdminAuthenticationFilter(ApiKeyAuthenticator auth
 
     private static GatewayProblem Unauthorized(HttpContext http, string code)
     {
-        http.Response.Headers.WWWAuthenticate = Challenge;
+        http.Response.Headers.WWWAuthenticate = ProxyProblems.Challenge;
         return new GatewayProblem(401, code);
     }
 

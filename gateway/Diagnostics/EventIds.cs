@@ -11,7 +11,12 @@ internal static class EventIds
 
     public const int AuthenticationFailed = 2001;
     public const int StoreUnavailable = 2002;
-    public const int CredentialRejected = 2003;
+    public const int RequestRefused = 2003;
+    public const int AccessDenied = 2004;
+    public const int InvalidScope = 2005;
+    public const int AttributionDropped = 2006;
+    public const int UpstreamFailed = 2007;
+    public const int UpstreamCredentialMissing = 2008;
 
     public const int AdminActionDenied = 3001;
     public const int AdminWrite = 3002;

@@ -14,6 +14,13 @@ internal static class ProblemCodes
     public const string InvalidQuery = "invalid_query";
     public const string UnsupportedMediaType = "unsupported_media_type";
     public const string BodyTooLarge = "body_too_large";
+    public const string ReservedHeader = "reserved_header";
+    public const string InvalidPath = "invalid_path";
+    public const string InvalidScope = "invalid_scope";
+    public const string GatewayMisconfigured = "gateway_misconfigured";
+    public const string UpstreamCredentialMissing = "upstream_credential_missing";
+    public const string UpstreamUnavailable = "upstream_unavailable";
+    public const string UpstreamTimeout = "upstream_timeout";
 
     public const string OrgNotFound = "org_not_found";
     public const string TeamNotFound = "team_not_found";

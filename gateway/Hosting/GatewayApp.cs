@@ -1,5 +1,8 @@
 using Gateway.Admin;
 using Gateway.Authentication;
+using Gateway.Authorization;
+using Gateway.Routing;
+using Gateway.Transforms;
 using Gateway.Configuration;
 using Gateway.Directory;
 using Gateway.Keys;
@@ -12,6 +15,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Configuration.ClusterValidators;
+using Yarp.ReverseProxy.Configuration.RouteValidators;
 
 namespace Gateway.Hosting;
 
@@ -35,6 +41,8 @@ internal static class GatewayApp
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        // YARP registers data protection for session affinity cookies, which the gateway does not use.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         configure?.Invoke(builder);
 
         var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
@@ -48,12 +56,21 @@ internal static class GatewayApp
         builder.WebHost.ConfigureKestrel(kestrel => listeners.Bind(kestrel, options));
         builder.Services.AddGatewayCore(options, listeners);
         builder.Services.AddRouting();
+        builder.Services.AddGatewayProxy(builder.Configuration);
 
         var app = builder.Build();
+        var proxyErrors = ProxyConfigPrevalidator.ValidateAsync(
+            app.Services.GetRequiredService<IProxyConfigProvider>(), app.Services.GetRequiredService<IConfigValidator>()).GetAwaiter().GetResult();
+        if (proxyErrors.Count > 0)
+        {
+            throw new GatewayStartupException(proxyErrors);
+        }
+
         OpenStore(app, options);
         app.UseRouting();
         app.MapGatewayHealth();
         app.MapGatewayAdmin();
+        app.MapGatewayProxy();
         return app;
     }
 
@@ -72,6 +89,39 @@ internal static class GatewayApp
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<KeyMinting>();
         services.AddHostedService<LastUsedFlushService>();
+    }
+
+    private static void AddGatewayProxy(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<IdentityHeaderNames>();
+        services.AddSingleton<IRouteValidator, RouteScopeValidator>();
+        services.AddSingleton<IClusterValidator, UpstreamCredentialValidator>();
+        services.AddReverseProxy()
+            .LoadFromConfig(configuration.GetSection("ReverseProxy"))
+            .AddTransforms<IdentityTransformProvider>();
+    }
+
+    private static void MapGatewayProxy(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapReverseProxy(proxy =>
+        {
+            // A pipeline delegate replaces YARP's default stages: the gateway's first, then YARP's back.
+            proxy.UseMiddleware<GatewayAuthorizationMiddleware>();
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        }).ConfigureEndpoints((endpoint, route, cluster) =>
+        {
+            // Parsed once per configuration load; validation already refused anything that fails here.
+            var errors = new List<string>();
+            var scope = RouteScopeParser.Parse(route, errors);
+            var upstream = cluster is null ? UpstreamCredential.Strip : UpstreamCredential.Parse(cluster, errors);
+            endpoint.WithMetadata(ListenerMetadata.Proxy, upstream);
+            if (scope is not null && errors.Count == 0)
+            {
+                endpoint.WithMetadata(scope);
+            }
+        });
     }
 
     // The store is opened before the server listens: a locked, corrupt or unreadable store refuses startup.

@@ -53,6 +53,27 @@ public static class AccessEvaluator
     }
 
     /// <summary>
+    /// Attribution alone, for requests that need only authentication (they name no project): the
+    /// target is <paramref name="entity"/> or the principal's default entity. Null without a claim.
+    /// </summary>
+    public static string? EvaluateAttribution(Principal principal, string? entity, AttributionClaim claim, IDirectory directory, out User? user)
+    {
+        user = null;
+        if (claim.IsEmpty)
+        {
+            return null;
+        }
+
+        var name = string.IsNullOrEmpty(entity) ? DefaultEntity(principal) : entity;
+        if (string.IsNullOrEmpty(name) || !directory.TryGetEntity(name, out var target))
+        {
+            return principal is ServiceAccount ? DenyReasons.AttributionUserNotInTeam : DenyReasons.AttributionNotServiceAccount;
+        }
+
+        return EvaluateAttribution(principal, target, claim, directory, out user);
+    }
+
+    /// <summary>
     /// The entity used when a request names none: a user's default entity (their personal entity when
     /// unset), an org service account's default team, a team service account's parent team.
     /// </summary>

@@ -257,4 +257,17 @@ public sealed class AccessRuleTests
         Assert.False(decision.IsAllowed);
         Assert.Null(decision.AttributedUser);
     }
+
+    [Fact]
+    public void AttributionAlone_UsesTheDefaultEntity_ForRoutesWithoutProject()
+    {
+        _d.User("carol", "acme", teams: ("ml", TeamRole.Member));
+        var orgSa = _d.OrgSa("bot", "cv", "acme");
+        Assert.Null(AccessEvaluator.EvaluateAttribution(orgSa, null, default, _d, out _));
+        Assert.Equal(DenyReasons.AttributionUserNotInTeam, AccessEvaluator.EvaluateAttribution(orgSa, null, new AttributionClaim("carol", null), _d, out var none));
+        Assert.Null(none);
+        Assert.Equal(DenyReasons.AttributionVerified, AccessEvaluator.EvaluateAttribution(orgSa, "ml", new AttributionClaim("carol", null), _d, out var carol));
+        Assert.Equal("carol", carol?.Username);
+        Assert.Equal(DenyReasons.AttributionVerified, AccessEvaluator.EvaluateAttribution(_d.TeamSa("ci", "ml", "acme"), null, new AttributionClaim("carol", null), _d, out _));
+    }
 }

@@ -1,0 +1,95 @@
+using Gateway.Policy.Directory;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Routing;
+
+/// <summary>
+/// Reads the entity and project a request names, from where its route says. Values must be plain
+/// names in the directory's alphabet, byte for byte as sent: anything encoded, empty or dotted is
+/// refused rather than decoded or cleaned.
+/// </summary>
+internal static class RequestScope
+{
+    public static bool TryResolve(HttpContext context, RouteScope scope, out string? entity, out string? project, out string? error)
+    {
+        entity = null;
+        project = null;
+        error = null;
+        switch (scope.Kind)
+        {
+            case ScopeKind.Path:
+                if (!RawPath.TryGet(context, out var path))
+                {
+                    error = "The request target must be a plain path.";
+                    return false;
+                }
+
+                return TryPathValue(path, scope.EntitySegment, isEntity: true, out entity, ref error)
+                    && TryPathValue(path, scope.ProjectSegment, isEntity: false, out project, ref error);
+            case ScopeKind.Query:
+                return TryValue(context.Request.Query, scope.Entity, true, out entity, ref error)
+                    && TryValue(context.Request.Query, scope.Project, false, out project, ref error);
+            case ScopeKind.Header:
+                return TryValue(context.Request.Headers, scope.Entity, true, out entity, ref error)
+                    && TryValue(context.Request.Headers, scope.Project, false, out project, ref error);
+            default:
+                return true;
+        }
+    }
+
+    private static bool TryPathValue(ReadOnlySpan<char> path, int segment, bool isEntity, out string? value, ref string? error)
+    {
+        value = null;
+        if (segment < 0)
+        {
+            return true;
+        }
+
+        var raw = RawPath.Segment(path, segment);
+        if (!IsValid(raw, isEntity))
+        {
+            error = isEntity ? "The entity segment is not a valid entity name." : "The project segment is not a valid project name.";
+            return false;
+        }
+
+        value = raw.ToString();
+        return true;
+    }
+
+    private static bool TryValue(IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>> source, string? name, bool isEntity, out string? value, ref string? error)
+    {
+        value = null;
+        if (name is null)
+        {
+            return true;
+        }
+
+        var values = source switch
+        {
+            IQueryCollection query => query[name],
+            IHeaderDictionary headers => headers[name],
+            _ => default,
+        };
+        if (values.Count == 0)
+        {
+            return true;
+        }
+
+        if (values.Count > 1)
+        {
+            error = $"'{name}' is given more than once.";
+            return false;
+        }
+
+        if (!IsValid(values[0], isEntity))
+        {
+            error = $"'{name}' is not a valid {(isEntity ? "entity" : "project")} name.";
+            return false;
+        }
+
+        value = values[0];
+        return true;
+    }
+
+    private static bool IsValid(ReadOnlySpan<char> value, bool isEntity) => isEntity ? Names.IsValidEntity(value) : Names.IsValidProject(value);
+}

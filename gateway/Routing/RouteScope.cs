@@ -1,0 +1,50 @@
+using Gateway.Policy.Model;
+
+namespace Gateway.Routing;
+
+/// <summary>Where a route's entity and project come from.</summary>
+internal enum ScopeKind
+{
+    /// <summary>Template values of the route's path.</summary>
+    Path,
+    /// <summary>Query parameters.</summary>
+    Query,
+    /// <summary>Request headers.</summary>
+    Header,
+    /// <summary>Any authenticated principal; the route touches no project (entity: the default one).</summary>
+    Authenticated,
+    /// <summary>No authentication at all (credentials are still stripped).</summary>
+    Anonymous,
+}
+
+/// <summary>
+/// A route's declared scope, parsed and validated once per configuration load and attached to the
+/// route's endpoint as metadata: the request path does no string parsing of configuration.
+/// </summary>
+internal sealed record RouteScope
+{
+    public required string RouteId { get; init; }
+
+    public required ScopeKind Kind { get; init; }
+
+    /// <summary>The template value, query parameter or header naming the entity; null for the default entity.</summary>
+    public string? Entity { get; init; }
+
+    /// <summary>The template value, query parameter or header naming the project; null when the route touches only the entity.</summary>
+    public string? Project { get; init; }
+
+    /// <summary>For <see cref="ScopeKind.Path"/>: the index of the entity's path segment in the template.</summary>
+    public int EntitySegment { get; init; } = -1;
+
+    /// <summary>For <see cref="ScopeKind.Path"/>: the index of the project's path segment in the template.</summary>
+    public int ProjectSegment { get; init; } = -1;
+
+    /// <summary>The declared action; null to derive it from the method (GET, HEAD, OPTIONS read; others write).</summary>
+    public AccessAction? Action { get; init; }
+
+    public AccessAction ActionFor(string method) => Action ?? (HttpMethodIsRead(method) ? AccessAction.Read : AccessAction.Write);
+
+    private static bool HttpMethodIsRead(string method)
+        => ReferenceEquals(method, "GET") || ReferenceEquals(method, "HEAD")
+           || method is "GET" or "HEAD" or "OPTIONS";
+}

@@ -1,0 +1,135 @@
+using System.Globalization;
+using Gateway.Authorization;
+using Gateway.Diagnostics;
+using Gateway.Routing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Transforms;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace Gateway.Transforms;
+
+/// <summary>
+/// Adds one request transform to every route: first remove everything a client could use to claim an
+/// identity (the reserved prefix in any case, credentials, cookies, attribution, forwarding headers),
+/// then set the identity the gateway verified and the cluster's own upstream credential. Headers are
+/// set on the outgoing request after YARP has copied (and dropped the hop-by-hop ones), so nothing
+/// the client sends, <c>Connection:</c> included, can remove or duplicate them.
+/// </summary>
+internal sealed partial class IdentityTransformProvider(IdentityHeaderNames names, ILogger<IdentityTransformProvider> logger) : ITransformProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _reported = new();
+
+    public void ValidateRoute(TransformRouteValidationContext context)
+    {
+    }
+
+    public void ValidateCluster(TransformClusterValidationContext context)
+    {
+    }
+
+    public void Apply(TransformBuilderContext context)
+    {
+        // The gateway sets X-Forwarded-* itself, after removing the client's.
+        context.UseDefaultForwarders = false;
+        var errors = new List<string>();
+        var upstream = context.Cluster is null ? UpstreamCredential.Strip : UpstreamCredential.Parse(context.Cluster, errors);
+        // Apply runs once per route: report each cluster's missing secret once.
+        if (upstream.Problem is not null && _reported.TryAdd(upstream.Problem, true))
+        {
+            Log.UpstreamCredentialMissing(logger, upstream.Problem);
+        }
+
+        context.AddRequestTransform(transform => ApplyAsync(transform, upstream));
+    }
+
+    private ValueTask ApplyAsync(RequestTransformContext transform, UpstreamCredential upstream)
+    {
+        var http = transform.HttpContext;
+        var feature = http.Features.Get<GatewayFeature>();
+        if (feature is null || upstream.Problem is not null)
+        {
+            // Never forward without a verified feature, nor without the credential the upstream expects.
+            throw new InvalidOperationException(upstream.Problem ?? "A request reached the forwarder without a gateway decision.");
+        }
+
+        foreach (var header in http.Request.Headers)
+        {
+            if (names.IsReserved(header.Key))
+            {
+                RequestTransform.RemoveHeader(transform, header.Key);
+            }
+        }
+
+        foreach (var header in IdentityHeaderNames.Stripped)
+        {
+            RequestTransform.RemoveHeader(transform, header);
+        }
+
+        var headers = transform.ProxyRequest.Headers;
+        var remote = http.Connection.RemoteIpAddress;
+        if (remote is not null)
+        {
+            headers.TryAddWithoutValidation("X-Forwarded-For", remote.ToString());
+        }
+
+        headers.TryAddWithoutValidation("X-Forwarded-Proto", http.Request.Scheme);
+        if (http.Request.Host.HasValue)
+        {
+            headers.TryAddWithoutValidation("X-Forwarded-Host", http.Request.Host.Value);
+        }
+
+        if (upstream.AuthorizationValue is not null)
+        {
+            headers.TryAddWithoutValidation("Authorization", upstream.AuthorizationValue);
+        }
+
+        if (feature.Principal is { } principal)
+        {
+            headers.TryAddWithoutValidation(names.Principal, principal.DisplayName);
+            headers.TryAddWithoutValidation(names.PrincipalType, principal is Policy.Model.User ? "user" : "service_account");
+            headers.TryAddWithoutValidation(names.Org, principal.Org);
+            headers.TryAddWithoutValidation(names.AuthMethod, feature.AuthMethod);
+            if (feature.KeyId is not null)
+            {
+                headers.TryAddWithoutValidation(names.KeyId, feature.KeyId);
+            }
+
+            if (feature.Entity is not null)
+            {
+                headers.TryAddWithoutValidation(names.Entity, feature.Entity);
+            }
+
+            if (feature.Project is not null)
+            {
+                headers.TryAddWithoutValidation(names.Project, feature.Project);
+            }
+
+            if (feature.AttributedUser is { } user)
+            {
+                headers.TryAddWithoutValidation(names.AttributedUser, user.Username);
+                if (feature.AttributionUsernameHeader is not null)
+                {
+                    headers.TryAddWithoutValidation(IdentityHeaderNames.AttributionUsername, feature.AttributionUsernameHeader);
+                }
+
+                if (feature.AttributionEmailHeader is not null)
+                {
+                    headers.TryAddWithoutValidation(IdentityHeaderNames.AttributionEmail, feature.AttributionEmailHeader);
+                }
+            }
+        }
+        else
+        {
+            headers.TryAddWithoutValidation(names.AuthMethod, feature.AuthMethod);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.UpstreamCredentialMissing, EventName = "UpstreamCredentialMissing", Level = LogLevel.Warning, Message = "{Problem}")]
+        public static partial void UpstreamCredentialMissing(ILogger logger, string problem);
+    }
+}
