@@ -45,9 +45,18 @@ public sealed class TestGateway : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestGateway> StartAsync(params string[] extraArgs)
+    public static Task<TestGateway> StartAsync(params string[] extraArgs) => StartAsync(null, extraArgs);
+
+    /// <summary>Starts with <paramref name="configJson"/> written to a gateway.json in the temp directory (passed with --config).</summary>
+    public static async Task<TestGateway> StartAsync(Func<TempDirectory, string>? configJson, params string[] extraArgs)
     {
         var dir = new TempDirectory();
+        if (configJson is not null)
+        {
+            await File.WriteAllTextAsync(dir.File("gateway.json"), configJson(dir));
+            extraArgs = ["--config", dir.File("gateway.json"), .. extraArgs];
+        }
+
         var logs = new CapturingLoggerProvider();
         string[] args =
         [
@@ -67,6 +76,10 @@ public sealed class TestGateway : IAsyncDisposable
         => SendAsync(new Uri(AdminUrl, path), method, key, body);
 
     public Task<ApiResponse> GetAsync(string path, string? key) => AdminAsync(HttpMethod.Get, path, key);
+
+    /// <summary>A request to the proxy listener.</summary>
+    public Task<ApiResponse> ProxyAsync(HttpMethod method, string path, string? key, object? body = null, Action<HttpRequestMessage>? configure = null)
+        => SendAsync(new Uri(ProxyUrl, path), method, key, body, configure);
 
     public Task<ApiResponse> PostAsync(string path, string? key, object? body) => AdminAsync(HttpMethod.Post, path, key, body ?? new { });
 

@@ -7,7 +7,8 @@ namespace Gateway.Tests.Functional;
 /// An org built by its admin through the admin API, as an operator would: teams ml and cv; users
 /// erin (org admin), alice (ml admin), bob (ml member), vic (ml viewer), carol (cv admin), dave (no
 /// team), olga (owner grant on ml/team-p); projects of each visibility; an org SA, a team SA, an
-/// explicit SA with access to all current projects; a key for every principal.
+/// explicit SA with access to all current projects, a second team's SA (cvbot@cv), a project created
+/// after the explicit SA (ml/late-p); a key for every principal.
 /// </summary>
 public sealed class OrgFixture : IAsyncLifetime
 {
@@ -20,30 +21,42 @@ public sealed class OrgFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Gw = await TestGateway.StartAsync();
-        await Ok(Gw.PostAsync("/admin/v1/orgs/acme/teams", Root, new { name = "ml" }));
-        await Ok(Gw.PostAsync("/admin/v1/orgs/acme/teams", Root, new { name = "cv" }));
+        await BuildAsync(Gw, Keys);
+    }
+
+    /// <summary>Builds the org through the admin API; fills <paramref name="keys"/> with every principal's key.</summary>
+    public static async Task BuildAsync(TestGateway gw, Dictionary<string, string> keys)
+    {
+        var root = gw.RootKey;
+        await Ok(gw.PostAsync("/admin/v1/orgs/acme/teams", root, new { name = "ml" }));
+        await Ok(gw.PostAsync("/admin/v1/orgs/acme/teams", root, new { name = "cv" }));
         foreach (var (user, role) in new[] { ("erin", "admin"), ("alice", "member"), ("bob", "member"), ("vic", "member"), ("carol", "member"), ("dave", "member"), ("olga", "member") })
         {
-            await Ok(Gw.PostAsync("/admin/v1/orgs/acme/users", Root, new { username = user, email = user + "@acme.example", orgRole = role }));
-            Keys[user] = (await Ok(Gw.PostAsync($"/admin/v1/users/{user}/keys", Root, new { name = "laptop" }))).Str("key");
+            await Ok(gw.PostAsync("/admin/v1/orgs/acme/users", root, new { username = user, email = user + "@acme.example", orgRole = role }));
+            keys[user] = (await Ok(gw.PostAsync($"/admin/v1/users/{user}/keys", root, new { name = "laptop" }))).Str("key");
         }
 
-        await Ok(Gw.PutAsync("/admin/v1/teams/ml/members/alice", Root, new { role = "admin" }));
-        await Ok(Gw.PutAsync("/admin/v1/teams/ml/members/bob", Root, new { role = "member" }));
-        await Ok(Gw.PutAsync("/admin/v1/teams/ml/members/vic", Root, new { role = "viewer" }));
-        await Ok(Gw.PutAsync("/admin/v1/teams/cv/members/carol", Root, new { role = "admin" }));
+        await Ok(gw.PutAsync("/admin/v1/teams/ml/members/alice", root, new { role = "admin" }));
+        await Ok(gw.PutAsync("/admin/v1/teams/ml/members/bob", root, new { role = "member" }));
+        await Ok(gw.PutAsync("/admin/v1/teams/ml/members/vic", root, new { role = "viewer" }));
+        await Ok(gw.PutAsync("/admin/v1/teams/cv/members/carol", root, new { role = "admin" }));
         foreach (var (project, visibility) in new[] { ("team-p", "team"), ("secret", "restricted"), ("open-p", "open"), ("pub-p", "public") })
         {
-            await Ok(Gw.PostAsync("/admin/v1/teams/ml/projects", Keys["alice"], new { name = project, visibility }));
+            await Ok(gw.PostAsync("/admin/v1/teams/ml/projects", keys["alice"], new { name = project, visibility }));
         }
 
-        await Ok(Gw.PostAsync("/admin/v1/teams/cv/projects", Keys["carol"], new { name = "cv-p" }));
-        await Ok(Gw.PutAsync("/admin/v1/projects/ml/team-p/grants/olga", Keys["alice"], new { role = "owner" }));
-        await Ok(Gw.PostAsync("/admin/v1/orgs/acme/service-accounts", Root, new { name = "bot", defaultTeam = "cv" }));
-        await Ok(Gw.PostAsync("/admin/v1/teams/ml/service-accounts", Keys["alice"], new { name = "ci", authentication = "builtin" }));
-        await Ok(Gw.PostAsync("/admin/v1/orgs/acme/service-accounts", Root, new { name = "nep", defaultTeam = "ml", access = "explicit", grantAllCurrentProjects = true }));
-        Keys["bot@acme"] = (await Ok(Gw.PostAsync("/admin/v1/service-accounts/bot@acme/keys", Root, new { name = "prod" }))).Str("key");
-        Keys["ci@ml"] = (await Ok(Gw.PostAsync("/admin/v1/service-accounts/ci@ml/keys", Keys["alice"], new { name = "gha", format = "legacy40" }))).Str("key");
+        await Ok(gw.PostAsync("/admin/v1/teams/cv/projects", keys["carol"], new { name = "cv-p" }));
+        await Ok(gw.PutAsync("/admin/v1/projects/ml/team-p/grants/olga", keys["alice"], new { role = "owner" }));
+        await Ok(gw.PostAsync("/admin/v1/orgs/acme/service-accounts", root, new { name = "bot", defaultTeam = "cv" }));
+        await Ok(gw.PostAsync("/admin/v1/teams/ml/service-accounts", keys["alice"], new { name = "ci", authentication = "builtin" }));
+        await Ok(gw.PostAsync("/admin/v1/orgs/acme/service-accounts", root, new { name = "nep", defaultTeam = "ml", access = "explicit", grantAllCurrentProjects = true }));
+        keys["bot@acme"] = (await Ok(gw.PostAsync("/admin/v1/service-accounts/bot@acme/keys", root, new { name = "prod" }))).Str("key");
+        keys["ci@ml"] = (await Ok(gw.PostAsync("/admin/v1/service-accounts/ci@ml/keys", keys["alice"], new { name = "gha", format = "legacy40" }))).Str("key");
+        keys["nep@acme"] = (await Ok(gw.PostAsync("/admin/v1/service-accounts/nep@acme/keys", root, new { name = "neptune" }))).Str("key");
+        await Ok(gw.PostAsync("/admin/v1/teams/cv/service-accounts", keys["carol"], new { name = "cvbot" }));
+        keys["cvbot@cv"] = (await Ok(gw.PostAsync("/admin/v1/service-accounts/cvbot@cv/keys", keys["carol"], new { name = "k" }))).Str("key");
+        // Created after nep@acme: its "all current projects" grant does not cover it.
+        await Ok(gw.PostAsync("/admin/v1/teams/ml/projects", keys["alice"], new { name = "late-p" }));
     }
 
     public async Task DisposeAsync() => await Gw.DisposeAsync();

@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Tests.Common;
+
+/// <summary>A real upstream on Kestrel at 127.0.0.1 that answers with what it received, and remembers it.</summary>
+public sealed class EchoUpstream : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private EchoUpstream(WebApplication app, Uri url)
+    {
+        _app = app;
+        Url = url;
+    }
+
+    public Uri Url { get; }
+
+    public ConcurrentQueue<EchoRequest> Received { get; } = new();
+
+    public static async Task<EchoUpstream> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        EchoUpstream? echo = null;
+        app.Run(async context =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            var request = new EchoRequest(
+                context.Request.Method,
+                context.Request.Path.Value ?? "",
+                context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "",
+                context.Request.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? ""))).ToList(),
+                body);
+            echo!.Received.Enqueue(request);
+            if (context.Request.Path.StartsWithSegments("/slow"))
+            {
+                await Task.Delay(TimeSpan.FromSeconds(5), context.RequestAborted);
+            }
+
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(JsonSerializer.Serialize(request));
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        echo = new EchoUpstream(app, new Uri(address));
+        return echo;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+public sealed record EchoRequest(string Method, string Path, string RawTarget, List<KeyValuePair<string, string>> Headers, string Body)
+{
+    public IReadOnlyList<string> Values(string header)
+        => Headers.Where(h => string.Equals(h.Key, header, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).ToList();
+
+    public string? Single(string header) => Values(header) is [var one] ? one : null;
+
+    public bool Has(string header) => Values(header).Count > 0;
+}

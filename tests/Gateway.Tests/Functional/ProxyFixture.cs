@@ -1,0 +1,73 @@
+using Gateway.Tests.Common;
+using Xunit;
+
+namespace Gateway.Tests.Functional;
+
+/// <summary>
+/// The gateway in front of a real echo upstream, with routes of every scope kind, and the org of
+/// <see cref="OrgFixture"/> built through the admin API.
+/// </summary>
+public sealed class ProxyFixture : IAsyncLifetime
+{
+    public const string UpstreamSecret = "upstream-secret-Zq81";
+
+    public EchoUpstream Echo { get; private set; } = null!;
+
+    public TestGateway Gw { get; private set; } = null!;
+
+    public Dictionary<string, string> Keys { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        Echo = await EchoUpstream.StartAsync();
+        Gw = await TestGateway.StartAsync(dir =>
+        {
+            File.WriteAllText(dir.File("upstream.secret"), UpstreamSecret + "\n");
+            return Config(Echo.Url, dir.File("upstream.secret"));
+        }, "--Gateway:Store:LastUsedFlushInterval=00:00:01");
+        await OrgFixture.BuildAsync(Gw, Keys);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Gw.DisposeAsync();
+        await Echo.DisposeAsync();
+    }
+
+    public static string Config(Uri echo, string secretFile) => $$"""
+    {
+      "ReverseProxy": {
+        "Routes": {
+          "files": { "ClusterId": "echo", "Match": { "Path": "/files/{entity}/{project}/{run}/file_stream" },
+                     "Metadata": { "Gateway.Scope": "path", "Gateway.Entity": "entity", "Gateway.Project": "project", "Gateway.Action": "write" } },
+          "read": { "ClusterId": "echo", "Match": { "Path": "/read/{entity}/{project}/{**rest}" },
+                    "Metadata": { "Gateway.Scope": "path", "Gateway.Entity": "entity", "Gateway.Project": "project" } },
+          "artifacts": { "ClusterId": "echo", "Match": { "Path": "/artifacts/{entity}/{**rest}" },
+                         "Metadata": { "Gateway.Scope": "path", "Gateway.Entity": "entity", "Gateway.Action": "read" } },
+          "graphql": { "ClusterId": "echo", "Match": { "Path": "/graphql" }, "Metadata": { "Gateway.Scope": "authenticated" } },
+          "public": { "ClusterId": "echo", "Match": { "Path": "/public/{**rest}" }, "Metadata": { "Gateway.Scope": "anonymous" } },
+          "query": { "ClusterId": "echo", "Match": { "Path": "/q" },
+                     "Metadata": { "Gateway.Scope": "query", "Gateway.Entity": "entity", "Gateway.Project": "project" } },
+          "header": { "ClusterId": "echo", "Match": { "Path": "/h" },
+                      "Metadata": { "Gateway.Scope": "header", "Gateway.Entity": "X-Entity", "Gateway.Project": "X-Project" } },
+          "traces": { "ClusterId": "echo", "Match": { "Path": "/traces/v2/{entity}/{project}/{**rest}" },
+                      "Metadata": { "Gateway.Scope": "path", "Gateway.Entity": "entity", "Gateway.Project": "project" },
+                      "Transforms": [ { "PathRemovePrefix": "/traces" } ] },
+          "swap": { "ClusterId": "echo-with-credential", "Match": { "Path": "/swap/{entity}/{project}" },
+                    "Metadata": { "Gateway.Scope": "path", "Gateway.Entity": "entity", "Gateway.Project": "project" } },
+          "slow": { "ClusterId": "echo-impatient", "Match": { "Path": "/slow/{entity}/{project}" },
+                    "Metadata": { "Gateway.Scope": "path", "Gateway.Entity": "entity", "Gateway.Project": "project" } },
+          "down": { "ClusterId": "nowhere", "Match": { "Path": "/down/{entity}/{project}" },
+                    "Metadata": { "Gateway.Scope": "path", "Gateway.Entity": "entity", "Gateway.Project": "project" } }
+        },
+        "Clusters": {
+          "echo": { "Destinations": { "d1": { "Address": "{{echo}}" } } },
+          "echo-with-credential": { "Destinations": { "d1": { "Address": "{{echo}}" } },
+                                    "Metadata": { "Gateway.UpstreamAuth": "bearer", "Gateway.UpstreamSecretFile": "{{secretFile}}" } },
+          "echo-impatient": { "Destinations": { "d1": { "Address": "{{echo}}" } }, "HttpRequest": { "ActivityTimeout": "00:00:01" } },
+          "nowhere": { "Destinations": { "d1": { "Address": "http://127.0.0.1:9/" } } }
+        }
+      }
+    }
+    """;
+}
