@@ -156,13 +156,9 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     }
 
     // One meaning per request: refuse what the upstream could read differently from the gateway.
+    // (The raw path was already checked by RawPathMiddleware, before routing.)
     private string? CheckRequestShape(HttpContext context)
     {
-        if (!RawPath.TryGet(context, out var path) || !RawPath.IsUnambiguous(path))
-        {
-            return ProblemCodes.InvalidPath;
-        }
-
         foreach (var header in context.Request.Headers)
         {
             if (headerNames.IsUnderscoreTwin(header.Key))

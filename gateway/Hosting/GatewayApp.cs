@@ -67,6 +67,7 @@ internal static class GatewayApp
         }
 
         OpenStore(app, options);
+        app.UseMiddleware<RawPathMiddleware>();
         app.UseRouting();
         app.MapGatewayHealth();
         app.MapGatewayAdmin();
