@@ -12,6 +12,19 @@ internal sealed record GatewayOptions
     public KeyOptions Keys { get; init; } = new();
     public BootstrapOptions Bootstrap { get; init; } = new();
     public CacheOptions Cache { get; init; } = new();
+    public IdentityOptions Identity { get; init; } = new();
+}
+
+internal sealed record IdentityOptions
+{
+    /// <summary>Adds <c>X-Gateway-Identity</c>, an ES256 JWT of the verified facts, verifiable with /.well-known/jwks.json.</summary>
+    public bool Sign { get; init; }
+
+    /// <summary>The <c>iss</c> of identity tokens.</summary>
+    public string Issuer { get; init; } = "urn:ml-auth-gateway";
+
+    /// <summary>Lifetime of identity tokens (at most 5 minutes).</summary>
+    public TimeSpan Lifetime { get; init; } = TimeSpan.FromSeconds(60);
 }
 
 internal sealed record ListenerOptions

@@ -74,6 +74,16 @@ internal static class GatewayOptionsValidator
             errors.Add($"Gateway:Cache:NegativeKeys is {options.Cache.NegativeKeys}: it must be at least 16.");
         }
 
+        if (options.Identity.Lifetime <= TimeSpan.Zero || options.Identity.Lifetime > TimeSpan.FromMinutes(5))
+        {
+            errors.Add($"Gateway:Identity:Lifetime is {options.Identity.Lifetime}: it must be more than 0 and at most 00:05:00.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Identity.Issuer))
+        {
+            errors.Add("Gateway:Identity:Issuer is empty.");
+        }
+
         return errors;
     }
 

@@ -56,7 +56,7 @@ internal static class GatewayApp
         builder.WebHost.ConfigureKestrel(kestrel => listeners.Bind(kestrel, options));
         builder.Services.AddGatewayCore(options, listeners);
         builder.Services.AddRouting();
-        builder.Services.AddGatewayProxy(builder.Configuration);
+        builder.Services.AddGatewayProxy(builder.Configuration, options);
 
         var app = builder.Build();
         var proxyErrors = ProxyConfigPrevalidator.ValidateAsync(
@@ -92,9 +92,14 @@ internal static class GatewayApp
         services.AddHostedService<LastUsedFlushService>();
     }
 
-    private static void AddGatewayProxy(this IServiceCollection services, IConfiguration configuration)
+    private static void AddGatewayProxy(this IServiceCollection services, IConfiguration configuration, GatewayOptions options)
     {
         services.AddSingleton<IdentityHeaderNames>();
+        if (options.Identity.Sign)
+        {
+            services.AddSingleton<IdentityTokenSigner>();
+        }
+
         services.AddSingleton<IRouteValidator, RouteScopeValidator>();
         services.AddSingleton<IClusterValidator, UpstreamCredentialValidator>();
         services.AddReverseProxy()
@@ -153,6 +158,11 @@ internal static class GatewayApp
     private static void MapGatewayHealth(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/healthz", () => Results.Text("ok")).WithMetadata(ListenerMetadata.Any);
+        if (endpoints.ServiceProvider.GetService<IdentityTokenSigner>() is { } signer)
+        {
+            endpoints.MapGet("/.well-known/jwks.json", () => Results.Json(signer.Jwks)).WithMetadata(ListenerMetadata.Any);
+        }
+
         endpoints.MapGet("/readyz", (IGatewayStore store) => store.IsReadable()
             ? Results.Text("ready")
             : new Diagnostics.GatewayProblem(503, Diagnostics.ProblemCodes.StoreUnavailable, "The store is not readable.")).WithMetadata(ListenerMetadata.Any);

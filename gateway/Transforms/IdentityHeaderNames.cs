@@ -31,6 +31,7 @@ internal sealed class IdentityHeaderNames
         AuthMethod = Prefix + "Auth-Method";
         KeyId = Prefix + "Key-Id";
         AttributedUser = Prefix + "Attributed-User";
+        Identity = Prefix + "Identity";
     }
 
     public string Prefix { get; }
@@ -42,6 +43,7 @@ internal sealed class IdentityHeaderNames
     public string AuthMethod { get; }
     public string KeyId { get; }
     public string AttributedUser { get; }
+    public string Identity { get; }
 
     /// <summary>True for a header in the gateway's namespace, in any case.</summary>
     public bool IsReserved(string name) => name.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase);

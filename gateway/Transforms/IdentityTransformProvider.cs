@@ -16,7 +16,7 @@ namespace Gateway.Transforms;
 /// set on the outgoing request after YARP has copied (and dropped the hop-by-hop ones), so nothing
 /// the client sends, <c>Connection:</c> included, can remove or duplicate them.
 /// </summary>
-internal sealed partial class IdentityTransformProvider(IdentityHeaderNames names, ILogger<IdentityTransformProvider> logger) : ITransformProvider
+internal sealed partial class IdentityTransformProvider(IdentityHeaderNames names, ILogger<IdentityTransformProvider> logger, IdentityTokenSigner? signer = null) : ITransformProvider
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _reported = new();
 
@@ -40,10 +40,11 @@ internal sealed partial class IdentityTransformProvider(IdentityHeaderNames name
             Log.UpstreamCredentialMissing(logger, upstream.Problem);
         }
 
-        context.AddRequestTransform(transform => ApplyAsync(transform, upstream));
+        var audience = context.Cluster?.ClusterId ?? "";
+        context.AddRequestTransform(transform => ApplyAsync(transform, upstream, audience));
     }
 
-    private ValueTask ApplyAsync(RequestTransformContext transform, UpstreamCredential upstream)
+    private ValueTask ApplyAsync(RequestTransformContext transform, UpstreamCredential upstream, string audience)
     {
         var http = transform.HttpContext;
         var feature = http.Features.Get<GatewayFeature>();
@@ -122,6 +123,11 @@ internal sealed partial class IdentityTransformProvider(IdentityHeaderNames name
         else
         {
             headers.TryAddWithoutValidation(names.AuthMethod, feature.AuthMethod);
+        }
+
+        if (signer is not null)
+        {
+            headers.TryAddWithoutValidation(names.Identity, signer.Sign(feature, audience));
         }
 
         return ValueTask.CompletedTask;
