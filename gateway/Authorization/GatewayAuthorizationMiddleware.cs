@@ -1,4 +1,5 @@
 using Gateway.Authentication;
+using Gateway.BodyScope;
 using Gateway.Diagnostics;
 using Gateway.Directory;
 using Gateway.Policy.Access;
@@ -85,7 +86,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return;
         }
 
-        var feature = Authorize(context, scope, result.Principal!, result.Key!, out var status, out var reason);
+        var (feature, status, reason) = await AuthorizeAsync(context, scope, result.Principal!, result.Key!);
         if (feature is null)
         {
             Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, reason);
@@ -103,44 +104,86 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         await ForwardAsync(context);
     }
 
-    private GatewayFeature? Authorize(HttpContext context, RouteScope scope, Principal principal, ApiKey key, out int status, out string reason)
+    private async Task<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeAsync(HttpContext context, RouteScope scope, Principal principal, ApiKey key)
     {
-        status = 0;
-        reason = DenyReasons.Allowed;
         var snapshot = directory.Current;
         var claim = new AttributionClaim(Single(context, IdentityHeaderNames.AttributionUsername), Single(context, IdentityHeaderNames.AttributionEmail));
-        string? entity;
-        string? project = null;
-        User? attributed;
-        string? attribution;
-        if (scope.Kind == ScopeKind.Authenticated)
+        List<ScopeReference> references;
+        if (scope.IsBodyScoped)
         {
-            entity = AccessEvaluator.DefaultEntity(principal);
-            attribution = AccessEvaluator.EvaluateAttribution(principal, entity, claim, snapshot, out attributed);
+            try
+            {
+                references = await BodyScopeResolver.ResolveAsync(context, scope);
+            }
+            catch (BodyScopeException ex)
+            {
+                Log.InvalidScope(logger, scope.RouteId, ex.Code);
+                return (null, ex.Status, ex.Code);
+            }
+
+            if (references.Count == 0 && scope.Kind != ScopeKind.GraphQl)
+            {
+                return (null, 400, BodyScopeCodes.ScopeNotFound);
+            }
+        }
+        else if (scope.Kind == ScopeKind.Authenticated)
+        {
+            references = [];
+        }
+        else if (RequestScope.TryResolve(context, scope, out var requestedEntity, out var requestedProject, out var error))
+        {
+            references = [new ScopeReference(requestedEntity, requestedProject, scope.ActionFor(context.Request.Method))];
         }
         else
         {
-            if (!RequestScope.TryResolve(context, scope, out var requestedEntity, out project, out var error))
-            {
-                Log.InvalidScope(logger, scope.RouteId, error ?? "");
-                status = 400;
-                reason = ProblemCodes.InvalidScope;
-                return null;
-            }
-
-            var decision = AccessEvaluator.Evaluate(new AccessRequest(principal, requestedEntity, project, scope.ActionFor(context.Request.Method), claim), snapshot);
-            if (!decision.IsAllowed)
-            {
-                status = decision.IsNotFound ? 404 : 403;
-                reason = decision.Reason;
-                return null;
-            }
-
-            entity = decision.Entity;
-            attributed = decision.AttributedUser;
-            attribution = decision.AttributionReason;
+            Log.InvalidScope(logger, scope.RouteId, error ?? "");
+            return (null, 400, ProblemCodes.InvalidScope);
         }
 
+        if (references.Count == 0)
+        {
+            // Needs only authentication (an authenticated route, or a GraphQL operation naming no project).
+            var defaultEntity = AccessEvaluator.DefaultEntity(principal);
+            var reason = AccessEvaluator.EvaluateAttribution(principal, defaultEntity, claim, snapshot, out var user);
+            return (Feature(scope, principal, key, defaultEntity, null, user, reason, claim), 0, DenyReasons.Allowed);
+        }
+
+        // Every distinct reference is authorized; one denial denies the request.
+        string? entity = null;
+        string? project = null;
+        User? attributed = null;
+        string? attribution = null;
+        var first = true;
+        var sameEntity = true;
+        var sameProject = true;
+        foreach (var reference in references.Distinct())
+        {
+            var decision = AccessEvaluator.Evaluate(new AccessRequest(principal, reference.Entity, reference.Project, reference.Action, claim), snapshot);
+            if (!decision.IsAllowed)
+            {
+                return (null, decision.IsNotFound ? 404 : 403, decision.Reason);
+            }
+
+            if (first)
+            {
+                (entity, project, attributed, attribution, first) = (decision.Entity, reference.Project, decision.AttributedUser, decision.AttributionReason, false);
+                continue;
+            }
+
+            sameEntity &= decision.Entity == entity;
+            sameProject &= reference.Project == project;
+            // Attribution holds only if it holds for every reference, for the same user.
+            if (attributed is not null && decision.AttributedUser?.Id != attributed.Id)
+            {
+                (attributed, attribution) = (null, decision.AttributionReason ?? DenyReasons.AttributionUserNotInTeam);
+            }
+        }
+
+        return (Feature(scope, principal, key, sameEntity ? entity : null, sameProject ? project : null, attributed, attribution, claim), 0, DenyReasons.Allowed);
+    }
+
+    private GatewayFeature Feature(RouteScope scope, Principal principal, ApiKey key, string? entity, string? project, User? attributed, string? attribution, AttributionClaim claim)
+    {
         if (attribution is not null && attributed is null)
         {
             Log.AttributionDropped(logger, scope.RouteId, principal.DisplayName, attribution);
@@ -214,7 +257,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         public static partial void Refused(ILogger logger, string routeId, string reason);
 
         [LoggerMessage(EventId = EventIds.InvalidScope, EventName = "InvalidScope", Level = LogLevel.Information,
-            Message = "Refused a request on route {RouteId}: invalid_scope ({Detail}).")]
+            Message = "Refused a request on route {RouteId}: could not resolve its scope ({Detail}).")]
         public static partial void InvalidScope(ILogger logger, string routeId, string detail);
 
         [LoggerMessage(EventId = EventIds.AttributionDropped, EventName = "AttributionDropped", Level = LogLevel.Information,

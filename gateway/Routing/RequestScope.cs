@@ -27,8 +27,13 @@ internal static class RequestScope
                 return TryPathValue(path, scope.EntitySegment, isEntity: true, out entity, ref error)
                     && TryPathValue(path, scope.ProjectSegment, isEntity: false, out project, ref error);
             case ScopeKind.Query:
-                return TryValue(context.Request.Query, scope.Entity, true, out entity, ref error)
-                    && TryValue(context.Request.Query, scope.Project, false, out project, ref error);
+                if (!TryValue(context.Request.Query, scope.Entity, true, out entity, ref error)
+                    || !TryValue(context.Request.Query, scope.Project, false, out project, ref error))
+                {
+                    return false;
+                }
+
+                return scope.ProjectId is null || TryProjectId(context.Request.Query, scope.ProjectId, ref entity, ref project, ref error);
             case ScopeKind.Header:
                 return TryValue(context.Request.Headers, scope.Entity, true, out entity, ref error)
                     && TryValue(context.Request.Headers, scope.Project, false, out project, ref error);
@@ -89,6 +94,40 @@ internal static class RequestScope
 
         value = values[0];
         return true;
+    }
+
+    // ?project_id=entity/project; agrees with separate entity/project parameters when both are sent.
+    private static bool TryProjectId(IQueryCollection query, string name, ref string? entity, ref string? project, ref string? error)
+    {
+        var values = query[name];
+        if (values.Count == 0)
+        {
+            return true;
+        }
+
+        if (values.Count > 1)
+        {
+            error = $"'{name}' is given more than once.";
+            return false;
+        }
+
+        try
+        {
+            var (e, p) = BodyScope.ProjectId.Parse(values[0], name);
+            if ((entity is not null && entity != e) || (project is not null && project != p))
+            {
+                error = $"'{name}' disagrees with the entity and project parameters.";
+                return false;
+            }
+
+            (entity, project) = (e, p);
+            return true;
+        }
+        catch (BodyScope.BodyScopeException ex)
+        {
+            error = ex.Message;
+            return false;
+        }
     }
 
     private static bool IsValid(ReadOnlySpan<char> value, bool isEntity) => isEntity ? Names.IsValidEntity(value) : Names.IsValidProject(value);

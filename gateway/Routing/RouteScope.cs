@@ -15,6 +15,12 @@ internal enum ScopeKind
     Authenticated,
     /// <summary>No authentication at all (credentials are still stripped).</summary>
     Anonymous,
+    /// <summary>GraphQL variables and arguments in a JSON body (one operation or a batch).</summary>
+    GraphQl,
+    /// <summary><c>project_id</c> properties anywhere in a JSON body.</summary>
+    Json,
+    /// <summary>A <c>project_id</c> form field of a multipart body.</summary>
+    Multipart,
 }
 
 /// <summary>
@@ -38,6 +44,17 @@ internal sealed record RouteScope
 
     /// <summary>For <see cref="ScopeKind.Path"/>: the index of the project's path segment in the template.</summary>
     public int ProjectSegment { get; init; } = -1;
+
+    /// <summary>
+    /// A query parameter (query scope), JSON property or form field (json, multipart) holding
+    /// <c>entity/project</c> in one value.
+    /// </summary>
+    public string? ProjectId { get; init; }
+
+    /// <summary>For body kinds: names to look for and hard caps.</summary>
+    public BodyScope.BodyLimits? Body { get; init; }
+
+    public bool IsBodyScoped => Kind is ScopeKind.GraphQl or ScopeKind.Json or ScopeKind.Multipart;
 
     /// <summary>The declared action; null to derive it from the method (GET, HEAD, OPTIONS read; others write).</summary>
     public AccessAction? Action { get; init; }

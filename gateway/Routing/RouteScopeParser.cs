@@ -15,9 +15,23 @@ internal static class RouteScopeParser
     public const string EntityKey = "Gateway.Entity";
     public const string ProjectKey = "Gateway.Project";
     public const string ActionKey = "Gateway.Action";
+    public const string ProjectIdKey = "Gateway.ProjectId";
+    public const string MaxBytesKey = "Gateway.Body.MaxBytes";
+    public const string MaxDecompressedBytesKey = "Gateway.Body.MaxDecompressedBytes";
+    public const string MaxOperationsKey = "Gateway.GraphQL.MaxOperations";
+    public const string MaxFieldsKey = "Gateway.GraphQL.MaxFields";
+    public const string MaxDepthKey = "Gateway.GraphQL.MaxDepth";
+    public const string EntityFieldsKey = "Gateway.GraphQL.EntityFields";
+    public const string ProjectFieldsKey = "Gateway.GraphQL.ProjectFields";
 
-    private static readonly string[] KnownKeys = [ScopeKey, EntityKey, ProjectKey, ActionKey];
-    private const string ExpectedKinds = "path, query, header, authenticated, anonymous";
+    private static readonly string[] KnownKeys =
+    [
+        ScopeKey, EntityKey, ProjectKey, ActionKey, ProjectIdKey, MaxBytesKey, MaxDecompressedBytesKey,
+        MaxOperationsKey, MaxFieldsKey, MaxDepthKey, EntityFieldsKey, ProjectFieldsKey,
+    ];
+
+    private static readonly string[] BodyOnlyKeys = [MaxBytesKey, MaxDecompressedBytesKey, MaxOperationsKey, MaxFieldsKey, MaxDepthKey, EntityFieldsKey, ProjectFieldsKey];
+    private const string ExpectedKinds = "path, query, header, graphql, json, multipart, authenticated, anonymous";
 
     public static RouteScope? Parse(RouteConfig route, List<string> errors)
     {
@@ -43,6 +57,9 @@ internal static class RouteScopeParser
             case "header": kind = ScopeKind.Header; break;
             case "authenticated": kind = ScopeKind.Authenticated; break;
             case "anonymous": kind = ScopeKind.Anonymous; break;
+            case "graphql": kind = ScopeKind.GraphQl; break;
+            case "json": kind = ScopeKind.Json; break;
+            case "multipart": kind = ScopeKind.Multipart; break;
             default:
                 errors.Add($"Route '{id}' has {ScopeKey} '{kindText}': unknown kind. Expected one of: {ExpectedKinds}.");
                 return null;
@@ -63,7 +80,22 @@ internal static class RouteScopeParser
             }
         }
 
-        var scope = new RouteScope { RouteId = id, Kind = kind, Entity = Blank(entity), Project = Blank(project), Action = action };
+        metadata.TryGetValue(ProjectIdKey, out var projectId);
+        var scope = new RouteScope { RouteId = id, Kind = kind, Entity = Blank(entity), Project = Blank(project), Action = action, ProjectId = Blank(projectId) };
+        var isBody = kind is ScopeKind.GraphQl or ScopeKind.Json or ScopeKind.Multipart;
+        if (!isBody)
+        {
+            foreach (var key in BodyOnlyKeys.Where(metadata.ContainsKey))
+            {
+                errors.Add($"Route '{id}' has '{key}', which applies only to graphql, json and multipart scopes.");
+            }
+        }
+
+        if (scope.ProjectId is not null && kind is not (ScopeKind.Query or ScopeKind.Json or ScopeKind.Multipart))
+        {
+            errors.Add($"Route '{id}' has {ProjectIdKey}, which applies only to query, json and multipart scopes.");
+        }
+
         if (kind is ScopeKind.Authenticated or ScopeKind.Anonymous)
         {
             if (scope.Entity is not null || scope.Project is not null)
@@ -71,7 +103,21 @@ internal static class RouteScopeParser
                 errors.Add($"Route '{id}' is '{kindText}' but names {EntityKey}/{ProjectKey}: such routes touch no project. Use scope path, query or header instead.");
             }
         }
-        else if (scope.Entity is null && scope.Project is null)
+        else if (isBody)
+        {
+            // Body routes may also pin entity/project in the path; both must then agree.
+            scope = scope with { Body = ParseBody(route, kind, errors) };
+            if (scope.Entity is not null || scope.Project is not null)
+            {
+                scope = ResolveSegments(route, scope, errors);
+            }
+
+            if (kind != ScopeKind.GraphQl && scope.ProjectId is null)
+            {
+                scope = scope with { ProjectId = scope.Body!.ProjectIdField };
+            }
+        }
+        else if (scope.Entity is null && scope.Project is null && scope.ProjectId is null)
         {
             errors.Add($"Route '{id}' has {ScopeKey} '{kindText}' but names neither {EntityKey} nor {ProjectKey}.");
         }
@@ -81,9 +127,9 @@ internal static class RouteScopeParser
         }
         else
         {
-            foreach (var (key, name) in new[] { (EntityKey, scope.Entity), (ProjectKey, scope.Project) })
+            foreach (var (key, name) in new[] { (EntityKey, scope.Entity), (ProjectKey, scope.Project), (ProjectIdKey, scope.ProjectId) })
             {
-                if (name is not null && (name.Length > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+                if (name is not null && !IsParameterName(name))
                 {
                     errors.Add($"Route '{id}' has {key} '{name}': a {kindText} name is letters, digits, '-' and '_'.");
                 }
@@ -143,6 +189,73 @@ internal static class RouteScopeParser
 
         return scope with { EntitySegment = Segment(EntityKey, scope.Entity), ProjectSegment = Segment(ProjectKey, scope.Project) };
     }
+
+    private static BodyScope.BodyLimits ParseBody(RouteConfig route, ScopeKind kind, List<string> errors)
+    {
+        var metadata = route.Metadata!;
+        var defaultBytes = kind == ScopeKind.GraphQl ? BodyScope.BodyLimits.DefaultGraphQlBytes : BodyScope.BodyLimits.DefaultJsonBytes;
+        int Number(string key, int fallback, int max)
+        {
+            if (!metadata.TryGetValue(key, out var text))
+            {
+                return fallback;
+            }
+
+            if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= 1 && value <= max)
+            {
+                return value;
+            }
+
+            errors.Add($"Route '{route.RouteId}' has {key} '{text}': it must be a whole number from 1 to {max}.");
+            return fallback;
+        }
+
+        string[] List(string key, string[] fallback)
+        {
+            if (!metadata.TryGetValue(key, out var text))
+            {
+                return fallback;
+            }
+
+            var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (items.Length == 0 || items.Any(i => !i.Split('.').All(IsParameterName) || i.Count(c => c == '.') > 1))
+            {
+                errors.Add($"Route '{route.RouteId}' has {key} '{text}': give a comma-separated list of names or field.argument pairs.");
+                return fallback;
+            }
+
+            return items;
+        }
+
+        var maxBytes = Number(MaxBytesKey, defaultBytes, 256 * 1024 * 1024);
+        var entityNames = List(EntityFieldsKey, BodyScope.BodyLimits.DefaultEntityNames);
+        var projectNames = List(ProjectFieldsKey, BodyScope.BodyLimits.DefaultProjectNames);
+        if (kind != ScopeKind.GraphQl && (metadata.ContainsKey(EntityFieldsKey) || metadata.ContainsKey(ProjectFieldsKey) || metadata.ContainsKey(MaxOperationsKey) || metadata.ContainsKey(MaxFieldsKey)))
+        {
+            errors.Add($"Route '{route.RouteId}' has Gateway.GraphQL.* settings but is not a graphql scope.");
+        }
+
+        var projectIdField = metadata.GetValueOrDefault(ProjectIdKey, "project_id");
+        if (!IsParameterName(projectIdField))
+        {
+            errors.Add($"Route '{route.RouteId}' has {ProjectIdKey} '{projectIdField}': letters, digits, '-' and '_' only.");
+        }
+
+        return new BodyScope.BodyLimits
+        {
+            MaxBytes = maxBytes,
+            MaxDecompressedBytes = Number(MaxDecompressedBytesKey, maxBytes, 1024 * 1024 * 1024),
+            MaxOperations = Number(MaxOperationsKey, 20, 1000),
+            MaxFields = Number(MaxFieldsKey, 2000, 100_000),
+            MaxDepth = Number(MaxDepthKey, 32, 256),
+            EntityNames = System.Collections.Frozen.FrozenSet.ToFrozenSet(entityNames, StringComparer.Ordinal),
+            ProjectNames = System.Collections.Frozen.FrozenSet.ToFrozenSet(projectNames, StringComparer.Ordinal),
+            ProjectIdField = projectIdField,
+        };
+    }
+
+    private static bool IsParameterName(string name)
+        => name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 
     private static string? Blank(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

@@ -1,0 +1,101 @@
+using Gateway.Routing;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.BodyScope;
+
+/// <summary>
+/// Reads the references of a body-scoped request and makes every place that names the scope agree:
+/// path values and <c>?project_id=</c> pin it, and each body reference must match (400 otherwise).
+/// </summary>
+internal static class BodyScopeResolver
+{
+    public static async Task<List<ScopeReference>> ResolveAsync(HttpContext context, RouteScope scope)
+    {
+        var limits = scope.Body!;
+        var request = context.Request;
+        var action = scope.ActionFor(request.Method);
+        var hasBody = request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+        if (hasBody || request.ContentType is not null)
+        {
+            CheckContentType(request.ContentType, scope.Kind);
+        }
+
+        var body = hasBody ? await RequestBody.ReadAsync(context, limits) : ReadOnlyMemory<byte>.Empty;
+        var references = scope.Kind switch
+        {
+            ScopeKind.GraphQl => body.IsEmpty
+                ? throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "A GraphQL request needs a JSON body.")
+                : GraphQlScopeExtractor.Extract(body, limits),
+            ScopeKind.Json => body.IsEmpty ? [] : JsonScopeExtractor.Extract(body, limits, action),
+            _ => body.IsEmpty ? [] : await MultipartScopeExtractor.ExtractAsync(body, request.ContentType, limits, action),
+        };
+
+        var (entity, project) = Pinned(context, scope);
+        foreach (var reference in references)
+        {
+            if ((entity is not null && reference.Entity is not null && reference.Entity != entity)
+                || (project is not null && reference.Project != project))
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.ScopeConflict, "The path, the query string and the body name different projects.");
+            }
+        }
+
+        if (references.Count == 0 && (entity is not null || project is not null))
+        {
+            references.Add(new ScopeReference(entity, project, action));
+        }
+
+        return references;
+    }
+
+    private static (string? Entity, string? Project) Pinned(HttpContext context, RouteScope scope)
+    {
+        string? entity = null;
+        string? project = null;
+        if (scope.EntitySegment >= 0 || scope.ProjectSegment >= 0)
+        {
+            if (!RequestScope.TryResolve(context, scope with { Kind = ScopeKind.Path }, out entity, out project, out var error))
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, error ?? "Invalid path scope.");
+            }
+        }
+
+        if (scope.Kind != ScopeKind.GraphQl && scope.ProjectId is { } name)
+        {
+            var values = context.Request.Query[name];
+            if (values.Count > 1)
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, $"'{name}' is given more than once in the query string.");
+            }
+
+            if (values.Count == 1)
+            {
+                var (queryEntity, queryProject) = ProjectId.Parse(values[0], name);
+                if ((entity is not null && entity != queryEntity) || (project is not null && project != queryProject))
+                {
+                    throw new BodyScopeException(400, BodyScopeCodes.ScopeConflict, "The path and the query string name different projects.");
+                }
+
+                (entity, project) = (queryEntity, queryProject);
+            }
+        }
+
+        return (entity, project);
+    }
+
+    private static void CheckContentType(string? contentType, ScopeKind kind)
+    {
+        var expected = kind == ScopeKind.Multipart ? "multipart/form-data" : "application/json";
+        var media = contentType.AsSpan();
+        var semicolon = media.IndexOf(';');
+        if (semicolon >= 0)
+        {
+            media = media[..semicolon];
+        }
+
+        if (!media.Trim().Equals(expected, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new BodyScopeException(415, BodyScopeCodes.UnsupportedMediaType, $"This route accepts {expected} bodies only.");
+        }
+    }
+}

@@ -1,0 +1,391 @@
+using System.Text.Json;
+using Gateway.Policy.Directory;
+using Gateway.Policy.Model;
+using GraphQLParser;
+using GraphQLParser.AST;
+using GraphQLParser.Exceptions;
+
+namespace Gateway.BodyScope;
+
+/// <summary>
+/// Finds every (entity, project) a GraphQL request touches. The envelope is one operation or a batch;
+/// each document is parsed with a real GraphQL parser and walked completely — every field and alias,
+/// fragment spread and inline fragment — collecting the configured argument and input-field names,
+/// written literally, through variables (with their defaults) or inside nested input objects. An
+/// entity pairs with the projects named beside it or inside the input objects below it; a project
+/// with no entity anywhere above it belongs to the default entity.
+/// </summary>
+internal static class GraphQlScopeExtractor
+{
+    private static readonly JsonDocumentOptions DocumentOptions = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
+
+    public static List<ScopeReference> Extract(ReadOnlyMemory<byte> body, BodyLimits limits)
+    {
+        using var json = ParseJson(body);
+        var references = new List<ScopeReference>();
+        var root = json.RootElement;
+        if (root.ValueKind == JsonValueKind.Array)
+        {
+            if (root.GetArrayLength() is 0 || root.GetArrayLength() > limits.MaxOperations)
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.TooManyOperations, $"A batch holds 1 to {limits.MaxOperations} operations.");
+            }
+
+            foreach (var envelope in root.EnumerateArray())
+            {
+                ExtractEnvelope(envelope, limits, references);
+            }
+        }
+        else
+        {
+            ExtractEnvelope(root, limits, references);
+        }
+
+        return references;
+    }
+
+    internal static JsonDocument ParseJson(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            return JsonDocument.Parse(body, DocumentOptions);
+        }
+        catch (JsonException ex) when (ex.Message.Contains("duplicate", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.DuplicateProperty, "The body has a duplicate JSON property.");
+        }
+        catch (JsonException)
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.InvalidJson, "The body is not valid JSON.");
+        }
+    }
+
+    private static void ExtractEnvelope(JsonElement envelope, BodyLimits limits, List<ScopeReference> references)
+    {
+        if (envelope.ValueKind != JsonValueKind.Object
+            || !envelope.TryGetProperty("query", out var queryElement) || queryElement.ValueKind != JsonValueKind.String)
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "Each operation needs a \"query\" string.");
+        }
+
+        JsonElement? variables = null;
+        if (envelope.TryGetProperty("variables", out var vars))
+        {
+            if (vars.ValueKind == JsonValueKind.Object)
+            {
+                variables = vars;
+            }
+            else if (vars.ValueKind != JsonValueKind.Null)
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "\"variables\" must be an object.");
+            }
+        }
+
+        GraphQLDocument document;
+        try
+        {
+            document = Parser.Parse(queryElement.GetString()!, new ParserOptions { Ignore = IgnoreOptions.All, MaxDepth = limits.MaxDepth });
+        }
+        catch (GraphQLMaxDepthExceededException)
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.TooDeep, $"The document nests deeper than {limits.MaxDepth}.");
+        }
+        catch (GraphQLParserException)
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "The query is not a valid GraphQL document.");
+        }
+
+        var walker = new Walker(limits, variables, references, document);
+        walker.WalkDocument();
+    }
+
+    private sealed class Walker(BodyLimits limits, JsonElement? variables, List<ScopeReference> references, GraphQLDocument document)
+    {
+        private readonly Dictionary<string, GraphQLFragmentDefinition> _fragments = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _spreadPath = new(StringComparer.Ordinal);
+        private GraphQLOperationDefinition? _operation;
+        private AccessAction _action;
+        private int _fields;
+
+        public void WalkDocument()
+        {
+            foreach (var definition in document.Definitions)
+            {
+                if (definition is GraphQLFragmentDefinition fragment)
+                {
+                    _fragments[fragment.FragmentName.Name.StringValue] = fragment;
+                }
+            }
+
+            // Every operation in the document is walked, not only the one operationName selects:
+            // over-approximating is safe, missing one is not.
+            foreach (var definition in document.Definitions)
+            {
+                if (definition is GraphQLOperationDefinition operation)
+                {
+                    _operation = operation;
+                    _action = operation.Operation == OperationType.Query ? AccessAction.Read : AccessAction.Write;
+                    WalkSelections(operation.SelectionSet, 1);
+                }
+            }
+        }
+
+        private void WalkSelections(GraphQLSelectionSet? set, int depth)
+        {
+            if (set is null)
+            {
+                return;
+            }
+
+            CheckDepth(depth);
+            foreach (var selection in set.Selections)
+            {
+                switch (selection)
+                {
+                    case GraphQLField field:
+                        Count();
+                        if (field.Arguments is { } arguments)
+                        {
+                            var members = arguments.Items.Select(a => (a.Name.StringValue, Value.Of(a.Value))).ToList();
+                            Container(members, field.Name.StringValue, [null], depth);
+                        }
+
+                        WalkSelections(field.SelectionSet, depth + 1);
+                        break;
+                    case GraphQLFragmentSpread spread:
+                        Count();
+                        var name = spread.FragmentName.Name.StringValue;
+                        if (!_fragments.TryGetValue(name, out var fragment))
+                        {
+                            throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, $"Unknown fragment '{name}'.");
+                        }
+
+                        if (!_spreadPath.Add(name))
+                        {
+                            throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, $"Fragment '{name}' spreads itself.");
+                        }
+
+                        WalkSelections(fragment.SelectionSet, depth + 1);
+                        _spreadPath.Remove(name);
+                        break;
+                    case GraphQLInlineFragment inline:
+                        WalkSelections(inline.SelectionSet, depth + 1);
+                        break;
+                }
+            }
+        }
+
+        // One argument list or input object. Returns how many references it (and what is below it) produced.
+        private int Container(List<(string Name, Value Value)> members, string? fieldName, List<string?> inherited, int depth)
+        {
+            CheckDepth(depth);
+            var entities = new List<string?>();
+            var projects = new List<string>();
+            var children = new List<Value>();
+            foreach (var (name, value) in members)
+            {
+                if (limits.EntityNames.Contains(name))
+                {
+                    foreach (var text in Strings(value, name, depth))
+                    {
+                        entities.Add(text is null ? null : Checked(text, name, entity: true));
+                    }
+                }
+                else if (limits.ProjectNames.Contains(name) || (fieldName is not null && limits.ProjectNames.Contains(fieldName + "." + name)))
+                {
+                    foreach (var text in Strings(value, name, depth))
+                    {
+                        if (text is not null)
+                        {
+                            projects.Add(Checked(text, name, entity: false));
+                        }
+                    }
+                }
+                else
+                {
+                    children.Add(value);
+                }
+            }
+
+            var effective = entities.Count > 0 ? entities : inherited;
+            var produced = 0;
+            foreach (var project in projects)
+            {
+                foreach (var entity in effective)
+                {
+                    references.Add(new ScopeReference(entity, project, _action));
+                    produced++;
+                }
+            }
+
+            foreach (var child in children)
+            {
+                produced += Nested(child, effective, depth + 1);
+            }
+
+            if (produced == 0 && entities.Count > 0)
+            {
+                // An entity with no project anywhere below it: an entity-level reference.
+                foreach (var entity in entities)
+                {
+                    references.Add(new ScopeReference(entity, null, _action));
+                    produced++;
+                }
+            }
+
+            return produced;
+        }
+
+        private int Nested(Value value, List<string?> inherited, int depth)
+        {
+            CheckDepth(depth);
+            var resolved = Resolve(value);
+            switch (resolved.Kind)
+            {
+                case ValueKind.Object:
+                    return Container(resolved.Members(), null, inherited, depth);
+                case ValueKind.List:
+                    var produced = 0;
+                    foreach (var item in resolved.Items())
+                    {
+                        produced += Nested(item, inherited, depth + 1);
+                    }
+
+                    return produced;
+                default:
+                    return 0;
+            }
+        }
+
+        private IEnumerable<string?> Strings(Value value, string name, int depth)
+        {
+            CheckDepth(depth);
+            var resolved = Resolve(value);
+            switch (resolved.Kind)
+            {
+                case ValueKind.String:
+                    yield return resolved.Text;
+                    break;
+                case ValueKind.Null:
+                    yield return null;
+                    break;
+                case ValueKind.List:
+                    foreach (var item in resolved.Items())
+                    {
+                        foreach (var text in Strings(item, name, depth + 1))
+                        {
+                            yield return text;
+                        }
+                    }
+
+                    break;
+                default:
+                    throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, $"'{name}' must be a string.");
+            }
+        }
+
+        // Variables resolve to their JSON value, else the operation's default, else null.
+        private Value Resolve(Value value)
+        {
+            if (value.Kind != ValueKind.Variable)
+            {
+                return value;
+            }
+
+            var name = value.Text!;
+            if (variables is { } vars && vars.TryGetProperty(name, out var supplied))
+            {
+                return Value.Of(supplied);
+            }
+
+            var definition = _operation?.Variables?.Items.FirstOrDefault(v => v.Variable.Name.StringValue == name);
+            return definition?.DefaultValue is { } fallback ? Value.Of(fallback) : Value.Null;
+        }
+
+        private static string Checked(string text, string name, bool entity)
+        {
+            if (entity ? !Names.IsValidEntity(text) : !Names.IsValidProject(text))
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, $"'{name}' is not a valid {(entity ? "entity" : "project")} name.");
+            }
+
+            return text;
+        }
+
+        private void Count()
+        {
+            if (++_fields > limits.MaxFields)
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.TooManyFields, $"The document has more than {limits.MaxFields} fields, aliases and fragment spreads.");
+            }
+        }
+
+        private void CheckDepth(int depth)
+        {
+            if (depth > limits.MaxDepth)
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.TooDeep, $"The document nests deeper than {limits.MaxDepth}.");
+            }
+        }
+    }
+
+    private enum ValueKind
+    {
+        Null,
+        String,
+        Object,
+        List,
+        Variable,
+        Other,
+    }
+
+    /// <summary>A GraphQL literal, a variable reference, or a JSON value from "variables": walked the same way.</summary>
+    private readonly struct Value
+    {
+        private readonly GraphQLValue? _ast;
+        private readonly JsonElement _json;
+        private readonly bool _isJson;
+
+        private Value(ValueKind kind, string? text, GraphQLValue? ast, JsonElement json, bool isJson)
+        {
+            Kind = kind;
+            Text = text;
+            _ast = ast;
+            _json = json;
+            _isJson = isJson;
+        }
+
+        public static readonly Value Null = new(ValueKind.Null, null, null, default, false);
+
+        public ValueKind Kind { get; }
+
+        public string? Text { get; }
+
+        public static Value Of(GraphQLValue value) => value switch
+        {
+            GraphQLStringValue s => new Value(ValueKind.String, s.Value.ToString(), value, default, false),
+            GraphQLNullValue => Null,
+            GraphQLVariable v => new Value(ValueKind.Variable, v.Name.StringValue, value, default, false),
+            GraphQLObjectValue => new Value(ValueKind.Object, null, value, default, false),
+            GraphQLListValue => new Value(ValueKind.List, null, value, default, false),
+            _ => new Value(ValueKind.Other, null, value, default, false),
+        };
+
+        public static Value Of(JsonElement value) => value.ValueKind switch
+        {
+            JsonValueKind.String => new Value(ValueKind.String, value.GetString(), null, value, true),
+            JsonValueKind.Null or JsonValueKind.Undefined => Null,
+            JsonValueKind.Object => new Value(ValueKind.Object, null, null, value, true),
+            JsonValueKind.Array => new Value(ValueKind.List, null, null, value, true),
+            _ => new Value(ValueKind.Other, null, null, value, true),
+        };
+
+        public List<(string Name, Value Value)> Members() => _isJson
+            ? _json.EnumerateObject().Select(p => (p.Name, Of(p.Value))).ToList()
+            : ((GraphQLObjectValue)_ast!).Fields?.Select(f => (f.Name.StringValue, Of(f.Value))).ToList() ?? [];
+
+        public IEnumerable<Value> Items() => _isJson
+            ? _json.EnumerateArray().Select(Of)
+            : ((GraphQLListValue)_ast!).Values?.Select(Of) ?? [];
+    }
+}

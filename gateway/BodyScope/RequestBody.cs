@@ -1,0 +1,96 @@
+using System.IO.Compression;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Gateway.BodyScope;
+
+/// <summary>
+/// Buffers a body under a hard cap, checked here (a route's MaxRequestBodySize does not protect
+/// middleware that reads first), and swaps in a stream over the very same bytes, so the upstream
+/// receives exactly what was parsed. A gzip body is inflated for parsing under its own cap and
+/// forwarded compressed, as sent.
+/// </summary>
+internal static class RequestBody
+{
+    public static async Task<ReadOnlyMemory<byte>> ReadAsync(HttpContext context, BodyLimits limits)
+    {
+        var request = context.Request;
+        var encoding = request.Headers.ContentEncoding;
+        var gzip = false;
+        if (encoding.Count > 1)
+        {
+            throw new BodyScopeException(415, BodyScopeCodes.UnsupportedEncoding, "Send at most one Content-Encoding.");
+        }
+
+        if (encoding.Count == 1 && !string.IsNullOrEmpty(encoding[0]) && !string.Equals(encoding[0], "identity", StringComparison.OrdinalIgnoreCase))
+        {
+            gzip = string.Equals(encoding[0], "gzip", StringComparison.OrdinalIgnoreCase)
+                ? true
+                : throw new BodyScopeException(415, BodyScopeCodes.UnsupportedEncoding, "Only gzip bodies are accepted on this route.");
+        }
+
+        if (request.ContentLength > limits.MaxBytes)
+        {
+            throw TooLarge(limits.MaxBytes);
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            // The gateway's own cap governs this route; Kestrel's default must not cut it shorter or longer.
+            sizeFeature.MaxRequestBodySize = limits.MaxBytes + 1L;
+        }
+
+        var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 4096);
+        var chunk = new byte[16 * 1024];
+        int read;
+        try
+        {
+            while ((read = await request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+            {
+                if (buffer.Length + read > limits.MaxBytes)
+                {
+                    throw TooLarge(limits.MaxBytes);
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw TooLarge(limits.MaxBytes);
+        }
+
+        var bytes = new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
+        request.Body = new MemoryStream(buffer.GetBuffer(), 0, (int)buffer.Length, writable: false);
+        return gzip ? Inflate(bytes, limits.MaxDecompressedBytes) : bytes;
+    }
+
+    private static ReadOnlyMemory<byte> Inflate(ReadOnlyMemory<byte> compressed, int cap)
+    {
+        using var input = new MemoryStream(compressed.ToArray(), writable: false);
+        using var gzip = new GZipStream(input, CompressionMode.Decompress);
+        var output = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = gzip.Read(chunk, 0, chunk.Length)) > 0)
+            {
+                if (output.Length + read > cap)
+                {
+                    throw new BodyScopeException(413, BodyScopeCodes.DecompressedBodyTooLarge, $"The decompressed body exceeds {cap} bytes.");
+                }
+
+                output.Write(chunk, 0, read);
+            }
+        }
+        catch (InvalidDataException)
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.InvalidJson, "The gzip body is corrupt.");
+        }
+
+        return new ReadOnlyMemory<byte>(output.GetBuffer(), 0, (int)output.Length);
+    }
+
+    private static BodyScopeException TooLarge(int cap) => new(413, BodyScopeCodes.BodyTooLarge, $"This route accepts bodies of at most {cap} bytes.");
+}

@@ -1,0 +1,33 @@
+using Gateway.Policy.Model;
+
+namespace Gateway.BodyScope;
+
+/// <summary>One (entity, project) a request touches. A null entity means the principal's default entity.</summary>
+internal readonly record struct ScopeReference(string? Entity, string? Project, AccessAction Action);
+
+/// <summary>A body that cannot be authorized: the status and code to answer with. Nothing was forwarded.</summary>
+internal sealed class BodyScopeException(int status, string code, string detail) : Exception(detail)
+{
+    public int Status { get; } = status;
+
+    public string Code { get; } = code;
+}
+
+/// <summary>Stable codes for body refusals.</summary>
+internal static class BodyScopeCodes
+{
+    public const string BodyTooLarge = "body_too_large";
+    public const string DecompressedBodyTooLarge = "decompressed_body_too_large";
+    public const string UnsupportedMediaType = "unsupported_media_type";
+    public const string UnsupportedEncoding = "unsupported_content_encoding";
+    public const string InvalidJson = "invalid_json";
+    public const string DuplicateProperty = "duplicate_property";
+    public const string InvalidGraphQl = "invalid_graphql";
+    public const string TooManyOperations = "too_many_operations";
+    public const string TooManyFields = "too_many_fields";
+    public const string TooDeep = "too_deep";
+    public const string InvalidScope = "invalid_scope";
+    public const string ScopeConflict = "scope_conflict";
+    public const string ScopeNotFound = "scope_not_found";
+    public const string InvalidMultipart = "invalid_multipart";
+}
