@@ -84,7 +84,9 @@ internal static class GraphQlScopeExtractor
         GraphQLDocument document;
         try
         {
-            document = Parser.Parse(queryElement.GetString()!, new ParserOptions { Ignore = IgnoreOptions.All, MaxDepth = limits.MaxDepth });
+            // The parser counts every AST level (argument, value, object field...): give it room as a
+            // recursion guard; the walker enforces the documented, logical depth.
+            document = Parser.Parse(queryElement.GetString()!, new ParserOptions { Ignore = IgnoreOptions.All, MaxDepth = limits.MaxDepth * 4 + 16 });
         }
         catch (GraphQLMaxDepthExceededException)
         {

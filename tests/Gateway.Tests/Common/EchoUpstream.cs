@@ -36,14 +36,16 @@ public sealed class EchoUpstream : IAsyncDisposable
         EchoUpstream? echo = null;
         app.Run(async context =>
         {
-            using var reader = new StreamReader(context.Request.Body);
-            var body = await reader.ReadToEndAsync();
+            using var bytes = new MemoryStream();
+            await context.Request.Body.CopyToAsync(bytes);
+            var body = System.Text.Encoding.UTF8.GetString(bytes.ToArray());
             var request = new EchoRequest(
                 context.Request.Method,
                 context.Request.Path.Value ?? "",
                 context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "",
                 context.Request.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? ""))).ToList(),
-                body);
+                body,
+                Convert.ToBase64String(bytes.ToArray()));
             echo!.Received.Enqueue(request);
             if (context.Request.Path.StartsWithSegments("/slow"))
             {
@@ -66,7 +68,7 @@ public sealed class EchoUpstream : IAsyncDisposable
     }
 }
 
-public sealed record EchoRequest(string Method, string Path, string RawTarget, List<KeyValuePair<string, string>> Headers, string Body)
+public sealed record EchoRequest(string Method, string Path, string RawTarget, List<KeyValuePair<string, string>> Headers, string Body, string BodyBase64)
 {
     public IReadOnlyList<string> Values(string header)
         => Headers.Where(h => string.Equals(h.Key, header, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).ToList();
