@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text.Json;
 using Gateway.Policy.Directory;
 using Gateway.Policy.Model;
@@ -103,6 +104,9 @@ internal static class GraphQlScopeExtractor
 
     private sealed class Walker(BodyLimits limits, JsonElement? variables, List<ScopeReference> references, GraphQLDocument document)
     {
+        private static readonly List<string?> DefaultEntityOnly = [null];
+        private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _entityNames = limits.EntityNames.GetAlternateLookup<ReadOnlySpan<char>>();
+        private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _projectNames = limits.ProjectNames.GetAlternateLookup<ReadOnlySpan<char>>();
         private readonly Dictionary<string, GraphQLFragmentDefinition> _fragments = new(StringComparer.Ordinal);
         private readonly HashSet<string> _spreadPath = new(StringComparer.Ordinal);
         private GraphQLOperationDefinition? _operation;
@@ -146,10 +150,15 @@ internal static class GraphQlScopeExtractor
                 {
                     case GraphQLField field:
                         Count();
-                        if (field.Arguments is { } arguments)
+                        if (field.Arguments is { Count: > 0 } arguments)
                         {
-                            var members = arguments.Items.Select(a => (a.Name.StringValue, Value.Of(a.Value))).ToList();
-                            Container(members, field.Name.StringValue, [null], depth);
+                            var members = new List<(ROM Name, Value Value)>(arguments.Count);
+                            foreach (var argument in arguments.Items)
+                            {
+                                members.Add((argument.Name.Value, Value.Of(argument.Value)));
+                            }
+
+                            Container(members, field.Name.Value, DefaultEntityOnly, depth);
                         }
 
                         WalkSelections(field.SelectionSet, depth + 1);
@@ -178,54 +187,56 @@ internal static class GraphQlScopeExtractor
         }
 
         // One argument list or input object. Returns how many references it (and what is below it) produced.
-        private int Container(List<(string Name, Value Value)> members, string? fieldName, List<string?> inherited, int depth)
+        private int Container(List<(ROM Name, Value Value)> members, ROM fieldName, List<string?> inherited, int depth)
         {
             CheckDepth(depth);
-            var entities = new List<string?>();
-            var projects = new List<string>();
-            var children = new List<Value>();
+            List<string?>? entities = null;
+            List<string>? projects = null;
+            var produced = 0;
             foreach (var (name, value) in members)
             {
-                if (limits.EntityNames.Contains(name))
+                if (_entityNames.Contains(name.Span))
                 {
-                    foreach (var text in Strings(value, name, depth))
-                    {
-                        entities.Add(text is null ? null : Checked(text, name, entity: true));
-                    }
+                    entities ??= [];
+                    AddStrings(value, name, depth, entities, entity: true);
                 }
-                else if (limits.ProjectNames.Contains(name) || (fieldName is not null && limits.ProjectNames.Contains(fieldName + "." + name)))
+                else if (IsProjectName(name.Span, fieldName.Span))
                 {
-                    foreach (var text in Strings(value, name, depth))
+                    var found = new List<string?>(1);
+                    AddStrings(value, name, depth, found, entity: false);
+                    foreach (var text in found)
                     {
                         if (text is not null)
                         {
-                            projects.Add(Checked(text, name, entity: false));
+                            (projects ??= []).Add(text);
                         }
                     }
                 }
-                else
+            }
+
+            var effective = entities is { Count: > 0 } ? entities : inherited;
+            if (projects is not null)
+            {
+                foreach (var project in projects)
                 {
-                    children.Add(value);
+                    foreach (var entity in effective)
+                    {
+                        references.Add(new ScopeReference(entity, project, _action));
+                        produced++;
+                    }
                 }
             }
 
-            var effective = entities.Count > 0 ? entities : inherited;
-            var produced = 0;
-            foreach (var project in projects)
+            foreach (var (name, value) in members)
             {
-                foreach (var entity in effective)
+                if (value.Kind is ValueKind.Object or ValueKind.List or ValueKind.Variable
+                    && !_entityNames.Contains(name.Span) && !IsProjectName(name.Span, fieldName.Span))
                 {
-                    references.Add(new ScopeReference(entity, project, _action));
-                    produced++;
+                    produced += Nested(value, effective, depth + 1);
                 }
             }
 
-            foreach (var child in children)
-            {
-                produced += Nested(child, effective, depth + 1);
-            }
-
-            if (produced == 0 && entities.Count > 0)
+            if (produced == 0 && entities is { Count: > 0 })
             {
                 // An entity with no project anywhere below it: an entity-level reference.
                 foreach (var entity in entities)
@@ -238,6 +249,25 @@ internal static class GraphQlScopeExtractor
             return produced;
         }
 
+        private bool IsProjectName(ReadOnlySpan<char> name, ReadOnlySpan<char> fieldName)
+        {
+            if (_projectNames.Contains(name))
+            {
+                return true;
+            }
+
+            if (fieldName.IsEmpty || fieldName.Length + name.Length + 1 > 128)
+            {
+                return false;
+            }
+
+            Span<char> qualified = stackalloc char[fieldName.Length + name.Length + 1];
+            fieldName.CopyTo(qualified);
+            qualified[fieldName.Length] = '.';
+            name.CopyTo(qualified[(fieldName.Length + 1)..]);
+            return _projectNames.Contains(qualified);
+        }
+
         private int Nested(Value value, List<string?> inherited, int depth)
         {
             CheckDepth(depth);
@@ -245,7 +275,7 @@ internal static class GraphQlScopeExtractor
             switch (resolved.Kind)
             {
                 case ValueKind.Object:
-                    return Container(resolved.Members(), null, inherited, depth);
+                    return Container(resolved.Members(), ROM.Empty, inherited, depth);
                 case ValueKind.List:
                     var produced = 0;
                     foreach (var item in resolved.Items())
@@ -259,25 +289,22 @@ internal static class GraphQlScopeExtractor
             }
         }
 
-        private IEnumerable<string?> Strings(Value value, string name, int depth)
+        private void AddStrings(Value value, ROM name, int depth, List<string?> into, bool entity)
         {
             CheckDepth(depth);
             var resolved = Resolve(value);
             switch (resolved.Kind)
             {
                 case ValueKind.String:
-                    yield return resolved.Text;
+                    into.Add(Checked(resolved.Text, name, entity));
                     break;
                 case ValueKind.Null:
-                    yield return null;
+                    into.Add(null);
                     break;
                 case ValueKind.List:
                     foreach (var item in resolved.Items())
                     {
-                        foreach (var text in Strings(item, name, depth + 1))
-                        {
-                            yield return text;
-                        }
+                        AddStrings(item, name, depth + 1, into, entity);
                     }
 
                     break;
@@ -294,24 +321,34 @@ internal static class GraphQlScopeExtractor
                 return value;
             }
 
-            var name = value.Text!;
-            if (variables is { } vars && vars.TryGetProperty(name, out var supplied))
+            var name = value.VariableName;
+            if (variables is { } vars && vars.TryGetProperty(name.Span, out var supplied))
             {
                 return Value.Of(supplied);
             }
 
-            var definition = _operation?.Variables?.Items.FirstOrDefault(v => v.Variable.Name.StringValue == name);
-            return definition?.DefaultValue is { } fallback ? Value.Of(fallback) : Value.Null;
+            if (_operation?.Variables is { } definitions)
+            {
+                foreach (var definition in definitions.Items)
+                {
+                    if (definition.Variable.Name.Value.Span.SequenceEqual(name.Span))
+                    {
+                        return definition.DefaultValue is { } fallback ? Value.Of(fallback) : Value.Null;
+                    }
+                }
+            }
+
+            return Value.Null;
         }
 
-        private static string Checked(string text, string name, bool entity)
+        private static string Checked(ReadOnlySpan<char> text, ROM name, bool entity)
         {
             if (entity ? !Names.IsValidEntity(text) : !Names.IsValidProject(text))
             {
                 throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, $"'{name}' is not a valid {(entity ? "entity" : "project")} name.");
             }
 
-            return text;
+            return text.ToString();
         }
 
         private void Count()
@@ -341,53 +378,88 @@ internal static class GraphQlScopeExtractor
         Other,
     }
 
-    /// <summary>A GraphQL literal, a variable reference, or a JSON value from "variables": walked the same way.</summary>
+    /// <summary>
+    /// A GraphQL literal, a variable reference, or a JSON value from "variables": walked the same way.
+    /// Text is materialized only for the values that name an entity or project.
+    /// </summary>
     private readonly struct Value
     {
         private readonly GraphQLValue? _ast;
         private readonly JsonElement _json;
         private readonly bool _isJson;
 
-        private Value(ValueKind kind, string? text, GraphQLValue? ast, JsonElement json, bool isJson)
+        private Value(ValueKind kind, GraphQLValue? ast, JsonElement json, bool isJson)
         {
             Kind = kind;
-            Text = text;
             _ast = ast;
             _json = json;
             _isJson = isJson;
         }
 
-        public static readonly Value Null = new(ValueKind.Null, null, null, default, false);
+        public static readonly Value Null = new(ValueKind.Null, null, default, false);
 
         public ValueKind Kind { get; }
 
-        public string? Text { get; }
+        public ReadOnlySpan<char> Text => _isJson ? _json.GetString().AsSpan() : ((GraphQLStringValue)_ast!).Value.Span;
+
+        public ROM VariableName => ((GraphQLVariable)_ast!).Name.Value;
 
         public static Value Of(GraphQLValue value) => value switch
         {
-            GraphQLStringValue s => new Value(ValueKind.String, s.Value.ToString(), value, default, false),
+            GraphQLStringValue => new Value(ValueKind.String, value, default, false),
             GraphQLNullValue => Null,
-            GraphQLVariable v => new Value(ValueKind.Variable, v.Name.StringValue, value, default, false),
-            GraphQLObjectValue => new Value(ValueKind.Object, null, value, default, false),
-            GraphQLListValue => new Value(ValueKind.List, null, value, default, false),
-            _ => new Value(ValueKind.Other, null, value, default, false),
+            GraphQLVariable => new Value(ValueKind.Variable, value, default, false),
+            GraphQLObjectValue => new Value(ValueKind.Object, value, default, false),
+            GraphQLListValue => new Value(ValueKind.List, value, default, false),
+            _ => new Value(ValueKind.Other, value, default, false),
         };
 
         public static Value Of(JsonElement value) => value.ValueKind switch
         {
-            JsonValueKind.String => new Value(ValueKind.String, value.GetString(), null, value, true),
+            JsonValueKind.String => new Value(ValueKind.String, null, value, true),
             JsonValueKind.Null or JsonValueKind.Undefined => Null,
-            JsonValueKind.Object => new Value(ValueKind.Object, null, null, value, true),
-            JsonValueKind.Array => new Value(ValueKind.List, null, null, value, true),
-            _ => new Value(ValueKind.Other, null, null, value, true),
+            JsonValueKind.Object => new Value(ValueKind.Object, null, value, true),
+            JsonValueKind.Array => new Value(ValueKind.List, null, value, true),
+            _ => new Value(ValueKind.Other, null, value, true),
         };
 
-        public List<(string Name, Value Value)> Members() => _isJson
-            ? _json.EnumerateObject().Select(p => (p.Name, Of(p.Value))).ToList()
-            : ((GraphQLObjectValue)_ast!).Fields?.Select(f => (f.Name.StringValue, Of(f.Value))).ToList() ?? [];
+        public List<(ROM Name, Value Value)> Members()
+        {
+            var members = new List<(ROM, Value)>();
+            if (_isJson)
+            {
+                foreach (var property in _json.EnumerateObject())
+                {
+                    members.Add((property.Name.AsMemory(), Of(property.Value)));
+                }
+            }
+            else if (((GraphQLObjectValue)_ast!).Fields is { } fields)
+            {
+                foreach (var field in fields)
+                {
+                    members.Add((field.Name.Value, Of(field.Value)));
+                }
+            }
 
-        public IEnumerable<Value> Items() => _isJson
-            ? _json.EnumerateArray().Select(Of)
-            : ((GraphQLListValue)_ast!).Values?.Select(Of) ?? [];
+            return members;
+        }
+
+        public IEnumerable<Value> Items()
+        {
+            if (_isJson)
+            {
+                foreach (var item in _json.EnumerateArray())
+                {
+                    yield return Of(item);
+                }
+            }
+            else if (((GraphQLListValue)_ast!).Values is { } values)
+            {
+                foreach (var item in values)
+                {
+                    yield return Of(item);
+                }
+            }
+        }
     }
 }

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
 using Gateway.Policy.Model;
 
@@ -5,51 +7,115 @@ namespace Gateway.BodyScope;
 
 /// <summary>
 /// Weave trace-server bodies: every property named <c>project_id</c> (configurable), at any depth and
-/// inside arrays, each <c>entity/project</c>. Duplicate property names anywhere refuse the body.
+/// inside arrays, each <c>entity/project</c>. One streaming pass over the bytes (no document tree);
+/// duplicate property names in any object refuse the body. Duplicates are found by a 64-bit hash of
+/// the unescaped name: equal names always collide, so none slips through; two different names
+/// colliding would only refuse the sender's own request.
 /// </summary>
 internal static class JsonScopeExtractor
 {
+    private const int MaxDepth = 64;
+
     public static List<ScopeReference> Extract(ReadOnlyMemory<byte> body, BodyLimits limits, AccessAction action)
     {
-        using var json = GraphQlScopeExtractor.ParseJson(body);
+        var field = Encoding.UTF8.GetBytes(limits.ProjectIdField);
         var references = new List<ScopeReference>();
-        Walk(json.RootElement, limits.ProjectIdField, action, references);
+        var seen = new List<HashSet<ulong>>();
+        var depth = -1;
+        var reader = new Utf8JsonReader(body.Span, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
+        try
+        {
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject:
+                        depth++;
+                        if (seen.Count <= depth)
+                        {
+                            seen.Add([]);
+                        }
+
+                        seen[depth].Clear();
+                        break;
+                    case JsonTokenType.EndObject:
+                        depth--;
+                        break;
+                    case JsonTokenType.PropertyName:
+                        if (!seen[depth].Add(NameHash(ref reader)))
+                        {
+                            throw new BodyScopeException(400, BodyScopeCodes.DuplicateProperty, "The body has a duplicate JSON property.");
+                        }
+
+                        if (reader.ValueTextEquals(field))
+                        {
+                            ReadProjectId(ref reader, limits.ProjectIdField, action, references);
+                        }
+
+                        break;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.InvalidJson, "The body is not valid JSON.");
+        }
+
         return references;
     }
 
-    private static void Walk(JsonElement element, string field, AccessAction action, List<ScopeReference> references)
+    private static void ReadProjectId(ref Utf8JsonReader reader, string field, AccessAction action, List<ScopeReference> references)
     {
-        switch (element.ValueKind)
+        if (!reader.Read())
         {
-            case JsonValueKind.Object:
-                foreach (var property in element.EnumerateObject())
-                {
-                    if (property.NameEquals(field))
-                    {
-                        if (property.Value.ValueKind == JsonValueKind.String)
-                        {
-                            var (entity, project) = ProjectId.Parse(property.Value.GetString(), field);
-                            references.Add(new ScopeReference(entity, project, action));
-                        }
-                        else if (property.Value.ValueKind != JsonValueKind.Null)
-                        {
-                            throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, $"'{field}' must be a string.");
-                        }
-                    }
-                    else
-                    {
-                        Walk(property.Value, field, action, references);
-                    }
-                }
-
-                break;
-            case JsonValueKind.Array:
-                foreach (var item in element.EnumerateArray())
-                {
-                    Walk(item, field, action, references);
-                }
-
-                break;
+            throw new JsonException();
         }
+
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return;
+        }
+
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, $"'{field}' must be a string.");
+        }
+
+        Span<char> chars = stackalloc char[256];
+        var length = reader.ValueIsEscaped || reader.ValueSpan.Length > chars.Length
+            ? -1
+            : Encoding.UTF8.GetChars(reader.ValueSpan, chars);
+        var (entity, project) = length >= 0 ? ProjectId.Parse(chars[..length], field) : ProjectId.Parse(reader.GetString(), field);
+        references.Add(new ScopeReference(entity, project, action));
+    }
+
+    private static ulong NameHash(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            return Fnv1a(reader.ValueSpan);
+        }
+
+        var rented = ArrayPool<byte>.Shared.Rent(reader.ValueSpan.Length);
+        try
+        {
+            var written = reader.CopyString(rented);
+            return Fnv1a(rented.AsSpan(0, written));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static ulong Fnv1a(ReadOnlySpan<byte> bytes)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var b in bytes)
+        {
+            hash = (hash ^ b) * 1099511628211UL;
+        }
+
+        return hash;
     }
 }

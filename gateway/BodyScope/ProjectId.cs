@@ -5,6 +5,8 @@ namespace Gateway.BodyScope;
 /// <summary>Weave's <c>project_id</c>: <c>entity/project</c>, split at its one <c>/</c>, both parts exact names.</summary>
 internal static class ProjectId
 {
+    public static (string Entity, string Project) Parse(string? value, string source) => Parse(value.AsSpan(), source);
+
     public static (string Entity, string Project) Parse(ReadOnlySpan<char> value, string source)
     {
         var slash = value.IndexOf('/');
