@@ -28,7 +28,7 @@ internal static class AdminJson
             throw new AdminProblemException(400, ProblemCodes.InvalidBody, "A JSON body is required.");
         }
 
-        if (!IsJson(request.ContentType))
+        if (!MediaType.Is(request.ContentType, "application/json"))
         {
             throw new AdminProblemException(415, ProblemCodes.UnsupportedMediaType, "Send Content-Type: application/json.");
         }
@@ -65,21 +65,4 @@ internal static class AdminJson
     }
 
     public static IResult Json(object value, int status = 200) => Results.Json(value, Options, statusCode: status);
-
-    private static bool IsJson(string? contentType)
-    {
-        if (contentType is null)
-        {
-            return false;
-        }
-
-        var media = contentType.AsSpan();
-        var semicolon = media.IndexOf(';');
-        if (semicolon >= 0)
-        {
-            media = media[..semicolon];
-        }
-
-        return media.Trim().Equals("application/json", StringComparison.OrdinalIgnoreCase);
-    }
 }

@@ -53,12 +53,6 @@ internal sealed partial class GatewayAuthorizationMiddleware(
 
         if (scope.Kind == ScopeKind.Anonymous)
         {
-            if (context.GetEndpoint()?.Metadata.GetMetadata<UpstreamCredential>() is { Problem: not null })
-            {
-                await ProxyProblems.UnavailableAsync(context, ProblemCodes.UpstreamCredentialMissing, "The gateway has no credential for this upstream.", 30);
-                return;
-            }
-
             context.Features.Set(new GatewayFeature { Anonymous = true, AuthMethod = "anonymous" });
             await ForwardAsync(context);
             return;
@@ -91,12 +85,6 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         {
             Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, reason);
             await GatewayProblem.WriteAsync(context.Response, status, reason);
-            return;
-        }
-
-        if (context.GetEndpoint()?.Metadata.GetMetadata<UpstreamCredential>() is { Problem: not null })
-        {
-            await ProxyProblems.UnavailableAsync(context, ProblemCodes.UpstreamCredentialMissing, "The gateway has no credential for this upstream.", 30);
             return;
         }
 
@@ -221,6 +209,13 @@ internal sealed partial class GatewayAuthorizationMiddleware(
 
     private async Task ForwardAsync(HttpContext context)
     {
+        // Checked only for requests that would be forwarded: refusals above never reveal cluster state.
+        if (context.GetEndpoint()?.Metadata.GetMetadata<UpstreamCredential>() is { Problem: not null })
+        {
+            await ProxyProblems.UnavailableAsync(context, ProblemCodes.UpstreamCredentialMissing, "The gateway has no credential for this upstream.", 30);
+            return;
+        }
+
         await next(context);
         var error = context.Features.Get<IForwarderErrorFeature>();
         if (error is not null && error.Error != ForwarderError.None && !context.Response.HasStarted)

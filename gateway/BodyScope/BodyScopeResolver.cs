@@ -60,24 +60,10 @@ internal static class BodyScopeResolver
             }
         }
 
-        if (scope.Kind != ScopeKind.GraphQl && scope.ProjectId is { } name)
+        if (scope.Kind != ScopeKind.GraphQl && scope.ProjectId is { } name
+            && !RequestScope.TryProjectId(context.Request.Query, name, ref entity, ref project, out var conflict, out var queryError))
         {
-            var values = context.Request.Query[name];
-            if (values.Count > 1)
-            {
-                throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, $"'{name}' is given more than once in the query string.");
-            }
-
-            if (values.Count == 1)
-            {
-                var (queryEntity, queryProject) = ProjectId.Parse(values[0], name);
-                if ((entity is not null && entity != queryEntity) || (project is not null && project != queryProject))
-                {
-                    throw new BodyScopeException(400, BodyScopeCodes.ScopeConflict, "The path and the query string name different projects.");
-                }
-
-                (entity, project) = (queryEntity, queryProject);
-            }
+            throw new BodyScopeException(400, conflict ? BodyScopeCodes.ScopeConflict : BodyScopeCodes.InvalidScope, queryError ?? "Invalid project_id.");
         }
 
         return (entity, project);
@@ -86,14 +72,7 @@ internal static class BodyScopeResolver
     private static void CheckContentType(string? contentType, ScopeKind kind)
     {
         var expected = kind == ScopeKind.Multipart ? "multipart/form-data" : "application/json";
-        var media = contentType.AsSpan();
-        var semicolon = media.IndexOf(';');
-        if (semicolon >= 0)
-        {
-            media = media[..semicolon];
-        }
-
-        if (!media.Trim().Equals(expected, StringComparison.OrdinalIgnoreCase))
+        if (!Diagnostics.MediaType.Is(contentType, expected))
         {
             throw new BodyScopeException(415, BodyScopeCodes.UnsupportedMediaType, $"This route accepts {expected} bodies only.");
         }

@@ -33,7 +33,7 @@ internal static class RequestScope
                     return false;
                 }
 
-                return scope.ProjectId is null || TryProjectId(context.Request.Query, scope.ProjectId, ref entity, ref project, ref error);
+                return scope.ProjectId is null || TryProjectId(context.Request.Query, scope.ProjectId, ref entity, ref project, out _, out error);
             case ScopeKind.Header:
                 return TryValue(context.Request.Headers, scope.Entity, true, out entity, ref error)
                     && TryValue(context.Request.Headers, scope.Project, false, out project, ref error);
@@ -96,9 +96,14 @@ internal static class RequestScope
         return true;
     }
 
-    // ?project_id=entity/project; agrees with separate entity/project parameters when both are sent.
-    private static bool TryProjectId(IQueryCollection query, string name, ref string? entity, ref string? project, ref string? error)
+    /// <summary>
+    /// <c>?project_id=entity/project</c>, when present: one value, valid names, and in agreement with
+    /// an entity and project already resolved elsewhere (<paramref name="conflict"/> when not).
+    /// </summary>
+    public static bool TryProjectId(IQueryCollection query, string name, ref string? entity, ref string? project, out bool conflict, out string? error)
     {
+        conflict = false;
+        error = null;
         var values = query[name];
         if (values.Count == 0)
         {
@@ -116,7 +121,8 @@ internal static class RequestScope
             var (e, p) = BodyScope.ProjectId.Parse(values[0], name);
             if ((entity is not null && entity != e) || (project is not null && project != p))
             {
-                error = $"'{name}' disagrees with the entity and project parameters.";
+                conflict = true;
+                error = $"'{name}' names a different project than the rest of the request.";
                 return false;
             }
 
