@@ -1,0 +1,64 @@
+using System.Globalization;
+
+namespace Gateway.LoadTests;
+
+/// <summary>Command-line options. <c>--smoke</c> is the CI mode: tiny, one short round, statuses asserted.</summary>
+internal sealed record HarnessOptions
+{
+    public int Keys { get; init; } = 100_000;
+    public int RotatingKeys { get; init; } = 10_000;
+    public int Rounds { get; init; } = 3;
+    public int DurationSeconds { get; init; } = 10;
+    public int WarmupSeconds { get; init; } = 5;
+    public int Connections { get; init; } = 32;
+    public bool Smoke { get; init; }
+    public bool Install { get; init; } = true;
+    public string Output { get; init; } = "loadtests/results";
+    public string[] Only { get; init; } = [];
+
+    public static HarnessOptions Parse(string[] args)
+    {
+        var options = new HarnessOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            int Number() => int.Parse(Next(), NumberStyles.None, CultureInfo.InvariantCulture);
+            options = args[i] switch
+            {
+                "--keys" => options with { Keys = Number() },
+                "--rotating-keys" => options with { RotatingKeys = Number() },
+                "--rounds" => options with { Rounds = Number() },
+                "--duration" => options with { DurationSeconds = Number() },
+                "--warmup" => options with { WarmupSeconds = Number() },
+                "--connections" => options with { Connections = Number() },
+                "--out" => options with { Output = Next() },
+                "--only" => options with { Only = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) },
+                "--no-install" => options with { Install = false },
+                "--smoke" => options with { Smoke = true, Keys = 2_000, RotatingKeys = 1_000, Rounds = 1, DurationSeconds = 2, WarmupSeconds = 1, Connections = 8 },
+                "--help" or "-h" => throw new ArgumentException(Usage),
+                _ => throw new ArgumentException($"Unknown option '{args[i]}'.\n{Usage}"),
+            };
+        }
+
+        if (options.RotatingKeys > options.Keys)
+        {
+            options = options with { RotatingKeys = options.Keys };
+        }
+
+        return options;
+    }
+
+    public const string Usage = """
+        dotnet run -c Release --project loadtests/Gateway.LoadTests -- [options]
+          --keys N            keys seeded in the store (default 100000; 1000000 works)
+          --rotating-keys N   distinct keys the load rotates over (default 10000)
+          --rounds N          interleaved rounds (default 3)
+          --duration S        seconds per scenario per round (default 10)
+          --warmup S          seconds of warm-up per scenario before the rounds (default 5)
+          --connections N     wrk connections (default 32, one wrk thread)
+          --only a,b          run only these scenarios
+          --out DIR           where results.json, results.md and chart.png go (default loadtests/results)
+          --no-install        do not apt-get install wrk/nginx when missing
+          --smoke             CI mode: 2000 keys, 1 round of 2 s, statuses asserted
+        """;
+}

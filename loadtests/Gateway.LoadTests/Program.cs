@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using Gateway.LoadTests;
+
+// One command: dotnet run -c Release --project loadtests/Gateway.LoadTests -- [--keys 100000] [--smoke]
+HarnessOptions options;
+try
+{
+    options = HarnessOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
+var clock = Stopwatch.StartNew();
+void Progress(string message) => Console.WriteLine($"[{clock.Elapsed:hh\\:mm\\:ss}] {message}");
+
+var root = Tools.RepositoryRoot();
+var output = Path.GetFullPath(Path.IsPathRooted(options.Output) ? options.Output : Path.Combine(root, options.Output));
+System.IO.Directory.CreateDirectory(output);
+Tools.EnsureInstalled(options.Install);
+Servers.Publish(root, output);
+
+Progress($"Seeding a fresh store with {options.Keys:N0} keys...");
+var seed = Seeder.Seed(Path.Combine(output, "store"), options.Keys, options.RotatingKeys);
+Progress($"Seeded in {seed.Elapsed.TotalSeconds:F1} s; uncached lookup p99 {seed.Lookup.P99Microseconds:F0} µs.");
+
+await using var servers = new Servers();
+await servers.StartAsync(output, seed.StorePath, seed.Rotating);
+var rssStart = servers.Gateway!.ResidentBytes();
+Progress($"Servers up; gateway ready in {servers.GatewayStartup.TotalSeconds:F2} s, RSS {rssStart / 1048576} MB.");
+
+var data = Path.Combine(output, "data");
+System.IO.Directory.CreateDirectory(data);
+var script = Wrk.WriteScript(data);
+var invalidFile = Path.Combine(data, "invalid.txt");
+await File.WriteAllLinesAsync(invalidFile, seed.Invalid);
+var scenarios = Scenarios.Build(servers, data, seed.Rotating).Where(s => options.Only.Length == 0 || options.Only.Contains(s.Name)).ToList();
+
+WrkResult RunOne(Scenario s, int seconds) => Wrk.Run(s.Url, script, s.Data, s.InvalidEvery, s.InvalidEvery > 0 ? invalidFile : null, options.Connections, seconds);
+
+foreach (var scenario in scenarios)
+{
+    Progress($"warm-up: {scenario.Name} ({options.WarmupSeconds} s)");
+    RunOne(scenario, options.WarmupSeconds);
+}
+
+var results = scenarios.ToDictionary(s => s.Name, _ => new List<WrkResult>());
+long rssBeforeInvalid = 0, rssAfterInvalid = 0;
+for (var round = 1; round <= options.Rounds; round++)
+{
+    foreach (var scenario in scenarios)
+    {
+        Progress($"round {round}/{options.Rounds}: {scenario.Name}");
+        if (scenario.Name == Scenarios.Invalid && round == 1)
+        {
+            rssBeforeInvalid = servers.Gateway.ResidentBytes();
+        }
+
+        var result = RunOne(scenario, options.DurationSeconds);
+        results[scenario.Name].Add(result);
+        if (scenario.Name == Scenarios.Invalid)
+        {
+            rssAfterInvalid = servers.Gateway.ResidentBytes();
+        }
+
+        Progress($"  {result.RequestsPerSecond:N0} req/s, p99 {result.P99Ms:F2} ms, statuses {string.Join(" ", result.Statuses.OrderBy(p => p.Key).Select(p => $"{p.Key}:{p.Value}"))}");
+    }
+}
+
+var yarpRps = results.TryGetValue(Scenarios.Yarp, out var yarpRounds) && yarpRounds.Count > 0 ? Report.Summarize(scenarios.First(s => s.Name == Scenarios.Yarp), yarpRounds, 0).RequestsPerSecond : 0;
+var summaries = scenarios.Select(s => Report.Summarize(s, results[s.Name], yarpRps)).ToList();
+var report = new RunReport(DateTimeOffset.UtcNow, Report.DescribeMachine(), options, options.Keys, seed.Elapsed.TotalSeconds, seed.Lookup,
+    servers.GatewayStartup.TotalSeconds, rssStart, servers.Gateway.ResidentBytes(), rssAfterInvalid == 0 ? rssBeforeInvalid : rssAfterInvalid, summaries);
+Report.Write(output, report);
+Console.WriteLine();
+Console.WriteLine(Report.Markdown(report));
+Progress($"Wrote {Path.Combine(output, "results.json")}, results.md and chart.png.");
+
+// Every scenario must have answered, and only with the statuses it should.
+var wrong = summaries.Where(s => s.Statuses.Count == 0 || s.Statuses.Keys.Any(code => !scenarios.First(x => x.Name == s.Name).ExpectedStatuses.Contains(code))).ToList();
+foreach (var s in wrong)
+{
+    Console.Error.WriteLine($"Scenario {s.Name} produced unexpected statuses: {string.Join(", ", s.Statuses.Select(p => $"{p.Key}: {p.Value}"))}");
+}
+
+return wrong.Count == 0 ? 0 : 1;
