@@ -5,19 +5,33 @@ namespace Gateway.Keys;
 
 /// <summary>
 /// Last-used times, recorded in memory on the hot path and written to the store in one transaction
-/// per flush: never a database write per request. Accurate to the flush interval.
+/// per flush: never a database write per request. The product promises last-used accurate to 60 s,
+/// so a key whose stored time is younger than <see cref="Granularity"/> is not written again: under
+/// steady load each key costs one write a minute, not one per flush.
 /// </summary>
-internal sealed class LastUsedTracker(IGatewayStore store)
+internal sealed class LastUsedTracker(IGatewayStore store, TimeSpan flushInterval)
 {
+    public static readonly TimeSpan Accuracy = TimeSpan.FromSeconds(60);
+
     private readonly ConcurrentDictionary<KeyHash, long> _pending = new();
+    private readonly ConcurrentDictionary<KeyHash, long> _written = new();
+    private readonly long _granularityMs = (long)Math.Max(1000, (Accuracy - flushInterval).TotalMilliseconds);
+
+    public LastUsedTracker(IGatewayStore store, Configuration.GatewayOptions options)
+        : this(store, options.Store.LastUsedFlushInterval)
+    {
+    }
+
+    public TimeSpan Granularity => TimeSpan.FromMilliseconds(_granularityMs);
 
     public int PendingCount => _pending.Count;
 
     public void Touch(in KeyHash hash, DateTimeOffset now)
     {
         var millis = now.ToUnixTimeMilliseconds();
-        // Skip the write when this second is already recorded: keeps the hot path read-only under load.
-        if (_pending.TryGetValue(hash, out var seen) && millis - seen < 1000)
+        // Read-only on the hot path while the stored time is still accurate, or this second is queued.
+        if ((_written.TryGetValue(hash, out var written) && millis - written < _granularityMs)
+            || (_pending.TryGetValue(hash, out var seen) && millis - seen < 1000))
         {
             return;
         }
@@ -30,6 +44,7 @@ internal sealed class LastUsedTracker(IGatewayStore store)
     {
         if (_pending.IsEmpty)
         {
+            PruneWritten();
             return 0;
         }
 
@@ -45,7 +60,6 @@ internal sealed class LastUsedTracker(IGatewayStore store)
         try
         {
             store.UpdateLastUsed(batch);
-            return batch.Count;
         }
         catch (StoreUnavailableException)
         {
@@ -55,6 +69,27 @@ internal sealed class LastUsedTracker(IGatewayStore store)
             }
 
             throw;
+        }
+
+        foreach (var (hash, at) in batch)
+        {
+            _written[hash] = at.ToUnixTimeMilliseconds();
+        }
+
+        PruneWritten();
+        return batch.Count;
+    }
+
+    // Entries older than the granularity no longer suppress anything: drop them so memory follows the active keys.
+    private void PruneWritten()
+    {
+        var cutoff = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - _granularityMs;
+        foreach (var (hash, millis) in _written)
+        {
+            if (millis < cutoff)
+            {
+                _written.TryRemove(new KeyValuePair<KeyHash, long>(hash, millis));
+            }
         }
     }
 }
