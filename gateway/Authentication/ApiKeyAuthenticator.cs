@@ -28,11 +28,10 @@ internal sealed partial class ApiKeyAuthenticator(
             return AuthenticationResult.Fail(AuthenticationReasons.KeyMalformed);
         }
 
-        var keyId = keyIdSpan.IsEmpty ? null : keyIdSpan.ToString();
         var hash = KeyHash.Of(credential);
         if (cache.IsKnownMissing(hash))
         {
-            return AuthenticationResult.Fail(AuthenticationReasons.KeyUnknown, keyId);
+            return AuthenticationResult.Fail(AuthenticationReasons.KeyUnknown, KeyIdForLog(keyIdSpan));
         }
 
         var epoch = cache.Epoch;
@@ -45,13 +44,13 @@ internal sealed partial class ApiKeyAuthenticator(
             catch (StoreUnavailableException ex)
             {
                 Log.StoreUnavailable(logger, ex);
-                return AuthenticationResult.StoreUnavailable(keyId);
+                return AuthenticationResult.StoreUnavailable(KeyIdForLog(keyIdSpan));
             }
 
             if (key is null)
             {
                 cache.AddMissing(hash, epoch);
-                return AuthenticationResult.Fail(AuthenticationReasons.KeyUnknown, keyId);
+                return AuthenticationResult.Fail(AuthenticationReasons.KeyUnknown, KeyIdForLog(keyIdSpan));
             }
 
             cache.Add(hash, key, epoch);
@@ -59,7 +58,7 @@ internal sealed partial class ApiKeyAuthenticator(
 
         if (key is null || !hash.FixedTimeEquals(key.Hash))
         {
-            return AuthenticationResult.Fail(AuthenticationReasons.KeyUnknown, keyId);
+            return AuthenticationResult.Fail(AuthenticationReasons.KeyUnknown, KeyIdForLog(keyIdSpan));
         }
 
         if (key.RevokedAt is not null)
@@ -86,6 +85,9 @@ internal sealed partial class ApiKeyAuthenticator(
         lastUsed.Touch(hash, now);
         return AuthenticationResult.Success(principal, key);
     }
+
+    // Only failures log the presented key id; success reports the stored one.
+    private static string? KeyIdForLog(ReadOnlySpan<char> keyId) => keyId.IsEmpty ? null : keyId.ToString();
 
     private static partial class Log
     {

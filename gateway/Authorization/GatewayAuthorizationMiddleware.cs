@@ -92,43 +92,55 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         await ForwardAsync(context);
     }
 
-    private async Task<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeAsync(HttpContext context, RouteScope scope, Principal principal, ApiKey key)
+    private ValueTask<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeAsync(HttpContext context, RouteScope scope, Principal principal, ApiKey key)
+    {
+        if (scope.IsBodyScoped)
+        {
+            return AuthorizeBodyAsync(context, scope, principal, key);
+        }
+
+        // Path, query, header and authenticated routes name at most one (entity, project): no body to
+        // read, no list to build.
+        if (scope.Kind == ScopeKind.Authenticated)
+        {
+            return ValueTask.FromResult(Authorize(context, scope, principal, key, []));
+        }
+
+        if (!RequestScope.TryResolve(context, scope, out var entity, out var project, out var error))
+        {
+            Log.InvalidScope(logger, scope.RouteId, error ?? "");
+            return ValueTask.FromResult<(GatewayFeature?, int, string)>((null, 400, ProblemCodes.InvalidScope));
+        }
+
+        return ValueTask.FromResult(Authorize(context, scope, principal, key, [new ScopeReference(entity, project, scope.ActionFor(context.Request.Method))]));
+    }
+
+    private async ValueTask<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeBodyAsync(HttpContext context, RouteScope scope, Principal principal, ApiKey key)
+    {
+        List<ScopeReference> references;
+        try
+        {
+            references = await BodyScopeResolver.ResolveAsync(context, scope);
+        }
+        catch (BodyScopeException ex)
+        {
+            Log.InvalidScope(logger, scope.RouteId, ex.Code);
+            return (null, ex.Status, ex.Code);
+        }
+
+        if (references.Count == 0 && scope.Kind != ScopeKind.GraphQl)
+        {
+            return (null, 400, BodyScopeCodes.ScopeNotFound);
+        }
+
+        return Authorize(context, scope, principal, key, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(references));
+    }
+
+    private (GatewayFeature? Feature, int Status, string Reason) Authorize(HttpContext context, RouteScope scope, Principal principal, ApiKey key, ReadOnlySpan<ScopeReference> references)
     {
         var snapshot = directory.Current;
         var claim = new AttributionClaim(Single(context, IdentityHeaderNames.AttributionUsername), Single(context, IdentityHeaderNames.AttributionEmail));
-        List<ScopeReference> references;
-        if (scope.IsBodyScoped)
-        {
-            try
-            {
-                references = await BodyScopeResolver.ResolveAsync(context, scope);
-            }
-            catch (BodyScopeException ex)
-            {
-                Log.InvalidScope(logger, scope.RouteId, ex.Code);
-                return (null, ex.Status, ex.Code);
-            }
-
-            if (references.Count == 0 && scope.Kind != ScopeKind.GraphQl)
-            {
-                return (null, 400, BodyScopeCodes.ScopeNotFound);
-            }
-        }
-        else if (scope.Kind == ScopeKind.Authenticated)
-        {
-            references = [];
-        }
-        else if (RequestScope.TryResolve(context, scope, out var requestedEntity, out var requestedProject, out var error))
-        {
-            references = [new ScopeReference(requestedEntity, requestedProject, scope.ActionFor(context.Request.Method))];
-        }
-        else
-        {
-            Log.InvalidScope(logger, scope.RouteId, error ?? "");
-            return (null, 400, ProblemCodes.InvalidScope);
-        }
-
-        if (references.Count == 0)
+        if (references.IsEmpty)
         {
             // Needs only authentication (an authenticated route, or a GraphQL operation naming no project).
             var defaultEntity = AccessEvaluator.DefaultEntity(principal);
@@ -144,8 +156,14 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         var first = true;
         var sameEntity = true;
         var sameProject = true;
-        foreach (var reference in references.Distinct())
+        for (var i = 0; i < references.Length; i++)
         {
+            var reference = references[i];
+            if (references[..i].Contains(reference))
+            {
+                continue; // each distinct reference is decided once
+            }
+
             var decision = AccessEvaluator.Evaluate(new AccessRequest(principal, reference.Entity, reference.Project, reference.Action, claim), snapshot);
             if (!decision.IsAllowed)
             {

@@ -37,7 +37,18 @@ internal sealed partial class LastUsedFlushService(
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                FlushOnce();
+                try
+                {
+                    var count = await tracker.FlushAsync(500, TimeSpan.FromMilliseconds(20), stoppingToken);
+                    if (count > 0)
+                    {
+                        Log.Flushed(logger, count);
+                    }
+                }
+                catch (StoreUnavailableException ex)
+                {
+                    Log.FlushFailed(logger, ex);
+                }
             }
         }
         catch (OperationCanceledException)

@@ -39,8 +39,32 @@ internal sealed class LastUsedTracker(IGatewayStore store, TimeSpan flushInterva
         _pending[hash] = millis;
     }
 
-    /// <summary>Writes everything pending; on a store failure keeps it for the next flush.</summary>
-    public int Flush()
+    /// <summary>
+    /// Writes everything pending in transactions of <paramref name="chunk"/> keys, pausing between
+    /// them so a large flush shares the CPU with requests instead of stalling them.
+    /// </summary>
+    public async Task<int> FlushAsync(int chunk, TimeSpan pause, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (!_pending.IsEmpty)
+        {
+            var written = Flush(chunk);
+            total += written;
+            if (written < chunk)
+            {
+                break;
+            }
+
+            await Task.Delay(pause, cancellationToken);
+        }
+
+        return total;
+    }
+
+    /// <summary>Writes everything pending at once (shutdown); on a store failure keeps it for the next flush.</summary>
+    public int Flush() => Flush(int.MaxValue);
+
+    private int Flush(int limit)
     {
         if (_pending.IsEmpty)
         {
@@ -51,6 +75,11 @@ internal sealed class LastUsedTracker(IGatewayStore store, TimeSpan flushInterva
         var batch = new Dictionary<KeyHash, DateTimeOffset>();
         foreach (var (hash, millis) in _pending)
         {
+            if (batch.Count >= limit)
+            {
+                break;
+            }
+
             if (_pending.TryRemove(new KeyValuePair<KeyHash, long>(hash, millis)))
             {
                 batch[hash] = DateTimeOffset.FromUnixTimeMilliseconds(millis);

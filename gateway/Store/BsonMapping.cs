@@ -178,5 +178,6 @@ internal static class Collections
     public const string Projects = "projects";
     public const string Grants = "grants";
     public const string Keys = "keys";
+    public const string KeyUsage = "key_usage";
     public const string Audit = "audit";
 }

@@ -69,10 +69,14 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
     });
 
     public IReadOnlyList<ApiKey> KeysOfOwner(string ownerId) => Read(() =>
-        Col(Collections.Keys).Find(Query.EQ("ownerId", ownerId))
+    {
+        var usage = Col(Collections.KeyUsage);
+        return Col(Collections.Keys).Find(Query.EQ("ownerId", ownerId))
             .Select(BsonMapping.ToKey)
             .Where(k => string.Equals(k.OwnerId, ownerId, StringComparison.Ordinal))
-            .ToList());
+            .Select(k => usage.FindById(new BsonValue(k.Hash)) is { } used ? k with { LastUsedAt = DateTimeOffset.FromUnixTimeMilliseconds(used["at"].AsInt64) } : k)
+            .ToList();
+    });
 
     public void Commit(ChangeSet changes)
     {
@@ -104,6 +108,8 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
         });
     }
 
+    // Last-used times live in their own collection of tiny documents (hash -> time), so a flush never
+    // rewrites key documents and their three indexes.
     public void UpdateLastUsed(IReadOnlyCollection<KeyValuePair<KeyHash, DateTimeOffset>> times)
     {
         if (times.Count == 0)
@@ -113,20 +119,14 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
 
         InTransaction(() =>
         {
-            var keys = Col(Collections.Keys);
+            var usage = Col(Collections.KeyUsage);
             foreach (var (hash, at) in times)
             {
-                if (keys.FindById(new BsonValue(hash.ToArray())) is not { } doc)
-                {
-                    continue;
-                }
-
-                var stored = doc["lastUsedAt"];
+                var id = new BsonValue(hash.ToArray());
                 var millis = at.ToUnixTimeMilliseconds();
-                if (stored.IsNull || stored.AsInt64 < millis)
+                if (usage.FindById(id) is not { } stored || stored["at"].AsInt64 < millis)
                 {
-                    doc["lastUsedAt"] = millis;
-                    keys.Update(doc);
+                    usage.Upsert(new BsonDocument { ["_id"] = id, ["at"] = millis });
                 }
             }
         });

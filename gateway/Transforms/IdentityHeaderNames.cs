@@ -20,6 +20,12 @@ internal sealed class IdentityHeaderNames
         "X-Content-Length",
     ];
 
+    private static readonly System.Collections.Frozen.FrozenSet<string> StrippedSet =
+        System.Collections.Frozen.FrozenSet.ToFrozenSet(Stripped, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>True for a credential, identity or forwarding header the client may not pass on, in any case.</summary>
+    public static bool IsStripped(string name) => StrippedSet.Contains(name);
+
     public IdentityHeaderNames(GatewayOptions options)
     {
         Prefix = options.HeaderPrefix;

@@ -54,24 +54,21 @@ internal sealed partial class IdentityTransformProvider(IdentityHeaderNames name
             throw new InvalidOperationException(upstream.Problem ?? "A request reached the forwarder without a gateway decision.");
         }
 
+        // YARP copied the client's headers: only names the client sent can need removing, so one
+        // pass over them replaces a removal attempt per stripped name.
         foreach (var header in http.Request.Headers)
         {
-            if (names.IsReserved(header.Key))
+            if (names.IsReserved(header.Key) || IdentityHeaderNames.IsStripped(header.Key))
             {
                 RequestTransform.RemoveHeader(transform, header.Key);
             }
-        }
-
-        foreach (var header in IdentityHeaderNames.Stripped)
-        {
-            RequestTransform.RemoveHeader(transform, header);
         }
 
         var headers = transform.ProxyRequest.Headers;
         var remote = http.Connection.RemoteIpAddress;
         if (remote is not null)
         {
-            headers.TryAddWithoutValidation("X-Forwarded-For", remote.ToString());
+            headers.TryAddWithoutValidation("X-Forwarded-For", AddressTextOf(remote));
         }
 
         headers.TryAddWithoutValidation("X-Forwarded-Proto", http.Request.Scheme);
@@ -132,6 +129,25 @@ internal sealed partial class IdentityTransformProvider(IdentityHeaderNames name
 
         return ValueTask.CompletedTask;
     }
+
+    private volatile AddressText? _lastAddress;
+
+    // Clients come back with the same address: reuse its text instead of formatting it per request.
+    // One immutable object, swapped whole, so a reader never pairs one address with another's text.
+    private string AddressTextOf(System.Net.IPAddress address)
+    {
+        var last = _lastAddress;
+        if (last is not null && last.Address.Equals(address))
+        {
+            return last.Text;
+        }
+
+        var text = address.ToString();
+        _lastAddress = new AddressText(address, text);
+        return text;
+    }
+
+    private sealed record AddressText(System.Net.IPAddress Address, string Text);
 
     private static partial class Log
     {
