@@ -39,32 +39,11 @@ internal sealed class LastUsedTracker(IGatewayStore store, TimeSpan flushInterva
         _pending[hash] = millis;
     }
 
-    /// <summary>
-    /// Writes everything pending in transactions of <paramref name="chunk"/> keys, pausing between
-    /// them so a large flush shares the CPU with requests instead of stalling them.
-    /// </summary>
-    public async Task<int> FlushAsync(int chunk, TimeSpan pause, CancellationToken cancellationToken)
-    {
-        var total = 0;
-        while (!_pending.IsEmpty)
-        {
-            var written = Flush(chunk);
-            total += written;
-            if (written < chunk)
-            {
-                break;
-            }
-
-            await Task.Delay(pause, cancellationToken);
-        }
-
-        return total;
-    }
-
     /// <summary>Writes everything pending at once (shutdown); on a store failure keeps it for the next flush.</summary>
     public int Flush() => Flush(int.MaxValue);
 
-    private int Flush(int limit)
+    /// <summary>Writes up to <paramref name="limit"/> pending keys in one transaction; on a store failure keeps them.</summary>
+    public int Flush(int limit)
     {
         if (_pending.IsEmpty)
         {
