@@ -26,7 +26,7 @@ internal static class Report
         {
             try
             {
-                return Tools.Run(file, args).Split('\n')[0].Trim();
+                return Tools.RunUnchecked(file, args).Split('\n')[0].Trim();
             }
             catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
             {
@@ -65,7 +65,7 @@ internal static class Report
         var m = r.Machine;
         s.AppendLine(CultureInfo.InvariantCulture, $"Run {r.At:yyyy-MM-dd HH:mm} UTC on {m.Cpu}, {m.Cores} cores, {m.Os}, {m.Runtime}; {m.Wrk}; {m.Nginx}.");
         var pinning = m.Pinned ? "Proxies pinned to CPU 0, wrk and the nginx upstream to CPU 1." : "No taskset: processes not pinned.";
-        s.AppendLine(CultureInfo.InvariantCulture, $"wrk -t1 -c{r.Options.Connections}, {r.Options.Rounds} interleaved rounds of {r.Options.DurationSeconds} s after {r.Options.WarmupSeconds} s warm-up per scenario; medians over rounds. {pinning}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"wrk -t1 -c{r.Options.Connections}, {r.Options.Rounds} interleaved rounds (alternating order) of {r.Options.DurationSeconds} s after {r.Options.WarmupSeconds} s warm-up per scenario; medians over rounds. {pinning}");
         s.AppendLine(CultureInfo.InvariantCulture, $"Store: {r.SeededKeys:N0} keys (seeded in {r.SeedSeconds:F1} s); the load rotates over {r.Options.RotatingKeys:N0} of them.");
         s.AppendLine();
         s.AppendLine("| scenario | req/s | × plain YARP | p50 ms | p90 ms | p99 ms | statuses |");
