@@ -9,7 +9,7 @@ internal sealed record HarnessOptions
     public int RotatingKeys { get; init; } = 10_000;
     public int Rounds { get; init; } = 3;
     public int DurationSeconds { get; init; } = 10;
-    public int WarmupSeconds { get; init; } = 5;
+    public int WarmupSeconds { get; init; } = 15;
     public int Connections { get; init; } = 32;
     public bool Smoke { get; init; }
     public bool Install { get; init; } = true;
@@ -54,7 +54,7 @@ internal sealed record HarnessOptions
           --rotating-keys N   distinct keys the load rotates over (default 10000)
           --rounds N          interleaved rounds (default 3)
           --duration S        seconds per scenario per round (default 10)
-          --warmup S          seconds of warm-up per scenario before the rounds (default 5)
+          --warmup S          seconds of warm-up per scenario before the rounds (default 15)
           --connections N     wrk connections (default 32, one wrk thread)
           --only a,b          run only these scenarios
           --out DIR           where results.json, results.md and chart.png go (default loadtests/results)

@@ -101,7 +101,8 @@ internal sealed class Servers : IAsyncDisposable
                 "Routes": {
                   "files": { "ClusterId": "tracking", "Match": { "Path": "/files/{entity}/{project}/{run}/file_stream" }
                              {{Meta("""{ "Gateway.Scope": "path", "Gateway.Entity": "entity", "Gateway.Project": "project", "Gateway.Action": "write" }""")}} },
-                  "graphql": { "ClusterId": "tracking", "Match": { "Path": "/graphql" } {{Meta("""{ "Gateway.Scope": "graphql" }""")}} }
+                  "graphql": { "ClusterId": "tracking", "Match": { "Path": "/graphql" } {{Meta("""{ "Gateway.Scope": "graphql" }""")}} },
+                  "anonymous": { "ClusterId": "tracking", "Match": { "Path": "/anonymous/{**rest}" } {{Meta("""{ "Gateway.Scope": "anonymous" }""")}} }
                 },
                 "Clusters": { "tracking": { "Destinations": { "d": { "Address": "http://127.0.0.1:{{UpstreamPort}}/" } } } } } }
             """;
