@@ -22,8 +22,12 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     ApiKeyAuthenticator authenticator,
     DirectoryService directory,
     IdentityHeaderNames headerNames,
+    TimeProvider time,
     ILogger<GatewayAuthorizationMiddleware> logger)
 {
+    // Failed authentications are logged at most 20 a second; the rest are counted.
+    private readonly LogRateLimiter _failureLog = new(20, time);
+
     public async Task InvokeAsync(HttpContext context)
     {
         var scope = context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>();
@@ -75,7 +79,16 @@ internal sealed partial class GatewayAuthorizationMiddleware(
 
         if (!result.Succeeded)
         {
-            Log.AuthenticationFailed(logger, scope.RouteId, result.FailureReason, result.KeyIdForLog ?? "-");
+            if (_failureLog.TryAcquire(out var suppressed))
+            {
+                if (suppressed > 0)
+                {
+                    Log.FailuresSuppressed(logger, suppressed);
+                }
+
+                Log.AuthenticationFailed(logger, scope.RouteId, result.FailureReason, result.KeyIdForLog ?? "-");
+            }
+
             await ProxyProblems.UnauthorizedAsync(context, ProblemCodes.InvalidCredentials);
             return;
         }
@@ -260,6 +273,10 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         [LoggerMessage(EventId = EventIds.AuthenticationFailed, EventName = "AuthenticationFailed", Level = LogLevel.Information,
             Message = "Authentication failed on route {RouteId}: {Reason} (key id {KeyId}).")]
         public static partial void AuthenticationFailed(ILogger logger, string routeId, string reason, string keyId);
+
+        [LoggerMessage(EventId = EventIds.AuthenticationFailuresSuppressed, EventName = "AuthenticationFailuresSuppressed", Level = LogLevel.Warning,
+            Message = "{Count} further authentication failures in the last second were not logged individually.")]
+        public static partial void FailuresSuppressed(ILogger logger, int count);
 
         [LoggerMessage(EventId = EventIds.AccessDenied, EventName = "AccessDenied", Level = LogLevel.Information,
             Message = "Denied {Subject} on route {RouteId}: {Reason}.")]

@@ -17,6 +17,7 @@ internal static class EventIds
     public const int AttributionDropped = 2006;
     public const int UpstreamFailed = 2007;
     public const int UpstreamCredentialMissing = 2008;
+    public const int AuthenticationFailuresSuppressed = 2009;
 
     public const int AdminActionDenied = 3001;
     public const int AdminWrite = 3002;

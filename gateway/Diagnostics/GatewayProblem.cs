@@ -26,7 +26,21 @@ internal sealed class GatewayProblem(int status, string code, string? detail = n
         response.StatusCode = status;
         response.ContentType = ContentType;
         response.Headers.CacheControl = "no-store";
-        var writer = new Utf8JsonWriter(response.BodyWriter);
+        Write(response.BodyWriter, status, code, detail, errors);
+        await response.BodyWriter.FlushAsync();
+    }
+
+    /// <summary>The body alone, for callers that serialize a problem once and reuse the bytes.</summary>
+    public static byte[] Serialize(int status, string code)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        Write(buffer, status, code, null, null);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void Write(System.Buffers.IBufferWriter<byte> output, int status, string code, string? detail, IReadOnlyDictionary<string, string[]>? errors)
+    {
+        using var writer = new Utf8JsonWriter(output);
         writer.WriteStartObject();
         writer.WriteString("type", "urn:gateway:problem:" + code);
         writer.WriteString("title", Title(status));
@@ -55,7 +69,6 @@ internal sealed class GatewayProblem(int status, string code, string? detail = n
         }
 
         writer.WriteEndObject();
-        await writer.FlushAsync();
     }
 
     private static string Title(int status) => status switch

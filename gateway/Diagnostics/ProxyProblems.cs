@@ -8,10 +8,30 @@ internal static class ProxyProblems
     /// <summary>One challenge for every authentication failure, offering both schemes the SDKs use.</summary>
     public const string Challenge = "Basic realm=\"gateway\", Bearer realm=\"gateway\"";
 
+    // Every 401 is byte-identical by design: serialize the two bodies once.
+    private static readonly byte[] InvalidCredentialsBody = GatewayProblem.Serialize(StatusCodes.Status401Unauthorized, ProblemCodes.InvalidCredentials);
+    private static readonly byte[] CredentialsRequiredBody = GatewayProblem.Serialize(StatusCodes.Status401Unauthorized, ProblemCodes.CredentialsRequired);
+
     public static Task UnauthorizedAsync(HttpContext context, string code)
     {
-        context.Response.Headers.WWWAuthenticate = Challenge;
-        return GatewayProblem.WriteAsync(context.Response, StatusCodes.Status401Unauthorized, code);
+        var response = context.Response;
+        response.Headers.WWWAuthenticate = Challenge;
+        var body = code switch
+        {
+            ProblemCodes.InvalidCredentials => InvalidCredentialsBody,
+            ProblemCodes.CredentialsRequired => CredentialsRequiredBody,
+            _ => null,
+        };
+        if (body is null)
+        {
+            return GatewayProblem.WriteAsync(response, StatusCodes.Status401Unauthorized, code);
+        }
+
+        response.StatusCode = StatusCodes.Status401Unauthorized;
+        response.ContentType = GatewayProblem.ContentType;
+        response.Headers.CacheControl = "no-store";
+        response.ContentLength = body.Length;
+        return response.Body.WriteAsync(body).AsTask();
     }
 
     public static Task UnavailableAsync(HttpContext context, string code, string detail, int retryAfterSeconds = 5)

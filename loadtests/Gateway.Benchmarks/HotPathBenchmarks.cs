@@ -60,7 +60,7 @@ public class HotPathBenchmarks
         var directory = new DirectoryService(_store, cache);
         var authenticator = new ApiKeyAuthenticator(directory, cache, format, new LastUsedTracker(_store, options), TimeProvider.System, NullLogger<ApiKeyAuthenticator>.Instance);
         var names = new IdentityHeaderNames(options);
-        _middleware = new GatewayAuthorizationMiddleware(_ => Task.CompletedTask, authenticator, directory, names, NullLogger<GatewayAuthorizationMiddleware>.Instance);
+        _middleware = new GatewayAuthorizationMiddleware(_ => Task.CompletedTask, authenticator, directory, names, TimeProvider.System, NullLogger<GatewayAuthorizationMiddleware>.Instance);
 
         var route = new RouteConfig
         {

@@ -69,6 +69,9 @@ public sealed class ProxyStatusTests(ProxyFixture fixture) : ProxyTestBase(fixtu
             responses.Add(response);
         }
 
+        // The proxy's precomputed 401 is byte-identical to the one the admin listener serializes.
+        var admin = await Gw.GetAsync("/admin/v1/whoami", bad[0]);
+        Assert.Equal(admin.Text, responses[0].Text);
         foreach (var response in responses)
         {
             AssertProblem(response, 401, "invalid_credentials");
