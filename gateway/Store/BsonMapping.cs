@@ -179,5 +179,6 @@ internal static class Collections
     public const string Grants = "grants";
     public const string Keys = "keys";
     public const string KeyUsage = "key_usage";
+    public const string Meta = "meta";
     public const string Audit = "audit";
 }

@@ -11,6 +11,7 @@ namespace Gateway.Store;
 /// </summary>
 internal sealed class LiteDbGatewayStore : IGatewayStore
 {
+    private const string HasImportedKeysId = "hasImportedKeys";
     private readonly object _writeGate = new();
     private readonly StoreLock _lock;
     private readonly LiteDatabase _db;
@@ -46,7 +47,7 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
         Col(Collections.ServiceAccounts).FindAll().Select(BsonMapping.ToServiceAccount).ToList(),
         Col(Collections.Projects).FindAll().Select(BsonMapping.ToProject).ToList(),
         Col(Collections.Grants).FindAll().Select(BsonMapping.ToGrant).ToList(),
-        Col(Collections.Keys).Exists(Query.EQ("format", BsonMapping.Enum(ApiKeyFormatKind.ImportedLegacy)))));
+        Col(Collections.Meta).FindById(HasImportedKeysId) is { } flag && flag["value"].AsBoolean));
 
     public ApiKey? FindKeyByHash(in KeyHash hash)
     {
@@ -98,6 +99,13 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
                 {
                     collection.Upsert(BsonMapping.ToDocument(change.Record));
                 }
+            }
+
+            // A flag instead of an index on the key format: an index whose every entry has the same
+            // value makes inserts degrade badly at a million keys.
+            if (changes.Changes.Any(c => c.Record is ApiKey { Format: ApiKeyFormatKind.ImportedLegacy } && !c.Delete))
+            {
+                Col(Collections.Meta).Upsert(new BsonDocument { ["_id"] = HasImportedKeysId, ["value"] = true });
             }
 
             var audit = Col(Collections.Audit);
@@ -195,7 +203,7 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
         Col(Collections.ServiceAccounts).EnsureIndex("displayName", "$.displayName", true);
         Col(Collections.Keys).EnsureIndex("keyId", "$.keyId", true);
         Col(Collections.Keys).EnsureIndex("ownerId", "$.ownerId", false);
-        Col(Collections.Keys).EnsureIndex("format", "$.format", false);
+        Col(Collections.Keys).DropIndex("format");
         Col(Collections.Audit).EnsureIndex("at", "$.at", false);
         Col(Collections.Audit).EnsureIndex("org", "$.org", false);
     }

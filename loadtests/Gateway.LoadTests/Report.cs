@@ -103,7 +103,8 @@ internal static class Report
         var bars = report.Scenarios.Select((x, i) => new ScottPlot.Bar { Position = i, Value = x.RequestsPerSecond, Label = $"{x.RequestsPerSecond:N0}" }).ToList();
         plot.Add.Bars(bars);
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, report.Scenarios.Count).Select(i => (double)i).ToArray(), report.Scenarios.Select(x => x.Name).ToArray());
-        plot.Axes.Bottom.TickLabelStyle.Rotation = -20;
+        plot.Axes.Bottom.TickLabelStyle.Rotation = -25;
+        plot.Axes.Bottom.MinimumSize = 110;
         plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.UpperRight;
         plot.Axes.Margins(bottom: 0);
         plot.YLabel("requests/s (median of rounds)");
