@@ -57,7 +57,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
 
         if (scope.Kind == ScopeKind.Anonymous)
         {
-            context.Features.Set(new GatewayFeature { Anonymous = true, AuthMethod = "anonymous" });
+            context.Features.Set(new GatewayFeature { AuthMethod = "anonymous" });
             await ForwardAsync(context);
             return;
         }

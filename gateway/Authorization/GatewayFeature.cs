@@ -8,8 +8,6 @@ namespace Gateway.Authorization;
 /// </summary>
 internal sealed class GatewayFeature
 {
-    public bool Anonymous { get; init; }
-
     public Principal? Principal { get; init; }
 
     public string? Entity { get; init; }

@@ -9,16 +9,17 @@ namespace Gateway.Keys;
 /// so a key whose stored time is younger than <see cref="Granularity"/> is not written again: under
 /// steady load each key costs one write a minute, not one per flush.
 /// </summary>
-internal sealed class LastUsedTracker(IGatewayStore store, TimeSpan flushInterval)
+internal sealed class LastUsedTracker(IGatewayStore store, TimeSpan flushInterval, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     public static readonly TimeSpan Accuracy = TimeSpan.FromSeconds(60);
 
     private readonly ConcurrentDictionary<KeyHash, long> _pending = new();
     private readonly ConcurrentDictionary<KeyHash, long> _written = new();
     private readonly long _granularityMs = (long)Math.Max(1000, (Accuracy - flushInterval).TotalMilliseconds);
 
-    public LastUsedTracker(IGatewayStore store, Configuration.GatewayOptions options)
-        : this(store, options.Store.LastUsedFlushInterval)
+    public LastUsedTracker(IGatewayStore store, Configuration.GatewayOptions options, TimeProvider time)
+        : this(store, options.Store.LastUsedFlushInterval, time)
     {
     }
 
@@ -91,7 +92,7 @@ internal sealed class LastUsedTracker(IGatewayStore store, TimeSpan flushInterva
     // Entries older than the granularity no longer suppress anything: drop them so memory follows the active keys.
     private void PruneWritten()
     {
-        var cutoff = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - _granularityMs;
+        var cutoff = _time.GetUtcNow().ToUnixTimeMilliseconds() - _granularityMs;
         foreach (var (hash, millis) in _written)
         {
             if (millis < cutoff)

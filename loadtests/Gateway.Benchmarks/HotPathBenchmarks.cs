@@ -58,7 +58,7 @@ public class HotPathBenchmarks
         var options = new GatewayOptions();
         var cache = new ApiKeyCache(1000, 1000);
         var directory = new DirectoryService(_store, cache);
-        var authenticator = new ApiKeyAuthenticator(directory, cache, format, new LastUsedTracker(_store, options), TimeProvider.System, NullLogger<ApiKeyAuthenticator>.Instance);
+        var authenticator = new ApiKeyAuthenticator(directory, cache, format, new LastUsedTracker(_store, options, TimeProvider.System), TimeProvider.System, NullLogger<ApiKeyAuthenticator>.Instance);
         var names = new IdentityHeaderNames(options);
         _middleware = new GatewayAuthorizationMiddleware(_ => Task.CompletedTask, authenticator, directory, names, TimeProvider.System, NullLogger<GatewayAuthorizationMiddleware>.Instance);
 
