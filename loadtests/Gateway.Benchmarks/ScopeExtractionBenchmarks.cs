@@ -23,36 +23,7 @@ public class ScopeExtractionBenchmarks
     private byte[] _upsertBucket = [];
     private byte[] _weaveBatch = [];
 
-    public static string UpsertBucketBody()
-    {
-        // The shape the wandb SDK sends: a long mutation with many variables and a nested selection.
-        const string query = """
-            mutation UpsertBucket($id: String, $name: String, $project: String, $entity: String, $groupName: String,
-              $description: String, $displayName: String, $notes: String, $commit: String, $config: JSONString, $host: String,
-              $debug: Boolean, $program: String, $repo: String, $jobType: String, $state: String, $sweep: String, $tags: [String!],
-              $summaryMetrics: JSONString) {
-              upsertBucket(input: {id: $id, name: $name, groupName: $groupName, modelName: $project, entityName: $entity,
-                description: $description, displayName: $displayName, notes: $notes, config: $config, commit: $commit, host: $host,
-                debug: $debug, jobProgram: $program, jobRepo: $repo, jobType: $jobType, state: $state, sweep: $sweep, tags: $tags,
-                summaryMetrics: $summaryMetrics}) {
-                bucket { id name displayName description config sweepName historyLineCount
-                  project { id name entity { id name } }
-                  summaryMetrics }
-                inserted
-              }
-            }
-            """;
-        var variables = new Dictionary<string, object?>
-        {
-            ["entity"] = "ml-team", ["project"] = "resnet", ["name"] = "run-42", ["groupName"] = "sweep-7", ["description"] = "baseline run",
-            ["displayName"] = "fluent-sun-42", ["notes"] = null, ["commit"] = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c",
-            ["config"] = "{\"lr\": {\"value\": 0.001}, \"batch_size\": {\"value\": 128}, \"epochs\": {\"value\": 90}, \"optimizer\": {\"value\": \"adamw\"}}",
-            ["host"] = "gpu-node-17", ["debug"] = false, ["program"] = "train.py", ["repo"] = "https://github.com/example/vision.git",
-            ["jobType"] = "train", ["state"] = "running", ["sweep"] = null, ["tags"] = new[] { "baseline", "resnet50", "imagenet" },
-            ["summaryMetrics"] = "{\"loss\": 0.4213, \"acc\": 0.871}",
-        };
-        return JsonSerializer.Serialize(new { query, variables, operationName = "UpsertBucket" });
-    }
+    public static string UpsertBucketBody() => UpsertBody.Template.Replace("ENTITY", "ml-team").Replace("PROJECT", "resnet");
 
     public static string WeaveBatchBody(int targetBytes)
     {

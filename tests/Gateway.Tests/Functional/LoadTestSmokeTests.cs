@@ -16,7 +16,7 @@ public sealed class LoadTestSmokeTests
     public async Task SmokeRun_EveryScenarioAnswersWithItsExpectedStatuses()
     {
         using var output = new TempDirectory();
-        var root = RepositoryRoot();
+        var root = RepositoryRoot.Find();
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[] { "run", "-c", "Release", "--project", "loadtests/Gateway.LoadTests", "--", "--smoke", "--out", output.Path })
         {
@@ -43,18 +43,5 @@ public sealed class LoadTestSmokeTests
         Assert.True(scenarios["gateway-10pct-invalid"].GetProperty("Statuses").GetProperty("401").GetInt64() > 0);
         Assert.True(File.Exists(output.File("results.md")));
         Assert.True(new FileInfo(output.File("chart.png")).Length > 1000);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Gateway.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Gateway.sln not found.");
     }
 }

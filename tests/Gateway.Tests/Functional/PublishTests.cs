@@ -12,7 +12,7 @@ public sealed class PublishTests
     [Fact]
     public async Task TheDockerfilePublishStep_ProducesAGatewayThatStarts()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryRoot.Find();
         var dockerfile = await File.ReadAllTextAsync(Path.Combine(root, "Dockerfile"));
         Assert.Contains(PublishStep, dockerfile);
         Assert.Contains("USER app", dockerfile);
@@ -38,16 +38,5 @@ public sealed class PublishTests
         using var gateway = GatewayProcess.Start(output.Path, output.File("data/gateway.db"), output.File("app/Gateway.dll"));
         Assert.True(await gateway.WaitReadyAsync(TimeSpan.FromSeconds(60)), gateway.Output);
         Assert.True(File.Exists(output.File("data/bootstrap-admin.key")));
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Gateway.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("Gateway.sln not found above " + AppContext.BaseDirectory);
     }
 }
