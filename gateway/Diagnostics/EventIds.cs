@@ -3,11 +3,8 @@ namespace Gateway.Diagnostics;
 /// <summary>Every log event id of the gateway, in one place so they stay unique and stable.</summary>
 internal static class EventIds
 {
-    public const int ConfigInvalid = 1001;
-    public const int StoreOpened = 1002;
     public const int Bootstrapped = 1003;
     public const int BootstrapSkipped = 1004;
-    public const int ListenerStarted = 1005;
 
     public const int AuthenticationFailed = 2001;
     public const int StoreUnavailable = 2002;
@@ -20,7 +17,6 @@ internal static class EventIds
     public const int AuthenticationFailuresSuppressed = 2009;
 
     public const int AdminActionDenied = 3001;
-    public const int AdminWrite = 3002;
 
     public const int LastUsedFlushed = 4001;
     public const int LastUsedFlushFailed = 4002;

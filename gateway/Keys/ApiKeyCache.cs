@@ -16,8 +16,6 @@ internal sealed class ApiKeyCache(int capacity, int negativeCapacity)
 
     public long Epoch => Interlocked.Read(ref _epoch);
 
-    public int KnownCount => _known.Count;
-
     public int MissingCount => _missing.Count;
 
     public bool TryGet(in KeyHash hash, long epoch, out ApiKey? key)
