@@ -25,9 +25,7 @@ internal sealed partial class AdminAuthenticationFilter(ApiKeyAuthenticator auth
                 return Unauthorized(http, ProblemCodes.CredentialsRequired);
         }
 
-        var result = credential.Status == CredentialStatus.Present && !credential.IsJwtShaped
-            ? authenticator.Authenticate(credential.Value!)
-            : AuthenticationResult.Fail(credential.IsJwtShaped ? AuthenticationReasons.JwtNotAccepted : AuthenticationReasons.KeyMalformed);
+        var result = authenticator.Authenticate(credential);
 
         if (result.Outcome == AuthenticationOutcome.Unavailable)
         {

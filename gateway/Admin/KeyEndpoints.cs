@@ -40,12 +40,7 @@ internal static class KeyEndpoints
             }
 
             errors.ThrowIfAny();
-            var now = time.UtcNowMillis();
-            var (stored, created) = minting.Create(directory.Store, user, body, now);
-            var detail = $"keyId={stored.KeyId}" + (user.Id == caller.Principal.Id ? "" : " on behalf of the user");
-            var changes = new ChangeSet().Put(stored)
-                .Record(caller.Audit(now, user.Org, body.Key is null ? "key.create" : "key.import", user.Username, detail));
-            return (changes, created);
+            return minting.Plan(directory.Store, user, body, caller, time.UtcNowMillis());
         });
         return AdminJson.Json(view, 201);
     }

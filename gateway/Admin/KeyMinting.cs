@@ -31,7 +31,7 @@ internal sealed class KeyMinting(ApiKeyFormat format)
         }
     }
 
-    public (ApiKey Stored, CreatedKeyView View) Create(IGatewayStore store, Principal owner, CreateKeyRequest body, DateTimeOffset now)
+    private (ApiKey Stored, CreatedKeyView View) Create(IGatewayStore store, Principal owner, CreateKeyRequest body, DateTimeOffset now)
     {
         var kind = body.Format is null ? ApiKeyFormatKind.Standard : Wire.TryParse<ApiKeyFormatKind>(body.Format, out var k) ? k : ApiKeyFormatKind.Standard;
         string keyId;
@@ -60,6 +60,19 @@ internal sealed class KeyMinting(ApiKeyFormat format)
         // An imported key is the caller's own secret: it is never echoed back.
         var view = new CreatedKeyView(keyId, body.Key is null ? secret : null, stored.Name, owner.DisplayName, Wire.Of(kind), now, stored.ExpiresAt);
         return (stored, view);
+    }
+
+    /// <summary>
+    /// The whole write of a key creation or import for <paramref name="owner"/>: the key record and
+    /// its audit event, planned inside the directory's write lock.
+    /// </summary>
+    public (ChangeSet Changes, CreatedKeyView View) Plan(IGatewayStore store, Principal owner, CreateKeyRequest body, AdminCaller caller, DateTimeOffset now)
+    {
+        var (stored, view) = Create(store, owner, body, now);
+        var detail = $"keyId={stored.KeyId}" + (owner.Id == caller.Principal.Id || owner is not User ? "" : " on behalf of the user");
+        var changes = new ChangeSet().Put(stored)
+            .Record(caller.Audit(now, owner.Org, body.Key is null ? "key.create" : "key.import", owner.DisplayName, detail));
+        return (changes, view);
     }
 
     private (string KeyId, string Key) Mint(IGatewayStore store, ApiKeyFormatKind kind)

@@ -202,11 +202,7 @@ internal static class ServiceAccountEndpoints
                 throw AdminProblemException.Conflict(ProblemCodes.ServiceAccountDeactivated, "Reactivate the service account before creating keys.");
             }
 
-            var now = time.UtcNowMillis();
-            var (stored, created) = minting.Create(directory.Store, account, body, now);
-            var changes = new ChangeSet().Put(stored)
-                .Record(caller.Audit(now, account.Org, body.Key is null ? "key.create" : "key.import", account.DisplayName, $"keyId={stored.KeyId}"));
-            return (changes, created);
+            return minting.Plan(directory.Store, account, body, caller, time.UtcNowMillis());
         });
         return AdminJson.Json(view, 201);
     }

@@ -19,6 +19,20 @@ internal sealed partial class ApiKeyAuthenticator(
     TimeProvider time,
     ILogger<ApiKeyAuthenticator> logger)
 {
+    /// <summary>
+    /// Authenticates what the extractor found. Only a present, non-JWT credential is looked up; a
+    /// JWT-shaped one fails until federation accepts it, anything else is malformed.
+    /// </summary>
+    public AuthenticationResult Authenticate(in Credential credential)
+    {
+        if (credential.Status == CredentialStatus.Present && !credential.IsJwtShaped)
+        {
+            return Authenticate(credential.Value!);
+        }
+
+        return AuthenticationResult.Fail(credential.IsJwtShaped ? AuthenticationReasons.JwtNotAccepted : AuthenticationReasons.KeyMalformed);
+    }
+
     public AuthenticationResult Authenticate(string credential)
     {
         var shape = format.Classify(credential, out var keyIdSpan);

@@ -68,9 +68,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return;
         }
 
-        var result = credential.Status == CredentialStatus.Present && !credential.IsJwtShaped
-            ? authenticator.Authenticate(credential.Value!)
-            : AuthenticationResult.Fail(credential.IsJwtShaped ? AuthenticationReasons.JwtNotAccepted : AuthenticationReasons.KeyMalformed);
+        var result = authenticator.Authenticate(credential);
         if (result.Outcome == AuthenticationOutcome.Unavailable)
         {
             await ProxyProblems.UnavailableAsync(context, ProblemCodes.StoreUnavailable, "The gateway cannot reach its store; retry shortly.");
