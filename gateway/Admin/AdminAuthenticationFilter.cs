@@ -7,9 +7,10 @@ namespace Gateway.Admin;
 
 /// <summary>
 /// Authenticates every admin request with the same keys as the proxy (Basic with the key as
-/// password, Bearer, or <c>wandb-api-key</c>). Every bad credential gets the same 401.
+/// password, Bearer, or <c>wandb-api-key</c>), or an exchanged access token; never a raw JWT.
+/// Every bad credential gets the same 401.
 /// </summary>
-internal sealed partial class AdminAuthenticationFilter(ApiKeyAuthenticator authenticator, ILogger<AdminAuthenticationFilter> logger) : IEndpointFilter
+internal sealed partial class AdminAuthenticationFilter(CredentialAuthenticator authenticator, ILogger<AdminAuthenticationFilter> logger) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -25,7 +26,7 @@ internal sealed partial class AdminAuthenticationFilter(ApiKeyAuthenticator auth
                 return Unauthorized(http, ProblemCodes.CredentialsRequired);
         }
 
-        var result = authenticator.Authenticate(credential);
+        var result = await authenticator.AuthenticateAsync(credential, allowRawJwt: false, http.RequestAborted);
 
         if (result.Outcome == AuthenticationOutcome.Unavailable)
         {
@@ -39,7 +40,7 @@ internal sealed partial class AdminAuthenticationFilter(ApiKeyAuthenticator auth
             return Unauthorized(http, ProblemCodes.InvalidCredentials);
         }
 
-        http.Features.Set(new AdminCaller(result.Principal!, result.Key!.KeyId, http.Connection.RemoteIpAddress?.ToString()));
+        http.Features.Set(new AdminCaller(result.Principal!, result.KeyId!, http.Connection.RemoteIpAddress?.ToString(), result.Method));
         return await next(context);
     }
 

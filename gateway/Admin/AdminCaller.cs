@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 namespace Gateway.Admin;
 
 /// <summary>The authenticated caller of an admin request, set by <see cref="AdminAuthenticationFilter"/>.</summary>
-internal sealed record AdminCaller(Principal Principal, string KeyId, string? Address)
+internal sealed record AdminCaller(Principal Principal, string KeyId, string? Address, string AuthMethod)
 {
     public static AdminCaller From(HttpContext context)
         => context.Features.Get<AdminCaller>() ?? throw new InvalidOperationException("The admin authentication filter did not run.");

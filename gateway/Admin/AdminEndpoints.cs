@@ -24,6 +24,7 @@ internal static class AdminEndpoints
         ServiceAccountEndpoints.Map(admin);
         KeyEndpoints.Map(admin);
         AuditEndpoints.Map(admin);
+        IssuerEndpoints.Map(admin);
         return admin;
     }
 
@@ -34,8 +35,8 @@ internal static class AdminEndpoints
         {
             User u => new WhoAmIView(u.Username, "user", u.Org, Wire.Of(u.OrgRole),
                 u.Teams.OrderBy(t => t.Key, StringComparer.Ordinal).ToDictionary(t => t.Key, t => Wire.Of(t.Value)),
-                Policy.Access.AccessEvaluator.DefaultEntity(u), caller.KeyId, "api_key"),
-            ServiceAccount s => new WhoAmIView(s.DisplayName, "service_account", s.Org, null, null, s.Team, caller.KeyId, "api_key"),
+                Policy.Access.AccessEvaluator.DefaultEntity(u), caller.KeyId, caller.AuthMethod),
+            ServiceAccount s => new WhoAmIView(s.DisplayName, "service_account", s.Org, null, null, s.Team, caller.KeyId, caller.AuthMethod),
             _ => throw new InvalidOperationException("Unknown principal kind."),
         };
         return AdminJson.Json(view);

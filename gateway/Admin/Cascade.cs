@@ -26,10 +26,10 @@ internal static class Cascade
         RevokeKeys(store, principal, now, changes);
     }
 
-    /// <summary>Revokes every live key of the principal: a reactivated account starts with none.</summary>
+    /// <summary>Revokes every live key and access token of the principal: a reactivated account starts with none.</summary>
     public static void RevokeKeys(IGatewayStore store, Principal principal, DateTimeOffset now, ChangeSet changes)
     {
-        foreach (var key in store.KeysOfOwner(principal.Id).Where(k => k.RevokedAt is null))
+        foreach (var key in store.KeysOfOwner(principal.Id).Concat(store.LiveAccessTokensOfOwner(principal.Id, now)).Where(k => k.RevokedAt is null))
         {
             changes.Put(key with { RevokedAt = now });
         }

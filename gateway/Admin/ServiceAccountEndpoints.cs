@@ -87,9 +87,15 @@ internal static class ServiceAccountEndpoints
         var account = directory.Write(d =>
         {
             var found = AdminAccess.RequireTeamAdmin(d, caller.Principal, team);
+            // An issuer produces principals of its own organization only.
+            if (authentication == AuthenticationKind.Federated && body.Issuer is not null
+                && !(d.Issuers.TryGetValue(body.Issuer, out var issuer) && issuer.Org == found.Org))
+            {
+                errors.Add("issuer", $"'issuer' must be an issuer registered for organization '{found.Org}' (POST /admin/v1/orgs/{found.Org}/issuers).");
+            }
+
             errors.ThrowIfAny();
-            if (authentication == AuthenticationKind.Federated
-                && d.AccountsById.Values.Any(a => a.Issuer == body.Issuer && a.Subject == body.Subject))
+            if (authentication == AuthenticationKind.Federated && d.AccountsBySubject.ContainsKey((body.Issuer!, body.Subject!)))
             {
                 throw AdminProblemException.Conflict(ProblemCodes.SubjectTaken, "Another service account already maps this issuer and subject.");
             }

@@ -1,4 +1,6 @@
 using Gateway.Directory;
+using Gateway.Federation;
+using Gateway.Policy.Model;
 using Gateway.Keys;
 using Gateway.Store;
 using Microsoft.Extensions.Logging;
@@ -6,38 +8,28 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.Authentication;
 
 /// <summary>
-/// Key to principal: shape and checksum first (no lookup for a guess), then SHA-256 of the whole key,
-/// then the cache or the store, then the owner from the current directory snapshot — so a deleted key
-/// or a deactivated owner fails on the very next request. An unknown key id and a known id with a
-/// wrong secret do the same work: the lookup is by the hash of the whole key, never by id.
+/// Key (or exchanged access token) to principal: shape and checksum first (no lookup for a guess),
+/// then SHA-256 of the whole key, then the cache or the store, then the owner from the current
+/// directory snapshot — so a deleted key or a deactivated owner fails on the very next request. An
+/// unknown key id and a known id with a wrong secret do the same work: the lookup is by the hash of
+/// the whole key, never by id. An access token also needs its (issuer, subject) to still map to its
+/// owner, so removing the issuer or the mapping ends it too.
 /// </summary>
 internal sealed partial class ApiKeyAuthenticator(
     DirectoryService directory,
     ApiKeyCache cache,
     ApiKeyFormat format,
+    AccessTokenFormat tokenFormat,
     LastUsedTracker lastUsed,
     TimeProvider time,
     ILogger<ApiKeyAuthenticator> logger)
 {
-    /// <summary>
-    /// Authenticates what the extractor found. Only a present, non-JWT credential is looked up; a
-    /// JWT-shaped one fails until federation accepts it, anything else is malformed.
-    /// </summary>
-    public AuthenticationResult Authenticate(in Credential credential)
-    {
-        if (credential.Status == CredentialStatus.Present && !credential.IsJwtShaped)
-        {
-            return Authenticate(credential.Value!);
-        }
-
-        return AuthenticationResult.Fail(credential.IsJwtShaped ? AuthenticationReasons.JwtNotAccepted : AuthenticationReasons.KeyMalformed);
-    }
-
     public AuthenticationResult Authenticate(string credential)
     {
         var shape = format.Classify(credential, out var keyIdSpan);
+        var isToken = shape == KeyShape.Malformed && tokenFormat.IsAccessToken(credential, out keyIdSpan);
         var snapshot = directory.Current;
-        if (shape == KeyShape.Malformed || (shape == KeyShape.UncheckedLegacy && !snapshot.HasImportedKeys))
+        if ((shape == KeyShape.Malformed && !isToken) || (shape == KeyShape.UncheckedLegacy && !snapshot.HasImportedKeys))
         {
             return AuthenticationResult.Fail(AuthenticationReasons.KeyMalformed);
         }
@@ -53,7 +45,7 @@ internal sealed partial class ApiKeyAuthenticator(
         {
             try
             {
-                key = directory.Store.FindKeyByHash(hash);
+                key = isToken ? directory.Store.FindAccessTokenByHash(hash) : directory.Store.FindKeyByHash(hash);
             }
             catch (StoreUnavailableException ex)
             {
@@ -70,7 +62,7 @@ internal sealed partial class ApiKeyAuthenticator(
             cache.Add(hash, key, epoch);
         }
 
-        if (key is null || !hash.FixedTimeEquals(key.Hash))
+        if (key is null || !hash.FixedTimeEquals(key.Hash) || (key.Format == ApiKeyFormatKind.AccessToken) != isToken)
         {
             return AuthenticationResult.Fail(AuthenticationReasons.KeyUnknown, KeyIdForLog(keyIdSpan));
         }
@@ -94,6 +86,14 @@ internal sealed partial class ApiKeyAuthenticator(
         if (!principal.Active)
         {
             return AuthenticationResult.Fail(AuthenticationReasons.PrincipalInactive, key.KeyId);
+        }
+
+        if (isToken)
+        {
+            // Short-lived and re-minted hourly: no last-used bookkeeping for access tokens.
+            return FederatedMapping.TryMap(snapshot, key.Issuer, key.Subject, out var mapped) && mapped.Id == principal.Id
+                ? AuthenticationResult.Success(principal, key)
+                : AuthenticationResult.Fail(AuthenticationReasons.AccessTokenUnmapped, key.KeyId);
         }
 
         lastUsed.Touch(hash, now);

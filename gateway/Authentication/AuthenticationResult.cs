@@ -7,7 +7,7 @@ internal enum AuthenticationOutcome
 {
     Failed,
     Succeeded,
-    /// <summary>The store could not answer: fail closed with 503, never 401 and never allow.</summary>
+    /// <summary>The store or an issuer's keys could not answer: fail closed with 503, never 401 and never allow.</summary>
     Unavailable,
 }
 
@@ -18,20 +18,37 @@ internal enum AuthenticationOutcome
 internal readonly record struct AuthenticationResult(
     AuthenticationOutcome Outcome,
     Principal? Principal,
-    ApiKey? Key,
+    string? KeyId,
+    string Method,
     string FailureReason,
     string? KeyIdForLog)
 {
     public bool Succeeded => Outcome == AuthenticationOutcome.Succeeded && Principal is not null;
 
     public static AuthenticationResult Success(Principal principal, ApiKey key)
-        => new(AuthenticationOutcome.Succeeded, principal, key, "", key.KeyId);
+        => new(AuthenticationOutcome.Succeeded, principal, key.KeyId,
+            key.Format == ApiKeyFormatKind.AccessToken ? AuthMethods.AccessToken : AuthMethods.ApiKey, "", key.KeyId);
+
+    public static AuthenticationResult FederatedJwt(Principal principal)
+        => new(AuthenticationOutcome.Succeeded, principal, null, AuthMethods.FederatedJwt, "", null);
 
     public static AuthenticationResult Fail(string reason, string? keyId = null)
-        => new(AuthenticationOutcome.Failed, null, null, reason, keyId);
+        => new(AuthenticationOutcome.Failed, null, null, "", reason, keyId);
 
     public static AuthenticationResult StoreUnavailable(string? keyId)
-        => new(AuthenticationOutcome.Unavailable, null, null, AuthenticationReasons.StoreUnavailable, keyId);
+        => new(AuthenticationOutcome.Unavailable, null, null, "", AuthenticationReasons.StoreUnavailable, keyId);
+
+    public static AuthenticationResult IssuerUnavailable()
+        => new(AuthenticationOutcome.Unavailable, null, null, "", AuthenticationReasons.IssuerUnavailable, null);
+}
+
+/// <summary>The values of the <c>Auth-Method</c> identity header.</summary>
+internal static class AuthMethods
+{
+    public const string ApiKey = "api_key";
+    public const string AccessToken = "access_token";
+    public const string FederatedJwt = "federated_jwt";
+    public const string Anonymous = "anonymous";
 }
 
 /// <summary>Why authentication failed (log and audit only).</summary>
@@ -44,5 +61,7 @@ internal static class AuthenticationReasons
     public const string OwnerDeleted = "key_owner_deleted";
     public const string PrincipalInactive = "principal_inactive";
     public const string JwtNotAccepted = "jwt_not_accepted";
+    public const string AccessTokenUnmapped = "access_token_unmapped";
     public const string StoreUnavailable = "store_unavailable";
+    public const string IssuerUnavailable = "issuer_keys_unavailable";
 }

@@ -19,7 +19,7 @@ namespace Gateway.Authorization;
 /// </summary>
 internal sealed partial class GatewayAuthorizationMiddleware(
     RequestDelegate next,
-    ApiKeyAuthenticator authenticator,
+    CredentialAuthenticator authenticator,
     DirectoryService directory,
     IdentityHeaderNames headerNames,
     TimeProvider time,
@@ -57,7 +57,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
 
         if (scope.Kind == ScopeKind.Anonymous)
         {
-            context.Features.Set(new GatewayFeature { AuthMethod = "anonymous" });
+            context.Features.Set(new GatewayFeature { AuthMethod = AuthMethods.Anonymous });
             await ForwardAsync(context);
             return;
         }
@@ -68,10 +68,10 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return;
         }
 
-        var result = authenticator.Authenticate(credential);
+        var result = await authenticator.AuthenticateAsync(credential, allowRawJwt: true, context.RequestAborted);
         if (result.Outcome == AuthenticationOutcome.Unavailable)
         {
-            await ProxyProblems.UnavailableAsync(context, ProblemCodes.StoreUnavailable, "The gateway cannot reach its store; retry shortly.");
+            await ProxyProblems.UnavailableAsync(context, result);
             return;
         }
 
@@ -91,7 +91,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return;
         }
 
-        var (feature, status, reason) = await AuthorizeAsync(context, scope, result.Principal!, result.Key!);
+        var (feature, status, reason) = await AuthorizeAsync(context, scope, result);
         if (feature is null)
         {
             Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, reason);
@@ -103,18 +103,18 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         await ForwardAsync(context);
     }
 
-    private ValueTask<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeAsync(HttpContext context, RouteScope scope, Principal principal, ApiKey key)
+    private ValueTask<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeAsync(HttpContext context, RouteScope scope, AuthenticationResult identity)
     {
         if (scope.IsBodyScoped)
         {
-            return AuthorizeBodyAsync(context, scope, principal, key);
+            return AuthorizeBodyAsync(context, scope, identity);
         }
 
         // Path, query, header and authenticated routes name at most one (entity, project): no body to
         // read, no list to build.
         if (scope.Kind == ScopeKind.Authenticated)
         {
-            return ValueTask.FromResult(Authorize(context, scope, principal, key, []));
+            return ValueTask.FromResult(Authorize(context, scope, identity, []));
         }
 
         if (!RequestScope.TryResolve(context, scope, out var entity, out var project, out var error))
@@ -123,10 +123,10 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return ValueTask.FromResult<(GatewayFeature?, int, string)>((null, 400, ProblemCodes.InvalidScope));
         }
 
-        return ValueTask.FromResult(Authorize(context, scope, principal, key, [new ScopeReference(entity, project, scope.ActionFor(context.Request.Method))]));
+        return ValueTask.FromResult(Authorize(context, scope, identity, [new ScopeReference(entity, project, scope.ActionFor(context.Request.Method))]));
     }
 
-    private async ValueTask<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeBodyAsync(HttpContext context, RouteScope scope, Principal principal, ApiKey key)
+    private async ValueTask<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeBodyAsync(HttpContext context, RouteScope scope, AuthenticationResult identity)
     {
         List<ScopeReference> references;
         try
@@ -144,11 +144,12 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return (null, 400, BodyScopeCodes.ScopeNotFound);
         }
 
-        return Authorize(context, scope, principal, key, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(references));
+        return Authorize(context, scope, identity, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(references));
     }
 
-    private (GatewayFeature? Feature, int Status, string Reason) Authorize(HttpContext context, RouteScope scope, Principal principal, ApiKey key, ReadOnlySpan<ScopeReference> references)
+    private (GatewayFeature? Feature, int Status, string Reason) Authorize(HttpContext context, RouteScope scope, in AuthenticationResult identity, ReadOnlySpan<ScopeReference> references)
     {
+        var principal = identity.Principal!;
         var snapshot = directory.Current;
         var claim = new AttributionClaim(Single(context, IdentityHeaderNames.AttributionUsername), Single(context, IdentityHeaderNames.AttributionEmail));
         if (references.IsEmpty)
@@ -156,7 +157,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             // Needs only authentication (an authenticated route, or a GraphQL operation naming no project).
             var defaultEntity = AccessEvaluator.DefaultEntity(principal);
             var reason = AccessEvaluator.EvaluateAttribution(principal, defaultEntity, claim, snapshot, out var user);
-            return (Feature(scope, principal, key, defaultEntity, null, user, reason, claim), 0, DenyReasons.Allowed);
+            return (Feature(scope, identity, defaultEntity, null, user, reason, claim), 0, DenyReasons.Allowed);
         }
 
         // Every distinct reference is authorized; one denial denies the request.
@@ -196,11 +197,12 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             }
         }
 
-        return (Feature(scope, principal, key, sameEntity ? entity : null, sameProject ? project : null, attributed, attribution, claim), 0, DenyReasons.Allowed);
+        return (Feature(scope, identity, sameEntity ? entity : null, sameProject ? project : null, attributed, attribution, claim), 0, DenyReasons.Allowed);
     }
 
-    private GatewayFeature Feature(RouteScope scope, Principal principal, ApiKey key, string? entity, string? project, User? attributed, string? attribution, AttributionClaim claim)
+    private GatewayFeature Feature(RouteScope scope, in AuthenticationResult identity, string? entity, string? project, User? attributed, string? attribution, AttributionClaim claim)
     {
+        var principal = identity.Principal!;
         if (attribution is not null && attributed is null)
         {
             Log.AttributionDropped(logger, scope.RouteId, principal.DisplayName, attribution);
@@ -208,7 +210,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
 
         return new GatewayFeature
         {
-            Principal = principal, Entity = entity, Project = project, KeyId = key.KeyId, AuthMethod = "api_key",
+            Principal = principal, Entity = entity, Project = project, KeyId = identity.KeyId, AuthMethod = identity.Method,
             AttributedUser = attributed,
             AttributionUsernameHeader = attributed is null ? null : claim.Username,
             AttributionEmailHeader = attributed is null ? null : claim.Email,

@@ -13,6 +13,7 @@ internal sealed record GatewayOptions
     public BootstrapOptions Bootstrap { get; init; } = new();
     public CacheOptions Cache { get; init; } = new();
     public IdentityOptions Identity { get; init; } = new();
+    public FederationOptions Federation { get; init; } = new();
 }
 
 internal sealed record IdentityOptions

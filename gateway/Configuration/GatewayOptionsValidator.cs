@@ -1,4 +1,5 @@
 using Gateway.Policy.Directory;
+using Gateway.Policy.Model;
 
 namespace Gateway.Configuration;
 
@@ -8,9 +9,14 @@ namespace Gateway.Configuration;
 /// </summary>
 internal static class GatewayOptionsValidator
 {
-    public static IReadOnlyList<string> Validate(GatewayOptions options)
+    public static IReadOnlyList<string> Validate(GatewayOptions options) => Validate(options, out _);
+
+    /// <param name="options">The bound Gateway section.</param>
+    /// <param name="issuers">The issuers of <c>Gateway:Federation:Issuers</c>, when every one is valid.</param>
+    public static IReadOnlyList<string> Validate(GatewayOptions options, out IReadOnlyList<TrustedIssuer> issuers)
     {
         var errors = new List<string>();
+        issuers = FederationOptionsValidator.Validate(options.Federation, errors);
         var proxyPorts = ValidateListener(options.Proxy, "Gateway:Proxy:Urls", errors);
         var adminPorts = ValidateListener(options.Admin, "Gateway:Admin:Urls", errors);
         foreach (var port in proxyPorts.Intersect(adminPorts).Where(p => p != 0))

@@ -18,6 +18,15 @@ internal static class EventIds
 
     public const int AdminActionDenied = 3001;
 
+    public const int IssuerKeysFetched = 5001;
+    public const int IssuerKeysFetchFailed = 5002;
+    public const int IssuerKeysRecovered = 5003;
+    public const int JwtSignatureRefused = 5004;
+    public const int TokenExchanged = 5005;
+    public const int TokenExchangeRefused = 5006;
+    public const int TokenExchangeFailuresSuppressed = 5007;
+    public const int AccessTokensPurged = 5008;
+
     public const int LastUsedFlushed = 4001;
     public const int LastUsedFlushFailed = 4002;
 }

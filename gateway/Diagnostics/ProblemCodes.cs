@@ -8,6 +8,7 @@ internal static class ProblemCodes
     public const string AmbiguousCredentials = "ambiguous_credentials";
     public const string CredentialsInQuery = "credentials_in_query";
     public const string StoreUnavailable = "store_unavailable";
+    public const string IssuerUnavailable = "issuer_unavailable";
     public const string NotFound = "not_found";
     public const string InvalidBody = "invalid_body";
     public const string InvalidFields = "invalid_fields";
@@ -43,4 +44,8 @@ internal static class ProblemCodes
     public const string KeyExists = "key_exists";
     public const string ServiceAccountDeactivated = "service_account_deactivated";
     public const string FederatedAccountHasNoKeys = "federated_account_has_no_keys";
+    public const string IssuerNotFound = "issuer_not_found";
+    public const string IssuerExists = "issuer_exists";
+    public const string IssuerInUse = "issuer_in_use";
+    public const string IssuerFromConfiguration = "issuer_from_configuration";
 }

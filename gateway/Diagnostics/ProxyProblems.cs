@@ -34,6 +34,12 @@ internal static class ProxyProblems
         return response.Body.WriteAsync(body).AsTask();
     }
 
+    /// <summary>503 for an authentication the gateway could not decide: its store or the issuer's keys.</summary>
+    public static Task UnavailableAsync(HttpContext context, in Authentication.AuthenticationResult result)
+        => result.FailureReason == Authentication.AuthenticationReasons.IssuerUnavailable
+            ? UnavailableAsync(context, ProblemCodes.IssuerUnavailable, "The token's issuer cannot be reached to verify it; retry shortly.", 10)
+            : UnavailableAsync(context, ProblemCodes.StoreUnavailable, "The gateway cannot reach its store; retry shortly.");
+
     public static Task UnavailableAsync(HttpContext context, string code, string detail, int retryAfterSeconds = 5)
     {
         context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);

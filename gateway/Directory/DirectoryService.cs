@@ -16,11 +16,17 @@ internal sealed class DirectoryService
     private readonly ApiKeyCache _keyCache;
     private DirectorySnapshot _current;
 
-    public DirectoryService(IGatewayStore store, ApiKeyCache keyCache)
+    public DirectoryService(IGatewayStore store, ApiKeyCache keyCache, IEnumerable<TrustedIssuer>? configuredIssuers = null)
+        : this(store, keyCache, store.LoadDirectory(), configuredIssuers)
+    {
+    }
+
+    /// <summary>Starts from <paramref name="data"/> already read from <paramref name="store"/>, plus the issuers of gateway.json.</summary>
+    public DirectoryService(IGatewayStore store, ApiKeyCache keyCache, DirectoryData data, IEnumerable<TrustedIssuer>? configuredIssuers)
     {
         Store = store;
         _keyCache = keyCache;
-        _current = DirectorySnapshot.From(store.LoadDirectory());
+        _current = DirectorySnapshot.From(data, configuredIssuers);
     }
 
     public IGatewayStore Store { get; }

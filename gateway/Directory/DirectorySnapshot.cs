@@ -23,15 +23,21 @@ internal sealed record DirectorySnapshot : IDirectory
     public ImmutableDictionary<string, ServiceAccount> AccountsByName { get; private init; } = ImmutableDictionary.Create<string, ServiceAccount>(StringComparer.Ordinal);
     public ImmutableDictionary<ProjectKey, Project> Projects { get; private init; } = ImmutableDictionary<ProjectKey, Project>.Empty;
     public ImmutableDictionary<(string PrincipalId, ProjectKey Project), ProjectGrant> Grants { get; private init; } = ImmutableDictionary<(string, ProjectKey), ProjectGrant>.Empty;
+    public ImmutableDictionary<string, TrustedIssuer> Issuers { get; private init; } = ImmutableDictionary.Create<string, TrustedIssuer>(StringComparer.Ordinal);
+
+    /// <summary>Federated service accounts by their exact (issuer, subject).</summary>
+    public ImmutableDictionary<(string Issuer, string Subject), ServiceAccount> AccountsBySubject { get; private init; } = ImmutableDictionary<(string, string), ServiceAccount>.Empty;
 
     /// <summary>True once any imported legacy key exists: only then can an unchecked 40-character key be real.</summary>
     public bool HasImportedKeys { get; private init; }
 
-    public static DirectorySnapshot From(DirectoryData data)
+    /// <summary>The stored directory plus the issuers configured in gateway.json (never written to the store).</summary>
+    public static DirectorySnapshot From(DirectoryData data, IEnumerable<TrustedIssuer>? configuredIssuers = null)
     {
         var changes = new ChangeSet();
         foreach (var record in data.Organizations.Cast<object>().Concat(data.Teams).Concat(data.Users)
-            .Concat(data.ServiceAccounts).Concat(data.Projects).Concat(data.Grants))
+            .Concat(data.ServiceAccounts).Concat(data.Projects).Concat(data.Grants).Concat(data.Issuers)
+            .Concat(configuredIssuers ?? []))
         {
             changes.Put(record);
         }
@@ -51,6 +57,8 @@ internal sealed record DirectorySnapshot : IDirectory
         var accountsByName = AccountsByName.ToBuilder();
         var projects = Projects.ToBuilder();
         var grants = Grants.ToBuilder();
+        var issuers = Issuers.ToBuilder();
+        var bySubject = AccountsBySubject.ToBuilder();
         var hasImported = HasImportedKeys;
 
         foreach (var (record, delete) in changes.Changes)
@@ -82,12 +90,20 @@ internal sealed record DirectorySnapshot : IDirectory
                     {
                         accountsByName.Remove(oldAccount.DisplayName);
                         accountsById.Remove(s.Id);
+                        if (oldAccount is { Issuer: { } oldIssuer, Subject: { } oldSubject })
+                        {
+                            bySubject.Remove((oldIssuer, oldSubject));
+                        }
                     }
 
                     if (!delete)
                     {
                         accountsById[s.Id] = s;
                         accountsByName[s.DisplayName] = s;
+                        if (s is { Authentication: AuthenticationKind.Federated, Issuer: { } issuer, Subject: { } subject })
+                        {
+                            bySubject[(issuer, subject)] = s;
+                        }
                     }
 
                     break;
@@ -95,6 +111,8 @@ internal sealed record DirectorySnapshot : IDirectory
                 case Project p: projects[p.Key] = p; break;
                 case ProjectGrant g when delete: grants.Remove((g.PrincipalId, g.Project)); break;
                 case ProjectGrant g: grants[(g.PrincipalId, g.Project)] = g; break;
+                case TrustedIssuer i when delete: issuers.Remove(i.Url); break;
+                case TrustedIssuer i: issuers[i.Url] = i; break;
                 case ApiKey { Format: ApiKeyFormatKind.ImportedLegacy }: hasImported = true; break;
                 case ApiKey: break;
             }
@@ -106,6 +124,7 @@ internal sealed record DirectorySnapshot : IDirectory
             UsersByName = usersByName.ToImmutable(), UsersByEmail = usersByEmail.ToImmutable(),
             AccountsById = accountsById.ToImmutable(), AccountsByName = accountsByName.ToImmutable(),
             Projects = projects.ToImmutable(), Grants = grants.ToImmutable(), HasImportedKeys = hasImported,
+            Issuers = issuers.ToImmutable(), AccountsBySubject = bySubject.ToImmutable(),
         };
     }
 

@@ -5,6 +5,8 @@ using Gateway.Routing;
 using Gateway.Transforms;
 using Gateway.Configuration;
 using Gateway.Directory;
+using Gateway.Federation;
+using Gateway.Policy.Model;
 using Gateway.Keys;
 using Gateway.Store;
 using Microsoft.AspNetCore.Builder;
@@ -46,7 +48,7 @@ internal static class GatewayApp
         configure?.Invoke(builder);
 
         var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
-        var errors = GatewayOptionsValidator.Validate(options);
+        var errors = GatewayOptionsValidator.Validate(options, out var configuredIssuers);
         if (errors.Count > 0)
         {
             throw new GatewayStartupException(errors);
@@ -55,6 +57,7 @@ internal static class GatewayApp
         var listeners = new GatewayListeners();
         builder.WebHost.ConfigureKestrel(kestrel => listeners.Bind(kestrel, options));
         builder.Services.AddGatewayCore(options, listeners);
+        builder.Services.AddGatewayFederation(options, configuredIssuers);
         builder.Services.AddRouting();
         builder.Services.AddGatewayProxy(builder.Configuration, options);
 
@@ -66,11 +69,12 @@ internal static class GatewayApp
             throw new GatewayStartupException(proxyErrors);
         }
 
-        OpenStore(app, options);
+        OpenStore(app, options, configuredIssuers);
         app.UseMiddleware<RawPathMiddleware>();
         app.UseRouting();
         app.MapGatewayHealth();
         app.MapGatewayAdmin();
+        TokenExchangeEndpoint.Map(app);
         app.MapGatewayProxy();
         return app;
     }
@@ -88,8 +92,22 @@ internal static class GatewayApp
         services.AddSingleton(sp => sp.GetRequiredService<StoreHolder>().Directory);
         services.AddSingleton<LastUsedTracker>();
         services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<CredentialAuthenticator>();
         services.AddSingleton<KeyMinting>();
         services.AddHostedService<LastUsedFlushService>();
+    }
+
+    private static void AddGatewayFederation(this IServiceCollection services, GatewayOptions options, IReadOnlyList<TrustedIssuer> configuredIssuers)
+    {
+        services.AddSingleton(options.Federation);
+        services.AddSingleton(new AccessTokenFormat(options.Keys.Prefix));
+        services.AddSingleton<IssuerDocumentClient>();
+        services.AddSingleton<IssuerKeyRegistry>();
+        services.AddSingleton<FederatedTokenValidator>();
+        services.AddSingleton<AccessTokenMinting>();
+        services.AddSingleton<TokenExchangeEndpoint>();
+        services.AddHostedService<IssuerKeyRefreshService>();
+        services.AddHostedService<AccessTokenPurgeService>();
     }
 
     private static void AddGatewayProxy(this IServiceCollection services, IConfiguration configuration, GatewayOptions options)
@@ -131,17 +149,38 @@ internal static class GatewayApp
     }
 
     // The store is opened before the server listens: a locked, corrupt or unreadable store refuses startup.
-    private static void OpenStore(WebApplication app, GatewayOptions options)
+    private static void OpenStore(WebApplication app, GatewayOptions options, IReadOnlyList<TrustedIssuer> configuredIssuers)
     {
         var holder = app.Services.GetRequiredService<StoreHolder>();
         LiteDbGatewayStore? store = null;
         try
         {
             store = new LiteDbGatewayStore(options.Store.Path);
-            var directory = new DirectoryService(store, app.Services.GetRequiredService<ApiKeyCache>());
+            var data = store.LoadDirectory();
+            var conflicts = configuredIssuers.Where(c => data.Issuers.Any(s => s.Url == c.Url))
+                .Select(c => $"Gateway:Federation:Issuers: issuer '{c.Url}' is also registered through the admin API; delete it there or remove it from gateway.json.")
+                .ToList();
+            if (conflicts.Count > 0)
+            {
+                throw new GatewayStartupException(conflicts);
+            }
+
+            var directory = new DirectoryService(store, app.Services.GetRequiredService<ApiKeyCache>(), data, configuredIssuers);
             holder.Set(store, directory);
             Bootstrapper.Run(directory, options, app.Services.GetRequiredService<ApiKeyFormat>(), app.Services.GetRequiredService<TimeProvider>(),
                 options.Store.Path, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Bootstrap"));
+            var orphans = configuredIssuers.Where(c => !directory.Current.Organizations.ContainsKey(c.Org))
+                .Select(c => $"Gateway:Federation:Issuers: issuer '{c.Url}' names organization '{c.Org}', which does not exist.")
+                .ToList();
+            if (orphans.Count > 0)
+            {
+                throw new GatewayStartupException(orphans);
+            }
+        }
+        catch (GatewayStartupException)
+        {
+            store?.Dispose();
+            throw;
         }
         catch (StoreUnavailableException ex)
         {

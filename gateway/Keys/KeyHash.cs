@@ -29,6 +29,28 @@ internal readonly struct KeyHash : IEquatable<KeyHash>
         return new KeyHash(hash);
     }
 
+    /// <summary>Hashes ASCII text of any length (JWTs, up to the configured token size).</summary>
+    public static KeyHash OfText(ReadOnlySpan<char> text)
+    {
+        if (text.Length <= MaxKeyLength)
+        {
+            return Of(text);
+        }
+
+        var bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(text.Length);
+        try
+        {
+            var count = Encoding.ASCII.GetBytes(text, bytes);
+            Span<byte> hash = stackalloc byte[32];
+            SHA256.HashData(bytes.AsSpan(0, count), hash);
+            return new KeyHash(hash);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
+        }
+    }
+
     public static KeyHash FromBytes(ReadOnlySpan<byte> hash) => hash.Length == 32
         ? new KeyHash(hash)
         : throw new ArgumentException("A key hash is 32 bytes.", nameof(hash));

@@ -20,6 +20,7 @@ internal static class BsonMapping
         Project p => ProjectId(p.Key),
         ProjectGrant g => GrantId(g.PrincipalId, g.Project),
         ApiKey k => new BsonValue(k.Hash),
+        TrustedIssuer i => i.Url,
         _ => throw new ArgumentException(record.GetType().Name),
     };
 
@@ -31,7 +32,10 @@ internal static class BsonMapping
         ServiceAccount => Collections.ServiceAccounts,
         Project => Collections.Projects,
         ProjectGrant => Collections.Grants,
+        // Access tokens live apart from keys: they expire within hours, are purged, and never show in key listings.
+        ApiKey { Format: ApiKeyFormatKind.AccessToken } => Collections.AccessTokens,
         ApiKey => Collections.Keys,
+        TrustedIssuer => Collections.Issuers,
         _ => throw new ArgumentException(record.GetType().Name),
     };
 
@@ -56,6 +60,7 @@ internal static class BsonMapping
             ["entity"] = g.Project.Entity, ["project"] = g.Project.Name, ["role"] = Enum(g.Role),
         },
         ApiKey k => FromKey(k),
+        TrustedIssuer i => FromIssuer(i),
         _ => throw new ArgumentException(record.GetType().Name),
     };
 
@@ -119,6 +124,14 @@ internal static class BsonMapping
         Hash = d["_id"].AsBinary, KeyId = d["keyId"].AsString, OwnerId = d["ownerId"].AsString, Name = d["name"].AsString,
         Format = Enum<ApiKeyFormatKind>(d["format"]), CreatedAt = Time(d["createdAt"]), LastUsedAt = OptionalTime(d["lastUsedAt"]),
         ExpiresAt = OptionalTime(d["expiresAt"]), RevokedAt = OptionalTime(d["revokedAt"]),
+        Issuer = Str(d["issuer"]), Subject = Str(d["subject"]),
+    };
+
+    public static TrustedIssuer ToIssuer(BsonDocument d) => new()
+    {
+        Url = d["_id"].AsString, Org = d["org"].AsString, Audiences = Strings(d["audiences"]), Algorithms = Strings(d["algorithms"]),
+        Types = Strings(d["types"]), JwksUri = Str(d["jwksUri"]), MaxTokenLifetime = TimeSpan.FromMilliseconds(d["maxTokenLifetimeMs"].AsInt64),
+        ClockSkew = TimeSpan.FromMilliseconds(d["clockSkewMs"].AsInt64), AcceptRawJwt = d["acceptRawJwt"].AsBoolean, CreatedAt = Time(d["createdAt"]),
     };
 
     public static BsonValue Time(DateTimeOffset time) => new BsonValue(time.ToUnixTimeMilliseconds());
@@ -160,12 +173,33 @@ internal static class BsonMapping
         ["subject"] = Str(s.Subject), ["access"] = Enum(s.Access), ["active"] = s.Active, ["createdAt"] = Time(s.CreatedAt),
     };
 
-    private static BsonDocument FromKey(ApiKey k) => new()
+    private static BsonDocument FromKey(ApiKey k)
     {
-        ["_id"] = new BsonValue(k.Hash), ["keyId"] = k.KeyId, ["ownerId"] = k.OwnerId, ["name"] = k.Name,
-        ["format"] = Enum(k.Format), ["createdAt"] = Time(k.CreatedAt), ["lastUsedAt"] = Time(k.LastUsedAt),
-        ["expiresAt"] = Time(k.ExpiresAt), ["revokedAt"] = Time(k.RevokedAt),
+        var doc = new BsonDocument
+        {
+            ["_id"] = new BsonValue(k.Hash), ["keyId"] = k.KeyId, ["ownerId"] = k.OwnerId, ["name"] = k.Name,
+            ["format"] = Enum(k.Format), ["createdAt"] = Time(k.CreatedAt), ["lastUsedAt"] = Time(k.LastUsedAt),
+            ["expiresAt"] = Time(k.ExpiresAt), ["revokedAt"] = Time(k.RevokedAt),
+        };
+        if (k.Issuer is not null)
+        {
+            doc["issuer"] = k.Issuer;
+            doc["subject"] = Str(k.Subject);
+        }
+
+        return doc;
+    }
+
+    private static BsonDocument FromIssuer(TrustedIssuer i) => new()
+    {
+        ["_id"] = i.Url, ["org"] = i.Org, ["audiences"] = Array(i.Audiences), ["algorithms"] = Array(i.Algorithms),
+        ["types"] = Array(i.Types), ["jwksUri"] = Str(i.JwksUri), ["maxTokenLifetimeMs"] = (long)i.MaxTokenLifetime.TotalMilliseconds,
+        ["clockSkewMs"] = (long)i.ClockSkew.TotalMilliseconds, ["acceptRawJwt"] = i.AcceptRawJwt, ["createdAt"] = Time(i.CreatedAt),
     };
+
+    private static BsonArray Array(ImmutableArray<string> values) => new(values.Select(v => new BsonValue(v)));
+
+    private static ImmutableArray<string> Strings(BsonValue value) => value.IsArray ? [.. value.AsArray.Select(v => v.AsString)] : [];
 }
 
 /// <summary>Collection names in the store.</summary>
@@ -178,6 +212,8 @@ internal static class Collections
     public const string Projects = "projects";
     public const string Grants = "grants";
     public const string Keys = "keys";
+    public const string AccessTokens = "access_tokens";
+    public const string Issuers = "issuers";
     public const string KeyUsage = "key_usage";
     public const string Meta = "meta";
     public const string Audit = "audit";

@@ -39,7 +39,7 @@ internal sealed class ChangeSet
 
     private static void CheckType(object record)
     {
-        if (record is not (Organization or Team or User or ServiceAccount or Project or ProjectGrant or ApiKey))
+        if (record is not (Organization or Team or User or ServiceAccount or Project or ProjectGrant or ApiKey or TrustedIssuer))
         {
             throw new ArgumentException($"{record.GetType().Name} is not a directory record.", nameof(record));
         }

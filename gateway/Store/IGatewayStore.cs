@@ -19,8 +19,17 @@ internal interface IGatewayStore : IDisposable
     /// <summary>Finds a key by its public id, compared exactly.</summary>
     ApiKey? FindKeyById(string keyId);
 
-    /// <summary>All keys, revoked ones included, of the given owner.</summary>
+    /// <summary>All keys, revoked ones included, of the given owner (never its access tokens).</summary>
     IReadOnlyList<ApiKey> KeysOfOwner(string ownerId);
+
+    /// <summary>Finds an access token by the SHA-256 of the whole token.</summary>
+    ApiKey? FindAccessTokenByHash(in KeyHash hash);
+
+    /// <summary>The owner's access tokens that have not expired by <paramref name="now"/>.</summary>
+    IReadOnlyList<ApiKey> LiveAccessTokensOfOwner(string ownerId, DateTimeOffset now);
+
+    /// <summary>Deletes access tokens that expired before <paramref name="before"/>; returns how many.</summary>
+    int PurgeAccessTokens(DateTimeOffset before);
 
     /// <summary>Applies <paramref name="changes"/> in one durable transaction: all or nothing.</summary>
     void Commit(ChangeSet changes);
@@ -43,4 +52,5 @@ internal sealed record DirectoryData(
     IReadOnlyList<ServiceAccount> ServiceAccounts,
     IReadOnlyList<Project> Projects,
     IReadOnlyList<ProjectGrant> Grants,
-    bool HasImportedKeys);
+    bool HasImportedKeys,
+    IReadOnlyList<TrustedIssuer> Issuers);

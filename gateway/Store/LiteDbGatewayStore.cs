@@ -47,12 +47,32 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
         Col(Collections.ServiceAccounts).FindAll().Select(BsonMapping.ToServiceAccount).ToList(),
         Col(Collections.Projects).FindAll().Select(BsonMapping.ToProject).ToList(),
         Col(Collections.Grants).FindAll().Select(BsonMapping.ToGrant).ToList(),
-        Col(Collections.Meta).FindById(HasImportedKeysId) is { } flag && flag["value"].AsBoolean));
+        Col(Collections.Meta).FindById(HasImportedKeysId) is { } flag && flag["value"].AsBoolean,
+        Col(Collections.Issuers).FindAll().Select(BsonMapping.ToIssuer).ToList()));
 
     public ApiKey? FindKeyByHash(in KeyHash hash)
     {
         var id = new BsonValue(hash.ToArray());
         return Read(() => Col(Collections.Keys).FindById(id) is { } doc ? BsonMapping.ToKey(doc) : null);
+    }
+
+    public ApiKey? FindAccessTokenByHash(in KeyHash hash)
+    {
+        var id = new BsonValue(hash.ToArray());
+        return Read(() => Col(Collections.AccessTokens).FindById(id) is { } doc ? BsonMapping.ToKey(doc) : null);
+    }
+
+    public IReadOnlyList<ApiKey> LiveAccessTokensOfOwner(string ownerId, DateTimeOffset now) => Read(() =>
+        Col(Collections.AccessTokens).Find(Query.EQ("ownerId", ownerId))
+            .Select(BsonMapping.ToKey)
+            .Where(k => string.Equals(k.OwnerId, ownerId, StringComparison.Ordinal) && k.ExpiresAt > now)
+            .ToList());
+
+    public int PurgeAccessTokens(DateTimeOffset before)
+    {
+        var deleted = 0;
+        InTransaction(() => deleted = Col(Collections.AccessTokens).DeleteMany(Query.LT("expiresAt", before.ToUnixTimeMilliseconds())));
+        return deleted;
     }
 
     public ApiKey? FindKeyById(string keyId) => Read(() =>
@@ -204,6 +224,8 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
         Col(Collections.Keys).EnsureIndex("keyId", "$.keyId", true);
         Col(Collections.Keys).EnsureIndex("ownerId", "$.ownerId", false);
         Col(Collections.Keys).DropIndex("format");
+        Col(Collections.AccessTokens).EnsureIndex("ownerId", "$.ownerId", false);
+        Col(Collections.AccessTokens).EnsureIndex("expiresAt", "$.expiresAt", false);
         Col(Collections.Audit).EnsureIndex("at", "$.at", false);
         Col(Collections.Audit).EnsureIndex("org", "$.org", false);
     }

@@ -48,6 +48,7 @@ internal static class Wire
                     Policy.Model.AuthenticationKind.BuiltIn => "builtin",
                     Policy.Model.ApiKeyFormatKind.Legacy40 => "legacy40",
                     Policy.Model.ApiKeyFormatKind.ImportedLegacy => "importedLegacy",
+                    Policy.Model.ApiKeyFormatKind.AccessToken => "accessToken",
                     Policy.Model.ServiceAccountScope.Organization => "org",
                     _ => value.ToString().ToLowerInvariant(),
                 };

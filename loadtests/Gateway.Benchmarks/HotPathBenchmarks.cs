@@ -5,6 +5,7 @@ using Gateway.Authentication;
 using Gateway.Authorization;
 using Gateway.Configuration;
 using Gateway.Directory;
+using Gateway.Federation;
 using Gateway.Keys;
 using Gateway.Policy.Model;
 using Gateway.Routing;
@@ -58,7 +59,10 @@ public class HotPathBenchmarks
         var options = new GatewayOptions();
         var cache = new ApiKeyCache(1000, 1000);
         var directory = new DirectoryService(_store, cache);
-        var authenticator = new ApiKeyAuthenticator(directory, cache, format, new LastUsedTracker(_store, options, TimeProvider.System), TimeProvider.System, NullLogger<ApiKeyAuthenticator>.Instance);
+        var keys = new ApiKeyAuthenticator(directory, cache, format, new AccessTokenFormat("gw"), new LastUsedTracker(_store, options, TimeProvider.System), TimeProvider.System, NullLogger<ApiKeyAuthenticator>.Instance);
+        var federated = new FederatedTokenValidator(directory, new IssuerKeyRegistry(new IssuerDocumentClient(options.Federation), options.Federation, TimeProvider.System, NullLoggerFactory.Instance),
+            options.Federation, TimeProvider.System, NullLogger<FederatedTokenValidator>.Instance);
+        var authenticator = new CredentialAuthenticator(keys, federated);
         var names = new IdentityHeaderNames(options);
         _middleware = new GatewayAuthorizationMiddleware(_ => Task.CompletedTask, authenticator, directory, names, TimeProvider.System, NullLogger<GatewayAuthorizationMiddleware>.Instance);
 

@@ -29,6 +29,15 @@ public sealed record ApiKey
 
     /// <summary>When it was revoked (deleted, or its owner deactivated); kept so key ids are never reused.</summary>
     public DateTimeOffset? RevokedAt { get; init; }
+
+    /// <summary>
+    /// For an access token: the issuer and subject of the assertion it was exchanged for. The token
+    /// works only while that pair still maps to its owner.
+    /// </summary>
+    public string? Issuer { get; init; }
+
+    /// <inheritdoc cref="Issuer"/>
+    public string? Subject { get; init; }
 }
 
 /// <summary>The formats of API keys.</summary>
@@ -40,4 +49,6 @@ public enum ApiKeyFormatKind
     Legacy40,
     /// <summary>An existing 40-character key imported from elsewhere; no checksum.</summary>
     ImportedLegacy,
+    /// <summary>A short-lived access token minted by the token exchange (<c>POST /oidc/token</c>).</summary>
+    AccessToken,
 }

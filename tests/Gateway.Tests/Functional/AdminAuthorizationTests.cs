@@ -127,8 +127,13 @@ public sealed class AdminAuthorizationTests(OrgFixture org) : IClassFixture<OrgF
     public async Task TeamServiceAccounts_TeamAdminOrOrgAdmin_BuiltinOrFederated()
     {
         await Expect(201, Gw.PostAsync("/admin/v1/teams/ml/service-accounts", K("alice"), new { name = Unique("sa") }));
+        var issuer = "https://" + Unique("idp") + ".example";
+        // An external account needs an issuer registered for its organization.
+        await Expect(400, Gw.PostAsync("/admin/v1/teams/ml/service-accounts", K("erin"),
+            new { name = Unique("ext"), authentication = "federated", issuer, subject = Unique("repo:") }), "invalid_fields");
+        await Expect(201, Gw.PostAsync("/admin/v1/orgs/acme/issuers", K("erin"), new { issuer }));
         var fed = await Gw.PostAsync("/admin/v1/teams/ml/service-accounts", K("erin"),
-            new { name = Unique("ext"), authentication = "federated", issuer = "https://idp.example", subject = Unique("repo:") });
+            new { name = Unique("ext"), authentication = "federated", issuer, subject = Unique("repo:") });
         Assert.Equal(201, fed.Status);
         Assert.Equal("federated", fed.Str("authentication"));
         await Expect(409, Gw.PostAsync($"/admin/v1/service-accounts/{fed.Str("displayName")}/keys", K("alice"), new { name = "k" }), "federated_account_has_no_keys");

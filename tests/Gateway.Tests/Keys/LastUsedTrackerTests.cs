@@ -17,6 +17,9 @@ public sealed class LastUsedTrackerTests
         public ApiKey? FindKeyByHash(in KeyHash hash) => throw new NotSupportedException();
         public ApiKey? FindKeyById(string keyId) => throw new NotSupportedException();
         public IReadOnlyList<ApiKey> KeysOfOwner(string ownerId) => throw new NotSupportedException();
+        public ApiKey? FindAccessTokenByHash(in KeyHash hash) => throw new NotSupportedException();
+        public IReadOnlyList<ApiKey> LiveAccessTokensOfOwner(string ownerId, DateTimeOffset now) => throw new NotSupportedException();
+        public int PurgeAccessTokens(DateTimeOffset before) => throw new NotSupportedException();
         public void Commit(ChangeSet changes) => throw new NotSupportedException();
         public IReadOnlyList<AuditEvent> QueryAudit(AuditQuery query) => throw new NotSupportedException();
         public bool IsReadable() => true;

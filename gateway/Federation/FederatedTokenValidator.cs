@@ -1,0 +1,178 @@
+using System.Collections.Immutable;
+using Gateway.Configuration;
+using Gateway.Directory;
+using Gateway.Keys;
+using Gateway.Policy.Model;
+using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Gateway.Federation;
+
+/// <summary>How a JWT validation ended.</summary>
+internal enum FederationOutcome
+{
+    Invalid,
+    Valid,
+    /// <summary>The issuer's keys cannot be had right now: 503 with Retry-After, never 401.</summary>
+    Unavailable,
+}
+
+/// <summary>The outcome, the reason (log and audit only), and on success who the token maps to.</summary>
+internal readonly record struct FederatedValidation(FederationOutcome Outcome, string Reason, TrustedIssuer? Issuer, string? Subject, Principal? Principal);
+
+/// <summary>
+/// Validates a federated JWT: the cheap pre-checks, the issuer its <c>iss</c> names (exactly),
+/// algorithm, type, audience and lifetime against that issuer's settings, then the signature with
+/// that issuer's keys only, then the mapping on the exact (issuer, <c>sub</c>). Successful
+/// validations are cached by token hash until <c>exp</c>, so RS256 is paid once per token, while the
+/// mapping and the principal's state are read from the current directory on every call.
+/// </summary>
+internal sealed partial class FederatedTokenValidator(
+    DirectoryService directory,
+    IssuerKeyRegistry keys,
+    FederationOptions options,
+    TimeProvider time,
+    ILogger<FederatedTokenValidator> logger)
+{
+    private readonly JsonWebTokenHandler _handler = new() { MaximumTokenSizeInBytes = options.MaxTokenBytes };
+    private readonly TwoGenerationCache<KeyHash, Validated> _validated = new(Math.Max(16, options.ValidationCacheSize / 2));
+
+    /// <param name="token">The JWT as presented.</param>
+    /// <param name="asBearer">True on proxied routes: only issuers that accept raw JWTs qualify.</param>
+    /// <param name="cancellationToken">The request's abort token.</param>
+    public async ValueTask<FederatedValidation> ValidateAsync(string token, bool asBearer, CancellationToken cancellationToken)
+    {
+        if (token.Length > options.MaxTokenBytes)
+        {
+            return Invalid(FederationReasons.TokenTooLarge);
+        }
+
+        var snapshot = directory.Current;
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var hash = KeyHash.OfText(token);
+        if (_validated.TryGet(hash, out var cached, out _)
+            && snapshot.Issuers.TryGetValue(cached.Issuer.Url, out var current) && ReferenceEquals(current, cached.Issuer)
+            && now < cached.Expires + (long)cached.Issuer.ClockSkew.TotalSeconds)
+        {
+            return Map(snapshot, cached.Issuer, cached.Subject, asBearer);
+        }
+
+        if (!JwtPreParser.TryParse(token, options.MaxTokenBytes, out var preview, out var reason))
+        {
+            return Invalid(reason);
+        }
+
+        if (!snapshot.Issuers.TryGetValue(preview.Issuer, out var issuer))
+        {
+            return Invalid(FederationReasons.IssuerUnknown);
+        }
+
+        // Refused before any signature work: the issuer wants its clients to exchange first.
+        if (asBearer && !issuer.AcceptRawJwt)
+        {
+            return Invalid(FederationReasons.RawJwtNotAccepted, issuer);
+        }
+
+        if (CheckClaims(preview, issuer, now) is { } refused)
+        {
+            return Invalid(refused, issuer);
+        }
+
+        var (status, found) = await keys.For(issuer).FindAsync(preview.KeyId, cancellationToken);
+        if (status != KeyLookupStatus.Found)
+        {
+            return status == KeyLookupStatus.Unavailable
+                ? new FederatedValidation(FederationOutcome.Unavailable, FederationReasons.KeysUnavailable, issuer, null, null)
+                : Invalid(FederationReasons.KeyUnknown, issuer);
+        }
+
+        var result = await _handler.ValidateTokenAsync(token, Parameters(issuer, found));
+        if (!result.IsValid)
+        {
+            // The exception type only: its message may quote parts of the token.
+            Log.SignatureRefused(logger, issuer.Url, result.Exception?.GetType().Name ?? "-");
+            return Invalid(FederationReasons.SignatureInvalid, issuer);
+        }
+
+        _validated.Set(hash, new Validated(issuer, preview.Subject, preview.Expires));
+        return Map(snapshot, issuer, preview.Subject, asBearer);
+    }
+
+    private static FederatedValidation Map(Directory.DirectorySnapshot snapshot, TrustedIssuer issuer, string subject, bool asBearer)
+    {
+        if (asBearer && !issuer.AcceptRawJwt)
+        {
+            return Invalid(FederationReasons.RawJwtNotAccepted, issuer);
+        }
+
+        if (!FederatedMapping.TryMap(snapshot, issuer, subject, out var principal))
+        {
+            return Invalid(FederationReasons.SubjectUnmapped, issuer);
+        }
+
+        return principal.Active
+            ? new FederatedValidation(FederationOutcome.Valid, "", issuer, subject, principal)
+            : Invalid(FederationReasons.PrincipalInactive, issuer);
+    }
+
+    private static string? CheckClaims(JwtPreview token, TrustedIssuer issuer, long now)
+    {
+        if (!issuer.Algorithms.Contains(token.Algorithm))
+        {
+            return FederationReasons.AlgorithmRefused;
+        }
+
+        if (issuer.Types.Length > 0 && (token.Type is null || !issuer.Types.Any(t => string.Equals(t, token.Type, StringComparison.OrdinalIgnoreCase))))
+        {
+            return FederationReasons.TypeRefused;
+        }
+
+        if (!token.Audiences.Any(a => issuer.Audiences.Contains(a)))
+        {
+            return FederationReasons.AudienceRefused;
+        }
+
+        var skew = (long)issuer.ClockSkew.TotalSeconds;
+        if (now >= token.Expires + skew)
+        {
+            return FederationReasons.Expired;
+        }
+
+        if (token.NotBefore > now + skew || token.IssuedAt > now + skew)
+        {
+            return FederationReasons.NotYetValid;
+        }
+
+        var max = (long)issuer.MaxTokenLifetime.TotalSeconds;
+        var start = token.IssuedAt ?? token.NotBefore ?? now;
+        return token.Expires - start > max || token.Expires - now > max + skew ? FederationReasons.LifetimeTooLong : null;
+    }
+
+    // Lifetime, audience, algorithm and type were checked above against the injected clock; the
+    // library checks the signature with this issuer's keys only, and issuer and audience again.
+    private static TokenValidationParameters Parameters(TrustedIssuer issuer, ImmutableArray<SecurityKey> keys) => new()
+    {
+        ValidIssuer = issuer.Url,
+        ValidAudiences = issuer.Audiences,
+        ValidAlgorithms = issuer.Algorithms,
+        IssuerSigningKeys = keys,
+        TryAllIssuerSigningKeys = true,
+        RequireSignedTokens = true,
+        RequireExpirationTime = true,
+        ValidateLifetime = false,
+        ValidateIssuerSigningKey = false,
+        ClockSkew = issuer.ClockSkew,
+    };
+
+    private static FederatedValidation Invalid(string reason, TrustedIssuer? issuer = null) => new(FederationOutcome.Invalid, reason, issuer, null, null);
+
+    private sealed record Validated(TrustedIssuer Issuer, string Subject, long Expires);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = Diagnostics.EventIds.JwtSignatureRefused, EventName = "JwtSignatureRefused", Level = LogLevel.Information,
+            Message = "A JWT naming issuer {Issuer} failed validation ({Error}).")]
+        public static partial void SignatureRefused(ILogger logger, string issuer, string error);
+    }
+}
