@@ -1,0 +1,137 @@
+using Gateway.Hosting;
+using Gateway.Tests.Common;
+using Xunit;
+
+namespace Gateway.Tests.Functional;
+
+/// <summary>Registering trusted issuers: through the admin API (org admins) and in gateway.json (read-only there).</summary>
+public sealed class IssuerAdminTests
+{
+    private static async Task<(TestGateway Gw, string Member)> StartAsync(params string[] args)
+    {
+        var gw = await TestGateway.StartAsync(args);
+        await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs/acme/teams", gw.RootKey, new { name = "ml" }));
+        await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs/acme/users", gw.RootKey, new { username = "alice", email = "alice@acme.example" }));
+        var member = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/alice/keys", gw.RootKey, new { name = "k" }))).Str("key");
+        return (gw, member);
+    }
+
+    [Fact]
+    public async Task OrgAdmin_RegistersListsAndDeletes_WithSafeDefaults()
+    {
+        var (gw, member) = await StartAsync();
+        await using var _ = gw;
+        var created = await gw.PostAsync("/admin/v1/orgs/acme/issuers", gw.RootKey, new { issuer = "https://token.actions.githubusercontent.com" });
+        Assert.Equal(201, created.Status);
+        Assert.Equal(["acme", "wandb"], created.Json.GetProperty("audiences").EnumerateArray().Select(a => a.GetString()));
+        Assert.Equal(["RS256", "ES256"], created.Json.GetProperty("algorithms").EnumerateArray().Select(a => a.GetString()));
+        Assert.Equal(60, created.Json.GetProperty("clockSkewSeconds").GetInt32());
+        Assert.Equal(3600, created.Json.GetProperty("maxTokenLifetimeSeconds").GetInt32());
+        Assert.False(created.Json.GetProperty("acceptRawJwt").GetBoolean());
+        Assert.Equal("api", created.Str("source"));
+
+        var duplicate = await gw.PostAsync("/admin/v1/orgs/acme/issuers", gw.RootKey, new { issuer = "https://token.actions.githubusercontent.com" });
+        Assert.Equal((409, "issuer_exists"), (duplicate.Status, duplicate.Code));
+        Assert.Equal(403, (await gw.PostAsync("/admin/v1/orgs/acme/issuers", member, new { issuer = "https://idp.example" })).Status);
+        Assert.Equal(403, (await gw.GetAsync("/admin/v1/orgs/acme/issuers", member)).Status);
+        Assert.Equal(404, (await gw.GetAsync("/admin/v1/orgs/other/issuers", gw.RootKey)).Status);
+
+        var listed = await gw.GetAsync("/admin/v1/orgs/acme/issuers", gw.RootKey);
+        Assert.Equal(["https://token.actions.githubusercontent.com"], listed.Json.EnumerateArray().Select(i => i.GetProperty("issuer").GetString()));
+
+        await OrgFixture.Ok(gw.PostAsync("/admin/v1/teams/ml/service-accounts", gw.RootKey,
+            new { name = "gha", authentication = "federated", issuer = "https://token.actions.githubusercontent.com", subject = "repo:acme/x:ref:refs/heads/main" }));
+        var inUse = await gw.DeleteAsync("/admin/v1/orgs/acme/issuers?issuer=" + Uri.EscapeDataString("https://token.actions.githubusercontent.com"), gw.RootKey);
+        Assert.Equal((409, "issuer_in_use"), (inUse.Status, inUse.Code));
+        var taken = await gw.PostAsync("/admin/v1/teams/ml/service-accounts", gw.RootKey,
+            new { name = "gha2", authentication = "federated", issuer = "https://token.actions.githubusercontent.com", subject = "repo:acme/x:ref:refs/heads/main" });
+        Assert.Equal((409, "subject_taken"), (taken.Status, taken.Code));
+        await OrgFixture.Ok(gw.DeleteAsync("/admin/v1/service-accounts/gha@ml", gw.RootKey));
+        Assert.Equal(204, (await gw.DeleteAsync("/admin/v1/orgs/acme/issuers?issuer=" + Uri.EscapeDataString("https://token.actions.githubusercontent.com"), gw.RootKey)).Status);
+        Assert.Equal(404, (await gw.DeleteAsync("/admin/v1/orgs/acme/issuers?issuer=" + Uri.EscapeDataString("https://token.actions.githubusercontent.com"), gw.RootKey)).Status);
+        Assert.Equal(404, (await gw.DeleteAsync("/admin/v1/orgs/acme/issuers", gw.RootKey)).Status);
+
+        var audit = await gw.GetAsync("/admin/v1/audit", gw.RootKey);
+        Assert.Contains(audit.Json.EnumerateArray(), e => e.GetProperty("action").GetString() == "issuer.create");
+        Assert.Contains(audit.Json.EnumerateArray(), e => e.GetProperty("action").GetString() == "issuer.delete");
+    }
+
+    [Fact]
+    public async Task InvalidDefinitions_ReportEveryFieldAtOnce()
+    {
+        var (gw, _) = await StartAsync();
+        await using var _ = gw;
+        var response = await gw.PostAsync("/admin/v1/orgs/acme/issuers", gw.RootKey, new
+        {
+            issuer = "http://idp.example", audiences = Array.Empty<string>(), algorithms = new[] { "HS256", "none" },
+            clockSkewSeconds = 300, maxTokenLifetimeSeconds = 0, jwksUri = "ftp://idp.example/keys",
+        });
+        Assert.Equal((400, "invalid_fields"), (response.Status, response.Code));
+        var fields = response.Json.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order().ToList();
+        Assert.Equal(["algorithms", "audiences", "clockSkew", "issuer", "jwksUri", "maxTokenLifetime"], fields);
+
+        foreach (var bad in new[] { "https://idp.example/?tenant=x", "https://user@idp.example", "https://idp.example/#f", "idp.example", "" })
+        {
+            Assert.Equal(400, (await gw.PostAsync("/admin/v1/orgs/acme/issuers", gw.RootKey, new { issuer = bad })).Status);
+        }
+
+        // Ownership comes from the path, never the body.
+        var smuggled = await gw.PostAsync("/admin/v1/orgs/acme/issuers", gw.RootKey, new { issuer = "https://idp.example", organization = "other" });
+        Assert.Equal((400, "invalid_body"), (smuggled.Status, smuggled.Code));
+        Assert.Equal(201, (await gw.PostAsync("/admin/v1/orgs/acme/issuers", gw.RootKey, new { issuer = "http://127.0.0.1:9" })).Status);
+    }
+
+    [Fact]
+    public async Task IssuersFromGatewayJson_AreListedUsableAndReadOnly()
+    {
+        await using var idp = await TestIssuer.StartAsync();
+        await using var echo = await EchoUpstream.StartAsync();
+        await using var gw = await TestGateway.StartAsync(_ => FederationFixture.Config(echo.Url),
+            "--Gateway:Federation:Issuers:0:Organization=acme", $"--Gateway:Federation:Issuers:0:Issuer={idp.Url}",
+            "--Gateway:Federation:Issuers:0:AcceptRawJwt=true", "--Gateway:Federation:Issuers:0:Audiences:0=ml-training");
+        await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs/acme/users", gw.RootKey, new { username = "bob", email = "bob@acme.example" }));
+
+        var listed = await gw.GetAsync("/admin/v1/orgs/acme/issuers", gw.RootKey);
+        var entry = Assert.Single(listed.Json.EnumerateArray());
+        Assert.Equal("config", entry.GetProperty("source").GetString());
+        Assert.Equal(409, (await gw.DeleteAsync("/admin/v1/orgs/acme/issuers?issuer=" + Uri.EscapeDataString(idp.Url), gw.RootKey)).Status);
+        Assert.Equal(409, (await gw.PostAsync("/admin/v1/orgs/acme/issuers", gw.RootKey, new { issuer = idp.Url })).Status);
+
+        Assert.Equal(200, (await FederationFixture.ExchangeAsync(gw, idp.Token("bob@acme.example", audience: "ml-training"))).Status);
+        FederationExchangeTests.AssertInvalidGrant(await FederationFixture.ExchangeAsync(gw, idp.Token("bob@acme.example", audience: "acme")));
+    }
+
+    [Fact]
+    public void InvalidIssuersInGatewayJson_RefuseStartup_ListingEveryError()
+    {
+        using var dir = new TempDirectory();
+        var ex = Assert.Throws<GatewayStartupException>(() => GatewayApp.Build(
+        [
+            "--Gateway:Store:Path=" + dir.File("gateway.db"), "--Gateway:Proxy:Urls=http://127.0.0.1:0", "--Gateway:Admin:Urls=http://127.0.0.1:0",
+            "--Gateway:Federation:Issuers:0:Organization=acme", "--Gateway:Federation:Issuers:0:Issuer=http://idp.example",
+            "--Gateway:Federation:Issuers:0:Algorithms:0=HS256", "--Gateway:Federation:Issuers:0:ClockSkew=00:05:00",
+            "--Gateway:Federation:Issuers:1:Issuer=https://idp.example",
+            "--Gateway:Federation:KeyRefetchInterval=00:00:00",
+        ]));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Gateway:Federation:Issuers:0:Issuer:", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Gateway:Federation:Issuers:0:Algorithms:", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Gateway:Federation:Issuers:0:ClockSkew:", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Gateway:Federation:Issuers:1:Organization", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("Gateway:Federation:KeyRefetchInterval", StringComparison.Ordinal));
+        Assert.Equal(5, ex.Errors.Count);
+        Assert.False(File.Exists(dir.File("gateway.db")));
+    }
+
+    [Fact]
+    public void AConfiguredIssuerOfAMissingOrganization_RefusesStartup()
+    {
+        using var dir = new TempDirectory();
+        var ex = Assert.Throws<GatewayStartupException>(() => GatewayApp.Build(
+        [
+            "--Gateway:Store:Path=" + dir.File("gateway.db"), "--Gateway:Proxy:Urls=http://127.0.0.1:0", "--Gateway:Admin:Urls=http://127.0.0.1:0",
+            "--Gateway:Bootstrap:Organization=acme", "--Gateway:Bootstrap:AdminUser=root",
+            "--Gateway:Federation:Issuers:0:Organization=nope", "--Gateway:Federation:Issuers:0:Issuer=https://idp.example",
+        ]));
+        Assert.Contains(ex.Errors, e => e.Contains("organization 'nope', which does not exist"));
+    }
+}
