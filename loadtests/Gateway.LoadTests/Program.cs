@@ -36,7 +36,7 @@ System.IO.Directory.CreateDirectory(data);
 var script = Wrk.WriteScript(data);
 var invalidFile = Path.Combine(data, "invalid.txt");
 await File.WriteAllLinesAsync(invalidFile, seed.Invalid);
-var scenarios = Scenarios.Build(servers, data, seed.Rotating).Where(s => options.Only.Length == 0 || options.Only.Contains(s.Name)).ToList();
+var scenarios = Scenarios.Build(servers, data, seed.Rotating, seed.AccessTokens).Where(s => options.Only.Length == 0 || options.Only.Contains(s.Name)).ToList();
 
 WrkResult RunOne(Scenario s, int seconds) => Wrk.Run(s.Url, script, s.Data, s.InvalidEvery, s.InvalidEvery > 0 ? invalidFile : null, options.Connections, seconds);
 

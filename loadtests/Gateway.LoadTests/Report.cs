@@ -85,6 +85,12 @@ internal static class Report
             s.AppendLine(CultureInfo.InvariantCulture, $"- Gateway with API keys: {gateway.RatioToYarp:P1} of plain YARP's throughput (target ≥ 85 %); p99 {gateway.P99Ms - yarp.P99Ms:+0.00;-0.00} ms against YARP (target ≤ +1 ms).");
         }
 
+        var token = r.Scenarios.FirstOrDefault(x => x.Name == Scenarios.AccessToken);
+        if (yarp is not null && token is not null)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"- Gateway with exchanged access tokens (Bearer): {token.RatioToYarp:P1} of plain YARP's throughput; p99 {token.P99Ms - yarp.P99Ms:+0.00;-0.00} ms against YARP.");
+        }
+
         if (invalid is not null && gateway is not null)
         {
             s.AppendLine(CultureInfo.InvariantCulture, $"- 10 % invalid keys: {invalid.RequestsPerSecond / gateway.RequestsPerSecond - 1:+0.0%;-0.0%} throughput against all-valid keys (target ≥ -10 %); gateway RSS {Mb(r.GatewayRssAfterBytes)} MB before that scenario's rounds ended, {Mb(r.GatewayRssAfterInvalidBytes)} MB after.");

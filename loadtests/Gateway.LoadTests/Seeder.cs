@@ -10,7 +10,7 @@ namespace Gateway.LoadTests;
 /// <summary>One key the load generator uses: its Authorization header and a project its owner may write.</summary>
 internal sealed record LoadKey(string Authorization, string Entity, string Project);
 
-internal sealed record SeedResult(string StorePath, IReadOnlyList<LoadKey> Rotating, IReadOnlyList<string> Invalid, TimeSpan Elapsed, LookupStats Lookup);
+internal sealed record SeedResult(string StorePath, IReadOnlyList<LoadKey> Rotating, IReadOnlyList<string> Invalid, IReadOnlyList<LoadKey> AccessTokens, TimeSpan Elapsed, LookupStats Lookup);
 
 internal sealed record LookupStats(int Samples, double P50Microseconds, double P99Microseconds, double MaxMicroseconds);
 
@@ -19,6 +19,8 @@ internal sealed record LookupStats(int Samples, double P50Microseconds, double P
 /// 25 teams each with a project of every visibility, users who are team members, a team SA per
 /// team, an org SA and an explicit SA with grants per organization. Keys are spread over all of them;
 /// the first R (rotating) are written for the load generator with a project their owner may write.
+/// Each organization also trusts an issuer, and every user holds exchanged access tokens (as
+/// <c>POST /oidc/token</c> mints them, mapped on the user's email), for the Bearer scenario.
 /// </summary>
 internal static class Seeder
 {
@@ -26,6 +28,7 @@ internal static class Seeder
     private const int TeamsPerOrg = 25;
     private const int UsersPerOrg = 250;
     private static readonly ApiKeyFormat Format = new("gw");
+    private static readonly AccessTokenFormat TokenFormat = new("gw");
 
     public static SeedResult Seed(string directory, int keyCount, int rotatingCount)
     {
@@ -44,6 +47,7 @@ internal static class Seeder
         {
             var org = $"org{o}";
             directoryChanges.Put(new Organization { Name = org, CreatedAt = now });
+            directoryChanges.Put(new TrustedIssuer { Url = $"https://idp.{org}.example", Org = org, Audiences = [org], Algorithms = ["RS256"], CreatedAt = now });
             var explicitSa = new ServiceAccount { Id = $"sa_x{o}", Name = "neptune", Org = org, Scope = ServiceAccountScope.Organization, Team = $"t{o}-0", Access = AccessMode.Explicit, CreatedAt = now };
             var orgSa = new ServiceAccount { Id = $"sa_o{o}", Name = "bot", Org = org, Scope = ServiceAccountScope.Organization, Team = $"t{o}-0", CreatedAt = now };
             directoryChanges.Put(explicitSa).Put(orgSa);
@@ -110,12 +114,35 @@ internal static class Seeder
 
         store.Commit(batch);
         var lookup = MeasureUncachedLookups(store, hashes);
+        var tokens = SeedAccessTokens(store, owners, rotatingCount, now);
 
         // Well-formed (valid checksum) but unknown keys: they pass the shape check and reach the store.
         var invalid = Enumerable.Range(0, Math.Max(100, rotatingCount))
             .Select(_ => "Basic " + Convert.ToBase64String(Encoding.ASCII.GetBytes("api:" + Format.Mint(ApiKeyFormatKind.Standard).Key)))
             .ToList();
-        return new SeedResult(storePath, rotating, invalid, watch.Elapsed, lookup);
+        return new SeedResult(storePath, rotating, invalid, tokens, watch.Elapsed, lookup);
+    }
+
+    private static List<LoadKey> SeedAccessTokens(LiteDbGatewayStore store, List<(Principal Owner, string Entity, string Project)> owners, int count, DateTimeOffset now)
+    {
+        var users = owners.Where(o => o.Owner is User).ToList();
+        var tokens = new List<LoadKey>(count);
+        var changes = new ChangeSet();
+        for (var i = 0; i < count; i++)
+        {
+            var (owner, entity, project) = users[i % users.Count];
+            var user = (User)owner;
+            var (id, token) = TokenFormat.Mint();
+            changes.Put(new ApiKey
+            {
+                KeyId = id, Hash = KeyHash.Of(token).ToArray(), OwnerId = user.Id, Name = "token exchange", Format = ApiKeyFormatKind.AccessToken,
+                CreatedAt = now, ExpiresAt = now.AddDays(1), Issuer = $"https://idp.{user.Org}.example", Subject = user.Email,
+            });
+            tokens.Add(new LoadKey("Bearer " + token, entity, project));
+        }
+
+        store.Commit(changes);
+        return tokens;
     }
 
     // Straight to the store, no cache in front: what a cache miss costs with this many keys.
