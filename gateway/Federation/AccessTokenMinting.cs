@@ -16,10 +16,20 @@ internal sealed class AccessTokenMinting(AccessTokenFormat format, FederationOpt
 {
     public TimeSpan Lifetime => options.AccessTokenLifetime;
 
-    public (string Token, ApiKey Stored) Mint(DirectoryService directory, Principal owner, TrustedIssuer issuer, string subject, string? address)
+    /// <summary>
+    /// Mints for <paramref name="owner"/>, re-checking under the write lock that the pair still maps to
+    /// it and that it is active: a deactivation committed since the validation wins (its revocation
+    /// could not have covered a token minted after it). Null when it no longer holds.
+    /// </summary>
+    public (string Token, ApiKey Stored)? Mint(DirectoryService directory, Principal owner, TrustedIssuer issuer, string subject, string? address)
     {
-        return directory.Write(d =>
+        return directory.Write<(string, ApiKey)?>(d =>
         {
+            if (!FederatedMapping.TryMap(d, issuer.Url, subject, out var current) || current.Id != owner.Id || !current.Active)
+            {
+                return (new ChangeSet(), null);
+            }
+
             var now = time.UtcNowMillis();
             for (var attempt = 0; attempt < 8; attempt++)
             {

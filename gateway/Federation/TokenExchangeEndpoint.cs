@@ -90,17 +90,26 @@ internal sealed partial class TokenExchangeEndpoint(
             return;
         }
 
-        string token;
+        (string Token, Policy.Model.ApiKey Stored)? minted;
         try
         {
-            (token, var stored) = minting.Mint(directory, validation.Principal!, validation.Issuer!, validation.Subject!, http.Connection.RemoteIpAddress?.ToString());
-            Log.Exchanged(logger, validation.Principal!.DisplayName, validation.Issuer!.Url, stored.KeyId);
+            minted = minting.Mint(directory, validation.Principal!, validation.Issuer!, validation.Subject!, http.Connection.RemoteIpAddress?.ToString());
         }
         catch (StoreUnavailableException)
         {
             await UnavailableAsync(http, "The gateway cannot reach its store; retry shortly.", 5);
             return;
         }
+
+        if (minted is not { } issued)
+        {
+            RecordFailure(http, validation with { Reason = FederationReasons.PrincipalInactive });
+            await ErrorAsync(http, "invalid_grant", "The assertion was not accepted.");
+            return;
+        }
+
+        var token = issued.Token;
+        Log.Exchanged(logger, validation.Principal!.DisplayName, validation.Issuer!.Url, issued.Stored.KeyId);
 
         await WriteJsonAsync(http, 200, writer =>
         {

@@ -22,14 +22,21 @@ using Yarp.ReverseProxy.Transforms.Builder;
 namespace Gateway.Benchmarks;
 
 /// <summary>
-/// The authorization hot path of one proxied request, with the key already cached: the real
+/// The authorization hot path of one proxied request, with the credential already cached: the real
 /// <see cref="GatewayAuthorizationMiddleware"/> (credential parse, checksum, SHA-256, cached lookup,
 /// principal re-check, raw-path scope, policy decision) and the real identity transform (strip,
 /// then set the identity headers on the outgoing request). YARP's own forwarding is not included.
+/// <see cref="Credential"/>: an API key via Basic, an exchanged access token via Bearer, or a raw
+/// federated JWT via Bearer (validated once, then from the validation cache).
 /// </summary>
 [MemoryDiagnoser]
 public class HotPathBenchmarks
 {
+    private BenchIssuer? _issuer;
+
+    [Params("api_key", "access_token", "raw_jwt")]
+    public string Credential { get; set; } = "api_key";
+
     private string _directory = "";
     private LiteDbGatewayStore _store = null!;
     private GatewayAuthorizationMiddleware _middleware = null!;
@@ -51,10 +58,19 @@ public class HotPathBenchmarks
             Id = "u_1", Username = "alice", Email = "alice@acme.example", Org = "acme",
             Teams = ImmutableDictionary<string, TeamRole>.Empty.Add("ml-team", TeamRole.Member),
         };
+        _issuer = BenchIssuer.Start();
+        var issuer = new TrustedIssuer { Url = _issuer.Url, Org = "acme", Audiences = ["acme"], Algorithms = ["RS256"], AcceptRawJwt = true };
+        var (tokenId, accessToken) = new AccessTokenFormat("gw").Mint();
         _store.Commit(new ChangeSet()
             .Put(new Organization { Name = "acme" }).Put(new Team { Name = "ml-team", Org = "acme" }).Put(user)
             .Put(new Project { Entity = "ml-team", Name = "resnet", Visibility = Visibility.Team })
-            .Put(new ApiKey { KeyId = keyId, Hash = KeyHash.Of(key).ToArray(), OwnerId = user.Id, Name = "bench", Format = ApiKeyFormatKind.Standard }));
+            .Put(new ApiKey { KeyId = keyId, Hash = KeyHash.Of(key).ToArray(), OwnerId = user.Id, Name = "bench", Format = ApiKeyFormatKind.Standard })
+            .Put(issuer)
+            .Put(new ApiKey
+            {
+                KeyId = tokenId, Hash = KeyHash.Of(accessToken).ToArray(), OwnerId = user.Id, Name = "token exchange", Format = ApiKeyFormatKind.AccessToken,
+                ExpiresAt = DateTimeOffset.UtcNow.AddDays(1), Issuer = issuer.Url, Subject = user.Email,
+            }));
 
         var options = new GatewayOptions();
         var cache = new ApiKeyCache(1000, 1000);
@@ -78,7 +94,12 @@ public class HotPathBenchmarks
         new IdentityTransformProvider(names, NullLogger<IdentityTransformProvider>.Instance).Apply(builder);
         _transform = builder.RequestTransforms.Single();
 
-        _authorization = "Basic " + Convert.ToBase64String(Encoding.ASCII.GetBytes("api:" + key));
+        _authorization = Credential switch
+        {
+            "access_token" => "Bearer " + accessToken,
+            "raw_jwt" => "Bearer " + _issuer.Token(user.Email, "acme", TimeSpan.FromHours(1)),
+            _ => "Basic " + Convert.ToBase64String(Encoding.ASCII.GetBytes("api:" + key)),
+        };
         _context = NewContext();
         Run().GetAwaiter().GetResult(); // warm the key cache
         if (_context.Response.StatusCode != 200 || _context.Features.Get<GatewayFeature>() is null)
@@ -132,6 +153,7 @@ public class HotPathBenchmarks
     public void Cleanup()
     {
         _store.Dispose();
+        _issuer?.Dispose();
         System.IO.Directory.Delete(_directory, recursive: true);
     }
 }
