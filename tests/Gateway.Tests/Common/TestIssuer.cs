@@ -39,6 +39,12 @@ public sealed class TestIssuer : IAsyncDisposable
     /// <summary>While true, discovery and JWKS answer 503.</summary>
     public volatile bool Down;
 
+    /// <summary>When set, served as the JWKS instead of the published keys.</summary>
+    public volatile string? JwksBody;
+
+    /// <summary>When set, the discovery document names this issuer instead of its own URL.</summary>
+    public volatile string? DiscoveryIssuer;
+
     public int JwksFetches => Volatile.Read(ref _jwksFetches);
 
     public int DiscoveryFetches => Volatile.Read(ref _discoveryFetches);
@@ -111,7 +117,7 @@ public sealed class TestIssuer : IAsyncDisposable
         Interlocked.Increment(ref _discoveryFetches);
         return Down
             ? Results.StatusCode(503)
-            : Results.Json(new Dictionary<string, object> { ["issuer"] = Url, ["jwks_uri"] = Url + "/jwks", ["id_token_signing_alg_values_supported"] = new[] { "RS256", "ES256" } });
+            : Results.Json(new Dictionary<string, object> { ["issuer"] = DiscoveryIssuer ?? Url, ["jwks_uri"] = Url + "/jwks", ["id_token_signing_alg_values_supported"] = new[] { "RS256", "ES256" } });
     }
 
     private IResult Jwks(HttpContext http)
@@ -120,6 +126,11 @@ public sealed class TestIssuer : IAsyncDisposable
         if (Down)
         {
             return Results.StatusCode(503);
+        }
+
+        if (JwksBody is { } body)
+        {
+            return Results.Text(body, "application/json");
         }
 
         List<SigningKey> published;

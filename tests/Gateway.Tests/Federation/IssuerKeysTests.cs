@@ -99,6 +99,26 @@ public sealed class IssuerKeysTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnOversizedKeySet_IsRefused_AndTheLastGoodKeysStay()
+    {
+        var kid = _idp.Current.KeyId;
+        await _keys.FindAsync(kid, default);
+        _idp.JwksBody = "{\"keys\":[],\"pad\":\"" + new string('x', _options.MaxJwksBytes) + "\"}";
+        _time.Advance(_options.KeyRefreshInterval);
+        await _keys.RefreshIfDueAsync();
+        Assert.True(_keys.LastAttemptFailed);
+        Assert.Equal(KeyLookupStatus.Found, (await _keys.FindAsync(kid, default)).Status);
+    }
+
+    [Fact]
+    public async Task ADiscoveryDocumentNamingAnotherIssuer_IsRefused()
+    {
+        _idp.DiscoveryIssuer = "https://someone-else.example";
+        Assert.Equal(KeyLookupStatus.Unavailable, (await _keys.FindAsync(_idp.Current.KeyId, default)).Status);
+        Assert.Equal(0, _idp.JwksFetches);
+    }
+
+    [Fact]
     public async Task ScheduledRefresh_HappensOnlyWhenDue()
     {
         await _keys.RefreshIfDueAsync();

@@ -153,6 +153,23 @@ public sealed class FederationExchangeTests(FederationFixture fixture)
     }
 
     [Fact]
+    public async Task Typ_IsCheckedWhereConfigured_AndTheAlgorithmListIsTheIssuers()
+    {
+        await using var idp = await TestIssuer.StartAsync();
+        var ec = SigningKey.NewEc();
+        idp.Publish(ec);
+        await OrgFixture.Ok(Gw.PostAsync("/admin/v1/orgs/acme/issuers", Gw.RootKey, new { issuer = idp.Url, types = new[] { "at+jwt" }, algorithms = new[] { "ES256" } }));
+
+        Assert.Equal(200, (await FederationFixture.ExchangeAsync(Gw, idp.Token("bob@acme.example", key: ec, edit: (h, _) => h["typ"] = "at+jwt"))).Status);
+        Assert.Equal(200, (await FederationFixture.ExchangeAsync(Gw, idp.Token("bob@acme.example", key: ec, edit: (h, _) => h["typ"] = "AT+JWT"))).Status);
+        AssertInvalidGrant(await FederationFixture.ExchangeAsync(Gw, idp.Token("bob@acme.example", key: ec)));
+        AssertInvalidGrant(await FederationFixture.ExchangeAsync(Gw, idp.Token("bob@acme.example", key: ec, edit: (h, _) => h.Remove("typ"))));
+        // An RSA key the issuer publishes, with a valid RS256 signature: not an algorithm this issuer was registered with.
+        AssertInvalidGrant(await FederationFixture.ExchangeAsync(Gw, idp.Token("bob@acme.example", edit: (h, _) => h["typ"] = "at+jwt")));
+        await OrgFixture.Ok(Gw.DeleteAsync("/admin/v1/orgs/acme/issuers?issuer=" + Uri.EscapeDataString(idp.Url), Gw.RootKey));
+    }
+
+    [Fact]
     public async Task MalformedRequests_AreInvalidRequestOrUnsupportedGrant_NeverRetryable()
     {
         var assertion = fixture.Idp.Token(FederationFixture.ExtSubject);
