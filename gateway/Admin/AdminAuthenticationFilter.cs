@@ -26,7 +26,12 @@ internal sealed partial class AdminAuthenticationFilter(CredentialAuthenticator 
                 return Unauthorized(http, ProblemCodes.CredentialsRequired);
         }
 
-        var result = await authenticator.AuthenticateAsync(credential, allowRawJwt: false, http.RequestAborted);
+        var result = await authenticator.AuthenticateAsync(credential, http.Connection.RemoteIpAddress, allowRawJwt: false, http.RequestAborted);
+        if (result.Outcome == AuthenticationOutcome.Throttled)
+        {
+            Log.AuthenticationFailed(logger, http.Request.Path, result.FailureReason, result.KeyIdForLog ?? "-");
+            return ProxyProblems.Throttled(http, result);
+        }
 
         if (result.Outcome == AuthenticationOutcome.Unavailable)
         {

@@ -1,3 +1,5 @@
+using System.Net;
+using Gateway.Abuse;
 using Gateway.Directory;
 using Gateway.Federation;
 using Gateway.Policy.Model;
@@ -20,14 +22,34 @@ internal sealed partial class ApiKeyAuthenticator(
     ApiKeyCache cache,
     ApiKeyFormat format,
     AccessTokenFormat tokenFormat,
+    FailedAuthenticationLimiter limiter,
     LastUsedTracker lastUsed,
     TimeProvider time,
     ILogger<ApiKeyAuthenticator> logger)
 {
-    public AuthenticationResult Authenticate(string credential)
+    /// <summary>
+    /// Authenticates a key or access token from <paramref name="client"/>. Every failure counts
+    /// against the client's address and the presented key id; over either limit the answer comes
+    /// from the caches only (a cached valid key still works) and any failure is
+    /// <see cref="AuthenticationOutcome.Throttled"/>.
+    /// </summary>
+    public AuthenticationResult Authenticate(string credential, IPAddress? client)
     {
         var shape = format.Classify(credential, out var keyIdSpan);
         var isToken = shape == KeyShape.Malformed && tokenFormat.IsAccessToken(credential, out keyIdSpan);
+        var limited = limiter.IsLimited(client, keyIdSpan);
+        var result = Authenticate(credential, shape, isToken, keyIdSpan, cacheOnly: limited);
+        if (result.Outcome == AuthenticationOutcome.Failed)
+        {
+            limiter.RecordFailure(client, keyIdSpan);
+            return limited ? AuthenticationResult.Throttled(result) : result;
+        }
+
+        return result;
+    }
+
+    private AuthenticationResult Authenticate(string credential, KeyShape shape, bool isToken, ReadOnlySpan<char> keyIdSpan, bool cacheOnly)
+    {
         var snapshot = directory.Current;
         if ((shape == KeyShape.Malformed && !isToken) || (shape == KeyShape.UncheckedLegacy && !snapshot.HasImportedKeys))
         {
@@ -43,6 +65,12 @@ internal sealed partial class ApiKeyAuthenticator(
         var epoch = cache.Epoch;
         if (!cache.TryGet(hash, epoch, out var key))
         {
+            if (cacheOnly)
+            {
+                // Over the failure limit: no store lookup for what the caches do not know.
+                return AuthenticationResult.Fail(AuthenticationReasons.Throttled, KeyIdForLog(keyIdSpan));
+            }
+
             try
             {
                 key = isToken ? directory.Store.FindAccessTokenByHash(hash) : directory.Store.FindKeyByHash(hash);

@@ -9,6 +9,8 @@ internal enum AuthenticationOutcome
     Succeeded,
     /// <summary>The store or an issuer's keys could not answer: fail closed with 503, never 401 and never allow.</summary>
     Unavailable,
+    /// <summary>A failure from a client (or key id) over its failed-authentication limit: 429.</summary>
+    Throttled,
 }
 
 /// <summary>
@@ -38,6 +40,10 @@ internal readonly record struct AuthenticationResult(
     public static AuthenticationResult StoreUnavailable(string? keyId)
         => new(AuthenticationOutcome.Unavailable, null, null, "", AuthenticationReasons.StoreUnavailable, keyId);
 
+    /// <summary>The failure <paramref name="failure"/>, answered as 429 because its client is over the limit.</summary>
+    public static AuthenticationResult Throttled(in AuthenticationResult failure)
+        => failure with { Outcome = AuthenticationOutcome.Throttled };
+
     public static AuthenticationResult IssuerUnavailable()
         => new(AuthenticationOutcome.Unavailable, null, null, "", AuthenticationReasons.IssuerUnavailable, null);
 }
@@ -64,4 +70,5 @@ internal static class AuthenticationReasons
     public const string AccessTokenUnmapped = "access_token_unmapped";
     public const string StoreUnavailable = "store_unavailable";
     public const string IssuerUnavailable = "issuer_keys_unavailable";
+    public const string Throttled = "failed_authentication_limit";
 }

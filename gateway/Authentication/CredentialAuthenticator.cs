@@ -1,3 +1,5 @@
+using System.Net;
+using Gateway.Abuse;
 using Gateway.Federation;
 
 namespace Gateway.Authentication;
@@ -8,33 +10,46 @@ namespace Gateway.Authentication;
 /// be used, and only for issuers that accept them), everything else is a key or an access token.
 /// Keys stay synchronous: the common path completes without an allocation.
 /// </summary>
-internal sealed class CredentialAuthenticator(ApiKeyAuthenticator keys, FederatedTokenValidator federated)
+internal sealed class CredentialAuthenticator(ApiKeyAuthenticator keys, FederatedTokenValidator federated, FailedAuthenticationLimiter limiter)
 {
-    public ValueTask<AuthenticationResult> AuthenticateAsync(in Credential credential, bool allowRawJwt, CancellationToken cancellationToken)
+    public ValueTask<AuthenticationResult> AuthenticateAsync(in Credential credential, IPAddress? client, bool allowRawJwt, CancellationToken cancellationToken)
     {
         if (credential.Status != CredentialStatus.Present)
         {
-            return ValueTask.FromResult(AuthenticationResult.Fail(AuthenticationReasons.KeyMalformed));
+            return ValueTask.FromResult(Failed(AuthenticationResult.Fail(AuthenticationReasons.KeyMalformed), client));
         }
 
         if (!credential.IsJwtShaped)
         {
-            return ValueTask.FromResult(keys.Authenticate(credential.Value!));
+            return ValueTask.FromResult(keys.Authenticate(credential.Value!, client));
         }
 
-        return allowRawJwt
-            ? AuthenticateJwtAsync(credential.Value!, cancellationToken)
-            : ValueTask.FromResult(AuthenticationResult.Fail(AuthenticationReasons.JwtNotAccepted));
+        if (!allowRawJwt)
+        {
+            return ValueTask.FromResult(Failed(AuthenticationResult.Fail(AuthenticationReasons.JwtNotAccepted), client));
+        }
+
+        // Over the limit, no signature work at all: a JWT is never in the key caches.
+        return limiter.IsLimited(client, default)
+            ? ValueTask.FromResult(Failed(AuthenticationResult.Fail(AuthenticationReasons.Throttled), client))
+            : AuthenticateJwtAsync(credential.Value!, client, cancellationToken);
     }
 
-    private async ValueTask<AuthenticationResult> AuthenticateJwtAsync(string token, CancellationToken cancellationToken)
+    private async ValueTask<AuthenticationResult> AuthenticateJwtAsync(string token, IPAddress? client, CancellationToken cancellationToken)
     {
         var validation = await federated.ValidateAsync(token, asBearer: true, cancellationToken);
         return validation.Outcome switch
         {
             FederationOutcome.Valid => AuthenticationResult.FederatedJwt(validation.Principal!),
             FederationOutcome.Unavailable => AuthenticationResult.IssuerUnavailable(),
-            _ => AuthenticationResult.Fail(validation.Reason),
+            _ => Failed(AuthenticationResult.Fail(validation.Reason), client),
         };
+    }
+
+    private AuthenticationResult Failed(in AuthenticationResult failure, IPAddress? client)
+    {
+        var limited = limiter.IsLimited(client, default);
+        limiter.RecordFailure(client, default);
+        return limited ? AuthenticationResult.Throttled(failure) : failure;
     }
 }

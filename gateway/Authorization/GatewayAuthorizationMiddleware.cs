@@ -68,7 +68,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return;
         }
 
-        var result = await authenticator.AuthenticateAsync(credential, allowRawJwt: true, context.RequestAborted);
+        var result = await authenticator.AuthenticateAsync(credential, context.Connection.RemoteIpAddress, allowRawJwt: true, context.RequestAborted);
         if (result.Outcome == AuthenticationOutcome.Unavailable)
         {
             await ProxyProblems.UnavailableAsync(context, result);
@@ -87,7 +87,9 @@ internal sealed partial class GatewayAuthorizationMiddleware(
                 Log.AuthenticationFailed(logger, scope.RouteId, result.FailureReason, result.KeyIdForLog ?? "-");
             }
 
-            await ProxyProblems.UnauthorizedAsync(context, ProblemCodes.InvalidCredentials);
+            await (result.Outcome == AuthenticationOutcome.Throttled
+                ? ProxyProblems.Throttled(context, result).ExecuteAsync(context)
+                : ProxyProblems.UnauthorizedAsync(context, ProblemCodes.InvalidCredentials));
             return;
         }
 

@@ -14,6 +14,7 @@ internal sealed record GatewayOptions
     public CacheOptions Cache { get; init; } = new();
     public IdentityOptions Identity { get; init; } = new();
     public FederationOptions Federation { get; init; } = new();
+    public LimitsOptions Limits { get; init; } = new();
 }
 
 internal sealed record IdentityOptions

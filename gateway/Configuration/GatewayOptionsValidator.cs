@@ -17,6 +17,7 @@ internal static class GatewayOptionsValidator
     {
         var errors = new List<string>();
         issuers = FederationOptionsValidator.Validate(options.Federation, errors);
+        LimitsOptionsValidator.Validate(options.Limits, errors);
         var proxyPorts = ValidateListener(options.Proxy, "Gateway:Proxy:Urls", errors);
         var adminPorts = ValidateListener(options.Admin, "Gateway:Admin:Urls", errors);
         foreach (var port in proxyPorts.Intersect(adminPorts).Where(p => p != 0))

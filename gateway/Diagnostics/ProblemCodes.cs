@@ -9,6 +9,7 @@ internal static class ProblemCodes
     public const string CredentialsInQuery = "credentials_in_query";
     public const string StoreUnavailable = "store_unavailable";
     public const string IssuerUnavailable = "issuer_unavailable";
+    public const string TooManyFailedAuthentications = "too_many_failed_authentications";
     public const string NotFound = "not_found";
     public const string InvalidBody = "invalid_body";
     public const string InvalidFields = "invalid_fields";

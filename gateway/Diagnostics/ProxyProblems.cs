@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Diagnostics;
 
@@ -39,6 +40,25 @@ internal static class ProxyProblems
         => result.FailureReason == Authentication.AuthenticationReasons.IssuerUnavailable
             ? UnavailableAsync(context, ProblemCodes.IssuerUnavailable, "The token's issuer cannot be reached to verify it; retry shortly.", 10)
             : UnavailableAsync(context, ProblemCodes.StoreUnavailable, "The gateway cannot reach its store; retry shortly.");
+
+    /// <summary>
+    /// 429 for a client over its failed-authentication limit, with <c>Retry-After</c> and the
+    /// <c>RateLimit-*</c> headers the wandb SDK reads to back off.
+    /// </summary>
+    public static GatewayProblem Throttled(HttpContext context, in Authentication.AuthenticationResult result)
+    {
+        var limiter = context.RequestServices.GetRequiredService<Abuse.FailedAuthenticationLimiter>();
+        var reset = limiter.SecondsUntilReset().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var limit = limiter.PerAddress.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var headers = context.Response.Headers;
+        headers.RetryAfter = reset;
+        headers["RateLimit-Limit"] = limit;
+        headers["RateLimit-Remaining"] = "0";
+        headers["RateLimit-Reset"] = reset;
+        headers["RateLimit-Policy"] = limit + ";w=" + (int)Abuse.FailedAuthenticationLimiter.Window.TotalSeconds;
+        return new GatewayProblem(StatusCodes.Status429TooManyRequests, ProblemCodes.TooManyFailedAuthentications,
+            "Too many failed authentications from this client; retry after the indicated time.");
+    }
 
     public static Task UnavailableAsync(HttpContext context, string code, string detail, int retryAfterSeconds = 5)
     {

@@ -55,7 +55,11 @@ internal static class GatewayApp
         }
 
         var listeners = new GatewayListeners();
-        builder.WebHost.ConfigureKestrel(kestrel => listeners.Bind(kestrel, options));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            listeners.Bind(kestrel, options);
+            KestrelLimits.Apply(kestrel.Limits, options.Limits);
+        });
         builder.Services.AddGatewayCore(options, listeners);
         builder.Services.AddGatewayFederation(options, configuredIssuers);
         builder.Services.AddRouting();
@@ -91,6 +95,8 @@ internal static class GatewayApp
         services.AddSingleton<IGatewayStore>(sp => sp.GetRequiredService<StoreHolder>().Store);
         services.AddSingleton(sp => sp.GetRequiredService<StoreHolder>().Directory);
         services.AddSingleton<LastUsedTracker>();
+        services.AddSingleton(options.Limits);
+        services.AddSingleton<Abuse.FailedAuthenticationLimiter>();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<CredentialAuthenticator>();
         services.AddSingleton<KeyMinting>();

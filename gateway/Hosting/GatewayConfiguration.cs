@@ -48,6 +48,28 @@ internal static class GatewayConfiguration
 
         // Re-added after the file so that they override it, as ASP.NET Core's defaults do for appsettings.json.
         configuration.AddEnvironmentVariables();
-        configuration.AddCommandLine(args.Where(a => a != "--config" && !a.StartsWith("--config=", StringComparison.Ordinal)).ToArray());
+        configuration.AddCommandLine(WithoutConfigPath(args));
+    }
+
+    // Both "--config=PATH" and "--config PATH": left in, the path would be read as a switch of its own
+    // and swallow the next argument (an override placed after --config was silently lost).
+    private static string[] WithoutConfigPath(string[] args)
+    {
+        var kept = new List<string>(args.Length);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--config")
+            {
+                i++;
+                continue;
+            }
+
+            if (!args[i].StartsWith("--config=", StringComparison.Ordinal))
+            {
+                kept.Add(args[i]);
+            }
+        }
+
+        return [.. kept];
     }
 }

@@ -117,7 +117,8 @@ internal sealed class Servers : IAsyncDisposable
               "Gateway": {
                 "Proxy": { "Urls": "http://127.0.0.1:{{GatewayPort}}" },
                 "Admin": { "Urls": "http://127.0.0.1:{{GatewayAdminPort}}" },
-                "Store": { "Path": "{{storePath}}" }
+                "Store": { "Path": "{{storePath}}" },
+                "Limits": { "FailedAuthenticationsPerAddress": 1000000, "FailedAuthenticationsPerKeyId": 1000000, "FailedAuthenticationsPerSecond": 10000000 }
               },
               {{proxy}}
             }

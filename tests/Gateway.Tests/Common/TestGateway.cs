@@ -65,6 +65,11 @@ public sealed class TestGateway : IAsyncDisposable
             $"--Gateway:Store:Path={dir.File("gateway.db")}",
             "--Gateway:Bootstrap:Organization=acme",
             "--Gateway:Bootstrap:AdminUser=root",
+            // Functional tests send many bad credentials from one address on purpose; the limits
+            // themselves are tested with their own low settings (later arguments win).
+            "--Gateway:Limits:FailedAuthenticationsPerAddress=1000000",
+            "--Gateway:Limits:FailedAuthenticationsPerKeyId=1000000",
+            "--Gateway:Limits:FailedAuthenticationsPerSecond=1000000",
             .. extraArgs,
         ];
         var app = GatewayApp.Build(args, b => b.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
