@@ -30,79 +30,90 @@ internal sealed partial class GatewayAuthorizationMiddleware(
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var scope = context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>();
-        if (scope is null)
+        // Fail closed on the unforeseen: an exception on the way to a decision is a 503, never a
+        // forward and never a 500 (the try costs nothing on the hot path; same state machine).
+        try
         {
-            // Unreachable with validated configuration; fail closed if it ever happens.
-            await ProxyProblems.UnavailableAsync(context, ProblemCodes.GatewayMisconfigured, "This route has no valid scope.");
-            return;
-        }
-
-        var refusal = CheckRequestShape(context);
-        if (refusal is not null)
-        {
-            Log.Refused(logger, scope.RouteId, refusal);
-            await GatewayProblem.WriteAsync(context.Response, 400, refusal);
-            return;
-        }
-
-        var credential = CredentialExtractor.Extract(context.Request);
-        if (credential.Status is CredentialStatus.Ambiguous or CredentialStatus.InQuery)
-        {
-            var code = credential.Status == CredentialStatus.Ambiguous ? ProblemCodes.AmbiguousCredentials : ProblemCodes.CredentialsInQuery;
-            Log.Refused(logger, scope.RouteId, code);
-            await GatewayProblem.WriteAsync(context.Response, 400, code);
-            return;
-        }
-
-        if (scope.Kind == ScopeKind.Anonymous)
-        {
-            context.Features.Set(new GatewayFeature { AuthMethod = AuthMethods.Anonymous });
-            await ForwardAsync(context);
-            return;
-        }
-
-        if (credential.Status == CredentialStatus.None)
-        {
-            await ProxyProblems.UnauthorizedAsync(context, ProblemCodes.CredentialsRequired);
-            return;
-        }
-
-        var result = await authenticator.AuthenticateAsync(credential, context.Connection.RemoteIpAddress, allowRawJwt: true, context.RequestAborted);
-        if (result.Outcome == AuthenticationOutcome.Unavailable)
-        {
-            await ProxyProblems.UnavailableAsync(context, result);
-            return;
-        }
-
-        if (!result.Succeeded)
-        {
-            if (_failureLog.TryAcquire(out var suppressed))
+            var scope = context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>();
+            if (scope is null)
             {
-                if (suppressed > 0)
-                {
-                    Log.FailuresSuppressed(logger, suppressed);
-                }
-
-                Log.AuthenticationFailed(logger, scope.RouteId, result.FailureReason, result.KeyIdForLog ?? "-");
+                // Unreachable with validated configuration; fail closed if it ever happens.
+                await ProxyProblems.UnavailableAsync(context, ProblemCodes.GatewayMisconfigured, "This route has no valid scope.");
+                return;
             }
 
-            await (result.Outcome == AuthenticationOutcome.Throttled
-                ? ProxyProblems.Throttled(context, result).ExecuteAsync(context)
-                : ProxyProblems.UnauthorizedAsync(context, ProblemCodes.InvalidCredentials));
-            return;
-        }
+            var refusal = CheckRequestShape(context);
+            if (refusal is not null)
+            {
+                Log.Refused(logger, scope.RouteId, refusal);
+                await GatewayProblem.WriteAsync(context.Response, 400, refusal);
+                return;
+            }
 
-        var (feature, status, reason) = await AuthorizeAsync(context, scope, result);
-        if (feature is null)
+            var credential = CredentialExtractor.Extract(context.Request);
+            if (credential.Status is CredentialStatus.Ambiguous or CredentialStatus.InQuery)
+            {
+                var code = credential.Status == CredentialStatus.Ambiguous ? ProblemCodes.AmbiguousCredentials : ProblemCodes.CredentialsInQuery;
+                Log.Refused(logger, scope.RouteId, code);
+                await GatewayProblem.WriteAsync(context.Response, 400, code);
+                return;
+            }
+
+            if (scope.Kind == ScopeKind.Anonymous)
+            {
+                context.Features.Set(new GatewayFeature { AuthMethod = AuthMethods.Anonymous });
+                await ForwardAsync(context);
+                return;
+            }
+
+            if (credential.Status == CredentialStatus.None)
+            {
+                await ProxyProblems.UnauthorizedAsync(context, ProblemCodes.CredentialsRequired);
+                return;
+            }
+
+            var result = await authenticator.AuthenticateAsync(credential, context.Connection.RemoteIpAddress, allowRawJwt: true, context.RequestAborted);
+            if (result.Outcome == AuthenticationOutcome.Unavailable)
+            {
+                await ProxyProblems.UnavailableAsync(context, result);
+                return;
+            }
+
+            if (!result.Succeeded)
+            {
+                if (_failureLog.TryAcquire(out var suppressed))
+                {
+                    if (suppressed > 0)
+                    {
+                        Log.FailuresSuppressed(logger, suppressed);
+                    }
+
+                    Log.AuthenticationFailed(logger, scope.RouteId, result.FailureReason, result.KeyIdForLog ?? "-");
+                }
+
+                await (result.Outcome == AuthenticationOutcome.Throttled
+                    ? ProxyProblems.Throttled(context, result).ExecuteAsync(context)
+                    : ProxyProblems.UnauthorizedAsync(context, ProblemCodes.InvalidCredentials));
+                return;
+            }
+
+            var (feature, status, reason) = await AuthorizeAsync(context, scope, result);
+            if (feature is null)
+            {
+                Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, reason);
+                await GatewayProblem.WriteAsync(context.Response, status, reason);
+                return;
+            }
+
+            context.Features.Set(feature);
+            await ForwardAsync(context);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && !context.Response.HasStarted)
         {
-            Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, reason);
-            await GatewayProblem.WriteAsync(context.Response, status, reason);
-            return;
+            Log.Unexpected(logger, context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-", ex.GetType().Name);
+            context.Response.Clear();
+            await ProxyProblems.UnavailableAsync(context, ProblemCodes.GatewayError, "The gateway could not decide this request.");
         }
-
-        context.Features.Set(feature);
-        await ForwardAsync(context);
     }
 
     private ValueTask<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeAsync(HttpContext context, RouteScope scope, AuthenticationResult identity)
@@ -295,6 +306,10 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         [LoggerMessage(EventId = EventIds.AttributionDropped, EventName = "AttributionDropped", Level = LogLevel.Information,
             Message = "Dropped the attribution claimed by {Subject} on route {RouteId}: {Reason}.")]
         public static partial void AttributionDropped(ILogger logger, string routeId, string subject, string reason);
+
+        [LoggerMessage(EventId = EventIds.UnexpectedFailure, EventName = "UnexpectedFailure", Level = LogLevel.Error,
+            Message = "Failing closed on route {RouteId}: unexpected {ExceptionType} while deciding.")]
+        public static partial void Unexpected(ILogger logger, string routeId, string exceptionType);
 
         [LoggerMessage(EventId = EventIds.UpstreamFailed, EventName = "UpstreamFailed", Level = LogLevel.Warning,
             Message = "Forwarding on route {RouteId} failed: {Error}.")]

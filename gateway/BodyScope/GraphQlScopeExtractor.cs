@@ -22,6 +22,7 @@ internal static class GraphQlScopeExtractor
 
     public static List<ScopeReference> Extract(ReadOnlyMemory<byte> body, BodyLimits limits)
     {
+        Utf8Body.Check(body.Span);
         using var json = ParseJson(body);
         var references = new List<ScopeReference>();
         var root = json.RootElement;

@@ -18,6 +18,7 @@ internal static class JsonScopeExtractor
 
     public static List<ScopeReference> Extract(ReadOnlyMemory<byte> body, BodyLimits limits, AccessAction action)
     {
+        Utf8Body.Check(body.Span);
         var field = Encoding.UTF8.GetBytes(limits.ProjectIdField);
         var references = new List<ScopeReference>();
         var seen = new List<HashSet<ulong>>();

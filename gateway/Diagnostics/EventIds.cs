@@ -15,6 +15,7 @@ internal static class EventIds
     public const int UpstreamFailed = 2007;
     public const int UpstreamCredentialMissing = 2008;
     public const int AuthenticationFailuresSuppressed = 2009;
+    public const int UnexpectedFailure = 2010;
 
     public const int AdminActionDenied = 3001;
 

@@ -20,6 +20,7 @@ internal static class ProblemCodes
     public const string InvalidPath = "invalid_path";
     public const string InvalidScope = "invalid_scope";
     public const string GatewayMisconfigured = "gateway_misconfigured";
+    public const string GatewayError = "gateway_error";
     public const string UpstreamCredentialMissing = "upstream_credential_missing";
     public const string UpstreamUnavailable = "upstream_unavailable";
     public const string UpstreamTimeout = "upstream_timeout";

@@ -36,6 +36,11 @@ internal sealed class IssuerDocumentClient : IDisposable
     {
         var url = issuer.TrimEnd('/') + "/.well-known/openid-configuration";
         var bytes = await GetAsync(url, cancellationToken);
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            throw new IssuerFetchException("the discovery document is not valid UTF-8");
+        }
+
         try
         {
             using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = 8 });

@@ -44,6 +44,11 @@ internal static class JwksParser
 
     private static JsonDocument Parse(ReadOnlySpan<byte> json)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            throw new IssuerFetchException("the JWKS is not valid UTF-8");
+        }
+
         try
         {
             return JsonDocument.Parse(json.ToArray(), DocumentOptions);

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Gateway.Federation;
 
@@ -34,7 +35,9 @@ internal static class JwtPreParser
             return false;
         }
 
-        if (!TryDecode(token.AsSpan(0, first), out var headerBytes) || !TryDecode(token.AsSpan(first + 1, second - first - 1), out var payloadBytes))
+        // Found by fuzzing: a JSON string with invalid UTF-8 parses, then throws when read as text.
+        if (!TryDecode(token.AsSpan(0, first), out var headerBytes) || !TryDecode(token.AsSpan(first + 1, second - first - 1), out var payloadBytes)
+            || !Utf8.IsValid(headerBytes) || !Utf8.IsValid(payloadBytes))
         {
             reason = FederationReasons.TokenMalformed;
             return false;

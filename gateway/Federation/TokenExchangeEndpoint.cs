@@ -36,9 +36,24 @@ internal sealed partial class TokenExchangeEndpoint(
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         // Ahead of any proxy route on the same path: the gateway answers the exchange itself.
-        endpoints.MapPost(Path, (HttpContext http, TokenExchangeEndpoint endpoint) => endpoint.HandleAsync(http))
+        endpoints.MapPost(Path, (HttpContext http, TokenExchangeEndpoint endpoint) => endpoint.HandleSafelyAsync(http))
             .WithMetadata(ListenerMetadata.Proxy)
             .WithOrder(-1);
+    }
+
+    // Fail closed on the unforeseen: 503 (the SDK retries), never a 500 and never a token.
+    private async Task HandleSafelyAsync(HttpContext http)
+    {
+        try
+        {
+            await HandleAsync(http);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && !http.Response.HasStarted)
+        {
+            Log.Unexpected(logger, ex.GetType().Name);
+            http.Response.Clear();
+            await UnavailableAsync(http, "The gateway could not process this exchange; retry shortly.", 5);
+        }
     }
 
     public async Task HandleAsync(HttpContext http)
@@ -215,6 +230,10 @@ internal sealed partial class TokenExchangeEndpoint(
         [LoggerMessage(EventId = EventIds.TokenExchangeRefused, EventName = "TokenExchangeRefused", Level = LogLevel.Information,
             Message = "Refused a token exchange (issuer {Issuer}): {Reason}.")]
         public static partial void Refused(ILogger logger, string issuer, string reason);
+
+        [LoggerMessage(EventId = EventIds.UnexpectedFailure, EventName = "UnexpectedFailure", Level = LogLevel.Error,
+            Message = "Failing closed on the token exchange: unexpected {ExceptionType}.")]
+        public static partial void Unexpected(ILogger logger, string exceptionType);
 
         [LoggerMessage(EventId = EventIds.TokenExchangeFailuresSuppressed, EventName = "TokenExchangeFailuresSuppressed", Level = LogLevel.Warning,
             Message = "{Count} further refused token exchanges in the last second were not logged individually.")]

@@ -70,6 +70,17 @@ public sealed class JwtPreParserTests
     }
 
     [Fact]
+    public void RefusesInvalidUtf8InsideAJsonString()
+    {
+        // Found by fuzzing (fuzz/crashes/jwt): JsonDocument accepts the bytes, reading the string throws.
+        var header = Encoding.UTF8.GetBytes("""{"alg":"RS256","kid":"X"}""");
+        header[^3] = 0xDC;
+        var token = Base64Url.EncodeToString(header) + "." + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(Payload)) + ".c2ln";
+        Assert.False(JwtPreParser.TryParse(token, 16384, out _, out var why));
+        Assert.Equal(FederationReasons.TokenMalformed, why);
+    }
+
+    [Fact]
     public void RefusesOversizedTokensBeforeDecoding()
     {
         var token = Jwt(Header, Payload.Replace("\"ci\"", "\"" + new string('x', 20000) + "\""));
