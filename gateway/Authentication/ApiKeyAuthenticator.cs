@@ -24,6 +24,7 @@ internal sealed partial class ApiKeyAuthenticator(
     AccessTokenFormat tokenFormat,
     FailedAuthenticationLimiter limiter,
     LastUsedTracker lastUsed,
+    Metrics.GatewayMetrics metrics,
     TimeProvider time,
     ILogger<ApiKeyAuthenticator> logger)
 {
@@ -59,12 +60,18 @@ internal sealed partial class ApiKeyAuthenticator(
         var hash = KeyHash.Of(credential);
         if (cache.IsKnownMissing(hash))
         {
+            metrics.KeyCacheNegativeHit.Inc();
             return AuthenticationResult.Fail(AuthenticationReasons.KeyUnknown, KeyIdForLog(keyIdSpan));
         }
 
         var epoch = cache.Epoch;
-        if (!cache.TryGet(hash, epoch, out var key))
+        if (cache.TryGet(hash, epoch, out var key))
         {
+            metrics.KeyCacheHit.Inc();
+        }
+        else
+        {
+            metrics.KeyCacheMiss.Inc();
             if (cacheOnly)
             {
                 // Over the failure limit: no store lookup for what the caches do not know.

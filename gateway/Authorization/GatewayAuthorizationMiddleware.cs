@@ -23,6 +23,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     DirectoryService directory,
     IdentityHeaderNames headerNames,
     TimeProvider time,
+    Metrics.GatewayMetrics metrics,
     ILogger<GatewayAuthorizationMiddleware> logger)
 {
     // Failed authentications are logged at most 20 a second; the rest are counted.
@@ -72,7 +73,9 @@ internal sealed partial class GatewayAuthorizationMiddleware(
                 return;
             }
 
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var result = await authenticator.AuthenticateAsync(credential, context.Connection.RemoteIpAddress, allowRawJwt: true, context.RequestAborted);
+            metrics.Authenticated(result.Method, started);
             if (result.Outcome == AuthenticationOutcome.Unavailable)
             {
                 await ProxyProblems.UnavailableAsync(context, result);
@@ -101,6 +104,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             if (feature is null)
             {
                 Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, reason);
+                metrics.Denied(reason);
                 await GatewayProblem.WriteAsync(context.Response, status, reason);
                 return;
             }
@@ -113,6 +117,11 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             Log.Unexpected(logger, context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-", ex.GetType().Name);
             context.Response.Clear();
             await ProxyProblems.UnavailableAsync(context, ProblemCodes.GatewayError, "The gateway could not decide this request.");
+        }
+        finally
+        {
+            metrics.Request(context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-",
+                Metrics.GatewayMetrics.OutcomeOf(context.Response.StatusCode, context.Features.Get<GatewayFeature>() is not null));
         }
     }
 

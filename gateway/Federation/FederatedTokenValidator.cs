@@ -33,6 +33,7 @@ internal sealed partial class FederatedTokenValidator(
     IssuerKeyRegistry keys,
     FederationOptions options,
     TimeProvider time,
+    Metrics.GatewayMetrics metrics,
     ILogger<FederatedTokenValidator> logger)
 {
     private readonly JsonWebTokenHandler _handler = new() { MaximumTokenSizeInBytes = options.MaxTokenBytes };
@@ -55,9 +56,11 @@ internal sealed partial class FederatedTokenValidator(
             && snapshot.Issuers.TryGetValue(cached.Issuer.Url, out var current) && ReferenceEquals(current, cached.Issuer)
             && now < cached.Expires + (long)cached.Issuer.ClockSkew.TotalSeconds)
         {
+            metrics.JwtCacheHit.Inc();
             return Map(snapshot, cached.Issuer, cached.Subject, asBearer);
         }
 
+        metrics.JwtCacheMiss.Inc();
         if (!JwtPreParser.TryParse(token, options.MaxTokenBytes, out var preview, out var reason))
         {
             return Invalid(reason);

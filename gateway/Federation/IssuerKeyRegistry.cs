@@ -10,7 +10,7 @@ namespace Gateway.Federation;
 /// re-registered issuer gets a fresh manager (its keys are never carried over from the old
 /// definition); a deleted one is dropped on the next background pass.
 /// </summary>
-internal sealed class IssuerKeyRegistry(IssuerDocumentClient client, FederationOptions options, TimeProvider time, ILoggerFactory loggers)
+internal sealed class IssuerKeyRegistry(IssuerDocumentClient client, FederationOptions options, TimeProvider time, Metrics.GatewayMetrics metrics, ILoggerFactory loggers)
 {
     private readonly ConcurrentDictionary<string, IssuerKeys> _byUrl = new(StringComparer.Ordinal);
     private readonly ILogger _logger = loggers.CreateLogger("Gateway.Federation.IssuerKeys");
@@ -24,8 +24,8 @@ internal sealed class IssuerKeyRegistry(IssuerDocumentClient client, FederationO
 
         // Creating fetches nothing, so a lost race costs only an object.
         return _byUrl.AddOrUpdate(issuer.Url,
-            _ => new IssuerKeys(issuer, client, options, time, _logger),
-            (_, existing) => ReferenceEquals(existing.Issuer, issuer) ? existing : new IssuerKeys(issuer, client, options, time, _logger));
+            _ => new IssuerKeys(issuer, client, options, time, _logger, metrics),
+            (_, existing) => ReferenceEquals(existing.Issuer, issuer) ? existing : new IssuerKeys(issuer, client, options, time, _logger, metrics));
     }
 
     public bool TryGet(string url, out IssuerKeys? keys) => _byUrl.TryGetValue(url, out keys);

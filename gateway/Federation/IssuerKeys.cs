@@ -24,7 +24,7 @@ internal enum KeyLookupStatus
 /// one request. While the issuer is unreachable the last good keys keep working up to the staleness
 /// limit.
 /// </summary>
-internal sealed partial class IssuerKeys(TrustedIssuer issuer, IssuerDocumentClient client, FederationOptions options, TimeProvider time, ILogger logger)
+internal sealed partial class IssuerKeys(TrustedIssuer issuer, IssuerDocumentClient client, FederationOptions options, TimeProvider time, ILogger logger, Metrics.GatewayMetrics? metrics = null)
 {
     private readonly object _gate = new();
     private volatile KeySet? _keys;
@@ -114,6 +114,7 @@ internal sealed partial class IssuerKeys(TrustedIssuer issuer, IssuerDocumentCli
             var bytes = await client.GetJwksAsync(jwksUri, timeout.Token);
             var keys = JwksParser.Parse(bytes, Issuer.Algorithms, options);
             _keys = new KeySet(keys, time.GetUtcNow());
+            metrics?.JwksSuccess.Inc();
             if (_lastAttemptFailed)
             {
                 Log.KeysRecovered(logger, Issuer.Url, keys.Length);
@@ -134,6 +135,7 @@ internal sealed partial class IssuerKeys(TrustedIssuer issuer, IssuerDocumentCli
 
     private void HandleFailure(Exception ex)
     {
+        metrics?.JwksFailure.Inc();
         // Logged once per outage, not once per attempt.
         if (!_lastAttemptFailed)
         {

@@ -24,6 +24,7 @@ internal sealed partial class TokenExchangeEndpoint(
     DirectoryService directory,
     FederationOptions options,
     TimeProvider time,
+    Metrics.GatewayMetrics metrics,
     ILogger<TokenExchangeEndpoint> logger)
 {
     public const string Path = "/oidc/token";
@@ -126,6 +127,7 @@ internal sealed partial class TokenExchangeEndpoint(
         var token = issued.Token;
         Log.Exchanged(logger, validation.Principal!.DisplayName, validation.Issuer!.Url, issued.Stored.KeyId);
 
+        metrics.Exchange("issued");
         await WriteJsonAsync(http, 200, writer =>
         {
             writer.WriteString("access_token", token);
@@ -188,14 +190,19 @@ internal sealed partial class TokenExchangeEndpoint(
         return buffer.ToArray();
     }
 
-    private static Task ErrorAsync(HttpContext http, string error, string description) => WriteJsonAsync(http, 400, writer =>
+    private Task ErrorAsync(HttpContext http, string error, string description)
     {
-        writer.WriteString("error", error);
-        writer.WriteString("error_description", description);
-    });
+        metrics.Exchange(error);
+        return WriteJsonAsync(http, 400, writer =>
+        {
+            writer.WriteString("error", error);
+            writer.WriteString("error_description", description);
+        });
+    }
 
-    private static Task UnavailableAsync(HttpContext http, string description, int retryAfterSeconds)
+    private Task UnavailableAsync(HttpContext http, string description, int retryAfterSeconds)
     {
+        metrics.Exchange("unavailable");
         http.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return WriteJsonAsync(http, 503, writer =>
         {

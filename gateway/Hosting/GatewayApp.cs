@@ -86,6 +86,7 @@ internal static class GatewayApp
     private static void AddGatewayCore(this IServiceCollection services, GatewayOptions options, GatewayListeners listeners)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<Metrics.GatewayMetrics>();
         services.AddSingleton(options);
         services.AddSingleton(listeners);
         services.AddSingleton<MatcherPolicy, ListenerMatcherPolicy>();
@@ -208,6 +209,12 @@ internal static class GatewayApp
             endpoints.MapGet("/.well-known/jwks.json", () => Results.Json(signer.Jwks)).WithMetadata(ListenerMetadata.Any);
         }
 
+        // Prometheus text format, on the admin listener only (bound to loopback by default).
+        endpoints.MapGet("/metrics", async (HttpContext http, Metrics.GatewayMetrics metrics) =>
+        {
+            http.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await metrics.Registry.CollectAndExportAsTextAsync(http.Response.Body, http.RequestAborted);
+        }).WithMetadata(ListenerMetadata.Admin);
         endpoints.MapGet("/readyz", (IGatewayStore store) => store.IsReadable()
             ? Results.Text("ready")
             : new Diagnostics.GatewayProblem(503, Diagnostics.ProblemCodes.StoreUnavailable, "The store is not readable.")).WithMetadata(ListenerMetadata.Any);

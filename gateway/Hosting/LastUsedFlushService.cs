@@ -18,6 +18,7 @@ internal sealed partial class LastUsedFlushService(
     LastUsedTracker tracker,
     IGatewayStore store,
     GatewayOptions options,
+    Metrics.GatewayMetrics metrics,
     IHostApplicationLifetime lifetime,
     ILogger<LastUsedFlushService> logger) : IHostedService
 {
@@ -69,10 +70,13 @@ internal sealed partial class LastUsedFlushService(
                 {
                     Log.Flushed(logger, total);
                 }
+
+                metrics.LastUsedFlush(succeeded: true, tracker.PendingCount, DateTimeOffset.UtcNow);
             }
             catch (StoreUnavailableException ex)
             {
                 Log.FlushFailed(logger, ex);
+                metrics.LastUsedFlush(succeeded: false, tracker.PendingCount, DateTimeOffset.UtcNow);
             }
         }
     }

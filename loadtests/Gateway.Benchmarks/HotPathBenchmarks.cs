@@ -75,12 +75,14 @@ public class HotPathBenchmarks
         var options = new GatewayOptions();
         var cache = new ApiKeyCache(1000, 1000);
         var directory = new DirectoryService(_store, cache);
-        var keys = new ApiKeyAuthenticator(directory, cache, format, new AccessTokenFormat("gw"), new LastUsedTracker(_store, options, TimeProvider.System), TimeProvider.System, NullLogger<ApiKeyAuthenticator>.Instance);
-        var federated = new FederatedTokenValidator(directory, new IssuerKeyRegistry(new IssuerDocumentClient(options.Federation), options.Federation, TimeProvider.System, NullLoggerFactory.Instance),
-            options.Federation, TimeProvider.System, NullLogger<FederatedTokenValidator>.Instance);
-        var authenticator = new CredentialAuthenticator(keys, federated);
+        var metrics = new Metrics.GatewayMetrics();
+        var limiter = new Abuse.FailedAuthenticationLimiter(options.Limits, TimeProvider.System);
+        var keys = new ApiKeyAuthenticator(directory, cache, format, new AccessTokenFormat("gw"), limiter, new LastUsedTracker(_store, options, TimeProvider.System),
+            metrics, TimeProvider.System, NullLogger<ApiKeyAuthenticator>.Instance);
+        var federated = JwtValidationBenchmarks.Validator(directory, options.Federation, metrics);
+        var authenticator = new CredentialAuthenticator(keys, federated, limiter);
         var names = new IdentityHeaderNames(options);
-        _middleware = new GatewayAuthorizationMiddleware(_ => Task.CompletedTask, authenticator, directory, names, TimeProvider.System, NullLogger<GatewayAuthorizationMiddleware>.Instance);
+        _middleware = new GatewayAuthorizationMiddleware(_ => Task.CompletedTask, authenticator, directory, names, TimeProvider.System, metrics, NullLogger<GatewayAuthorizationMiddleware>.Instance);
 
         var route = new RouteConfig
         {

@@ -41,9 +41,9 @@ public class JwtValidationBenchmarks
                 Authentication = AuthenticationKind.Federated, Issuer = _issuer.Url, Subject = "repo:acme/train",
             }));
         var directory = new DirectoryService(_store, new ApiKeyCache(1000, 1000));
-        _cached = Validator(directory, new FederationOptions());
+        _cached = Validator(directory, new FederationOptions(), new Metrics.GatewayMetrics());
         // Far fewer cache entries than distinct tokens: every validation misses.
-        _uncached = Validator(directory, new FederationOptions { ValidationCacheSize = 16 });
+        _uncached = Validator(directory, new FederationOptions { ValidationCacheSize = 16 }, new Metrics.GatewayMetrics());
         _tokens = Enumerable.Range(0, Distinct).Select(_ => _issuer.Token("repo:acme/train", "acme", TimeSpan.FromMinutes(50))).ToArray();
         foreach (var token in _tokens)
         {
@@ -54,9 +54,9 @@ public class JwtValidationBenchmarks
         }
     }
 
-    private static FederatedTokenValidator Validator(DirectoryService directory, FederationOptions options)
-        => new(directory, new IssuerKeyRegistry(new IssuerDocumentClient(options), options, TimeProvider.System, NullLoggerFactory.Instance),
-            options, TimeProvider.System, NullLogger<FederatedTokenValidator>.Instance);
+    internal static FederatedTokenValidator Validator(DirectoryService directory, FederationOptions options, Metrics.GatewayMetrics metrics)
+        => new(directory, new IssuerKeyRegistry(new IssuerDocumentClient(options), options, TimeProvider.System, metrics, NullLoggerFactory.Instance),
+            options, TimeProvider.System, metrics, NullLogger<FederatedTokenValidator>.Instance);
 
     [Benchmark(Baseline = true)]
     public async Task<int> Uncached()

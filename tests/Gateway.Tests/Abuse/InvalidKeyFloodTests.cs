@@ -51,7 +51,7 @@ public sealed class InvalidKeyFloodTests
         var cache = new ApiKeyCache(1000, 1000);
         var directory = new DirectoryService(store, cache);
         var authenticator = new ApiKeyAuthenticator(directory, cache, new ApiKeyFormat("gw"), new AccessTokenFormat("gw"),
-            new FailedAuthenticationLimiter(limits, time), new LastUsedTracker(store, TimeSpan.FromSeconds(10)), time, NullLogger<ApiKeyAuthenticator>.Instance);
+            new FailedAuthenticationLimiter(limits, time), new LastUsedTracker(store, TimeSpan.FromSeconds(10)), new Gateway.Metrics.GatewayMetrics(), time, NullLogger<ApiKeyAuthenticator>.Instance);
         return (authenticator, store, cache);
     }
 
