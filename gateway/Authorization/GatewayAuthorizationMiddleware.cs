@@ -243,15 +243,28 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     // (The raw path was already checked by RawPathMiddleware, before routing.)
     private string? CheckRequestShape(HttpContext context)
     {
-        foreach (var header in context.Request.Headers)
+        var headers = context.Request.Headers;
+        // Framing two servers could compute differently (Kestrel keeps a Content-Length sent with
+        // Transfer-Encoding as X-Content-Length; HTTP/1.0 has no chunked encoding): refused, not fixed up.
+        if ((headers.TransferEncoding.Count > 0 && (headers.ContainsKey("X-Content-Length") || context.Request.Protocol == "HTTP/1.0"))
+            || headers.ContentLength is not null && headers.TransferEncoding.Count > 0)
+        {
+            return ProblemCodes.AmbiguousFraming;
+        }
+
+        foreach (var header in headers)
         {
             if (headerNames.IsUnderscoreTwin(header.Key))
             {
                 return ProblemCodes.ReservedHeader;
             }
+
+            if (!HeaderSyntax.IsValid(header.Key, header.Value))
+            {
+                return ProblemCodes.InvalidHeader;
+            }
         }
 
-        var headers = context.Request.Headers;
         if (headers[IdentityHeaderNames.AttributionUsername].Count > 1 || headers[IdentityHeaderNames.AttributionEmail].Count > 1)
         {
             return ProblemCodes.ReservedHeader;

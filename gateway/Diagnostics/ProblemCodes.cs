@@ -17,6 +17,8 @@ internal static class ProblemCodes
     public const string UnsupportedMediaType = "unsupported_media_type";
     public const string BodyTooLarge = "body_too_large";
     public const string ReservedHeader = "reserved_header";
+    public const string InvalidHeader = "invalid_header";
+    public const string AmbiguousFraming = "ambiguous_framing";
     public const string InvalidPath = "invalid_path";
     public const string InvalidScope = "invalid_scope";
     public const string GatewayMisconfigured = "gateway_misconfigured";

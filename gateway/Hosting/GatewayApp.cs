@@ -35,6 +35,9 @@ internal static class GatewayApp
             throw new GatewayStartupException([pathError]);
         }
 
+        // Bare LF line endings are one request to Kestrel and maybe another to whatever sits behind:
+        // CRLF only (RFC 9112 allows refusing them; Kestrel accepts them by default).
+        AppContext.SetSwitch("Microsoft.AspNetCore.Server.Kestrel.DisableHttp1LineFeedTerminators", true);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
         GatewayConfiguration.Add(builder.Configuration, configPath, args);
         builder.Logging.AddConsole();
