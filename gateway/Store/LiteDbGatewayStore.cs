@@ -14,7 +14,11 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
     private const string HasImportedKeysId = "hasImportedKeys";
     private readonly object _writeGate = new();
     private readonly StoreLock _lock;
-    private readonly LiteDatabase _db;
+    private volatile LiteDatabase _db;
+
+    // Set when an I/O failure may have left the engine unusable (LiteDB keeps rethrowing a failed log
+    // write, a full disk for instance, until it is reopened); the next operation reopens it.
+    private volatile bool _faulted;
 
     public LiteDbGatewayStore(string path)
     {
@@ -28,7 +32,7 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
         _lock = StoreLock.Acquire(Path);
         try
         {
-            _db = new LiteDatabase(new ConnectionString { Filename = Path, Connection = ConnectionType.Direct });
+            _db = Open(Path);
             EnsureIndexes();
         }
         catch (Exception ex) when (ex is LiteException or IOException or InvalidCastException or InvalidOperationException or ArgumentException or IndexOutOfRangeException)
@@ -230,8 +234,47 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
         Col(Collections.Audit).EnsureIndex("org", "$.org", false);
     }
 
+    private static LiteDatabase Open(string path) => new(new ConnectionString { Filename = path, Connection = ConnectionType.Direct });
+
+    /// <summary>Reopens a faulted engine (under the write gate); the lock file stays held throughout.</summary>
+    private void RecoverIfFaulted()
+    {
+        if (!_faulted)
+        {
+            return;
+        }
+
+        lock (_writeGate)
+        {
+            if (!_faulted)
+            {
+                return;
+            }
+
+            try
+            {
+                _db.Dispose();
+            }
+            catch (Exception ex) when (ex is LiteException or IOException or ObjectDisposedException)
+            {
+                // A faulted engine may fail to close cleanly; reopening recovers from its log.
+            }
+
+            try
+            {
+                _db = Open(Path);
+                _faulted = false;
+            }
+            catch (Exception ex) when (ex is LiteException or IOException or UnauthorizedAccessException)
+            {
+                throw new StoreUnavailableException($"The store could not be reopened: {ex.GetType().Name}: {ex.Message}", ex);
+            }
+        }
+    }
+
     private void InTransaction(Action work)
     {
+        RecoverIfFaulted();
         lock (_writeGate)
         {
             try
@@ -248,25 +291,36 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
                 }
                 catch
                 {
-                    _db.Rollback();
+                    try
+                    {
+                        _db.Rollback();
+                    }
+                    catch (Exception ex) when (ex is LiteException or IOException or ObjectDisposedException)
+                    {
+                        _faulted = true;
+                    }
+
                     throw;
                 }
             }
             catch (Exception ex) when (ex is LiteException or IOException or ObjectDisposedException or UnauthorizedAccessException)
             {
+                _faulted = true;
                 throw new StoreUnavailableException($"The store write failed: {ex.GetType().Name}: {ex.Message}", ex);
             }
         }
     }
 
-    private static T Read<T>(Func<T> read)
+    private T Read<T>(Func<T> read)
     {
+        RecoverIfFaulted();
         try
         {
             return read();
         }
         catch (Exception ex) when (ex is LiteException or IOException or ObjectDisposedException or InvalidCastException or UnauthorizedAccessException)
         {
+            _faulted |= ex is IOException or ObjectDisposedException;
             throw new StoreUnavailableException($"The store read failed: {ex.GetType().Name}: {ex.Message}", ex);
         }
     }

@@ -44,7 +44,7 @@ public sealed class GatewayProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static GatewayProcess Start(string workDir, string storePath, string? gatewayDll = null)
+    public static GatewayProcess Start(string workDir, string storePath, string? gatewayDll = null, params string[] extraArgs)
     {
         var (proxy, admin) = (FreePort(), FreePort());
         gatewayDll ??= Path.Combine(AppContext.BaseDirectory, "Gateway.dll");
@@ -55,11 +55,13 @@ public sealed class GatewayProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[]
-        {
+        string[] arguments =
+        [
             gatewayDll, $"--Gateway:Proxy:Urls=http://127.0.0.1:{proxy}", $"--Gateway:Admin:Urls=http://127.0.0.1:{admin}",
             $"--Gateway:Store:Path={storePath}", "--Gateway:Bootstrap:Organization=acme", "--Gateway:Bootstrap:AdminUser=root",
-        })
+            .. extraArgs,
+        ];
+        foreach (var arg in arguments)
         {
             info.ArgumentList.Add(arg);
         }
@@ -106,6 +108,18 @@ public sealed class GatewayProcess : IDisposable
         _process.WaitForExit();
         return true;
     }
+
+    /// <summary>SIGTERM: the host drains in-flight requests and runs its shutdown code.</summary>
+    public void Terminate()
+    {
+        if (kill(_process.Id, 15) != 0)
+        {
+            throw new InvalidOperationException($"kill -TERM {_process.Id} failed: errno {System.Runtime.InteropServices.Marshal.GetLastWin32Error()}");
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
 
     /// <summary>SIGKILL: no shutdown code runs.</summary>
     public void Kill()
