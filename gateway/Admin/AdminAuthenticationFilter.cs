@@ -10,7 +10,7 @@ namespace Gateway.Admin;
 /// password, Bearer, or <c>wandb-api-key</c>), or an exchanged access token; never a raw JWT.
 /// Every bad credential gets the same 401.
 /// </summary>
-internal sealed partial class AdminAuthenticationFilter(CredentialAuthenticator authenticator, ILogger<AdminAuthenticationFilter> logger) : IEndpointFilter
+internal sealed partial class AdminAuthenticationFilter(CredentialAuthenticator authenticator, Abuse.AuthenticationFailureAudit audit, ILogger<AdminAuthenticationFilter> logger) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -42,6 +42,7 @@ internal sealed partial class AdminAuthenticationFilter(CredentialAuthenticator 
         if (!result.Succeeded)
         {
             Log.AuthenticationFailed(logger, http.Request.Path, result.FailureReason, result.KeyIdForLog ?? "-");
+            audit.Record(http, result, "admin");
             return Unauthorized(http, ProblemCodes.InvalidCredentials);
         }
 

@@ -24,6 +24,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     IdentityHeaderNames headerNames,
     TimeProvider time,
     Metrics.GatewayMetrics metrics,
+    Abuse.AuthenticationFailureAudit audit,
     ILogger<GatewayAuthorizationMiddleware> logger)
 {
     // Failed authentications are logged at most 20 a second; the rest are counted.
@@ -93,6 +94,8 @@ internal sealed partial class GatewayAuthorizationMiddleware(
 
                     Log.AuthenticationFailed(logger, scope.RouteId, result.FailureReason, result.KeyIdForLog ?? "-");
                 }
+
+                audit.Record(context, result, scope.RouteId);
 
                 await (result.Outcome == AuthenticationOutcome.Throttled
                     ? ProxyProblems.Throttled(context, result).ExecuteAsync(context)

@@ -40,12 +40,17 @@ internal static class GatewayApp
         AppContext.SetSwitch("Microsoft.AspNetCore.Server.Kestrel.DisableHttp1LineFeedTerminators", true);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
         GatewayConfiguration.Add(builder.Configuration, configPath, args);
+        // Logging:Console:FormatterName=json gives one JSON object per line (event id, category, state).
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         builder.Logging.AddConsole();
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(builder.Configuration.GetSection("Logging:Console"));
         // Hosting and YARP log full URLs, query strings included, at Information: a key sent in a query
         // string would reach the log before any middleware could refuse it.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        // Kestrel's bad-request logs quote the request line, query string included.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Warning);
         // YARP registers data protection for session affinity cookies, which the gateway does not use.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         configure?.Invoke(builder);
@@ -101,6 +106,7 @@ internal static class GatewayApp
         services.AddSingleton<LastUsedTracker>();
         services.AddSingleton(options.Limits);
         services.AddSingleton<Abuse.FailedAuthenticationLimiter>();
+        services.AddSingleton<Abuse.AuthenticationFailureAudit>();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<CredentialAuthenticator>();
         services.AddSingleton<KeyMinting>();

@@ -82,7 +82,8 @@ public class HotPathBenchmarks
         var federated = JwtValidationBenchmarks.Validator(directory, options.Federation, metrics);
         var authenticator = new CredentialAuthenticator(keys, federated, limiter);
         var names = new IdentityHeaderNames(options);
-        _middleware = new GatewayAuthorizationMiddleware(_ => Task.CompletedTask, authenticator, directory, names, TimeProvider.System, metrics, NullLogger<GatewayAuthorizationMiddleware>.Instance);
+        _middleware = new GatewayAuthorizationMiddleware(_ => Task.CompletedTask, authenticator, directory, names, TimeProvider.System, metrics,
+            new Abuse.AuthenticationFailureAudit(directory, TimeProvider.System), NullLogger<GatewayAuthorizationMiddleware>.Instance);
 
         var route = new RouteConfig
         {
