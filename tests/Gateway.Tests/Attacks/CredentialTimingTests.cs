@@ -47,7 +47,7 @@ public sealed class CredentialTimingTests(Xunit.Abstractions.ITestOutputHelper o
         {
             // Fresh keys every time (nothing from the negative cache), both with valid checksums.
             var a = format.Mint(ApiKeyFormatKind.Standard).Key;
-            var b = SameIdOtherSecret(known[i % known.Count]);
+            var b = TestKeys.SameIdOtherSecret(known[i % known.Count]);
             var (first, second) = i % 2 == 0 ? (a, b) : (b, a);
             var t1 = Measure(authenticator, first);
             var t2 = Measure(authenticator, second);
@@ -78,15 +78,5 @@ public sealed class CredentialTimingTests(Xunit.Abstractions.ITestOutputHelper o
     {
         var sorted = samples.Order().ToList();
         return (sorted[sorted.Count / 2], sorted[(int)(sorted.Count * 0.9)]);
-    }
-
-    private static string SameIdOtherSecret(string key)
-    {
-        Span<char> secret = stackalloc char[30];
-        Base62.FillRandom(secret);
-        var body = key[..^36] + new string(secret);
-        Span<char> checksum = stackalloc char[6];
-        Base62.WriteFixed(Crc32.Compute(body), checksum);
-        return body + new string(checksum);
     }
 }

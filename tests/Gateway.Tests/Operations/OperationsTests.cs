@@ -82,7 +82,7 @@ public sealed class OperationsTests : IDisposable
         var guesses = new List<string>();
         for (var i = 0; i < 30; i++)
         {
-            var guess = SameIdOtherSecret(key);
+            var guess = TestKeys.SameIdOtherSecret(key);
             guesses.Add(guess);
             Assert.Equal(401, (await gw.GetAsync("/admin/v1/whoami", guess)).Status);
         }
@@ -93,15 +93,5 @@ public sealed class OperationsTests : IDisposable
         Assert.All(events, e => Assert.Equal(keyId, e.GetProperty("keyId").GetString()));
         Assert.All(events, e => Assert.Contains("key_unknown", e.GetProperty("detail").GetString()));
         Assert.DoesNotContain(guesses, g => audit.Text.Contains(g[^20..]));
-    }
-
-    private static string SameIdOtherSecret(string key)
-    {
-        Span<char> secret = stackalloc char[30];
-        Gateway.Keys.Base62.FillRandom(secret);
-        var body = key[..^36] + new string(secret);
-        Span<char> checksum = stackalloc char[6];
-        Gateway.Keys.Base62.WriteFixed(Gateway.Keys.Crc32.Compute(body), checksum);
-        return body + new string(checksum);
     }
 }
