@@ -71,5 +71,13 @@ public sealed class ProxyConfigurationTests
 
         Assert.Contains(gw.Logs.Lines, l => l.Contains("Gateway.Scope 'anywhere': unknown kind"));
         Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Get, "/public/x", null)).Status);
+        // Logged once per bad reload, not once per request.
+        await Task.Delay(1000);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Get, "/public/x", null)).Status);
+        }
+
+        Assert.Single(gw.Logs.Lines, l => l.Contains("Gateway.Scope 'anywhere': unknown kind") && l.StartsWith("Error", StringComparison.Ordinal));
     }
 }

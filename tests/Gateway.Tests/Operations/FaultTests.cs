@@ -30,6 +30,8 @@ public sealed class FaultTests : IDisposable
                 root = (await File.ReadAllTextAsync(Path.Combine(mount, "bootstrap-admin.key"))).Trim();
                 using var http = Client(root);
                 Assert.Equal(201, await CreateTeamAsync(http, gateway, "before"));
+                var unused = await http.PostAsync(new Uri(gateway.AdminUrl, "/admin/v1/users/root/keys"), new StringContent("""{"name":"unused"}""", Encoding.UTF8, "application/json"));
+                var uncachedKey = JsonDocument.Parse(await unused.Content.ReadAsStringAsync()).RootElement.GetProperty("key").GetString()!;
 
                 // Fill what is left of the disk.
                 var filler = Path.Combine(mount, "filler");
@@ -61,11 +63,20 @@ public sealed class FaultTests : IDisposable
                 }
 
                 Assert.True(refused > 0, "no write was refused on a full disk");
-                // Reads that need no write keep working; the cached admin key still authenticates.
+                // The cached admin key still authenticates. A key that needs a store read either works
+                // or fails closed with 503 and Retry-After (the store may be reopening): never a 401 or 500.
                 Assert.Equal(200, (int)(await http.GetAsync(new Uri(gateway.AdminUrl, "/admin/v1/whoami"))).StatusCode);
+                using var uncached = Client(uncachedKey);
+                var read = await uncached.GetAsync(new Uri(gateway.AdminUrl, "/admin/v1/whoami"));
+                Assert.True((int)read.StatusCode is 200 or 503, $"a store read on a full disk answered {(int)read.StatusCode}");
+                if ((int)read.StatusCode == 503)
+                {
+                    Assert.NotNull(read.Headers.RetryAfter);
+                }
 
                 // The disk has room again: the next write succeeds, with no restart and no operator.
                 File.Delete(filler);
+                Assert.Equal(200, (int)(await uncached.GetAsync(new Uri(gateway.AdminUrl, "/admin/v1/whoami"))).StatusCode);
                 var after = await CreateTeamAsync(http, gateway, "after");
                 Assert.True(after == 201, $"after the disk was freed: {after}\n{gateway.Output}");
                 gateway.Kill();
