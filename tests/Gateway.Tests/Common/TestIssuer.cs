@@ -39,6 +39,9 @@ public sealed class TestIssuer : IAsyncDisposable
     /// <summary>While true, discovery and JWKS answer 503.</summary>
     public volatile bool Down;
 
+    /// <summary>How long discovery and JWKS take to answer (a slow issuer).</summary>
+    public TimeSpan Delay { get; set; }
+
     /// <summary>When set, served as the JWKS instead of the published keys.</summary>
     public volatile string? JwksBody;
 
@@ -59,8 +62,16 @@ public sealed class TestIssuer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         TestIssuer? issuer = null;
-        app.MapGet("/.well-known/openid-configuration", (HttpContext http) => issuer!.Discovery(http));
-        app.MapGet("/jwks", (HttpContext http) => issuer!.Jwks(http));
+        app.MapGet("/.well-known/openid-configuration", async (HttpContext http) =>
+        {
+            await Task.Delay(issuer!.Delay, http.RequestAborted);
+            return issuer.Discovery(http);
+        });
+        app.MapGet("/jwks", async (HttpContext http) =>
+        {
+            await Task.Delay(issuer!.Delay, http.RequestAborted);
+            return issuer.Jwks(http);
+        });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         issuer = new TestIssuer(app, new Uri(address));

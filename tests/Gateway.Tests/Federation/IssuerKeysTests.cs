@@ -119,6 +119,26 @@ public sealed class IssuerKeysTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ASlowIssuer_IsAnOutage_LastGoodKeysThenUnavailable()
+    {
+        var options = _options with { FetchTimeout = TimeSpan.FromSeconds(1) };
+        using var client = new IssuerDocumentClient(options);
+        var keys = new IssuerKeys(new TrustedIssuer { Url = _idp.Url, Org = "acme", Audiences = ["acme"], Algorithms = ["RS256"] }, client, options, _time, NullLogger.Instance);
+        var kid = _idp.Current.KeyId;
+        Assert.Equal(KeyLookupStatus.Found, (await keys.FindAsync(kid, default)).Status);
+
+        _idp.Delay = TimeSpan.FromSeconds(3);
+        _time.Advance(options.KeyRefreshInterval);
+        var started = DateTime.UtcNow;
+        await keys.RefreshIfDueAsync();
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(2.9), "the fetch was not cut off by its timeout");
+        Assert.True(keys.LastAttemptFailed);
+        Assert.Equal(KeyLookupStatus.Found, (await keys.FindAsync(kid, default)).Status);
+        _time.Advance(options.MaxKeyStaleness);
+        Assert.Equal(KeyLookupStatus.Unavailable, (await keys.FindAsync(kid, default)).Status);
+    }
+
+    [Fact]
     public async Task ScheduledRefresh_HappensOnlyWhenDue()
     {
         await _keys.RefreshIfDueAsync();
