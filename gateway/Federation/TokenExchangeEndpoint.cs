@@ -57,7 +57,7 @@ internal sealed partial class TokenExchangeEndpoint(
         }
     }
 
-    public async Task HandleAsync(HttpContext http)
+    private async Task HandleAsync(HttpContext http)
     {
         var request = http.Request;
         if (CredentialExtractor.Extract(request).Status == CredentialStatus.InQuery)
