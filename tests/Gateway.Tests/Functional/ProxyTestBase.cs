@@ -29,10 +29,16 @@ public abstract class ProxyTestBase(ProxyFixture fixture)
 
     protected EchoRequest? Upstream(string marker) => Echo.Received.LastOrDefault(r => r.Single("X-Test-Marker") == marker);
 
-    protected static void AssertProblem(ApiResponse response, int status, string code)
+    /// <summary>The refusal, and that no key of the fixture has reached any log line so far.</summary>
+    protected void AssertProblem(ApiResponse response, int status, string code)
     {
         Assert.True(response.Status == status, $"expected {status} {code}, got {response}");
         Assert.Equal("application/problem+json", response.MediaType);
         Assert.Equal(code, response.Code);
+        var logs = Gw.Logs.All;
+        foreach (var (who, key) in fixture.Keys)
+        {
+            Assert.False(logs.Contains(key, StringComparison.Ordinal), $"the key of {who} reached the logs");
+        }
     }
 }
