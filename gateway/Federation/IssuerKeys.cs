@@ -31,12 +31,8 @@ internal sealed partial class IssuerKeys(TrustedIssuer issuer, IssuerDocumentCli
     private Task? _inflight;
     private DateTimeOffset _lastAttempt = DateTimeOffset.MinValue;
     private volatile bool _lastAttemptFailed;
-    private int _fetches;
 
     public TrustedIssuer Issuer { get; } = issuer;
-
-    /// <summary>How many fetches have been started (for status and tests).</summary>
-    public int Fetches => Volatile.Read(ref _fetches);
 
     public DateTimeOffset? KeysFetchedAt => _keys?.FetchedAt;
 
@@ -99,7 +95,6 @@ internal sealed partial class IssuerKeys(TrustedIssuer issuer, IssuerDocumentCli
             }
 
             _lastAttempt = now;
-            Interlocked.Increment(ref _fetches);
             _inflight = Task.Run(FetchAsync);
             return _inflight;
         }
