@@ -94,8 +94,10 @@ internal static class GraphQlScopeExtractor
         {
             throw new BodyScopeException(400, BodyScopeCodes.TooDeep, $"The document nests deeper than {limits.MaxDepth}.");
         }
-        catch (GraphQLParserException)
+        catch (Exception ex) when (ex is GraphQLParserException or IndexOutOfRangeException or ArgumentException or InvalidOperationException)
         {
+            // Found by fuzzing (fuzz/crashes/graphql): GraphQL-Parser 9.5.1 throws IndexOutOfRange on
+            // some carriage returns inside a document. A document it cannot parse is refused, never forwarded.
             throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "The query is not a valid GraphQL document.");
         }
 

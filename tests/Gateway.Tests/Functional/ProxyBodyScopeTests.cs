@@ -179,6 +179,34 @@ public sealed class ProxyBodyScopeTests(ProxyFixture fixture) : ProxyTestBase(fi
         AssertProblem((await PostAsync("/weave-file/create", K("bob"), "{}")).Response, 415, "unsupported_media_type");
     }
 
+    [Fact]
+    public async Task BodiesTheParsersChokeOn_Are400_NeverA500_NothingForwarded()
+    {
+        // Found by fuzzing: a GraphQL document GraphQL-Parser throws IndexOutOfRange on, and invalid
+        // UTF-8 inside a JSON string (System.Text.Json throws only when decoding it).
+        var crashes = Path.Combine(Common.RepositoryRoot.Find(), "fuzz", "crashes", "graphql");
+        foreach (var file in System.IO.Directory.GetFiles(crashes))
+        {
+            var (response, upstream) = await SendAsync(HttpMethod.Post, "/gql", K("bob"), r =>
+            {
+                r.Content = new ByteArrayContent(File.ReadAllBytes(file));
+                r.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            });
+            Assert.True(response.Status == 400, $"{Path.GetFileName(file)}: {response}");
+            Assert.Null(upstream);
+        }
+
+        var invalidUtf8 = "{\"start\":{\"project_id\":\"ml/team-p\",\"x\":\"\u00ff\"}}"u8.ToArray();
+        invalidUtf8[^4] = 0xC3; // a lone lead byte inside the string
+        var (json, nothing) = await SendAsync(HttpMethod.Post, "/weave/call/start", K("bob"), r =>
+        {
+            r.Content = new ByteArrayContent(invalidUtf8);
+            r.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        });
+        AssertProblem(json, 400, "invalid_json");
+        Assert.Null(nothing);
+    }
+
     private Task<(ApiResponse Response, EchoRequest? Upstream)> SendBytesAsync(string path, string key, byte[] body, string encoding)
         => SendAsync(HttpMethod.Post, path, key, r =>
         {
