@@ -32,7 +32,7 @@ internal sealed partial class TokenExchangeEndpoint(
 
     // Failed exchanges are logged and audited at most a few a second; the rest are counted.
     private readonly LogRateLimiter _failureLog = new(20, time);
-    private readonly LogRateLimiter _failureAudit = new(5, time);
+    private readonly Abuse.SampledAudit _failureAudit = new(directory, time);
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
@@ -149,21 +149,14 @@ internal sealed partial class TokenExchangeEndpoint(
         }
 
         // Audited in the issuer's organization; an assertion naming no registered issuer has none.
-        if (validation.Issuer is { } issuer && _failureAudit.TryAcquire(out _))
+        if (validation.Issuer is { } issuer)
         {
-            var audit = new AuditEvent
-            {
-                At = time.UtcNowMillis(), Org = issuer.Org, Action = "token.exchange_refused", Actor = "-", Target = issuer.Url,
-                Address = http.Connection.RemoteIpAddress?.ToString(), Detail = "reason=" + validation.Reason,
-            };
-            try
-            {
-                directory.Write(_ => (new ChangeSet().Record(audit), 0));
-            }
-            catch (StoreUnavailableException)
-            {
-                // The refusal stands; only its audit line is lost, and the log above has it.
-            }
+            _failureAudit.Record((Issuer: issuer, Reason: validation.Reason, Address: http.Connection.RemoteIpAddress?.ToString(), At: time.UtcNowMillis()),
+                static s => new AuditEvent
+                {
+                    At = s.At, Org = s.Issuer.Org, Action = "token.exchange_refused", Actor = "-", Target = s.Issuer.Url,
+                    Address = s.Address, Detail = "reason=" + s.Reason,
+                });
         }
     }
 

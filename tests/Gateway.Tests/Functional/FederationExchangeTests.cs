@@ -82,6 +82,13 @@ public sealed class FederationExchangeTests(FederationFixture fixture)
         Assert.Equal(401, bearer.Status);
         Assert.Equal("invalid_credentials", bearer.Code);
         Assert.Null(upstream);
+
+        // Refused exchanges naming a registered issuer are audited (sampled), with the reason, never the assertion.
+        var audit = await Gw.GetAsync("/admin/v1/audit?action=token.exchange_refused&limit=1000", Gw.RootKey);
+        var refused = audit.Json.EnumerateArray().ToList();
+        Assert.Contains(refused, e => e.GetProperty("target").GetString() is { } t && (t == fixture.Idp.Url || t == fixture.RawIdp.Url)
+            && e.GetProperty("detail").GetString()!.StartsWith("reason=jwt_", StringComparison.Ordinal));
+        Assert.DoesNotContain("eyJ", audit.Text);
     }
 
     [Fact]
