@@ -8,6 +8,7 @@ using Gateway.Policy.Model;
 using Gateway.Store;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Gateway.Tests.Common;
 using Xunit;
 
 namespace Gateway.Tests.Abuse;
@@ -49,10 +50,7 @@ public sealed class InvalidKeyFloodTests
     {
         var store = new CountingStore();
         var cache = new ApiKeyCache(1000, 1000);
-        var directory = new DirectoryService(store, cache);
-        var authenticator = new ApiKeyAuthenticator(directory, cache, new ApiKeyFormat("gw"), new AccessTokenFormat("gw"),
-            new FailedAuthenticationLimiter(limits, time), new LastUsedTracker(store, TimeSpan.FromSeconds(10)), new Gateway.Metrics.GatewayMetrics(), time, NullLogger<ApiKeyAuthenticator>.Instance);
-        return (authenticator, store, cache);
+        return (TestAuthenticators.Keys(store, cache, limits, time), store, cache);
     }
 
     [Fact]

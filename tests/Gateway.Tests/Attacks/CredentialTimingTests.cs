@@ -37,9 +37,8 @@ public sealed class CredentialTimingTests(Xunit.Abstractions.ITestOutputHelper o
 
         store.Commit(changes);
         var cache = new ApiKeyCache(10_000, 10_000);
-        var authenticator = new ApiKeyAuthenticator(new DirectoryService(store, cache), cache, format, new AccessTokenFormat("gw"),
-            new FailedAuthenticationLimiter(new LimitsOptions { FailedAuthenticationsPerSecond = 10_000_000, FailedAuthenticationsPerKeyId = 1_000_000 }, TimeProvider.System), new LastUsedTracker(store, TimeSpan.FromSeconds(10)),
-            new Gateway.Metrics.GatewayMetrics(), TimeProvider.System, NullLogger<ApiKeyAuthenticator>.Instance);
+        var authenticator = TestAuthenticators.Keys(store, cache,
+            new LimitsOptions { FailedAuthenticationsPerSecond = 10_000_000, FailedAuthenticationsPerKeyId = 1_000_000 }, TimeProvider.System);
 
         var unknown = new List<double>();
         var wrongSecret = new List<double>();
