@@ -25,6 +25,8 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     TimeProvider time,
     Metrics.GatewayMetrics metrics,
     Abuse.AuthenticationFailureAudit audit,
+    GraphQL.IdResolver ids,
+    Store.IGatewayStore store,
     ILogger<GatewayAuthorizationMiddleware> logger)
 {
     // Failed authentications are logged at most 20 a second; the rest are counted.
@@ -108,11 +110,23 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             {
                 Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, reason);
                 metrics.Denied(reason);
-                await GatewayProblem.WriteAsync(context.Response, status, reason);
+                await (status == 503
+                    ? ProxyProblems.UnavailableAsync(context, reason, "The gateway could not establish what this request touches; retry later.", 5)
+                    : GatewayProblem.WriteAsync(context.Response, status, reason));
                 return;
             }
 
             context.Features.Set(feature);
+            if (feature.LocalAnswer is { } answer)
+            {
+                // Answered by the gateway (viewer): nothing is forwarded.
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = "application/json";
+                context.Response.ContentLength = answer.Length;
+                await context.Response.Body.WriteAsync(answer, context.RequestAborted);
+                return;
+            }
+
             await ForwardAsync(context);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !context.Response.HasStarted)
@@ -153,10 +167,11 @@ internal sealed partial class GatewayAuthorizationMiddleware(
 
     private async ValueTask<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeBodyAsync(HttpContext context, RouteScope scope, AuthenticationResult identity)
     {
-        List<ScopeReference> references;
+        var principal = identity.Principal!;
+        BodyScopeResolver.BodyScopeResult body;
         try
         {
-            references = await BodyScopeResolver.ResolveAsync(context, scope);
+            body = await BodyScopeResolver.ResolveAsync(context, scope, AccessEvaluator.DefaultEntity(principal));
         }
         catch (BodyScopeException ex)
         {
@@ -164,12 +179,106 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return (null, ex.Status, ex.Code);
         }
 
-        if (references.Count == 0 && scope.Kind != ScopeKind.GraphQl)
+        var references = body.References;
+        var graphQl = body.GraphQl;
+        if (graphQl is not null)
+        {
+            if (graphQl.Organizations.Any(org => org is not null && org != principal.Org))
+            {
+                return (null, 404, GraphQL.GraphQlCodes.OrganizationNotFound);
+            }
+
+            if (graphQl.Ids.Count > 0)
+            {
+                var (status, code) = await ResolveIdsAsync(context, scope, graphQl, references);
+                if (status != 0)
+                {
+                    return (null, status, code);
+                }
+            }
+        }
+        else if (references.Count == 0)
         {
             return (null, 400, BodyScopeCodes.ScopeNotFound);
         }
 
-        return Authorize(context, scope, identity, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(references));
+        var decided = Authorize(context, scope, identity, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(references));
+        if (decided.Feature is { } feature && graphQl is not null)
+        {
+            Shape(context, feature, graphQl, body.Body);
+        }
+
+        return decided;
+    }
+
+    // After an allow: answer viewer-only requests, make defaulted entities explicit, mark the response for rewriting.
+    private void Shape(HttpContext context, GatewayFeature feature, GraphQL.GraphQlAnalysis graphQl, ReadOnlyMemory<byte> body)
+    {
+        var principal = feature.Principal!;
+        if (graphQl.Viewers.Count > 0 || graphQl.Listings.Count > 0)
+        {
+            var keys = graphQl.Viewers.Count == 0 ? [] : store.KeysOfOwner(principal.Id)
+                .Where(k => k.RevokedAt is null && (k.ExpiresAt is null || k.ExpiresAt > time.GetUtcNow()) && k.Format != ApiKeyFormatKind.AccessToken)
+                .Select(k => (k.KeyId, k.Name)).ToList();
+            feature.Viewer = new GraphQL.ViewerAnswer.Facts(principal, directory.Current, keys);
+        }
+
+        if (graphQl.AnswersLocally)
+        {
+            feature.LocalAnswer = GraphQL.LocalAnswer.Build(graphQl, feature.Viewer!);
+            return;
+        }
+
+        if (graphQl.Edits.Count > 0)
+        {
+            var rewritten = GraphQL.GraphQlBodyRewriter.Rewrite(body, graphQl, AccessEvaluator.DefaultEntity(principal)!);
+            var request = context.Request;
+            request.Body = new MemoryStream(rewritten, writable: false);
+            request.ContentLength = rewritten.Length;
+            request.Headers.Remove("Content-Encoding");
+        }
+
+        if (graphQl.NeedsResponseRewrite)
+        {
+            feature.GraphQl = graphQl;
+        }
+    }
+
+    private async ValueTask<(int Status, string Code)> ResolveIdsAsync(HttpContext context, RouteScope scope, GraphQL.GraphQlAnalysis graphQl, List<ScopeReference> references)
+    {
+        var proxy = context.Features.Get<Yarp.ReverseProxy.Model.IReverseProxyFeature>();
+        var destination = proxy?.AvailableDestinations.FirstOrDefault() ?? proxy?.AllDestinations.FirstOrDefault();
+        if (destination is null)
+        {
+            return (503, ProblemCodes.IdLookupUnavailable);
+        }
+
+        var endpoint = new Uri(new Uri(destination.Model.Config.Address.TrimEnd('/') + "/"), context.Request.Path.Value!.TrimStart('/'));
+        var credential = context.GetEndpoint()?.Metadata.GetMetadata<UpstreamCredential>();
+        if (credential is { Problem: not null })
+        {
+            return (503, ProblemCodes.UpstreamCredentialMissing);
+        }
+
+        foreach (var id in graphQl.Ids.Distinct())
+        {
+            var lookup = scope.Body!.Rules!.IdTypes[id.Type];
+            var (outcome, entity, project) = await ids.ResolveAsync(lookup, id.Id, endpoint, credential?.AuthorizationValue, context.RequestAborted);
+            switch (outcome)
+            {
+                case GraphQL.IdResolution.Found:
+                    references.Add(new ScopeReference(entity, project, id.Action));
+                    break;
+                case GraphQL.IdResolution.NotFound:
+                    return (404, GraphQL.GraphQlCodes.IdNotFound);
+                case GraphQL.IdResolution.Failed:
+                    return (403, GraphQL.GraphQlCodes.IdUnresolved);
+                default:
+                    return (503, ProblemCodes.IdLookupUnavailable);
+            }
+        }
+
+        return (0, "");
     }
 
     private (GatewayFeature? Feature, int Status, string Reason) Authorize(HttpContext context, RouteScope scope, in AuthenticationResult identity, ReadOnlySpan<ScopeReference> references)

@@ -24,4 +24,13 @@ internal sealed class GatewayFeature
     public string? AttributionUsernameHeader { get; init; }
 
     public string? AttributionEmailHeader { get; init; }
+
+    /// <summary>A GraphQL request whose answer the gateway rewrites (viewer splice, listing filter).</summary>
+    public GraphQL.GraphQlAnalysis? GraphQl { get; set; }
+
+    /// <summary>The gateway's own answer (a viewer-only GraphQL request): written instead of forwarding.</summary>
+    public byte[]? LocalAnswer { get; set; }
+
+    /// <summary>What a viewer answer or a listing filter is built from.</summary>
+    public GraphQL.ViewerAnswer.Facts? Viewer { get; set; }
 }

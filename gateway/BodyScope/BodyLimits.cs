@@ -32,7 +32,10 @@ internal sealed record BodyLimits
     /// <summary>JSON property, form field or query parameter holding <c>entity/project</c>.</summary>
     public string ProjectIdField { get; init; } = "project_id";
 
-    public static readonly string[] DefaultEntityNames = ["entity", "entityName"];
+    /// <summary>GraphQL: the route's rule table (every GraphQL route has one).</summary>
+    public GraphQL.GraphQlRuleTable? Rules { get; init; }
+
+    public static readonly string[] DefaultEntityNames = ["entity", "entityName", "entity.name"];
 
     // "project.name" and "model.name": W&B's project(name:, entityName:) and legacy model(name:, entityName:) fields.
     public static readonly string[] DefaultProjectNames = ["project", "projectName", "modelName", "project.name", "model.name"];

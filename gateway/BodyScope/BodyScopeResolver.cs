@@ -9,7 +9,10 @@ namespace Gateway.BodyScope;
 /// </summary>
 internal static class BodyScopeResolver
 {
-    public static async Task<List<ScopeReference>> ResolveAsync(HttpContext context, RouteScope scope)
+    /// <summary>What a body names; <paramref name="Body"/> is the (decompressed) bytes that were parsed.</summary>
+    internal sealed record BodyScopeResult(List<ScopeReference> References, GraphQL.GraphQlAnalysis? GraphQl, ReadOnlyMemory<byte> Body);
+
+    public static async Task<BodyScopeResult> ResolveAsync(HttpContext context, RouteScope scope, string? defaultEntity)
     {
         var limits = scope.Body!;
         var request = context.Request;
@@ -21,11 +24,17 @@ internal static class BodyScopeResolver
         }
 
         var body = hasBody ? await RequestBody.ReadAsync(context, limits) : ReadOnlyMemory<byte>.Empty;
+        GraphQL.GraphQlAnalysis? graphQl = null;
+        if (scope.Kind == ScopeKind.GraphQl)
+        {
+            graphQl = body.IsEmpty
+                ? throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "A GraphQL request needs a JSON body.")
+                : GraphQlScopeExtractor.Analyze(body, limits, limits.Rules, defaultEntity);
+        }
+
         var references = scope.Kind switch
         {
-            ScopeKind.GraphQl => body.IsEmpty
-                ? throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "A GraphQL request needs a JSON body.")
-                : GraphQlScopeExtractor.Extract(body, limits),
+            ScopeKind.GraphQl => graphQl!.References,
             ScopeKind.Json => body.IsEmpty ? [] : JsonScopeExtractor.Extract(body, limits, action),
             _ => body.IsEmpty ? [] : await MultipartScopeExtractor.ExtractAsync(body, request.ContentType, limits, action),
         };
@@ -45,7 +54,7 @@ internal static class BodyScopeResolver
             references.Add(new ScopeReference(entity, project, action));
         }
 
-        return references;
+        return new BodyScopeResult(references, graphQl, body);
     }
 
     private static (string? Entity, string? Project) Pinned(HttpContext context, RouteScope scope)

@@ -5,6 +5,7 @@ using Gateway.Policy.Model;
 using GraphQLParser;
 using GraphQLParser.AST;
 using GraphQLParser.Exceptions;
+using Gateway.GraphQL;
 
 namespace Gateway.BodyScope;
 
@@ -20,11 +21,20 @@ internal static class GraphQlScopeExtractor
 {
     private static readonly JsonDocumentOptions DocumentOptions = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
 
-    public static List<ScopeReference> Extract(ReadOnlyMemory<byte> body, BodyLimits limits)
+    /// <summary>Every reference of the request, without rules (the argument walk alone).</summary>
+    public static List<ScopeReference> Extract(ReadOnlyMemory<byte> body, BodyLimits limits) => Analyze(body, limits, null, null).References;
+
+    /// <summary>
+    /// Walks the request under the route's rule table: each root field's rule decides what is
+    /// collected (references, ids, edits for defaulted entities, viewer and listing selections) or
+    /// refuses the request. <paramref name="defaultEntity"/> is the entity a null or missing entity
+    /// argument is made explicit as.
+    /// </summary>
+    public static GraphQlAnalysis Analyze(ReadOnlyMemory<byte> body, BodyLimits limits, GraphQlRuleTable? rules, string? defaultEntity)
     {
         Utf8Body.Check(body.Span);
         using var json = ParseJson(body);
-        var references = new List<ScopeReference>();
+        var analysis = new GraphQlAnalysis();
         var root = json.RootElement;
         if (root.ValueKind == JsonValueKind.Array)
         {
@@ -33,17 +43,19 @@ internal static class GraphQlScopeExtractor
                 throw new BodyScopeException(400, BodyScopeCodes.TooManyOperations, $"A batch holds 1 to {limits.MaxOperations} operations.");
             }
 
+            analysis.IsBatch = true;
+            var index = 0;
             foreach (var envelope in root.EnumerateArray())
             {
-                ExtractEnvelope(envelope, limits, references);
+                ExtractEnvelope(envelope, index++, limits, analysis, rules, defaultEntity);
             }
         }
         else
         {
-            ExtractEnvelope(root, limits, references);
+            ExtractEnvelope(root, 0, limits, analysis, rules, defaultEntity);
         }
 
-        return references;
+        return analysis;
     }
 
     internal static JsonDocument ParseJson(ReadOnlyMemory<byte> body)
@@ -62,7 +74,7 @@ internal static class GraphQlScopeExtractor
         }
     }
 
-    private static void ExtractEnvelope(JsonElement envelope, BodyLimits limits, List<ScopeReference> references)
+    private static void ExtractEnvelope(JsonElement envelope, int index, BodyLimits limits, GraphQlAnalysis analysis, GraphQlRuleTable? rules, string? defaultEntity)
     {
         if (envelope.ValueKind != JsonValueKind.Object
             || !envelope.TryGetProperty("query", out var queryElement) || queryElement.ValueKind != JsonValueKind.String)
@@ -83,12 +95,30 @@ internal static class GraphQlScopeExtractor
             }
         }
 
+        string? operationName = null;
+        if (envelope.TryGetProperty("operationName", out var nameElement))
+        {
+            if (nameElement.ValueKind == JsonValueKind.String)
+            {
+                operationName = nameElement.GetString();
+            }
+            else if (nameElement.ValueKind != JsonValueKind.Null)
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "\"operationName\" must be a string.");
+            }
+        }
+
         GraphQLDocument document;
         try
         {
             // The parser counts every AST level (argument, value, object field...): give it room as a
-            // recursion guard; the walker enforces the documented, logical depth.
-            document = Parser.Parse(queryElement.GetString()!, new ParserOptions { Ignore = IgnoreOptions.All, MaxDepth = limits.MaxDepth * 4 + 16 });
+            // recursion guard; the walker enforces the documented, logical depth. Locations are kept
+            // under rules: a defaulted entity is made explicit by editing the document's text.
+            document = Parser.Parse(queryElement.GetString()!, new ParserOptions
+            {
+                Ignore = rules is null ? IgnoreOptions.All : IgnoreOptions.Comments,
+                MaxDepth = limits.MaxDepth * 4 + 16,
+            });
         }
         catch (GraphQLMaxDepthExceededException)
         {
@@ -101,18 +131,25 @@ internal static class GraphQlScopeExtractor
             throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "The query is not a valid GraphQL document.");
         }
 
-        var walker = new Walker(limits, variables, references, document);
+        var operations = document.Definitions.OfType<GraphQLOperationDefinition>().ToList();
+        analysis.SingleOperation.Add(operations.Count == 1
+            || (operationName is not null && operations.Count(o => o.Name?.StringValue == operationName) == 1 && operations.Count(o => o.Name is null) == 0));
+        var walker = new Walker(limits, variables, analysis, document, rules, defaultEntity, index);
         walker.WalkDocument();
     }
 
-    private sealed class Walker(BodyLimits limits, JsonElement? variables, List<ScopeReference> references, GraphQLDocument document)
+    private sealed class Walker(BodyLimits limits, JsonElement? variables, GraphQlAnalysis analysis, GraphQLDocument document,
+        GraphQlRuleTable? rules, string? defaultEntity, int envelope)
     {
+        private const int MaxIds = 100;
         private static readonly List<string?> DefaultEntityOnly = [null];
+        private readonly List<ScopeReference> references = analysis.References;
         private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _entityNames = limits.EntityNames.GetAlternateLookup<ReadOnlySpan<char>>();
         private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _projectNames = limits.ProjectNames.GetAlternateLookup<ReadOnlySpan<char>>();
         private readonly Dictionary<string, GraphQLFragmentDefinition> _fragments = new(StringComparer.Ordinal);
         private readonly HashSet<string> _spreadPath = new(StringComparer.Ordinal);
         private GraphQLOperationDefinition? _operation;
+        private FrozenSet<string>? _extraProjects;
         private AccessAction _action;
         private int _fields;
 
@@ -134,12 +171,147 @@ internal static class GraphQlScopeExtractor
                 {
                     _operation = operation;
                     _action = operation.Operation == OperationType.Query ? AccessAction.Read : AccessAction.Write;
-                    WalkSelections(operation.SelectionSet, 1);
+                    if (rules is null)
+                    {
+                        WalkSelections(operation.SelectionSet, 1, null, DefaultEntityOnly);
+                        continue;
+                    }
+
+                    if (operation.Operation == OperationType.Subscription)
+                    {
+                        throw new BodyScopeException(403, GraphQlCodes.FieldRefused, "Subscriptions are not forwarded.");
+                    }
+
+                    var table = operation.Operation == OperationType.Query ? rules.Query : rules.Mutation;
+                    foreach (var field in RootFields(operation.SelectionSet, 1))
+                    {
+                        ApplyRule(field, table, operation.Operation == OperationType.Query ? "query" : "mutation");
+                    }
                 }
             }
         }
 
-        private void WalkSelections(GraphQLSelectionSet? set, int depth)
+        // The root fields of an operation, with fragment spreads and inline fragments at the root expanded.
+        private List<GraphQLField> RootFields(GraphQLSelectionSet set, int depth)
+        {
+            CheckDepth(depth);
+            var fields = new List<GraphQLField>();
+            foreach (var selection in set.Selections)
+            {
+                switch (selection)
+                {
+                    case GraphQLField field:
+                        Count();
+                        fields.Add(field);
+                        break;
+                    case GraphQLFragmentSpread spread:
+                        Count();
+                        var fragment = Fragment(spread);
+                        fields.AddRange(RootFields(fragment.SelectionSet, depth + 1));
+                        _spreadPath.Remove(fragment.FragmentName.Name.StringValue);
+                        break;
+                    case GraphQLInlineFragment inline:
+                        fields.AddRange(RootFields(inline.SelectionSet, depth + 1));
+                        break;
+                }
+            }
+
+            return fields;
+        }
+
+        private void ApplyRule(GraphQLField field, FrozenDictionary<string, GraphQlRule> table, string type)
+        {
+            var name = field.Name.StringValue;
+            if (!table.TryGetValue(name, out var rule))
+            {
+                throw new BodyScopeException(403, GraphQlCodes.FieldNotAllowed, $"The gateway has no rule for the {type} field '{name}'; it is not forwarded.");
+            }
+
+            var key = field.Alias?.Name.StringValue ?? name;
+            if (rule.Kind != GraphQlRuleKind.Viewer && name != "__typename")
+            {
+                analysis.OnlyLocal = false;
+            }
+
+            switch (rule.Kind)
+            {
+                case GraphQlRuleKind.Refused:
+                    throw new BodyScopeException(403, GraphQlCodes.FieldRefused, $"The {type} field '{name}' is not forwarded by this gateway{(rule.Why is null ? "" : ": " + rule.Why)}.");
+                case GraphQlRuleKind.None:
+                    return;
+                case GraphQlRuleKind.Viewer:
+                    WalkSelections(field.SelectionSet, 2, name, DefaultEntityOnly);
+                    analysis.Viewers.Add(new ViewerSelection(envelope, key, field, _fragments));
+                    if (SelectsAny(field.SelectionSet, ViewerAnswer.UpstreamFields, 2))
+                    {
+                        analysis.ViewerNeedsUpstream = true;
+                    }
+
+                    return;
+                case GraphQlRuleKind.Organization:
+                    var org = ArgumentValue(field, rule.Argument);
+                    analysis.Organizations.Add(org.Kind == ValueKind.String ? org.Text.ToString() : null);
+                    WalkSelections(field.SelectionSet, 2, name, DefaultEntityOnly);
+                    return;
+            }
+
+            var previous = _action;
+            _action = rule.Action ?? _action;
+            var before = references.Count;
+            _extraProjects = rule.ProjectFields.Count > 0 ? rule.ProjectFields : null;
+            WalkField(field, 1, null, DefaultEntityOnly);
+            _extraProjects = null;
+            var ids = CollectIds(field, rule);
+            if (rule.EntityArgument is { } entityPath)
+            {
+                MakeEntityExplicit(field, entityPath);
+            }
+
+            if (references.Count == before && ids == 0)
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.ScopeNotFound, $"The {type} field '{name}' names no project, entity or id the gateway can authorize.");
+            }
+
+            if (rule.Kind == GraphQlRuleKind.ById && ids == 0)
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.ScopeNotFound, $"The {type} field '{name}' names no id.");
+            }
+
+            if (rule.Kind == GraphQlRuleKind.Listing)
+            {
+                var entity = ArgumentAt(field, rule.EntityArgument!);
+                CheckFilterable(field, rule);
+                analysis.Listings.Add(new ListingSelection(envelope, key, entity, rule));
+            }
+
+            _action = previous;
+        }
+
+        private void WalkField(GraphQLField field, int depth, string? parent, List<string?> inherited)
+        {
+            var name = field.Name.StringValue;
+            if (rules is not null && parent is not null && rules.Nested.TryGetValue(parent + "." + name, out var nested) && nested.Kind == GraphQlRuleKind.Refused)
+            {
+                throw new BodyScopeException(403, GraphQlCodes.FieldRefused, $"The field '{name}' under '{parent}' is not forwarded by this gateway{(nested.Why is null ? "" : ": " + nested.Why)}.");
+            }
+
+            var effective = inherited;
+            if (field.Arguments is { Count: > 0 } arguments)
+            {
+                var members = new List<(ROM Name, Value Value)>(arguments.Count);
+                foreach (var argument in arguments.Items)
+                {
+                    members.Add((argument.Name.Value, Value.Of(argument.Value)));
+                }
+
+                Container(members, field.Name.Value, inherited, depth, out effective);
+            }
+
+            // A field below an entity (entity(name:) { project(name:) }) pairs with that entity.
+            WalkSelections(field.SelectionSet, depth + 1, name, effective);
+        }
+
+        private void WalkSelections(GraphQLSelectionSet? set, int depth, string? parent, List<string?> inherited)
         {
             if (set is null)
             {
@@ -153,44 +325,298 @@ internal static class GraphQlScopeExtractor
                 {
                     case GraphQLField field:
                         Count();
-                        if (field.Arguments is { Count: > 0 } arguments)
-                        {
-                            var members = new List<(ROM Name, Value Value)>(arguments.Count);
-                            foreach (var argument in arguments.Items)
-                            {
-                                members.Add((argument.Name.Value, Value.Of(argument.Value)));
-                            }
-
-                            Container(members, field.Name.Value, DefaultEntityOnly, depth);
-                        }
-
-                        WalkSelections(field.SelectionSet, depth + 1);
+                        WalkField(field, depth, parent, inherited);
                         break;
                     case GraphQLFragmentSpread spread:
                         Count();
-                        var name = spread.FragmentName.Name.StringValue;
-                        if (!_fragments.TryGetValue(name, out var fragment))
-                        {
-                            throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, $"Unknown fragment '{name}'.");
-                        }
-
-                        if (!_spreadPath.Add(name))
-                        {
-                            throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, $"Fragment '{name}' spreads itself.");
-                        }
-
-                        WalkSelections(fragment.SelectionSet, depth + 1);
-                        _spreadPath.Remove(name);
+                        var fragment = Fragment(spread);
+                        WalkSelections(fragment.SelectionSet, depth + 1, parent, inherited);
+                        _spreadPath.Remove(fragment.FragmentName.Name.StringValue);
                         break;
                     case GraphQLInlineFragment inline:
-                        WalkSelections(inline.SelectionSet, depth + 1);
+                        WalkSelections(inline.SelectionSet, depth + 1, parent, inherited);
                         break;
                 }
             }
         }
 
+        private GraphQLFragmentDefinition Fragment(GraphQLFragmentSpread spread)
+        {
+            var name = spread.FragmentName.Name.StringValue;
+            if (!_fragments.TryGetValue(name, out var fragment))
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, $"Unknown fragment '{name}'.");
+            }
+
+            if (!_spreadPath.Add(name))
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, $"Fragment '{name}' spreads itself.");
+            }
+
+            return fragment;
+        }
+
+        private bool SelectsAny(GraphQLSelectionSet? set, FrozenSet<string> names, int depth)
+        {
+            if (set is null || depth > limits.MaxDepth)
+            {
+                return false;
+            }
+
+            foreach (var selection in set.Selections)
+            {
+                var found = selection switch
+                {
+                    GraphQLField field => names.Contains(field.Name.StringValue),
+                    GraphQLFragmentSpread spread => _fragments.TryGetValue(spread.FragmentName.Name.StringValue, out var f) && SelectsAny(f.SelectionSet, names, depth + 1),
+                    GraphQLInlineFragment inline => SelectsAny(inline.SelectionSet, names, depth + 1),
+                    _ => false,
+                };
+                if (found)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        // A listing is filtered by the node's name at Items: every field on that path must be unaliased,
+        // and the name selected unaliased, or the response cannot be read safely.
+        private void CheckFilterable(GraphQLField field, GraphQlRule rule)
+        {
+            var set = field.SelectionSet;
+            foreach (var step in rule.Items)
+            {
+                var next = DirectFields(set).Where(f => f.Name.StringValue == step || f.Alias?.Name.StringValue == step).ToList();
+                if (next.Count == 0)
+                {
+                    return; // nothing listed
+                }
+
+                if (next.Any(f => f.Alias is not null && f.Alias.Name.StringValue != f.Name.StringValue) || next.Count > 1)
+                {
+                    throw new BodyScopeException(403, GraphQlCodes.ListingUnfilterable, $"'{field.Name.StringValue}' lists projects: select '{string.Join(".", rule.Items)}' without aliases.");
+                }
+
+                set = next[0].SelectionSet;
+            }
+
+            var names = DirectFields(set).Where(f => f.Name.StringValue == rule.NameField || f.Alias?.Name.StringValue == rule.NameField).ToList();
+            if (names.Count != 1 || names[0].Alias is not null && names[0].Alias!.Name.StringValue != rule.NameField)
+            {
+                throw new BodyScopeException(403, GraphQlCodes.ListingUnfilterable, $"'{field.Name.StringValue}' lists projects: select '{rule.NameField}' of each node, unaliased, so the gateway can filter them.");
+            }
+        }
+
+        private List<GraphQLField> DirectFields(GraphQLSelectionSet? set)
+        {
+            var fields = new List<GraphQLField>();
+            if (set is null)
+            {
+                return fields;
+            }
+
+            foreach (var selection in set.Selections)
+            {
+                switch (selection)
+                {
+                    case GraphQLField f: fields.Add(f); break;
+                    case GraphQLInlineFragment inline: fields.AddRange(DirectFields(inline.SelectionSet)); break;
+                    case GraphQLFragmentSpread spread when _fragments.TryGetValue(spread.FragmentName.Name.StringValue, out var fragment):
+                        fields.AddRange(DirectFields(fragment.SelectionSet));
+                        break;
+                }
+            }
+
+            return fields;
+        }
+
+        private int CollectIds(GraphQLField field, GraphQlRule rule)
+        {
+            var found = 0;
+            foreach (var id in rule.Ids)
+            {
+                var argument = field.Arguments?.Items.FirstOrDefault(a => a.Name.StringValue == id.Path[0]);
+                if (argument is null)
+                {
+                    continue;
+                }
+
+                found += Ids(Value.Of(argument.Value), id, 1, 1);
+            }
+
+            return found;
+        }
+
+        private int Ids(Value value, IdArgument id, int step, int depth)
+        {
+            CheckDepth(depth);
+            var resolved = Resolve(value);
+            switch (resolved.Kind)
+            {
+                case ValueKind.List:
+                    var count = 0;
+                    foreach (var item in resolved.Items())
+                    {
+                        count += Ids(item, id, step, depth + 1);
+                    }
+
+                    return count;
+                case ValueKind.Object when step < id.Path.Length:
+                    foreach (var (name, member) in resolved.Members())
+                    {
+                        if (name.Span.SequenceEqual(id.Path[step]))
+                        {
+                            return Ids(member, id, step + 1, depth + 1);
+                        }
+                    }
+
+                    return 0;
+                case ValueKind.String when step == id.Path.Length:
+                    if (analysis.Ids.Count >= MaxIds)
+                    {
+                        throw new BodyScopeException(400, GraphQlCodes.TooManyIds, $"A request names at most {MaxIds} ids.");
+                    }
+
+                    var text = resolved.Text;
+                    if (text.Length is 0 or > 256)
+                    {
+                        throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, $"'{string.Join(".", id.Path)}' is not a valid id.");
+                    }
+
+                    analysis.Ids.Add(new IdReference(id.Type, text.ToString(), id.Action ?? _action));
+                    return 1;
+                case ValueKind.Null:
+                    return 0;
+                default:
+                    throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, $"'{string.Join(".", id.Path)}' must be an id string.");
+            }
+        }
+
+        private Value ArgumentValue(GraphQLField field, string name)
+        {
+            var argument = field.Arguments?.Items.FirstOrDefault(a => a.Name.StringValue == name);
+            return argument is null ? Value.Null : Resolve(Value.Of(argument.Value));
+        }
+
+        // The entity a listing names (null: the default entity).
+        private string? ArgumentAt(GraphQLField field, string[] path)
+        {
+            var value = ArgumentValue(field, path[0]);
+            for (var i = 1; i < path.Length && value.Kind == ValueKind.Object; i++)
+            {
+                var next = Value.Null;
+                foreach (var (name, member) in value.Members())
+                {
+                    if (name.Span.SequenceEqual(path[i]))
+                    {
+                        next = Resolve(member);
+                    }
+                }
+
+                value = next;
+            }
+
+            return value.Kind == ValueKind.String ? value.Text.ToString() : null;
+        }
+
+        // A null or missing entity is what the upstream would fill with the shared user's default entity:
+        // make the gateway's own default explicit, in the document or in the variables.
+        private void MakeEntityExplicit(GraphQLField field, string[] path)
+        {
+            if (defaultEntity is null)
+            {
+                return;
+            }
+
+            var literal = JsonSerializer.Serialize(defaultEntity);
+            var argument = field.Arguments?.Items.FirstOrDefault(a => a.Name.StringValue == path[0]);
+            if (argument is null)
+            {
+                if (path.Length > 1)
+                {
+                    return; // the enclosing input is missing: the upstream refuses the request itself
+                }
+
+                if (field.Arguments is { Count: > 0 } existing)
+                {
+                    var at = existing.Items[0].Location.Start;
+                    analysis.Edits.Add(new EntityEdit(envelope, at, at, $"{path[0]}: {literal}, ", null, null));
+                }
+                else
+                {
+                    var at = field.Name.Location.End;
+                    analysis.Edits.Add(new EntityEdit(envelope, at, at, $"({path[0]}: {literal})", null, null));
+                }
+
+                return;
+            }
+
+            MakeExplicit(argument.Value, path, 1);
+
+            void MakeExplicit(GraphQLValue value, string[] path, int step)
+            {
+                switch (value)
+                {
+                    case GraphQLNullValue when step == path.Length:
+                        analysis.Edits.Add(new EntityEdit(envelope, value.Location.Start, value.Location.End, literal, null, null));
+                        break;
+                    case GraphQLVariable variable:
+                        var name = variable.Name.StringValue;
+                        if (!IsSupplied(name, path.AsSpan(step)))
+                        {
+                            if (step == path.Length || (variables is { } v && v.TryGetProperty(name, out var supplied) && supplied.ValueKind == JsonValueKind.Object))
+                            {
+                                analysis.Edits.Add(new EntityEdit(envelope, 0, 0, null, name, path[step..]));
+                            }
+                        }
+
+                        break;
+                    case GraphQLObjectValue obj when step < path.Length:
+                        var member = obj.Fields?.FirstOrDefault(f => f.Name.StringValue == path[step]);
+                        if (member is not null)
+                        {
+                            MakeExplicit(member.Value, path, step + 1);
+                        }
+                        else if (step == path.Length - 1)
+                        {
+                            var at = obj.Fields is { Count: > 0 } fields ? fields[0].Location.Start : obj.Location.Start + 1;
+                            var text = obj.Fields is { Count: > 0 } ? $"{path[step]}: {literal}, " : $" {path[step]}: {literal} ";
+                            analysis.Edits.Add(new EntityEdit(envelope, at, at, text, null, null));
+                        }
+
+                        break;
+                }
+            }
+        }
+
+        // True when the variable (at the sub-path) holds a non-null value, or the operation's default does.
+        private bool IsSupplied(string variable, ReadOnlySpan<string> subPath)
+        {
+            if (variables is { } vars && vars.TryGetProperty(variable, out var value))
+            {
+                foreach (var step in subPath)
+                {
+                    if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(step, out value))
+                    {
+                        return false;
+                    }
+                }
+
+                return value.ValueKind != JsonValueKind.Null;
+            }
+
+            if (subPath.Length == 0 && _operation?.Variables is { } definitions)
+            {
+                return definitions.Items.Any(d => d.Variable.Name.StringValue == variable && d.DefaultValue is not null and not GraphQLNullValue);
+            }
+
+            return false;
+        }
+
         // One argument list or input object. Returns how many references it (and what is below it) produced.
-        private int Container(List<(ROM Name, Value Value)> members, ROM fieldName, List<string?> inherited, int depth)
+        private int Container(List<(ROM Name, Value Value)> members, ROM fieldName, List<string?> inherited, int depth, out List<string?> effective)
         {
             CheckDepth(depth);
             List<string?>? entities = null;
@@ -198,7 +624,7 @@ internal static class GraphQlScopeExtractor
             var produced = 0;
             foreach (var (name, value) in members)
             {
-                if (_entityNames.Contains(name.Span))
+                if (IsEntityName(name.Span, fieldName.Span))
                 {
                     entities ??= [];
                     AddStrings(value, name, depth, entities, entity: true);
@@ -217,7 +643,7 @@ internal static class GraphQlScopeExtractor
                 }
             }
 
-            var effective = entities is { Count: > 0 } ? entities : inherited;
+            effective = entities is { Count: > 0 } ? entities : inherited;
             if (projects is not null)
             {
                 foreach (var project in projects)
@@ -233,7 +659,7 @@ internal static class GraphQlScopeExtractor
             foreach (var (name, value) in members)
             {
                 if (value.Kind is ValueKind.Object or ValueKind.List or ValueKind.Variable
-                    && !_entityNames.Contains(name.Span) && !IsProjectName(name.Span, fieldName.Span))
+                    && !IsEntityName(name.Span, fieldName.Span) && !IsProjectName(name.Span, fieldName.Span))
                 {
                     produced += Nested(value, effective, depth + 1);
                 }
@@ -252,13 +678,15 @@ internal static class GraphQlScopeExtractor
             return produced;
         }
 
-        private bool IsProjectName(ReadOnlySpan<char> name, ReadOnlySpan<char> fieldName)
-        {
-            if (_projectNames.Contains(name))
-            {
-                return true;
-            }
+        private bool IsEntityName(ReadOnlySpan<char> name, ReadOnlySpan<char> fieldName)
+            => _entityNames.Contains(name) || Qualified(_entityNames, name, fieldName);
 
+        private bool IsProjectName(ReadOnlySpan<char> name, ReadOnlySpan<char> fieldName)
+            => _projectNames.Contains(name) || (_extraProjects is { } extra && extra.GetAlternateLookup<ReadOnlySpan<char>>().Contains(name))
+               || Qualified(_projectNames, name, fieldName);
+
+        private static bool Qualified(FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> set, ReadOnlySpan<char> name, ReadOnlySpan<char> fieldName)
+        {
             if (fieldName.IsEmpty || fieldName.Length + name.Length + 1 > 128)
             {
                 return false;
@@ -268,7 +696,7 @@ internal static class GraphQlScopeExtractor
             fieldName.CopyTo(qualified);
             qualified[fieldName.Length] = '.';
             name.CopyTo(qualified[(fieldName.Length + 1)..]);
-            return _projectNames.Contains(qualified);
+            return set.Contains(qualified);
         }
 
         private int Nested(Value value, List<string?> inherited, int depth)
@@ -278,7 +706,7 @@ internal static class GraphQlScopeExtractor
             switch (resolved.Kind)
             {
                 case ValueKind.Object:
-                    return Container(resolved.Members(), ROM.Empty, inherited, depth);
+                    return Container(resolved.Members(), ROM.Empty, inherited, depth, out _);
                 case ValueKind.List:
                     var produced = 0;
                     foreach (var item in resolved.Items())

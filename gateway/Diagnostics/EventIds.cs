@@ -16,6 +16,9 @@ internal static class EventIds
     public const int UpstreamCredentialMissing = 2008;
     public const int AuthenticationFailuresSuppressed = 2009;
     public const int UnexpectedFailure = 2010;
+    public const int IdLookupFailed = 2011;
+    public const int IdLookupUnavailable = 2012;
+    public const int ResponseRewriteFailed = 2013;
 
     public const int AdminActionDenied = 3001;
 

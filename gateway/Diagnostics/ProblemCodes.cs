@@ -26,6 +26,8 @@ internal static class ProblemCodes
     public const string UpstreamCredentialMissing = "upstream_credential_missing";
     public const string UpstreamUnavailable = "upstream_unavailable";
     public const string UpstreamTimeout = "upstream_timeout";
+    public const string UpstreamResponseUnreadable = "upstream_response_unreadable";
+    public const string IdLookupUnavailable = "id_lookup_unavailable";
 
     public const string OrgNotFound = "org_not_found";
     public const string TeamNotFound = "team_not_found";

@@ -129,6 +129,7 @@ internal static class GatewayApp
     private static void AddGatewayProxy(this IServiceCollection services, IConfiguration configuration, GatewayOptions options)
     {
         services.AddSingleton<IdentityHeaderNames>();
+        services.AddSingleton<GraphQL.IdResolver>();
         if (options.Identity.Sign)
         {
             services.AddSingleton<IdentityTokenSigner>();

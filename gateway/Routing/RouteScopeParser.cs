@@ -23,14 +23,15 @@ internal static class RouteScopeParser
     public const string MaxDepthKey = "Gateway.GraphQL.MaxDepth";
     public const string EntityFieldsKey = "Gateway.GraphQL.EntityFields";
     public const string ProjectFieldsKey = "Gateway.GraphQL.ProjectFields";
+    public const string RulesKey = "Gateway.GraphQL.Rules";
 
     private static readonly string[] KnownKeys =
     [
         ScopeKey, EntityKey, ProjectKey, ActionKey, ProjectIdKey, MaxBytesKey, MaxDecompressedBytesKey,
-        MaxOperationsKey, MaxFieldsKey, MaxDepthKey, EntityFieldsKey, ProjectFieldsKey,
+        MaxOperationsKey, MaxFieldsKey, MaxDepthKey, EntityFieldsKey, ProjectFieldsKey, RulesKey,
     ];
 
-    private static readonly string[] BodyOnlyKeys = [MaxBytesKey, MaxDecompressedBytesKey, MaxOperationsKey, MaxFieldsKey, MaxDepthKey, EntityFieldsKey, ProjectFieldsKey];
+    private static readonly string[] BodyOnlyKeys = [MaxBytesKey, MaxDecompressedBytesKey, MaxOperationsKey, MaxFieldsKey, MaxDepthKey, EntityFieldsKey, ProjectFieldsKey, RulesKey];
     private const string ExpectedKinds = "path, query, header, graphql, json, multipart, authenticated, anonymous";
 
     public static RouteScope? Parse(RouteConfig route, List<string> errors)
@@ -230,7 +231,7 @@ internal static class RouteScopeParser
         var maxBytes = Number(MaxBytesKey, defaultBytes, 256 * 1024 * 1024);
         var entityNames = List(EntityFieldsKey, BodyScope.BodyLimits.DefaultEntityNames);
         var projectNames = List(ProjectFieldsKey, BodyScope.BodyLimits.DefaultProjectNames);
-        if (kind != ScopeKind.GraphQl && (metadata.ContainsKey(EntityFieldsKey) || metadata.ContainsKey(ProjectFieldsKey) || metadata.ContainsKey(MaxOperationsKey) || metadata.ContainsKey(MaxFieldsKey)))
+        if (kind != ScopeKind.GraphQl && (metadata.ContainsKey(EntityFieldsKey) || metadata.ContainsKey(ProjectFieldsKey) || metadata.ContainsKey(MaxOperationsKey) || metadata.ContainsKey(MaxFieldsKey) || metadata.ContainsKey(RulesKey)))
         {
             errors.Add($"Route '{route.RouteId}' has Gateway.GraphQL.* settings but is not a graphql scope.");
         }
@@ -251,6 +252,10 @@ internal static class RouteScopeParser
             EntityNames = System.Collections.Frozen.FrozenSet.ToFrozenSet(entityNames, StringComparer.Ordinal),
             ProjectNames = System.Collections.Frozen.FrozenSet.ToFrozenSet(projectNames, StringComparer.Ordinal),
             ProjectIdField = projectIdField,
+            // Default deny: a GraphQL route always has a rule table, the shipped W&B one unless it names others.
+            Rules = kind == ScopeKind.GraphQl
+                ? GraphQL.GraphQlRuleTable.Load(route.RouteId, metadata.GetValueOrDefault(RulesKey, GraphQL.GraphQlRuleTable.DefaultSources), System.IO.Directory.GetCurrentDirectory(), errors)
+                : null,
         };
     }
 

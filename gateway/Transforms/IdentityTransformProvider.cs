@@ -42,6 +42,10 @@ internal sealed partial class IdentityTransformProvider(IdentityHeaderNames name
 
         var audience = context.Cluster?.ClusterId ?? "";
         context.AddRequestTransform(transform => ApplyAsync(transform, upstream, audience));
+        if (context.Route.Metadata?.GetValueOrDefault(RouteScopeParser.ScopeKey) == "graphql")
+        {
+            context.AddResponseTransform(GraphQL.GraphQlResponseRewriter.ApplyAsync);
+        }
     }
 
     private ValueTask ApplyAsync(RequestTransformContext transform, UpstreamCredential upstream, string audience)

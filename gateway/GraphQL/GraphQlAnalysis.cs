@@ -1,0 +1,75 @@
+using Gateway.BodyScope;
+using Gateway.Policy.Model;
+using GraphQLParser.AST;
+
+namespace Gateway.GraphQL;
+
+/// <summary>An id that must be resolved to its (entity, project) before the request may be forwarded.</summary>
+internal readonly record struct IdReference(string Type, string Id, AccessAction Action);
+
+/// <summary>A change that makes a defaulted entity explicit: a text edit of a document, or a variable set.</summary>
+internal sealed record EntityEdit(int Envelope, int Start, int End, string? Text, string? Variable, string[]? VariablePath);
+
+/// <summary>A <c>viewer</c> field the gateway answers (by response key).</summary>
+internal sealed record ViewerSelection(int Envelope, string ResponseKey, GraphQLField Field, IReadOnlyDictionary<string, GraphQLFragmentDefinition> Fragments);
+
+/// <summary>A listing whose response is filtered to what the caller may read.</summary>
+internal sealed record ListingSelection(int Envelope, string ResponseKey, string? Entity, GraphQlRule Rule);
+
+/// <summary>Everything one GraphQL request asks of the gateway, from the rule table.</summary>
+internal sealed class GraphQlAnalysis
+{
+    public List<ScopeReference> References { get; } = [];
+
+    public List<IdReference> Ids { get; } = [];
+
+    public List<EntityEdit> Edits { get; } = [];
+
+    public List<ViewerSelection> Viewers { get; } = [];
+
+    public List<ListingSelection> Listings { get; } = [];
+
+    /// <summary>Organizations named (<c>organization(name:)</c>): each must be the caller's.</summary>
+    public List<string?> Organizations { get; } = [];
+
+    /// <summary>True while every root field seen is answered by the gateway (viewer, __typename).</summary>
+    public bool OnlyLocal { get; set; } = true;
+
+    /// <summary>A viewer selection asks for an upstream field on the allowlist: forward and splice.</summary>
+    public bool ViewerNeedsUpstream { get; set; }
+
+    /// <summary>The envelope was a batch (JSON array): responses are arrays too.</summary>
+    public bool IsBatch { get; set; }
+
+    /// <summary>The operation each envelope selects by operationName (or its only one); null when several could run.</summary>
+    public List<bool> SingleOperation { get; } = [];
+
+    /// <summary>True when the response must be rewritten (viewer splice or listing filter).</summary>
+    public bool NeedsResponseRewrite => Listings.Count > 0 || (Viewers.Count > 0 && !AnswersLocally);
+
+    public bool AnswersLocally => Viewers.Count > 0 && OnlyLocal && !ViewerNeedsUpstream && SingleOperation.All(s => s);
+}
+
+/// <summary>Stable codes for GraphQL rule refusals.</summary>
+internal static class GraphQlCodes
+{
+    /// <summary>A root field the route's rule table does not know: default deny.</summary>
+    public const string FieldNotAllowed = "graphql_field_not_allowed";
+
+    /// <summary>A field whose rule refuses it (user administration, unresolvable ids, unfiltered listings).</summary>
+    public const string FieldRefused = "graphql_field_refused";
+
+    /// <summary>A listing whose response the gateway could not filter (aliased path or no name selected).</summary>
+    public const string ListingUnfilterable = "graphql_listing_unfilterable";
+
+    /// <summary>Another organization than the caller's.</summary>
+    public const string OrganizationNotFound = "organization_not_found";
+
+    /// <summary>An id the upstream does not know, or that resolves to no valid project.</summary>
+    public const string IdNotFound = "id_not_found";
+
+    /// <summary>The id lookup failed (upstream error): refused, never forwarded.</summary>
+    public const string IdUnresolved = "id_unresolved";
+
+    public const string TooManyIds = "too_many_ids";
+}

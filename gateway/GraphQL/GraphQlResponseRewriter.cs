@@ -1,0 +1,199 @@
+using System.IO.Compression;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gateway.Authorization;
+using Gateway.Diagnostics;
+using Gateway.Policy.Access;
+using Gateway.Policy.Model;
+using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Transforms;
+
+namespace Gateway.GraphQL;
+
+/// <summary>
+/// Rewrites the upstream's answer to a forwarded GraphQL request that selected <c>viewer</c> (replaced
+/// by the gateway's answer, keeping only the allowlisted upstream fields) or a listing (nodes the caller
+/// may not read removed). The body is read under a cap and decompressed; an answer that cannot be read
+/// is replaced by a 502, so the shared user's identity or a hidden project never reaches the client.
+/// </summary>
+internal static class GraphQlResponseRewriter
+{
+    public const int MaxResponseBytes = 16 * 1024 * 1024;
+
+    public static async ValueTask ApplyAsync(ResponseTransformContext context)
+    {
+        var http = context.HttpContext;
+        if (http.Features.Get<GatewayFeature>() is not { GraphQl: { NeedsResponseRewrite: true } analysis, Viewer: { } facts } || context.ProxyResponse is null)
+        {
+            return;
+        }
+
+        context.SuppressResponseBody = true;
+        byte[]? rewritten = null;
+        try
+        {
+            var body = await ReadAsync(context.ProxyResponse, http.RequestAborted);
+            rewritten = Rewrite(body, analysis, facts);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidDataException or IOException or InvalidOperationException or FormatException)
+        {
+            rewritten = null;
+        }
+
+        var response = http.Response;
+        response.Headers.Remove("Content-Encoding");
+        response.Headers.ContentLength = null;
+        if (rewritten is null)
+        {
+            response.Headers.Remove("Content-Type");
+            await GatewayProblem.WriteAsync(response, 502, ProblemCodes.UpstreamResponseUnreadable, "The upstream's GraphQL answer could not be read safely.");
+            return;
+        }
+
+        response.ContentLength = rewritten.Length;
+        await response.Body.WriteAsync(rewritten, http.RequestAborted);
+    }
+
+    private static async Task<byte[]> ReadAsync(HttpResponseMessage response, CancellationToken cancel)
+    {
+        await using var raw = await response.Content.ReadAsStreamAsync(cancel);
+        var encoding = response.Content.Headers.ContentEncoding.ToList();
+        Stream stream = encoding switch
+        {
+            [] or ["identity"] => raw,
+            ["gzip"] => new GZipStream(raw, CompressionMode.Decompress),
+            ["deflate"] => new ZLibStream(raw, CompressionMode.Decompress),
+            ["br"] => new BrotliStream(raw, CompressionMode.Decompress),
+            _ => throw new InvalidDataException("Unsupported content encoding."),
+        };
+        await using var _ = stream;
+        var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancel)) > 0)
+        {
+            if (buffer.Length + read > MaxResponseBytes)
+            {
+                throw new InvalidDataException("The answer is too large to rewrite.");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    internal static byte[] Rewrite(byte[] body, GraphQlAnalysis analysis, ViewerAnswer.Facts facts)
+    {
+        var root = JsonNode.Parse(body) ?? throw new InvalidDataException("null answer");
+        foreach (var viewer in analysis.Viewers)
+        {
+            var data = Data(root, analysis, viewer.Envelope);
+            if (data is null || !data.ContainsKey(viewer.ResponseKey))
+            {
+                continue;
+            }
+
+            var upstream = data[viewer.ResponseKey] as JsonObject;
+            var answer = Answer(viewer, facts);
+            if (upstream is not null)
+            {
+                foreach (var field in viewer.Field.SelectionSet?.Selections.OfType<GraphQLParser.AST.GraphQLField>() ?? [])
+                {
+                    var key = field.Alias?.Name.StringValue ?? field.Name.StringValue;
+                    if (ViewerAnswer.UpstreamFields.Contains(field.Name.StringValue) && upstream[key] is { } value)
+                    {
+                        answer[key] = value.DeepClone();
+                    }
+                }
+            }
+
+            data[viewer.ResponseKey] = answer;
+            DropErrors(root, analysis, viewer.Envelope, viewer.ResponseKey);
+        }
+
+        foreach (var listing in analysis.Listings)
+        {
+            var data = Data(root, analysis, listing.Envelope);
+            if (data?[listing.ResponseKey] is JsonObject node)
+            {
+                var entity = listing.Entity ?? AccessEvaluator.DefaultEntity(facts.Principal)!;
+                Filter(node, listing.Rule.Items, 0, listing.Rule.NameField, entity, facts);
+            }
+        }
+
+        return System.Text.Encoding.UTF8.GetBytes(root.ToJsonString());
+    }
+
+    private static JsonObject Answer(ViewerSelection viewer, ViewerAnswer.Facts facts)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            ViewerAnswer.Write(writer, viewer, facts);
+        }
+
+        return JsonNode.Parse(buffer.WrittenSpan)!.AsObject();
+    }
+
+    private static JsonObject? Data(JsonNode root, GraphQlAnalysis analysis, int envelope)
+    {
+        var response = analysis.IsBatch ? (root as JsonArray)?[envelope] : root;
+        return response?["data"] as JsonObject;
+    }
+
+    private static void DropErrors(JsonNode root, GraphQlAnalysis analysis, int envelope, string key)
+    {
+        var response = analysis.IsBatch ? (root as JsonArray)?[envelope] : root;
+        if (response?["errors"] is JsonArray errors)
+        {
+            for (var i = errors.Count - 1; i >= 0; i--)
+            {
+                if (errors[i]?["path"] is JsonArray path && path.Count > 0 && path[0]?.GetValueKind() == JsonValueKind.String && path[0]!.GetValue<string>() == key)
+                {
+                    errors.RemoveAt(i);
+                }
+            }
+        }
+    }
+
+    // Walks the items path; at the first list, keeps only the elements whose node names a project the caller may read.
+    private static void Filter(JsonNode? node, string[] path, int step, string nameField, string entity, ViewerAnswer.Facts facts)
+    {
+        if (node is JsonArray list)
+        {
+            for (var i = list.Count - 1; i >= 0; i--)
+            {
+                if (!Readable(list[i], path, step, nameField, entity, facts))
+                {
+                    list.RemoveAt(i);
+                }
+            }
+
+            return;
+        }
+
+        if (step < path.Length && node is JsonObject obj)
+        {
+            Filter(obj[path[step]], path, step + 1, nameField, entity, facts);
+        }
+    }
+
+    private static bool Readable(JsonNode? element, string[] path, int step, string nameField, string entity, ViewerAnswer.Facts facts)
+    {
+        var node = element;
+        for (var i = step; i < path.Length && node is not null; i++)
+        {
+            node = node is JsonObject o ? o[path[i]] : null;
+        }
+
+        if (node is not JsonObject item || item[nameField] is not JsonValue name || name.GetValueKind() != JsonValueKind.String)
+        {
+            return false; // cannot tell which project it is: dropped
+        }
+
+        var project = name.GetValue<string>();
+        var decision = AccessEvaluator.Evaluate(new AccessRequest(facts.Principal, entity, project, AccessAction.Read, default), facts.Directory);
+        return decision.IsAllowed;
+    }
+}

@@ -1,0 +1,366 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using Gateway.Policy.Model;
+using Gateway.Store;
+
+namespace Gateway.GraphQL;
+
+/// <summary>
+/// The rules of a GraphQL route, default deny: every root field (per operation type) and every nested
+/// field that reaches beyond the named project has a rule; a root field without one is refused.
+/// Loaded from the shipped W&amp;B table (<c>builtin:wandb</c>) and operator files, later sources
+/// overriding earlier ones field by field; every error of every source is reported at once.
+/// </summary>
+internal sealed class GraphQlRuleTable
+{
+    public const string BuiltinWandb = "builtin:wandb";
+    public const string DefaultSources = BuiltinWandb;
+
+    private static readonly string[] ValidKinds = ["scoped", "byId", "viewer", "none", "listing", "organization", "refused"];
+
+    public required FrozenDictionary<string, GraphQlRule> Query { get; init; }
+
+    public required FrozenDictionary<string, GraphQlRule> Mutation { get; init; }
+
+    /// <summary>Keyed <c>parent.child</c> by field names: applies wherever <c>child</c> is selected directly under <c>parent</c>.</summary>
+    public required FrozenDictionary<string, GraphQlRule> Nested { get; init; }
+
+    public required FrozenDictionary<string, IdTypeLookup> IdTypes { get; init; }
+
+    public required string Sources { get; init; }
+
+    /// <summary>Loads and validates; returns null (with every problem in <paramref name="errors"/>) when anything is wrong.</summary>
+    public static GraphQlRuleTable? Load(string routeId, string sources, string baseDirectory, List<string> errors)
+    {
+        var before = errors.Count;
+        var query = new Dictionary<string, GraphQlRule>(StringComparer.Ordinal);
+        var mutation = new Dictionary<string, GraphQlRule>(StringComparer.Ordinal);
+        var nested = new Dictionary<string, GraphQlRule>(StringComparer.Ordinal);
+        var idTypes = new Dictionary<string, IdTypeLookup>(StringComparer.Ordinal);
+        var items = sources.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (items.Length == 0)
+        {
+            errors.Add($"Route '{routeId}' has an empty GraphQL rule list. Use '{BuiltinWandb}' and/or rule files.");
+            return null;
+        }
+
+        foreach (var source in items)
+        {
+            var text = Read(routeId, source, baseDirectory, errors);
+            if (text is null)
+            {
+                continue;
+            }
+
+            try
+            {
+                using var document = JsonDocument.Parse(text, new JsonDocumentOptions { AllowDuplicateProperties = false, CommentHandling = JsonCommentHandling.Skip });
+                Merge(routeId, source, document.RootElement, query, mutation, nested, idTypes, errors);
+            }
+            catch (JsonException ex)
+            {
+                errors.Add($"Route '{routeId}': GraphQL rules '{source}' are not valid JSON ({ex.Message}).");
+            }
+        }
+
+        foreach (var (field, rule) in query.Concat(mutation).Concat(nested))
+        {
+            foreach (var id in rule.Ids.Where(i => !idTypes.ContainsKey(i.Type)))
+            {
+                errors.Add($"Route '{routeId}': GraphQL rule '{field}' resolves ids of type '{id.Type}', which no rule source defines under idTypes.");
+            }
+        }
+
+        if (errors.Count > before)
+        {
+            return null;
+        }
+
+        return new GraphQlRuleTable
+        {
+            Query = query.ToFrozenDictionary(StringComparer.Ordinal),
+            Mutation = mutation.ToFrozenDictionary(StringComparer.Ordinal),
+            Nested = nested.ToFrozenDictionary(StringComparer.Ordinal),
+            IdTypes = idTypes.ToFrozenDictionary(StringComparer.Ordinal),
+            Sources = sources,
+        };
+    }
+
+    private static string? Read(string routeId, string source, string baseDirectory, List<string> errors)
+    {
+        if (source.StartsWith("builtin:", StringComparison.Ordinal))
+        {
+            if (source != BuiltinWandb)
+            {
+                errors.Add($"Route '{routeId}': unknown built-in GraphQL rules '{source}'. Expected: {BuiltinWandb}.");
+                return null;
+            }
+
+            using var stream = typeof(GraphQlRuleTable).Assembly.GetManifestResourceStream("Gateway.GraphQL.wandb.graphql-rules.json");
+            using var reader = new StreamReader(stream!);
+            return reader.ReadToEnd();
+        }
+
+        var path = Path.IsPathRooted(source) ? source : Path.Combine(baseDirectory, source);
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            errors.Add($"Route '{routeId}': cannot read GraphQL rules '{path}' ({ex.GetType().Name}).");
+            return null;
+        }
+    }
+
+    private static void Merge(string routeId, string source, JsonElement root, Dictionary<string, GraphQlRule> query, Dictionary<string, GraphQlRule> mutation,
+        Dictionary<string, GraphQlRule> nested, Dictionary<string, IdTypeLookup> idTypes, List<string> errors)
+    {
+        string Where(string what) => $"Route '{routeId}': GraphQL rules '{source}', {what}";
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(Where("the root must be an object."));
+            return;
+        }
+
+        foreach (var section in root.EnumerateObject())
+        {
+            switch (section.Name)
+            {
+                case "description":
+                    break;
+                case "idTypes":
+                    foreach (var type in Objects(section, Where, errors))
+                    {
+                        var lookup = ParseLookup(type, Where, errors);
+                        if (lookup is not null)
+                        {
+                            idTypes[type.Name] = lookup;
+                        }
+                    }
+
+                    break;
+                case "query" or "mutation" or "nested":
+                    var into = section.Name switch { "query" => query, "mutation" => mutation, _ => nested };
+                    foreach (var field in Objects(section, Where, errors))
+                    {
+                        var valid = section.Name == "nested"
+                            ? field.Name.Split('.') is [var parent, var child] && IsName(parent) && IsName(child)
+                            : IsName(field.Name);
+                        if (!valid)
+                        {
+                            errors.Add(Where($"'{section.Name}.{field.Name}' is not a {(section.Name == "nested" ? "parent.child pair of field names" : "field name")}."));
+                            continue;
+                        }
+
+                        var rule = ParseRule($"{section.Name}.{field.Name}", field.Value, Where, errors);
+                        if (rule is not null)
+                        {
+                            if (section.Name == "nested" && rule.Kind is not (GraphQlRuleKind.Refused or GraphQlRuleKind.Scoped))
+                            {
+                                errors.Add(Where($"'nested.{field.Name}': nested rules are 'refused' or 'scoped'."));
+                                continue;
+                            }
+
+                            into[field.Name] = rule;
+                        }
+                    }
+
+                    break;
+                default:
+                    errors.Add(Where($"unknown section '{section.Name}'. Expected: description, idTypes, query, mutation, nested."));
+                    break;
+            }
+        }
+    }
+
+    private static IEnumerable<JsonProperty> Objects(JsonProperty section, Func<string, string> where, List<string> errors)
+    {
+        if (section.Value.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(where($"'{section.Name}' must be an object."));
+            return [];
+        }
+
+        return section.Value.EnumerateObject().Where(p =>
+        {
+            if (p.Value.ValueKind == JsonValueKind.Object)
+            {
+                return true;
+            }
+
+            errors.Add(where($"'{section.Name}.{p.Name}' must be an object."));
+            return false;
+        }).ToList();
+    }
+
+    private static IdTypeLookup? ParseLookup(JsonProperty type, Func<string, string> where, List<string> errors)
+    {
+        var before = errors.Count;
+        string? document = null;
+        string[]? entity = null;
+        string[]? project = null;
+        foreach (var p in type.Value.EnumerateObject())
+        {
+            switch (p.Name)
+            {
+                case "document": document = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : null; break;
+                case "entity": entity = PathOf(p.Value); break;
+                case "project": project = PathOf(p.Value); break;
+                default: errors.Add(where($"'idTypes.{type.Name}' has unknown property '{p.Name}'. Expected: document, entity, project.")); break;
+            }
+        }
+
+        if (!IsName(type.Name))
+        {
+            errors.Add(where($"'idTypes.{type.Name}' is not a type name."));
+        }
+
+        if (string.IsNullOrWhiteSpace(document) || !document.Contains("$id", StringComparison.Ordinal))
+        {
+            errors.Add(where($"'idTypes.{type.Name}.document' must be a GraphQL query taking $id."));
+        }
+        else
+        {
+            try
+            {
+                GraphQLParser.Parser.Parse(document);
+            }
+            catch (Exception ex) when (ex is GraphQLParser.Exceptions.GraphQLParserException or IndexOutOfRangeException or ArgumentException)
+            {
+                errors.Add(where($"'idTypes.{type.Name}.document' is not a valid GraphQL document."));
+            }
+        }
+
+        if (entity is null || project is null)
+        {
+            errors.Add(where($"'idTypes.{type.Name}' needs 'entity' and 'project': dotted paths into the lookup's data."));
+        }
+
+        return errors.Count == before ? new IdTypeLookup(type.Name, document!, entity!, project!) : null;
+    }
+
+    private static GraphQlRule? ParseRule(string name, JsonElement value, Func<string, string> where, List<string> errors)
+    {
+        var before = errors.Count;
+        GraphQlRuleKind? kind = null;
+        string[]? entityArgument = null;
+        string[] projectFields = [];
+        var ids = new List<IdArgument>();
+        AccessAction? action = null;
+        string[] items = [];
+        var nameField = "name";
+        var argument = "name";
+        string? why = null;
+        foreach (var p in value.EnumerateObject())
+        {
+            switch (p.Name)
+            {
+                case "kind":
+                    var text = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : null;
+                    kind = text switch
+                    {
+                        "scoped" => GraphQlRuleKind.Scoped, "byId" => GraphQlRuleKind.ById, "viewer" => GraphQlRuleKind.Viewer,
+                        "none" => GraphQlRuleKind.None, "listing" => GraphQlRuleKind.Listing, "organization" => GraphQlRuleKind.Organization,
+                        "refused" => GraphQlRuleKind.Refused, _ => null,
+                    };
+                    if (kind is null)
+                    {
+                        errors.Add(where($"'{name}.kind' is '{text}'. Expected one of: {string.Join(", ", ValidKinds)}."));
+                    }
+
+                    break;
+                case "entityArgument":
+                    entityArgument = PathOf(p.Value);
+                    if (entityArgument is null) { Invalid(p.Name); }
+                    break;
+                case "projectFields":
+                    projectFields = p.Value.ValueKind == JsonValueKind.Array && p.Value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String && IsName(e.GetString()!))
+                        ? p.Value.EnumerateArray().Select(e => e.GetString()!).ToArray()
+                        : Invalid(p.Name);
+                    break;
+                case "ids":
+                    if (p.Value.ValueKind != JsonValueKind.Array)
+                    {
+                        Invalid(p.Name);
+                        break;
+                    }
+
+                    foreach (var id in p.Value.EnumerateArray())
+                    {
+                        var path = id.ValueKind == JsonValueKind.Object && id.TryGetProperty("argument", out var a) ? PathOf(a) : null;
+                        var type = id.ValueKind == JsonValueKind.Object && id.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+                        AccessAction? idAction = null;
+                        if (id.ValueKind == JsonValueKind.Object && id.TryGetProperty("action", out var act))
+                        {
+                            if (Wire.TryParse<AccessAction>(act.ValueKind == JsonValueKind.String ? act.GetString() : null, out var parsed)) { idAction = parsed; } else { Invalid("ids.action"); }
+                        }
+
+                        if (path is null || type is null)
+                        {
+                            errors.Add(where($"'{name}.ids' entries need 'argument' (a dotted path) and 'type'."));
+                            continue;
+                        }
+
+                        ids.Add(new IdArgument(path, type, idAction));
+                    }
+
+                    break;
+                case "action":
+                    if (Wire.TryParse<AccessAction>(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : null, out var a2)) { action = a2; } else { Invalid(p.Name); }
+                    break;
+                case "items":
+                    items = PathOf(p.Value) ?? Invalid(p.Name);
+                    break;
+                case "nameField":
+                    if (p.Value.ValueKind == JsonValueKind.String && IsName(p.Value.GetString()!)) { nameField = p.Value.GetString()!; } else { Invalid(p.Name); }
+                    break;
+                case "argument":
+                    if (p.Value.ValueKind == JsonValueKind.String && IsName(p.Value.GetString()!)) { argument = p.Value.GetString()!; } else { Invalid(p.Name); }
+                    break;
+                case "why":
+                    why = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : null;
+                    break;
+                default:
+                    errors.Add(where($"'{name}' has unknown property '{p.Name}'. Expected: kind, entityArgument, projectFields, ids, action, items, nameField, argument, why."));
+                    break;
+            }
+        }
+
+        if (kind is null && errors.Count == before)
+        {
+            errors.Add(where($"'{name}' has no 'kind'. Expected one of: {string.Join(", ", ValidKinds)}."));
+        }
+
+        if (kind == GraphQlRuleKind.ById && ids.Count == 0)
+        {
+            errors.Add(where($"'{name}' is byId but lists no 'ids'."));
+        }
+
+        if (kind == GraphQlRuleKind.Listing && (items.Length == 0 || entityArgument is null))
+        {
+            errors.Add(where($"'{name}' is a listing: give 'entityArgument' and 'items' (the path to the listed nodes)."));
+        }
+
+        return errors.Count == before
+            ? new GraphQlRule
+            {
+                Kind = kind!.Value, EntityArgument = entityArgument, ProjectFields = projectFields.ToFrozenSet(StringComparer.Ordinal),
+                Ids = [.. ids], Action = action, Items = items, NameField = nameField, Argument = argument, Why = why,
+            }
+            : null;
+
+        string[] Invalid(string property)
+        {
+            errors.Add(where($"'{name}.{property}' has an invalid value."));
+            return [];
+        }
+
+    }
+
+    private static string[]? PathOf(JsonElement value)
+        => value.ValueKind == JsonValueKind.String && value.GetString()!.Split('.') is { Length: > 0 } parts && parts.All(IsName) ? parts : null;
+
+    private static bool IsName(string text)
+        => text.Length is > 0 and <= 128 && (char.IsAsciiLetter(text[0]) || text[0] == '_') && text.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+}
