@@ -36,6 +36,8 @@ internal static class BodyScopeResolver
         {
             ScopeKind.GraphQl => graphQl!.References,
             ScopeKind.Json => body.IsEmpty ? [] : JsonScopeExtractor.Extract(body, limits, action),
+            ScopeKind.WeaveRefs => body.IsEmpty ? [] : Weave.RefsReadBatchScopeExtractor.Extract(body),
+            ScopeKind.Otlp => Otlp.OtlpScopeExtractor.Extract(body, ProjectIdHeader(request)),
             _ => body.IsEmpty ? [] : await MultipartScopeExtractor.ExtractAsync(body, request.ContentType, limits, action),
         };
 
@@ -78,9 +80,25 @@ internal static class BodyScopeResolver
         return (entity, project);
     }
 
+    private static string? ProjectIdHeader(HttpRequest request)
+    {
+        var values = request.Headers[Otlp.OtlpScopeExtractor.ProjectHeader];
+        return values.Count switch
+        {
+            0 => null,
+            1 => values[0],
+            _ => throw new BodyScopeException(400, BodyScopeCodes.ScopeConflict, "Send one project_id header."),
+        };
+    }
+
     private static void CheckContentType(string? contentType, ScopeKind kind)
     {
-        var expected = kind == ScopeKind.Multipart ? "multipart/form-data" : "application/json";
+        var expected = kind switch
+        {
+            ScopeKind.Multipart => "multipart/form-data",
+            ScopeKind.Otlp => "application/x-protobuf",
+            _ => "application/json",
+        };
         if (!Diagnostics.MediaType.Is(contentType, expected))
         {
             throw new BodyScopeException(415, BodyScopeCodes.UnsupportedMediaType, $"This route accepts {expected} bodies only.");

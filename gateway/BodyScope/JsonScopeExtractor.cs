@@ -52,7 +52,16 @@ internal static class JsonScopeExtractor
                         {
                             ReadProjectId(ref reader, limits.ProjectIdField, action, references);
                         }
+                        else if (reader.ValueTextEquals("wb_run_id"u8))
+                        {
+                            ReadRunId(ref reader, references);
+                        }
 
+                        break;
+                    case JsonTokenType.String when reader.ValueSpan.IndexOf("://"u8) >= 0 || reader.ValueIsEscaped:
+                        // Refs name other projects (op names, inputs, feedback targets, scorers; also
+                        // inside JSON serialized into strings): each is authorized as a read.
+                        Weave.WeaveRefs.Scan(reader.GetString(), references);
                         break;
                 }
             }
@@ -88,6 +97,35 @@ internal static class JsonScopeExtractor
             : Encoding.UTF8.GetChars(reader.ValueSpan, chars);
         var (entity, project) = length >= 0 ? ProjectId.Parse(chars[..length], field) : ProjectId.Parse(reader.GetString(), field);
         references.Add(new ScopeReference(entity, project, action));
+    }
+
+    // wb_run_id is "entity/project/run" (or a bare run id of the request's own project).
+    private static void ReadRunId(ref Utf8JsonReader reader, List<ScopeReference> references)
+    {
+        if (!reader.Read())
+        {
+            throw new JsonException();
+        }
+
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            return;
+        }
+
+        var text = reader.GetString()!;
+        var parts = text.Split('/');
+        if (parts.Length == 1)
+        {
+            return;
+        }
+
+        if (parts.Length != 3)
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, "'wb_run_id' is entity/project/run.");
+        }
+
+        var (entity, project) = ProjectId.Parse(parts[0] + "/" + parts[1], "wb_run_id");
+        references.Add(new ScopeReference(entity, project, AccessAction.Read));
     }
 
     private static ulong NameHash(ref Utf8JsonReader reader)

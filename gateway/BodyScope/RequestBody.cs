@@ -16,7 +16,7 @@ internal static class RequestBody
     {
         var request = context.Request;
         var encoding = request.Headers.ContentEncoding;
-        var gzip = false;
+        string? compression = null;
         if (encoding.Count > 1)
         {
             throw new BodyScopeException(415, BodyScopeCodes.UnsupportedEncoding, "Send at most one Content-Encoding.");
@@ -24,9 +24,9 @@ internal static class RequestBody
 
         if (encoding.Count == 1 && !string.IsNullOrEmpty(encoding[0]) && !string.Equals(encoding[0], "identity", StringComparison.OrdinalIgnoreCase))
         {
-            gzip = string.Equals(encoding[0], "gzip", StringComparison.OrdinalIgnoreCase)
-                ? true
-                : throw new BodyScopeException(415, BodyScopeCodes.UnsupportedEncoding, "Only gzip bodies are accepted on this route.");
+            compression = string.Equals(encoding[0], "gzip", StringComparison.OrdinalIgnoreCase) ? "gzip"
+                : string.Equals(encoding[0], "deflate", StringComparison.OrdinalIgnoreCase) ? "deflate"
+                : throw new BodyScopeException(415, BodyScopeCodes.UnsupportedEncoding, "Only gzip and deflate bodies are accepted on this route.");
         }
 
         if (request.ContentLength > limits.MaxBytes)
@@ -62,13 +62,14 @@ internal static class RequestBody
 
         var bytes = new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
         request.Body = new MemoryStream(buffer.GetBuffer(), 0, (int)buffer.Length, writable: false);
-        return gzip ? Inflate(bytes, limits.MaxDecompressedBytes) : bytes;
+        return compression is null ? bytes : Inflate(bytes, limits.MaxDecompressedBytes, compression == "gzip");
     }
 
-    private static ReadOnlyMemory<byte> Inflate(ReadOnlyMemory<byte> compressed, int cap)
+    private static ReadOnlyMemory<byte> Inflate(ReadOnlyMemory<byte> compressed, int cap, bool isGzip)
     {
         using var input = new MemoryStream(compressed.ToArray(), writable: false);
-        using var gzip = new GZipStream(input, CompressionMode.Decompress);
+        // HTTP's "deflate" is the zlib format (RFC 9110 §8.4.1.2).
+        using Stream gzip = isGzip ? new GZipStream(input, CompressionMode.Decompress) : new ZLibStream(input, CompressionMode.Decompress);
         var output = new MemoryStream();
         var chunk = new byte[16 * 1024];
         try
@@ -86,7 +87,7 @@ internal static class RequestBody
         }
         catch (InvalidDataException)
         {
-            throw new BodyScopeException(400, BodyScopeCodes.InvalidJson, "The gzip body is corrupt.");
+            throw new BodyScopeException(400, BodyScopeCodes.InvalidJson, "The compressed body is corrupt.");
         }
 
         return new ReadOnlyMemory<byte>(output.GetBuffer(), 0, (int)output.Length);

@@ -21,6 +21,10 @@ internal enum ScopeKind
     Json,
     /// <summary>A <c>project_id</c> form field of a multipart body.</summary>
     Multipart,
+    /// <summary>Weave <c>refs/read_batch</c>: every <c>weave:///entity/project/...</c> ref (read).</summary>
+    WeaveRefs,
+    /// <summary>OTLP protobuf trace export: the <c>project_id</c> header and each resource's wandb.entity/wandb.project (write).</summary>
+    Otlp,
 }
 
 /// <summary>
@@ -54,7 +58,7 @@ internal sealed record RouteScope
     /// <summary>For body kinds: names to look for and hard caps.</summary>
     public BodyScope.BodyLimits? Body { get; init; }
 
-    public bool IsBodyScoped => Kind is ScopeKind.GraphQl or ScopeKind.Json or ScopeKind.Multipart;
+    public bool IsBodyScoped => Kind is ScopeKind.GraphQl or ScopeKind.Json or ScopeKind.Multipart or ScopeKind.WeaveRefs or ScopeKind.Otlp;
 
     /// <summary>The declared action; null to derive it from the method (GET, HEAD, OPTIONS read; others write).</summary>
     public AccessAction? Action { get; init; }

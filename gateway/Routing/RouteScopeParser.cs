@@ -32,7 +32,7 @@ internal static class RouteScopeParser
     ];
 
     private static readonly string[] BodyOnlyKeys = [MaxBytesKey, MaxDecompressedBytesKey, MaxOperationsKey, MaxFieldsKey, MaxDepthKey, EntityFieldsKey, ProjectFieldsKey, RulesKey];
-    private const string ExpectedKinds = "path, query, header, graphql, json, multipart, authenticated, anonymous";
+    private const string ExpectedKinds = "path, query, header, graphql, json, multipart, weave-refs, otlp, authenticated, anonymous";
 
     public static RouteScope? Parse(RouteConfig route, List<string> errors)
     {
@@ -61,6 +61,8 @@ internal static class RouteScopeParser
             case "graphql": kind = ScopeKind.GraphQl; break;
             case "json": kind = ScopeKind.Json; break;
             case "multipart": kind = ScopeKind.Multipart; break;
+            case "weave-refs": kind = ScopeKind.WeaveRefs; break;
+            case "otlp": kind = ScopeKind.Otlp; break;
             default:
                 errors.Add($"Route '{id}' has {ScopeKey} '{kindText}': unknown kind. Expected one of: {ExpectedKinds}.");
                 return null;
@@ -83,7 +85,7 @@ internal static class RouteScopeParser
 
         metadata.TryGetValue(ProjectIdKey, out var projectId);
         var scope = new RouteScope { RouteId = id, Kind = kind, Entity = Blank(entity), Project = Blank(project), Action = action, ProjectId = Blank(projectId) };
-        var isBody = kind is ScopeKind.GraphQl or ScopeKind.Json or ScopeKind.Multipart;
+        var isBody = kind is ScopeKind.GraphQl or ScopeKind.Json or ScopeKind.Multipart or ScopeKind.WeaveRefs or ScopeKind.Otlp;
         if (!isBody)
         {
             foreach (var key in BodyOnlyKeys.Where(metadata.ContainsKey))
@@ -113,7 +115,7 @@ internal static class RouteScopeParser
                 scope = ResolveSegments(route, scope, errors);
             }
 
-            if (kind != ScopeKind.GraphQl && scope.ProjectId is null)
+            if (kind is ScopeKind.Json or ScopeKind.Multipart && scope.ProjectId is null)
             {
                 scope = scope with { ProjectId = scope.Body!.ProjectIdField };
             }

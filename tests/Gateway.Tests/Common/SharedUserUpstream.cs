@@ -1,0 +1,181 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Tests.Common;
+
+/// <summary>
+/// A fake W&amp;B-style upstream that behaves like the shared user behind one upstream key: its viewer is
+/// <c>shared-user</c> (default entity <c>shared-user</c>), a null entity on upsertBucket lands in that
+/// entity (as the real server does), <c>models</c> lists every project of an entity (restricted ones
+/// included), and the gateway's id lookups are answered from <see cref="Ids"/>. It records every
+/// request (lookups separately) and the Weave and OTLP routes answer what they received.
+/// </summary>
+public sealed class SharedUserUpstream : IAsyncDisposable
+{
+    public const string SharedEntity = "shared-user";
+    private readonly WebApplication _app;
+
+    private SharedUserUpstream(WebApplication app, Uri url)
+    {
+        _app = app;
+        Url = url;
+    }
+
+    public Uri Url { get; }
+
+    /// <summary>Requests forwarded by the gateway (its own lookups excluded).</summary>
+    public ConcurrentQueue<EchoRequest> Received { get; } = new();
+
+    /// <summary>The gateway's id lookups.</summary>
+    public ConcurrentQueue<string> Lookups { get; } = new();
+
+    /// <summary>Ids the upstream knows: id → (entity, project).</summary>
+    public ConcurrentDictionary<string, (string Entity, string Project)> Ids { get; } = new();
+
+    /// <summary>Projects per entity, as the upstream would list them.</summary>
+    public ConcurrentDictionary<string, string[]> Projects { get; } = new();
+
+    public bool Fail { get; set; }
+
+    public static async Task<SharedUserUpstream> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        SharedUserUpstream? self = null;
+        app.Run(async context =>
+        {
+            using var bytes = new MemoryStream();
+            await context.Request.Body.CopyToAsync(bytes);
+            var body = System.Text.Encoding.UTF8.GetString(bytes.ToArray());
+            var request = new EchoRequest(context.Request.Method, context.Request.Path.Value ?? "", "",
+                context.Request.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? ""))).ToList(),
+                body, Convert.ToBase64String(bytes.ToArray()));
+            if (self!.Fail)
+            {
+                context.Response.StatusCode = 500;
+                return;
+            }
+
+            context.Response.ContentType = "application/json";
+            if (context.Request.Path == "/graphql" && body.Contains("query Gateway", StringComparison.Ordinal))
+            {
+                self.Lookups.Enqueue(body);
+                await context.Response.WriteAsync(self.Lookup(body));
+                return;
+            }
+
+            self.Received.Enqueue(request);
+            await context.Response.WriteAsync(context.Request.Path == "/graphql" ? self.Answer(body) : JsonSerializer.Serialize(request));
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        self = new SharedUserUpstream(app, new Uri(address));
+        return self;
+    }
+
+    private string Lookup(string body)
+    {
+        using var json = JsonDocument.Parse(body);
+        var query = json.RootElement.GetProperty("query").GetString()!;
+        var id = json.RootElement.GetProperty("variables").GetProperty("id").GetString()!;
+        // The root field of the lookup document: "node: project(" or "run(".
+        var selection = query[(query.IndexOf('{') + 1)..].Trim();
+        var root = selection[..selection.IndexOfAny([':', '('])].Trim();
+        if (!Ids.TryGetValue(id, out var scope))
+        {
+            return $"{{\"data\":{{\"{root}\":null}}}}";
+        }
+
+        // Build the nested object along the lookup's entity path shape (…project { name entityName }).
+        var project = new JsonObject { ["name"] = scope.Project, ["entityName"] = scope.Entity };
+        JsonNode node = root switch
+        {
+            "node" => project,
+            "artifact" => new JsonObject { ["artifactSequence"] = new JsonObject { ["project"] = project } },
+            _ => new JsonObject { ["project"] = project },
+        };
+        return new JsonObject { ["data"] = new JsonObject { [root] = node } }.ToJsonString();
+    }
+
+    // The shared user's answers: the identity it would leak, a null entity resolved to its own entity.
+    private string Answer(string body)
+    {
+        using var json = JsonDocument.Parse(body);
+        if (json.RootElement.ValueKind == JsonValueKind.Array)
+        {
+            return "[" + string.Join(",", json.RootElement.EnumerateArray().Select(One)) + "]";
+        }
+
+        return One(json.RootElement);
+
+        string One(JsonElement envelope)
+        {
+            var query = envelope.GetProperty("query").GetString()!;
+            var variables = envelope.TryGetProperty("variables", out var v) && v.ValueKind == JsonValueKind.Object ? v : default;
+            var data = new JsonObject();
+            if (query.Contains("viewer", StringComparison.Ordinal))
+            {
+                data["viewer"] = new JsonObject
+                {
+                    ["id"] = "VXNlcjo5OTk=", ["entity"] = SharedEntity, ["username"] = SharedEntity, ["email"] = "shared@upstream.example",
+                    ["flags"] = "{\"code_saving_enabled\":true}", ["admin"] = true,
+                    ["teams"] = new JsonObject { ["edges"] = new JsonArray(new JsonObject { ["node"] = new JsonObject { ["name"] = "shared-team" } }) },
+                };
+            }
+
+            if (query.Contains("upsertBucket", StringComparison.Ordinal))
+            {
+                var entity = variables.ValueKind == JsonValueKind.Object && variables.TryGetProperty("entity", out var e) && e.ValueKind == JsonValueKind.String
+                    ? e.GetString()
+                    : EntityLiteral(query) ?? SharedEntity;
+                var project = variables.ValueKind == JsonValueKind.Object && variables.TryGetProperty("project", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : "uncategorized";
+                data["upsertBucket"] = new JsonObject
+                {
+                    ["bucket"] = new JsonObject
+                    {
+                        ["id"] = "UnVuOjQy", ["name"] = "run-1", ["displayName"] = "run-1",
+                        ["project"] = new JsonObject { ["id"] = "UHJvamVjdDox", ["name"] = project, ["entity"] = new JsonObject { ["id"] = "RW50aXR5OjE=", ["name"] = entity } },
+                    },
+                    ["inserted"] = true,
+                };
+            }
+
+            if (query.Contains("models(", StringComparison.Ordinal))
+            {
+                var entity = variables.ValueKind == JsonValueKind.Object && variables.TryGetProperty("entity", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString()! : EntityLiteral(query) ?? SharedEntity;
+                var edges = new JsonArray();
+                foreach (var name in Projects.GetValueOrDefault(entity, []))
+                {
+                    edges.Add(new JsonObject { ["node"] = new JsonObject { ["id"] = "UHJvamVjdDo" + name, ["name"] = name, ["entityName"] = entity } });
+                }
+
+                data["models"] = new JsonObject { ["edges"] = edges };
+            }
+
+            return new JsonObject { ["data"] = data }.ToJsonString();
+        }
+    }
+
+    private static string? EntityLiteral(string query)
+    {
+        var at = query.IndexOf("entityName: \"", StringComparison.Ordinal);
+        return at < 0 ? null : query[(at + 13)..query.IndexOf('"', at + 13)];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
