@@ -1,0 +1,131 @@
+using System.Collections.Frozen;
+using System.Text;
+using System.Text.Json;
+using Gateway.BodyScope;
+using Gateway.GraphQL;
+using Gateway.Hosting;
+using Gateway.Policy.Model;
+using Gateway.Tests.Common;
+using Xunit;
+
+namespace Gateway.Tests.GraphQL;
+
+public sealed class RuleTableTests
+{
+    private static GraphQlRuleTable Builtin()
+    {
+        var errors = new List<string>();
+        var table = GraphQlRuleTable.Load("r", GraphQlRuleTable.BuiltinWandb, ".", errors);
+        Assert.Empty(errors);
+        return table!;
+    }
+
+    [Fact]
+    public void TheShippedTable_CoversEveryRootFieldOfTheReference()
+    {
+        var table = Builtin();
+        // Every root field named in shared/reference/wandb-graphql-operations.md (§1, §4).
+        string[] queries = ["viewer", "serverInfo", "__type", "project", "model", "models", "entity", "organization", "artifact", "artifactCollection", "launchAgent", "view", "users", "clientIDMapping"];
+        string[] mutations =
+        [
+            "upsertBucket", "deleteRun", "updateRunState", "stopRun", "rewindRun", "deleteFiles", "createRunFiles", "markRunFilesUploaded", "notifyScriptableRunAlert",
+            "upsertModel", "createTeam", "createInvite", "deleteInvite", "createServiceAccount", "createUser", "generateApiKey", "deleteApiKey", "createAnonymousEntity",
+            "createCustomChart", "upsertSweep", "createAgent", "agentHeartbeat", "enqueueSweepRun", "createArtifactType", "createArtifact", "createArtifactManifest",
+            "createArtifactFiles", "commitArtifact", "completeMultipartUploadArtifact", "updateArtifactManifest", "useArtifact", "linkArtifact", "unlinkArtifact",
+            "updateArtifact", "deleteArtifact", "addAliases", "deleteAliases", "moveArtifactSequence", "deleteArtifactSequence", "deleteArtifactPortfolio",
+            "updateArtifactSequence", "updateArtifactPortfolio", "createArtifactCollectionTagAssignments", "deleteArtifactCollectionTagAssignments", "renameProject",
+            "deleteModel", "createProjectMembers", "deleteProjectMembers", "updateProjectMember", "updateProjectTeamMember", "createRunQueue", "createDefaultResourceConfig",
+            "upsertRunQueue", "pushToRunQueueByName", "pushToRunQueue", "popFromRunQueue", "ackRunQueueItem", "failRunQueueItem", "updateRunQueueItemWarning",
+            "deleteFromRunQueue", "deleteRunQueues", "createLaunchAgent", "updateLaunchAgent", "upsertView", "createFilterTrigger", "updateFilterTrigger", "deleteTrigger",
+            "createGenericWebhookIntegration",
+        ];
+        Assert.Equal("", string.Join(",", queries.Where(q => !table.Query.ContainsKey(q))));
+        Assert.Equal("", string.Join(",", mutations.Where(m => !table.Mutation.ContainsKey(m))));
+    }
+
+    [Fact]
+    public void InvalidRules_AreAllListedAtOnce()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("bad.json"), """
+        {
+          "idTypes": { "Thing": { "document": "query ($id: ID!) { not graphql {", "entity": "a.b" } },
+          "query": {
+            "a": { "kind": "maybe" },
+            "b": { "kind": "byId" },
+            "c": { "kind": "byId", "ids": [ { "argument": "id", "type": "Nowhere" } ] },
+            "d": { "kind": "listing" },
+            "e": { "kind": "scoped", "color": "blue" }
+          },
+          "nested": { "x": { "kind": "refused" }, "p.q": { "kind": "viewer" } },
+          "extra": {}
+        }
+        """);
+        var errors = new List<string>();
+        Assert.Null(GraphQlRuleTable.Load("gql", "builtin:wandb, bad.json, missing.json, builtin:other", dir.Path, errors));
+        foreach (var expected in new[]
+                 {
+                     "'idTypes.Thing.document' is not a valid GraphQL document", "'idTypes.Thing' needs 'entity' and 'project'", "'query.a.kind' is 'maybe'",
+                     "'query.b' is byId but lists no 'ids'", "type 'Nowhere'", "'query.d' is a listing", "'query.e' has unknown property 'color'",
+                     "'nested.x' is not a parent.child pair", "'nested.p.q': nested rules are 'refused' or 'scoped'", "unknown section 'extra'",
+                     "cannot read GraphQL rules", "unknown built-in GraphQL rules 'builtin:other'",
+                 })
+        {
+            Assert.True(errors.Any(e => e.Contains(expected, StringComparison.Ordinal)), expected + " not in:\n" + string.Join("\n", errors));
+        }
+    }
+
+    [Fact]
+    public void OperatorFiles_ExtendAndOverrideTheShippedTable()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("extra.json"), """
+        { "query": { "experiments": { "kind": "scoped", "entityArgument": "team" }, "users": { "kind": "none" } } }
+        """);
+        var errors = new List<string>();
+        var table = GraphQlRuleTable.Load("gql", "builtin:wandb, extra.json", dir.Path, errors)!;
+        Assert.Empty(errors);
+        Assert.Equal(GraphQlRuleKind.Scoped, table.Query["experiments"].Kind);
+        Assert.Equal(GraphQlRuleKind.None, table.Query["users"].Kind);
+        Assert.Equal(GraphQlRuleKind.Viewer, table.Query["viewer"].Kind);
+    }
+
+    [Fact]
+    public void ARouteWithBrokenRules_RefusesStartup()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("gateway.json"), """
+        { "ReverseProxy": { "Routes": { "g": { "ClusterId": "c", "Match": { "Path": "/graphql" },
+            "Metadata": { "Gateway.Scope": "graphql", "Gateway.GraphQL.Rules": "builtin:wandb, /nonexistent/rules.json" } } },
+          "Clusters": { "c": { "Destinations": { "d": { "Address": "http://127.0.0.1:9/" } } } } } }
+        """);
+        var ex = Assert.Throws<GatewayStartupException>(() => GatewayApp.Build(
+            ["--config", dir.File("gateway.json"), "--Gateway:Store:Path=" + dir.File("gateway.db"), "--Gateway:Proxy:Urls=http://127.0.0.1:0", "--Gateway:Admin:Urls=http://127.0.0.1:0"]));
+        Assert.Contains(ex.Errors, e => e.Contains("cannot read GraphQL rules"));
+    }
+
+    [Fact]
+    public void TheShippedGatewayJson_Starts()
+    {
+        using var dir = new TempDirectory();
+        var shipped = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "gateway.json");
+        using var app = GatewayApp.Build(["--config", shipped, "--Gateway:Store:Path=" + dir.File("gateway.db"), "--Gateway:Proxy:Urls=http://127.0.0.1:0", "--Gateway:Admin:Urls=http://127.0.0.1:0"]);
+        Assert.NotNull(app);
+    }
+
+    [Fact]
+    public void DefaultedEntityEdits_PointAtTheRightText()
+    {
+        var body = JsonSerializer.Serialize(new { query = "query Q($p: String) { model(name: $p) { id } a: project(name: \"x\", entityName: null) { id } }", variables = new { p = "team-p" } });
+        var limits = new BodyLimits
+        {
+            MaxBytes = 1 << 20, MaxDecompressedBytes = 1 << 20,
+            EntityNames = BodyLimits.DefaultEntityNames.ToHashSet().ToFrozenSet(), ProjectNames = BodyLimits.DefaultProjectNames.ToHashSet().ToFrozenSet(),
+        };
+        var analysis = GraphQlScopeExtractor.Analyze(Encoding.UTF8.GetBytes(body), limits, Builtin(), "ml");
+        Assert.Equal([new ScopeReference(null, "team-p", AccessAction.Read), new ScopeReference(null, "x", AccessAction.Read)], analysis.References);
+        var rewritten = Encoding.UTF8.GetString(GraphQlBodyRewriter.Rewrite(Encoding.UTF8.GetBytes(body), analysis, "ml"));
+        using var json = JsonDocument.Parse(rewritten);
+        Assert.Equal("query Q($p: String) { model(entityName: \"ml\", name: $p) { id } a: project(name: \"x\", entityName: \"ml\") { id } }", json.RootElement.GetProperty("query").GetString());
+    }
+}
