@@ -51,6 +51,8 @@ public sealed class SharedUpstreamFixture : IAsyncLifetime
       "ReverseProxy": {
         "Routes": {
           "graphql": { "ClusterId": "wandb", "Match": { "Path": "/graphql" }, "Metadata": { "Gateway.Scope": "graphql" } },
+          "files": { "ClusterId": "wandb", "Match": { "Path": "/files/{entity}/{project}/{run}/file_stream" },
+                     "Metadata": { "Gateway.Scope": "path", "Gateway.Entity": "entity", "Gateway.Project": "project", "Gateway.Action": "write" } },
           "graphql-strip": { "ClusterId": "wandb-strip", "Match": { "Path": "/strip/graphql" }, "Metadata": { "Gateway.Scope": "graphql" },
                              "Transforms": [ { "PathRemovePrefix": "/strip" } ] },
           "refs": { "ClusterId": "wandb", "Match": { "Path": "/traces/refs/read_batch", "Methods": [ "POST" ] }, "Metadata": { "Gateway.Scope": "weave-refs" },

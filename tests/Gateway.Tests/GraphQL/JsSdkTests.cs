@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Xunit;
+
+namespace Gateway.Tests.GraphQL;
+
+/// <summary>
+/// The unmodified @wandb/sdk (npm, pinned in tests/js/package-lock.json) runs <c>wandb.init</c> with a
+/// bare project through the gateway, with a team service account's key, in front of an upstream that
+/// acts as one shared user: the run must land in the service account's team, end to end.
+/// </summary>
+public sealed class JsSdkTests(SharedUpstreamFixture fixture) : IClassFixture<SharedUpstreamFixture>
+{
+    private static readonly string ClientDirectory = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "js"));
+    private static readonly SemaphoreSlim InstallGate = new(1, 1);
+
+    [Fact]
+    public async Task WandbInit_WithABareProject_LandsInTheServiceAccountsTeam()
+    {
+        await EnsureInstalledAsync();
+        var (exit, output, errors) = await RunAsync("node", ["wandb-init.mjs", "team-p"], new Dictionary<string, string>
+        {
+            ["WANDB_BASE_URL"] = fixture.Gw.ProxyUrl.ToString().TrimEnd('/'),
+            ["WANDB_API_KEY"] = fixture.Keys["ci@ml"],
+            ["WANDB_MODE"] = "online",
+        });
+        Assert.True(exit == 0, $"node exited {exit}: {output}\n{errors}");
+        var line = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.StartsWith('{'));
+        using var result = JsonDocument.Parse(line);
+        Assert.Equal("ml", result.RootElement.GetProperty("entity").GetString());
+        Assert.Equal("team-p", result.RootElement.GetProperty("project").GetString());
+        var id = result.RootElement.GetProperty("id").GetString();
+
+        // What reached the shared-user upstream: the run created in ml (never the shared user's entity),
+        // and its history streamed to ml/team-p.
+        var upsert = fixture.Upstream.Received.Last(r => r.Path == "/graphql" && r.Body.Contains("UpsertBucket", StringComparison.Ordinal) && r.Body.Contains(id!, StringComparison.Ordinal));
+        using (var body = JsonDocument.Parse(upsert.Body))
+        {
+            Assert.Equal("ml", body.RootElement.GetProperty("variables").GetProperty("entity").GetString());
+        }
+
+        Assert.Contains(fixture.Upstream.Received, r => r.Path == $"/files/ml/team-p/{id}/file_stream" && r.Single("X-Gateway-Principal") == "ci@ml");
+        Assert.DoesNotContain(fixture.Upstream.Received, r => r.Path.Contains("shared-user", StringComparison.Ordinal));
+    }
+
+    private static async Task EnsureInstalledAsync()
+    {
+        await InstallGate.WaitAsync();
+        try
+        {
+            if (!File.Exists(Path.Combine(ClientDirectory, "node_modules", "@wandb", "sdk", "package.json")))
+            {
+                var (exit, output, errors) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], new Dictionary<string, string>(), TimeSpan.FromMinutes(5));
+                Assert.True(exit == 0, $"npm ci failed ({exit}): {output}\n{errors}");
+            }
+        }
+        finally
+        {
+            InstallGate.Release();
+        }
+    }
+
+    private static async Task<(int Exit, string Output, string Errors)> RunAsync(string file, string[] args, Dictionary<string, string> environment, TimeSpan? timeout = null)
+    {
+        var start = new ProcessStartInfo(file) { WorkingDirectory = ClientDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        start.Environment["HOME"] = Path.Combine(Path.GetTempPath(), "gw-js-home-" + Guid.NewGuid().ToString("N")[..8]);
+        start.Environment.Remove("WANDB_ENTITY");
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(90));
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} did not finish: {await output}\n{await errors}");
+        }
+
+        return (process.ExitCode, await output, await errors);
+    }
+}
