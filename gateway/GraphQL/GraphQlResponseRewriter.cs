@@ -67,20 +67,7 @@ internal static class GraphQlResponseRewriter
             _ => throw new InvalidDataException("Unsupported content encoding."),
         };
         await using var _ = stream;
-        var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancel)) > 0)
-        {
-            if (buffer.Length + read > MaxResponseBytes)
-            {
-                throw new InvalidDataException("The answer is too large to rewrite.");
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
+        return await CappedRead.ReadAsync(stream, MaxResponseBytes, cancel);
     }
 
     internal static byte[] Rewrite(byte[] body, GraphQlAnalysis analysis, ViewerAnswer.Facts facts)

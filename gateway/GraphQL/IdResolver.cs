@@ -75,7 +75,7 @@ internal sealed partial class IdResolver(TimeProvider time, ILogger<IdResolver> 
             status = response.StatusCode;
             body = await ReadCappedAsync(response, cancel);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException && !cancel.IsCancellationRequested)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException or InvalidDataException && !cancel.IsCancellationRequested)
         {
             Log.LookupUnavailable(logger, lookup.Type, ex.GetType().Name);
             return (IdResolution.Unavailable, null, null);
@@ -139,20 +139,7 @@ internal sealed partial class IdResolver(TimeProvider time, ILogger<IdResolver> 
     private static async Task<byte[]> ReadCappedAsync(HttpResponseMessage response, CancellationToken cancel)
     {
         await using var stream = await response.Content.ReadAsStreamAsync(cancel);
-        var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancel)) > 0)
-        {
-            if (buffer.Length + read > MaxResponseBytes)
-            {
-                throw new IOException("The lookup answer is too large.");
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
+        return await CappedRead.ReadAsync(stream, MaxResponseBytes, cancel);
     }
 
     public void Dispose() => _http.Dispose();
