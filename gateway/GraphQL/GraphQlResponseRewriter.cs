@@ -75,10 +75,11 @@ internal static class GraphQlResponseRewriter
         var root = JsonNode.Parse(body) ?? throw new InvalidDataException("null answer");
         foreach (var viewer in analysis.Viewers)
         {
+            DropErrors(root, analysis, viewer.Envelope, viewer.ResponseKey);
             var data = Data(root, analysis, viewer.Envelope);
-            if (data is null || !data.ContainsKey(viewer.ResponseKey))
+            if (data is null)
             {
-                continue;
+                continue; // no data at all: the upstream answered with errors only
             }
 
             var upstream = data[viewer.ResponseKey] as JsonObject;
@@ -96,7 +97,6 @@ internal static class GraphQlResponseRewriter
             }
 
             data[viewer.ResponseKey] = answer;
-            DropErrors(root, analysis, viewer.Envelope, viewer.ResponseKey);
         }
 
         foreach (var listing in analysis.Listings)
