@@ -217,7 +217,8 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         var principal = feature.Principal!;
         if (graphQl.Viewers.Count > 0 || graphQl.Listings.Count > 0)
         {
-            var keys = graphQl.Viewers.Count == 0 ? [] : store.KeysOfOwner(principal.Id)
+            // The store is read only when a viewer selection lists the caller's keys.
+            var keys = !graphQl.Viewers.Any(v => v.Selects("apiKeys")) ? [] : store.KeysOfOwner(principal.Id)
                 .Where(k => k.RevokedAt is null && (k.ExpiresAt is null || k.ExpiresAt > time.GetUtcNow()) && k.Format != ApiKeyFormatKind.AccessToken)
                 .Select(k => (k.KeyId, k.Name)).ToList();
             feature.Viewer = new GraphQL.ViewerAnswer.Facts(principal, directory.Current, keys);

@@ -143,7 +143,7 @@ internal static class GraphQlScopeExtractor
     {
         private const int MaxIds = 100;
         private static readonly List<string?> DefaultEntityOnly = [null];
-        private readonly List<ScopeReference> references = analysis.References;
+        private readonly List<ScopeReference> _references = analysis.References;
         private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _entityNames = limits.EntityNames.GetAlternateLookup<ReadOnlySpan<char>>();
         private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _projectNames = limits.ProjectNames.GetAlternateLookup<ReadOnlySpan<char>>();
         private readonly Dictionary<string, GraphQLFragmentDefinition> _fragments = new(StringComparer.Ordinal);
@@ -240,13 +240,9 @@ internal static class GraphQlScopeExtractor
                 case GraphQlRuleKind.None:
                     return;
                 case GraphQlRuleKind.Viewer:
+                    // Walked first: nested rules apply and fragment cycles are refused before DirectFields expands them.
                     WalkSelections(field.SelectionSet, 2, name, DefaultEntityOnly);
-                    analysis.Viewers.Add(new ViewerSelection(envelope, key, field, _fragments));
-                    if (SelectsAny(field.SelectionSet, ViewerAnswer.UpstreamFields, 2))
-                    {
-                        analysis.ViewerNeedsUpstream = true;
-                    }
-
+                    analysis.Viewers.Add(new ViewerSelection(envelope, key, field, _fragments, DirectFields(field.SelectionSet)));
                     return;
                 case GraphQlRuleKind.Organization:
                     var org = ArgumentValue(field, rule.Argument);
@@ -257,7 +253,7 @@ internal static class GraphQlScopeExtractor
 
             var previous = _action;
             _action = rule.Action ?? _action;
-            var before = references.Count;
+            var before = _references.Count;
             _extraProjects = rule.ProjectFields.Count > 0 ? rule.ProjectFields : null;
             WalkField(field, 1, null, DefaultEntityOnly);
             _extraProjects = null;
@@ -267,7 +263,7 @@ internal static class GraphQlScopeExtractor
                 MakeEntityExplicit(field, entityPath);
             }
 
-            if (references.Count == before && ids == 0)
+            if (_references.Count == before && ids == 0)
             {
                 throw new BodyScopeException(400, BodyScopeCodes.ScopeNotFound, $"The {type} field '{name}' names no project, entity or id the gateway can authorize.");
             }
@@ -354,31 +350,6 @@ internal static class GraphQlScopeExtractor
             }
 
             return fragment;
-        }
-
-        private bool SelectsAny(GraphQLSelectionSet? set, FrozenSet<string> names, int depth)
-        {
-            if (set is null || depth > limits.MaxDepth)
-            {
-                return false;
-            }
-
-            foreach (var selection in set.Selections)
-            {
-                var found = selection switch
-                {
-                    GraphQLField field => names.Contains(field.Name.StringValue),
-                    GraphQLFragmentSpread spread => _fragments.TryGetValue(spread.FragmentName.Name.StringValue, out var f) && SelectsAny(f.SelectionSet, names, depth + 1),
-                    GraphQLInlineFragment inline => SelectsAny(inline.SelectionSet, names, depth + 1),
-                    _ => false,
-                };
-                if (found)
-                {
-                    return true;
-                }
-            }
-
-            return false;
         }
 
         // A listing is filtered by the node's name at Items: every field on that path must be unaliased,
@@ -650,7 +621,7 @@ internal static class GraphQlScopeExtractor
                 {
                     foreach (var entity in effective)
                     {
-                        references.Add(new ScopeReference(entity, project, _action));
+                        _references.Add(new ScopeReference(entity, project, _action));
                         produced++;
                     }
                 }
@@ -670,7 +641,7 @@ internal static class GraphQlScopeExtractor
                 // An entity with no project anywhere below it: an entity-level reference.
                 foreach (var entity in entities)
                 {
-                    references.Add(new ScopeReference(entity, null, _action));
+                    _references.Add(new ScopeReference(entity, null, _action));
                     produced++;
                 }
             }

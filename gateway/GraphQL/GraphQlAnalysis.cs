@@ -10,8 +10,18 @@ internal readonly record struct IdReference(string Type, string Id, AccessAction
 /// <summary>A change that makes a defaulted entity explicit: a text edit of a document, or a variable set.</summary>
 internal sealed record EntityEdit(int Envelope, int Start, int End, string? Text, string? Variable, string[]? VariablePath);
 
-/// <summary>A <c>viewer</c> field the gateway answers (by response key).</summary>
-internal sealed record ViewerSelection(int Envelope, string ResponseKey, GraphQLField Field, IReadOnlyDictionary<string, GraphQLFragmentDefinition> Fragments);
+/// <summary>
+/// A <c>viewer</c> field the gateway answers (by response key), with the fields selected directly on it
+/// (fragments expanded): what decides whether the upstream is asked and which of its fields are kept.
+/// </summary>
+internal sealed record ViewerSelection(int Envelope, string ResponseKey, GraphQLField Field, IReadOnlyDictionary<string, GraphQLFragmentDefinition> Fragments,
+    IReadOnlyList<GraphQLField> Fields)
+{
+    /// <summary>The selected fields taken from the upstream's answer (the allowlist).</summary>
+    public IEnumerable<GraphQLField> UpstreamFields => Fields.Where(f => ViewerAnswer.UpstreamFields.Contains(f.Name.StringValue));
+
+    public bool Selects(string field) => Fields.Any(f => f.Name.StringValue == field);
+}
 
 /// <summary>A listing whose response is filtered to what the caller may read.</summary>
 internal sealed record ListingSelection(int Envelope, string ResponseKey, string? Entity, GraphQlRule Rule);
@@ -35,19 +45,17 @@ internal sealed class GraphQlAnalysis
     /// <summary>True while every root field seen is answered by the gateway (viewer, __typename).</summary>
     public bool OnlyLocal { get; set; } = true;
 
-    /// <summary>A viewer selection asks for an upstream field on the allowlist: forward and splice.</summary>
-    public bool ViewerNeedsUpstream { get; set; }
-
     /// <summary>The envelope was a batch (JSON array): responses are arrays too.</summary>
     public bool IsBatch { get; set; }
 
-    /// <summary>The operation each envelope selects by operationName (or its only one); null when several could run.</summary>
+    /// <summary>One entry per envelope: true when exactly one operation of its document can run (the only one, or the one operationName names).</summary>
     public List<bool> SingleOperation { get; } = [];
 
     /// <summary>True when the response must be rewritten (viewer splice or listing filter).</summary>
     public bool NeedsResponseRewrite => Listings.Count > 0 || (Viewers.Count > 0 && !AnswersLocally);
 
-    public bool AnswersLocally => Viewers.Count > 0 && OnlyLocal && !ViewerNeedsUpstream && SingleOperation.All(s => s);
+    /// <summary>Every root field is the gateway's own and no viewer selection asks for an upstream field: nothing is forwarded.</summary>
+    public bool AnswersLocally => Viewers.Count > 0 && OnlyLocal && !Viewers.Any(v => v.UpstreamFields.Any()) && SingleOperation.All(s => s);
 }
 
 /// <summary>Stable codes for GraphQL rule refusals.</summary>

@@ -84,15 +84,12 @@ internal static class GraphQlResponseRewriter
 
             var upstream = data[viewer.ResponseKey] as JsonObject;
             var answer = Answer(viewer, facts);
-            if (upstream is not null)
+            foreach (var field in viewer.UpstreamFields)
             {
-                foreach (var field in viewer.Field.SelectionSet?.Selections.OfType<GraphQLParser.AST.GraphQLField>() ?? [])
+                var key = field.Alias?.Name.StringValue ?? field.Name.StringValue;
+                if (upstream?[key] is { } value)
                 {
-                    var key = field.Alias?.Name.StringValue ?? field.Name.StringValue;
-                    if (ViewerAnswer.UpstreamFields.Contains(field.Name.StringValue) && upstream[key] is { } value)
-                    {
-                        answer[key] = value.DeepClone();
-                    }
+                    answer[key] = value.DeepClone();
                 }
             }
 

@@ -42,11 +42,6 @@ internal sealed partial class IdResolver(TimeProvider time, ILogger<IdResolver> 
 
     private sealed record Entry(string Entity, string Project, DateTimeOffset Expires);
 
-    /// <summary>Lookups sent (for tests and metrics).</summary>
-    public long Lookups => Interlocked.Read(ref _lookups);
-
-    private long _lookups;
-
     public async ValueTask<(IdResolution Outcome, string? Entity, string? Project)> ResolveAsync(
         IdTypeLookup lookup, string id, Uri endpoint, string? authorization, CancellationToken cancel)
     {
@@ -56,7 +51,6 @@ internal sealed partial class IdResolver(TimeProvider time, ILogger<IdResolver> 
             return (IdResolution.Found, cached.Entity, cached.Project);
         }
 
-        Interlocked.Increment(ref _lookups);
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint)
         {
             Content = new StringContent(JsonSerializer.Serialize(new { query = lookup.Document, variables = new { id } }), Encoding.UTF8, "application/json"),

@@ -38,6 +38,16 @@ public sealed class SharedIdentityTests(SharedUpstreamFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task UpstreamFlags_SelectedThroughAFragment_AreKept()
+    {
+        var (response, upstream) = await PostAsync("ci@ml", Gql("query { viewer { entity ...F } } fragment F on User { flags }"));
+        Assert.NotNull(upstream);
+        var viewer = response.Json.GetProperty("data").GetProperty("viewer");
+        Assert.Equal("ml", viewer.GetProperty("entity").GetString());
+        Assert.Equal("{\"code_saving_enabled\":true}", viewer.GetProperty("flags").GetString());
+    }
+
+    [Fact]
     public async Task WeaveDefaultEntity_AndAliasesAndBatches_AreAnsweredLocally()
     {
         var (weave, upstream) = await PostAsync("bot@acme", Gql("query DefaultEntity { viewer { username defaultEntity { name } } }"));
