@@ -124,7 +124,7 @@ internal static class JsonScopeExtractor
             throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, "'wb_run_id' is entity/project/run.");
         }
 
-        var (entity, project) = ProjectId.Parse(parts[0] + "/" + parts[1], "wb_run_id");
+        var (entity, project) = ProjectId.Of(parts[0], parts[1], "wb_run_id");
         references.Add(new ScopeReference(entity, project, AccessAction.Read));
     }
 

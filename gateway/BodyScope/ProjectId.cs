@@ -10,12 +10,17 @@ internal static class ProjectId
     public static (string Entity, string Project) Parse(ReadOnlySpan<char> value, string source)
     {
         var slash = value.IndexOf('/');
-        if (slash <= 0 || value[(slash + 1)..].Contains('/')
-            || !Names.IsValidEntity(value[..slash]) || !Names.IsValidProject(value[(slash + 1)..]))
+        if (slash <= 0 || value[(slash + 1)..].Contains('/'))
         {
-            throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, $"'{source}' must be entity/project with valid names.");
+            throw Invalid(source);
         }
 
-        return (value[..slash].ToString(), value[(slash + 1)..].ToString());
+        return Of(value[..slash], value[(slash + 1)..], source);
     }
+
+    /// <summary>An entity and a project named apart (resource attributes, the first two parts of a run id), held to the same rule.</summary>
+    public static (string Entity, string Project) Of(ReadOnlySpan<char> entity, ReadOnlySpan<char> project, string source)
+        => Names.IsValidEntity(entity) && Names.IsValidProject(project) ? (entity.ToString(), project.ToString()) : throw Invalid(source);
+
+    private static BodyScopeException Invalid(string source) => new(400, BodyScopeCodes.InvalidScope, $"'{source}' must be entity/project with valid names.");
 }

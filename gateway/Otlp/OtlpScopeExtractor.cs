@@ -99,7 +99,7 @@ internal static class OtlpScopeExtractor
 
         if (entity is not null)
         {
-            var (e, p) = ProjectId.Parse(entity + "/" + project, "wandb.entity/wandb.project");
+            var (e, p) = ProjectId.Of(entity, project, "wandb.entity/wandb.project");
             if (header is { } h && (h.Entity != e || h.Project != p))
             {
                 throw new BodyScopeException(400, BodyScopeCodes.ScopeConflict, "The project_id header and the resource attributes name different projects.");

@@ -27,7 +27,8 @@ internal static class RefsReadBatchScopeExtractor
             throw new BodyScopeException(400, WeaveCodes.TooManyRefs, $"At most {MaxRefs} refs per batch.");
         }
 
-        var references = new List<ScopeReference>(refs.GetArrayLength());
+        // Refs of one batch mostly share a few projects: each distinct project is authorized once.
+        var references = new HashSet<ScopeReference>();
         foreach (var item in refs.EnumerateArray())
         {
             if (item.ValueKind != JsonValueKind.String)
@@ -35,13 +36,9 @@ internal static class RefsReadBatchScopeExtractor
                 throw new BodyScopeException(400, WeaveCodes.InvalidRef, "Each ref is a string.");
             }
 
-            var reference = WeaveRefs.ParseRef(item.GetString()!);
-            if (!references.Contains(reference))
-            {
-                references.Add(reference);
-            }
+            references.Add(WeaveRefs.ParseRef(item.GetString()!));
         }
 
-        return references;
+        return [.. references];
     }
 }
