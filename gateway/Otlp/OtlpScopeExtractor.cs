@@ -23,11 +23,13 @@ namespace Gateway.Otlp;
 /// AnyValue      { oneof { string string_value = 1; ArrayValue array_value = 5; KeyValueList kvlist_value = 6; ... } }
 /// ArrayValue    { repeated AnyValue values = 1; }       KeyValueList { repeated KeyValue values = 1; }
 /// </code>
-/// Parsing is strict: a malformed message is a 400, never forwarded.
+/// Every message and string read here is length-delimited; fields of other wire types and other
+/// numbers are skipped. Parsing is strict: a malformed message is a 400, never forwarded.
 /// </summary>
 internal static class OtlpScopeExtractor
 {
-    private const int MaxDepth = 16;
+    /// <summary>Nesting of attribute values (arrays and key-value lists) below an attribute.</summary>
+    private const int MaxValueDepth = 12;
     public const string ProjectHeader = "project_id";
 
     public static List<ScopeReference> Extract(ReadOnlyMemory<byte> body, string? headerProjectId)
@@ -36,19 +38,13 @@ internal static class OtlpScopeExtractor
         var references = new List<ScopeReference>();
         try
         {
-            var input = new CodedInputStream(body.ToArray());
-            uint tag;
-            while ((tag = input.ReadTag()) != 0)
+            Fields(ByteString.CopyFrom(body.Span), (number, resourceSpans) =>
             {
-                if (WireFormat.GetTagFieldNumber(tag) == 1 && WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
+                if (number == 1)
                 {
-                    ResourceSpans(input.ReadBytes(), header, references);
+                    ResourceSpans(resourceSpans, header, references);
                 }
-                else
-                {
-                    input.SkipLastField();
-                }
-            }
+            });
         }
         catch (InvalidProtocolBufferException)
         {
@@ -69,28 +65,52 @@ internal static class OtlpScopeExtractor
         return references;
     }
 
-    private static void ResourceSpans(ByteString bytes, (string Entity, string Project)? header, List<ScopeReference> references)
+    // Calls visit with the number and bytes of every length-delimited field of a message, in order.
+    private static void Fields(ByteString message, Action<int, ByteString> visit)
     {
-        string? entity = null;
-        string? project = null;
-        var input = bytes.CreateCodedInput();
+        var input = message.CreateCodedInput();
         uint tag;
         while ((tag = input.ReadTag()) != 0)
         {
-            switch (WireFormat.GetTagFieldNumber(tag), WireFormat.GetTagWireType(tag))
+            if (WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
             {
-                case (1, WireFormat.WireType.LengthDelimited):
-                    Resource(input.ReadBytes(), ref entity, ref project, references);
-                    break;
-                case (2, WireFormat.WireType.LengthDelimited):
-                    // ScopeSpans: spans = 2 → attributes 9, events 11 (attributes 3), links 13 (attributes 5).
-                    Walk(input.ReadBytes(), references, 1, (2, [(9, null), (11, 3), (13, 5)]));
-                    break;
-                default:
-                    input.SkipLastField();
-                    break;
+                visit(WireFormat.GetTagFieldNumber(tag), input.ReadBytes());
+            }
+            else
+            {
+                input.SkipLastField();
             }
         }
+    }
+
+    private static void ResourceSpans(ByteString message, (string Entity, string Project)? header, List<ScopeReference> references)
+    {
+        string? entity = null;
+        string? project = null;
+        Fields(message, (number, field) =>
+        {
+            switch (number)
+            {
+                case 1:
+                    Fields(field, (n, attribute) =>
+                    {
+                        if (n == 1)
+                        {
+                            Resource(attribute, ref entity, ref project, references);
+                        }
+                    });
+                    break;
+                case 2:
+                    Fields(field, (n, span) =>
+                    {
+                        if (n == 2)
+                        {
+                            Span(span, references);
+                        }
+                    });
+                    break;
+            }
+        });
 
         if ((entity is null) != (project is null))
         {
@@ -117,178 +137,122 @@ internal static class OtlpScopeExtractor
         }
     }
 
-    private static void Resource(ByteString bytes, ref string? entity, ref string? project, List<ScopeReference> references)
+    // One resource attribute: wandb.entity and wandb.project are remembered (once each, as strings).
+    private static void Resource(ByteString attribute, ref string? entity, ref string? project, List<ScopeReference> references)
     {
-        var input = bytes.CreateCodedInput();
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
+        var (key, value) = KeyValue(attribute, references);
+        if (key is not ("wandb.entity" or "wandb.project"))
         {
-            if (WireFormat.GetTagFieldNumber(tag) == 1 && WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
-            {
-                var (key, value) = KeyValue(input.ReadBytes(), references, 1);
-                if (key is "wandb.entity" or "wandb.project")
-                {
-                    if ((key == "wandb.entity" ? entity : project) is not null)
-                    {
-                        throw new BodyScopeException(400, BodyScopeCodes.ScopeConflict, $"The resource names {key} twice.");
-                    }
+            return;
+        }
 
-                    var text = value ?? throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, $"{key} must be a string value.");
-                    if (key == "wandb.entity")
-                    {
-                        entity = text;
-                    }
-                    else
-                    {
-                        project = text;
-                    }
-                }
-            }
-            else
-            {
-                input.SkipLastField();
-            }
+        if ((key == "wandb.entity" ? entity : project) is not null)
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.ScopeConflict, $"The resource names {key} twice.");
+        }
+
+        var text = value ?? throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, $"{key} must be a string value.");
+        if (key == "wandb.entity")
+        {
+            entity = text;
+        }
+        else
+        {
+            project = text;
         }
     }
 
-    // Walks a message whose field `spans` holds messages with attribute fields (span attributes directly,
-    // events and links one level down), scanning every KeyValue for refs.
-    private static void Walk(ByteString bytes, List<ScopeReference> references, int depth, (int Spans, (int Field, int? Attributes)[] Children) shape)
-    {
-        var input = bytes.CreateCodedInput();
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
+    // A span's attributes (9), and those of its events (11 → 3) and links (13 → 5), scanned for refs.
+    private static void Span(ByteString span, List<ScopeReference> references)
+        => Fields(span, (number, field) =>
         {
-            if (WireFormat.GetTagFieldNumber(tag) == shape.Spans && WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
+            var attributes = number switch { 9 => 0, 11 => 3, 13 => 5, _ => -1 };
+            if (attributes == 0)
             {
-                Span(input.ReadBytes(), references, depth + 1, shape.Children);
+                KeyValue(field, references);
             }
-            else
+            else if (attributes > 0)
             {
-                input.SkipLastField();
-            }
-        }
-    }
-
-    private static void Span(ByteString bytes, List<ScopeReference> references, int depth, (int Field, int? Attributes)[] children)
-    {
-        var input = bytes.CreateCodedInput();
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
-        {
-            var number = WireFormat.GetTagFieldNumber(tag);
-            var child = Array.Find(children, c => c.Field == number);
-            if (child != default && WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
-            {
-                if (child.Attributes is null)
+                Fields(field, (n, attribute) =>
                 {
-                    KeyValue(input.ReadBytes(), references, depth + 1);
-                }
-                else
-                {
-                    Span(input.ReadBytes(), references, depth + 1, [(child.Attributes.Value, null)]);
-                }
+                    if (n == attributes)
+                    {
+                        KeyValue(attribute, references);
+                    }
+                });
             }
-            else
-            {
-                input.SkipLastField();
-            }
-        }
-    }
+        });
 
-    private static (string? Key, string? StringValue) KeyValue(ByteString bytes, List<ScopeReference> references, int depth)
+    private static (string? Key, string? StringValue) KeyValue(ByteString message, List<ScopeReference> references, int depth = 0)
     {
         string? key = null;
         string? value = null;
-        var input = bytes.CreateCodedInput();
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
+        Fields(message, (number, field) =>
         {
-            switch (WireFormat.GetTagFieldNumber(tag), WireFormat.GetTagWireType(tag))
+            switch (number)
             {
-                case (1, WireFormat.WireType.LengthDelimited):
-                    key = ReadString(input);
+                case 1:
+                    key = Utf8(field);
                     break;
-                case (2, WireFormat.WireType.LengthDelimited):
-                    value = AnyValue(input.ReadBytes(), references, depth + 1);
-                    break;
-                default:
-                    input.SkipLastField();
+                case 2:
+                    value = AnyValue(field, references, depth + 1);
                     break;
             }
-        }
+        });
 
         return (key, value);
     }
 
     // Returns the string value (if that is what it holds); scans every string below it for refs.
-    private static string? AnyValue(ByteString bytes, List<ScopeReference> references, int depth)
+    private static string? AnyValue(ByteString message, List<ScopeReference> references, int depth)
     {
-        if (depth > MaxDepth)
+        if (depth > MaxValueDepth)
         {
-            throw new BodyScopeException(400, WeaveCodes.InvalidProtobuf, $"Attribute values nest deeper than {MaxDepth}.");
+            throw new BodyScopeException(400, WeaveCodes.InvalidProtobuf, $"Attribute values nest deeper than {MaxValueDepth}.");
         }
 
         string? text = null;
-        var input = bytes.CreateCodedInput();
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
+        Fields(message, (number, field) =>
         {
-            switch (WireFormat.GetTagFieldNumber(tag), WireFormat.GetTagWireType(tag))
+            switch (number)
             {
-                case (1, WireFormat.WireType.LengthDelimited):
-                    text = ReadString(input);
+                case 1:
+                    text = Utf8(field);
                     if (text.Contains("://", StringComparison.Ordinal))
                     {
                         WeaveRefs.Scan(text, references);
                     }
 
                     break;
-                case (5 or 6, WireFormat.WireType.LengthDelimited):
-                    // ArrayValue { AnyValue values = 1 } and KeyValueList { KeyValue values = 1 }.
-                    var isList = WireFormat.GetTagFieldNumber(tag) == 6;
-                    var inner = input.ReadBytes().CreateCodedInput();
-                    uint innerTag;
-                    while ((innerTag = inner.ReadTag()) != 0)
+                case 5:
+                    // ArrayValue { AnyValue values = 1 }.
+                    Fields(field, (n, item) =>
                     {
-                        if (WireFormat.GetTagFieldNumber(innerTag) == 1 && WireFormat.GetTagWireType(innerTag) == WireFormat.WireType.LengthDelimited)
+                        if (n == 1)
                         {
-                            if (isList)
-                            {
-                                KeyValue(inner.ReadBytes(), references, depth + 1);
-                            }
-                            else
-                            {
-                                AnyValue(inner.ReadBytes(), references, depth + 1);
-                            }
+                            AnyValue(item, references, depth + 1);
                         }
-                        else
-                        {
-                            inner.SkipLastField();
-                        }
-                    }
-
+                    });
                     break;
-                default:
-                    input.SkipLastField();
+                case 6:
+                    // KeyValueList { KeyValue values = 1 }.
+                    Fields(field, (n, item) =>
+                    {
+                        if (n == 1)
+                        {
+                            KeyValue(item, references, depth + 1);
+                        }
+                    });
                     break;
             }
-        }
+        });
 
         return text;
     }
 
     // Strict UTF-8: a string two parsers could decode differently is refused.
-    private static string ReadString(CodedInputStream input)
-    {
-        var bytes = input.ReadBytes();
-        if (!System.Text.Unicode.Utf8.IsValid(bytes.Span))
-        {
-            throw Malformed();
-        }
-
-        return Encoding.UTF8.GetString(bytes.Span);
-    }
+    private static string Utf8(ByteString bytes)
+        => System.Text.Unicode.Utf8.IsValid(bytes.Span) ? Encoding.UTF8.GetString(bytes.Span) : throw Malformed();
 
     private static BodyScopeException Malformed() => new(400, WeaveCodes.InvalidProtobuf, "The body is not a valid OTLP ExportTraceServiceRequest.");
 }

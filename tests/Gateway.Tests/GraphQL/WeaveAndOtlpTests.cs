@@ -116,6 +116,39 @@ public sealed class WeaveAndOtlpTests(SharedUpstreamFixture fixture) : IClassFix
         Assert.Equal(415, json.Status);
     }
 
+    [Theory]
+    [InlineData(12, false)]
+    [InlineData(13, true)]
+    public void Otlp_AttributeValuesNestAtMostTwelveLevels(int levels, bool refused)
+    {
+        // A span attribute whose value is an array in an array ... around a string.
+        var value = Message(o => { o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteString("deep"); });
+        for (var i = 1; i < levels; i++)
+        {
+            var inner = value;
+            var array = Message(o => { o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteBytes(inner); });
+            value = Message(o => { o.WriteTag(5, WireFormat.WireType.LengthDelimited); o.WriteBytes(array); });
+        }
+
+        var attribute = Message(o =>
+        {
+            o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteString("nested");
+            o.WriteTag(2, WireFormat.WireType.LengthDelimited); o.WriteBytes(value);
+        });
+        var span = Message(o => { o.WriteTag(9, WireFormat.WireType.LengthDelimited); o.WriteBytes(attribute); });
+        var scopeSpans = Message(o => { o.WriteTag(2, WireFormat.WireType.LengthDelimited); o.WriteBytes(span); });
+        var resourceSpans = Message(o => { o.WriteTag(2, WireFormat.WireType.LengthDelimited); o.WriteBytes(scopeSpans); });
+        var body = Message(o => { o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteBytes(resourceSpans); }).ToByteArray();
+        if (refused)
+        {
+            Assert.Equal("invalid_protobuf", Assert.Throws<Gateway.BodyScope.BodyScopeException>(() => Gateway.Otlp.OtlpScopeExtractor.Extract(body, "ml/team-p")).Code);
+        }
+        else
+        {
+            Assert.Single(Gateway.Otlp.OtlpScopeExtractor.Extract(body, "ml/team-p"));
+        }
+    }
+
     private Task<(ApiResponse Response, EchoRequest? Upstream)> OtlpAsync(byte[] body, string? projectId, string? encoding = null)
     {
         var content = new ByteArrayContent(body);
