@@ -1,14 +1,8 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Common;
 
@@ -29,23 +23,10 @@ public sealed class EchoUpstream : IAsyncDisposable
 
     public static async Task<EchoUpstream> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
         EchoUpstream? echo = null;
-        app.Run(async context =>
+        var (app, url) = await LoopbackHost.StartAsync(app => app.Run(async context =>
         {
-            using var bytes = new MemoryStream();
-            await context.Request.Body.CopyToAsync(bytes);
-            var body = System.Text.Encoding.UTF8.GetString(bytes.ToArray());
-            var request = new EchoRequest(
-                context.Request.Method,
-                context.Request.Path.Value ?? "",
-                context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "",
-                context.Request.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? ""))).ToList(),
-                body,
-                Convert.ToBase64String(bytes.ToArray()));
+            var request = await EchoRequest.ReadAsync(context);
             echo!.Received.Enqueue(request);
             if (context.Request.Path.StartsWithSegments("/slow"))
             {
@@ -54,10 +35,8 @@ public sealed class EchoUpstream : IAsyncDisposable
 
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(JsonSerializer.Serialize(request));
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        echo = new EchoUpstream(app, new Uri(address));
+        }));
+        echo = new EchoUpstream(app, url);
         return echo;
     }
 
@@ -70,6 +49,20 @@ public sealed class EchoUpstream : IAsyncDisposable
 
 public sealed record EchoRequest(string Method, string Path, string RawTarget, List<KeyValuePair<string, string>> Headers, string Body, string BodyBase64)
 {
+    /// <summary>What arrived: method, path, raw target, every header value and the body's exact bytes.</summary>
+    public static async Task<EchoRequest> ReadAsync(HttpContext context)
+    {
+        using var bytes = new MemoryStream();
+        await context.Request.Body.CopyToAsync(bytes);
+        return new EchoRequest(
+            context.Request.Method,
+            context.Request.Path.Value ?? "",
+            context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "",
+            context.Request.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? ""))).ToList(),
+            System.Text.Encoding.UTF8.GetString(bytes.ToArray()),
+            Convert.ToBase64String(bytes.ToArray()));
+    }
+
     public IReadOnlyList<string> Values(string header)
         => Headers.Where(h => string.Equals(h.Key, header, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).ToList();
 

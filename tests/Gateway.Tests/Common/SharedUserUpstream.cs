@@ -1,14 +1,8 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Common;
 
@@ -48,19 +42,10 @@ public sealed class SharedUserUpstream : IAsyncDisposable
 
     public static async Task<SharedUserUpstream> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
         SharedUserUpstream? self = null;
-        app.Run(async context =>
+        var (app, url) = await LoopbackHost.StartAsync(app => app.Run(async context =>
         {
-            using var bytes = new MemoryStream();
-            await context.Request.Body.CopyToAsync(bytes);
-            var body = System.Text.Encoding.UTF8.GetString(bytes.ToArray());
-            var request = new EchoRequest(context.Request.Method, context.Request.Path.Value ?? "", "",
-                context.Request.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? ""))).ToList(),
-                body, Convert.ToBase64String(bytes.ToArray()));
+            var request = await EchoRequest.ReadAsync(context);
             if (self!.Fail)
             {
                 context.Response.StatusCode = 500;
@@ -68,19 +53,17 @@ public sealed class SharedUserUpstream : IAsyncDisposable
             }
 
             context.Response.ContentType = "application/json";
-            if (context.Request.Path == "/graphql" && body.Contains("query Gateway", StringComparison.Ordinal))
+            if (context.Request.Path == "/graphql" && request.Body.Contains("query Gateway", StringComparison.Ordinal))
             {
-                self.Lookups.Enqueue(body);
-                await context.Response.WriteAsync(self.Lookup(body));
+                self.Lookups.Enqueue(request.Body);
+                await context.Response.WriteAsync(self.Lookup(request.Body));
                 return;
             }
 
             self.Received.Enqueue(request);
-            await context.Response.WriteAsync(context.Request.Path == "/graphql" ? self.Answer(body) : JsonSerializer.Serialize(request));
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        self = new SharedUserUpstream(app, new Uri(address));
+            await context.Response.WriteAsync(context.Request.Path == "/graphql" ? self.Answer(request.Body) : JsonSerializer.Serialize(request));
+        }));
+        self = new SharedUserUpstream(app, url);
         return self;
     }
 

@@ -1,16 +1,10 @@
 using System.Buffers.Text;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Common;
 
@@ -57,24 +51,21 @@ public sealed class TestIssuer : IAsyncDisposable
 
     public static async Task<TestIssuer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
         TestIssuer? issuer = null;
-        app.MapGet("/.well-known/openid-configuration", async (HttpContext http) =>
+        var (app, url) = await LoopbackHost.StartAsync(app =>
         {
-            await Task.Delay(issuer!.Delay, http.RequestAborted);
-            return issuer.Discovery(http);
+            app.MapGet("/.well-known/openid-configuration", async (HttpContext http) =>
+            {
+                await Task.Delay(issuer!.Delay, http.RequestAborted);
+                return issuer.Discovery(http);
+            });
+            app.MapGet("/jwks", async (HttpContext http) =>
+            {
+                await Task.Delay(issuer!.Delay, http.RequestAborted);
+                return issuer.Jwks(http);
+            });
         });
-        app.MapGet("/jwks", async (HttpContext http) =>
-        {
-            await Task.Delay(issuer!.Delay, http.RequestAborted);
-            return issuer.Jwks(http);
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        issuer = new TestIssuer(app, new Uri(address));
+        issuer = new TestIssuer(app, url);
         issuer.Rotate();
         return issuer;
     }
