@@ -73,7 +73,7 @@ internal static class ServiceAccountEndpoints
                 errors.Add("issuer", "'issuer' is required for federated accounts: an absolute https URL without query or fragment.");
             }
 
-            if (string.IsNullOrEmpty(body.Subject) || body.Subject.Length > 255 || body.Subject.Any(char.IsControl))
+            if (string.IsNullOrEmpty(body.Subject) || body.Subject.Length > 255 || !Gateway.Policy.Directory.Names.IsPrintable(body.Subject))
             {
                 errors.Add("subject", "'subject' is required for federated accounts: 1 to 255 characters, no control characters.");
             }

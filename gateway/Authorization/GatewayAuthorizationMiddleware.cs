@@ -311,6 +311,11 @@ internal sealed partial class GatewayAuthorizationMiddleware(
                 continue; // each distinct reference is decided once
             }
 
+            if (reference.Project is { } named && NearName(principal, reference, named, snapshot) is { } near)
+            {
+                return near;
+            }
+
             var decision = AccessEvaluator.Evaluate(new AccessRequest(principal, reference.Entity, reference.Project, reference.Action, claim), snapshot);
             if (!decision.IsAllowed)
             {
@@ -333,6 +338,26 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         }
 
         return (Feature(scope, identity, sameEntity ? entity : null, sameProject ? project : null, attributed, attribution, claim), 0, DenyReasons.Allowed);
+    }
+
+    /// <summary>
+    /// A project named in another case than a known one (<c>ml/P-SECRET</c> for <c>ml/p-secret</c>) is
+    /// never judged as an unknown project: an upstream that compares names case-insensitively would
+    /// serve the known one. It is refused with 400 <c>ambiguous_name</c> — or, when the caller may not
+    /// know the real project exists, with the very 404 the real name gets, so the refusal is no oracle.
+    /// (Names are ASCII by the naming rules, so case is the only folding left to check; anything
+    /// Unicode, and so any NFKC look-alike, was refused as an invalid name before this.)
+    /// </summary>
+    private static (GatewayFeature?, int, string)? NearName(Principal principal, ScopeReference reference, string project, Directory.DirectorySnapshot snapshot)
+    {
+        var entity = reference.Entity ?? AccessEvaluator.DefaultEntity(principal);
+        if (entity is null || !snapshot.TryGetNearProject(new ProjectKey(entity, project), out var known))
+        {
+            return null;
+        }
+
+        var canonical = AccessEvaluator.Evaluate(new AccessRequest(principal, known.Entity, known.Name, reference.Action), snapshot);
+        return canonical.IsNotFound ? (null, 404, canonical.Reason) : (null, 400, ProblemCodes.AmbiguousName);
     }
 
     private GatewayFeature Feature(RouteScope scope, in AuthenticationResult identity, string? entity, string? project, User? attributed, string? attribution, AttributionClaim claim)

@@ -32,6 +32,9 @@ internal sealed record BodyLimits
     /// <summary>JSON property, form field or query parameter holding <c>entity/project</c>.</summary>
     public string ProjectIdField { get; init; } = "project_id";
 
+    /// <summary>GraphQL: GET requests are accepted, read from the URL only (off unless the route says so).</summary>
+    public bool AllowGet { get; init; }
+
     /// <summary>GraphQL: the route's rule table (every GraphQL route has one).</summary>
     public GraphQL.GraphQlRuleTable? Rules { get; init; }
 

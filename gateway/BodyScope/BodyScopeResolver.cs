@@ -18,9 +18,19 @@ internal static class BodyScopeResolver
         var request = context.Request;
         var action = scope.ActionFor(request.Method);
         var hasBody = request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+        if (scope.Kind == ScopeKind.GraphQl && HttpMethods.IsGet(request.Method))
+        {
+            return ResolveGraphQlGet(request, scope, hasBody, defaultEntity);
+        }
+
         if (hasBody || request.ContentType is not null)
         {
             CheckContentType(request.ContentType, scope.Kind);
+        }
+
+        if (scope.Kind == ScopeKind.GraphQl && GraphQL.GraphQlUrl.HasParameters(request.QueryString))
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.GraphQlInUrl, "GraphQL parameters (query, variables, operationName, extensions) travel in the body only.");
         }
 
         var body = hasBody ? await RequestBody.ReadAsync(context, limits) : ReadOnlyMemory<byte>.Empty;
@@ -57,6 +67,36 @@ internal static class BodyScopeResolver
         }
 
         return new BodyScopeResult(references, graphQl, body);
+    }
+
+    // GET on a GraphQL route: only when the operator enabled it, and then the URL is the request.
+    private static BodyScopeResult ResolveGraphQlGet(HttpRequest request, RouteScope scope, bool hasBody, string? defaultEntity)
+    {
+        var limits = scope.Body!;
+        if (!limits.AllowGet)
+        {
+            throw new BodyScopeException(405, BodyScopeCodes.GraphQlGetNotAllowed, "This GraphQL route accepts POST only.");
+        }
+
+        if (hasBody || request.ContentType is not null)
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "A GraphQL GET carries its request in the URL only, with no body.");
+        }
+
+        var envelope = GraphQL.GraphQlUrl.Envelope(request.QueryString);
+        var graphQl = GraphQlScopeExtractor.Analyze(envelope, limits, limits.Rules, defaultEntity);
+        if (graphQl.HasMutation)
+        {
+            throw new BodyScopeException(405, BodyScopeCodes.GraphQlGetNotAllowed, "Mutations are sent with POST.");
+        }
+
+        if (graphQl.Edits.Count > 0)
+        {
+            // The gateway makes a defaulted entity explicit by editing the body; a URL is forwarded as sent.
+            throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "This operation leaves its entity to a default: name it, or send the request with POST.");
+        }
+
+        return new BodyScopeResult(graphQl.References, graphQl, envelope);
     }
 
     private static (string? Entity, string? Project) Pinned(HttpContext context, RouteScope scope)

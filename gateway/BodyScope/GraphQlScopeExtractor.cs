@@ -74,8 +74,43 @@ internal static class GraphQlScopeExtractor
         }
     }
 
+    internal static readonly string[] EnvelopeKeys = ["query", "variables", "operationName", "extensions"];
+
+    /// <summary>
+    /// The envelope holds known keys only, each once and in exact case. Go servers match keys
+    /// case-insensitively with the last one winning (<c>{"query":..., "Query":...}</c> runs the second),
+    /// and a key the gateway does not know could mean anything to some server, so both are refused.
+    /// Automatic persisted queries are refused too: a server that trusts a cached hash would run a
+    /// document other than the one the gateway read.
+    /// </summary>
+    private static void CheckEnvelopeKeys(JsonElement envelope)
+    {
+        foreach (var property in envelope.EnumerateObject())
+        {
+            var name = property.Name;
+            if (Array.IndexOf(EnvelopeKeys, name) >= 0)
+            {
+                if (name == "extensions" && property.Value.ValueKind == JsonValueKind.Object && property.Value.EnumerateObject().Any(p => p.NameEquals("persistedQuery") || PropertyFolding.IsVariantOf(p.Name, "persistedQuery")))
+                {
+                    throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "Persisted queries are not accepted: send the document in \"query\".");
+                }
+
+                continue;
+            }
+
+            throw EnvelopeKeys.Any(k => PropertyFolding.IsVariantOf(name, k))
+                ? new BodyScopeException(400, BodyScopeCodes.AmbiguousProperty, "An envelope key differs from query, variables, operationName or extensions only in case: some servers would read it as that key.")
+                : new BodyScopeException(400, BodyScopeCodes.UnknownEnvelopeKey, "The GraphQL request has keys other than query, variables, operationName and extensions.");
+        }
+    }
+
     private static void ExtractEnvelope(JsonElement envelope, int index, BodyLimits limits, GraphQlAnalysis analysis, GraphQlRuleTable? rules, string? defaultEntity)
     {
+        if (envelope.ValueKind == JsonValueKind.Object)
+        {
+            CheckEnvelopeKeys(envelope);
+        }
+
         if (envelope.ValueKind != JsonValueKind.Object
             || !envelope.TryGetProperty("query", out var queryElement) || queryElement.ValueKind != JsonValueKind.String)
         {
@@ -170,6 +205,7 @@ internal static class GraphQlScopeExtractor
                 if (definition is GraphQLOperationDefinition operation)
                 {
                     _operation = operation;
+                    analysis.HasMutation |= operation.Operation != OperationType.Query;
                     _action = operation.Operation == OperationType.Query ? AccessAction.Read : AccessAction.Write;
                     if (rules is null)
                     {

@@ -56,6 +56,11 @@ internal static class JsonScopeExtractor
                         {
                             ReadRunId(ref reader, references);
                         }
+                        else if (IsVariant(ref reader, limits.ProjectIdField) || IsVariant(ref reader, "wb_run_id"))
+                        {
+                            throw new BodyScopeException(400, BodyScopeCodes.AmbiguousProperty,
+                                $"A property name differs from '{limits.ProjectIdField}' or 'wb_run_id' only in case: some servers would read it as that field.");
+                        }
 
                         break;
                     case JsonTokenType.String when reader.ValueSpan.IndexOf("://"u8) >= 0 || reader.ValueIsEscaped:
@@ -127,6 +132,9 @@ internal static class JsonScopeExtractor
         var (entity, project) = ProjectId.Of(parts[0], parts[1], "wb_run_id");
         references.Add(new ScopeReference(entity, project, AccessAction.Read));
     }
+
+    private static bool IsVariant(ref Utf8JsonReader reader, string known)
+        => reader.ValueIsEscaped ? PropertyFolding.IsVariantOf(reader.GetString()!, known) : PropertyFolding.IsVariantOf(reader.ValueSpan, known);
 
     private static ulong NameHash(ref Utf8JsonReader reader)
     {

@@ -1,23 +1,25 @@
 using System.Text;
 using Gateway.Policy.Model;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Net.Http.Headers;
 
 namespace Gateway.BodyScope;
 
-/// <summary>Weave's <c>file/create</c>: the <c>project_id</c> form field of a multipart body (every occurrence).</summary>
+/// <summary>
+/// Weave's <c>file/create</c>: the <c>project_id</c> form field of a multipart body. Read only when
+/// every common parser would split and name the parts the same way: one <c>boundary</c> parameter
+/// (with two, the gateway's reader used the first and Python's the last), each part one
+/// <c>Content-Disposition</c> with one plain <c>name</c> (no <c>name*</c>: RFC 5987 names win in some
+/// parsers and are ignored by others), and the scope field exactly once, as a plain field.
+/// </summary>
 internal static class MultipartScopeExtractor
 {
     private const int MaxFieldBytes = 1024;
+    private const int MaxBoundaryLength = 200;
 
     public static async Task<List<ScopeReference>> ExtractAsync(ReadOnlyMemory<byte> body, string? contentType, BodyLimits limits, AccessAction action)
     {
-        if (!MediaTypeHeaderValue.TryParse(contentType, out var media)
-            || HeaderUtilities.RemoveQuotes(media.Boundary).Value is not { Length: > 0 and <= 200 } boundary)
-        {
-            throw new BodyScopeException(400, BodyScopeCodes.InvalidMultipart, "A multipart body needs a boundary.");
-        }
-
+        var boundary = Boundary(contentType);
+        var field = limits.ProjectIdField;
         var references = new List<ScopeReference>();
         var reader = new MultipartReader(boundary, new MemoryStream(body.ToArray(), writable: false)) { BodyLengthLimit = limits.MaxBytes };
         try
@@ -25,32 +27,242 @@ internal static class MultipartScopeExtractor
             MultipartSection? section;
             while ((section = await reader.ReadNextSectionAsync()) is not null)
             {
-                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
-                    || !HeaderUtilities.RemoveQuotes(disposition.Name).Equals(limits.ProjectIdField, StringComparison.Ordinal))
+                var headers = section.Headers ?? throw Malformed("A part has no headers.");
+                if (!headers.TryGetValue("Content-Disposition", out var dispositions) || dispositions.Count != 1)
+                {
+                    throw Ambiguous("Each part has exactly one Content-Disposition header.");
+                }
+
+                var disposition = FormDisposition.Parse(dispositions[0]!);
+                if (PropertyFolding.IsVariantOf(disposition.Name, field))
+                {
+                    throw Ambiguous($"A part name differs from '{field}' only in case.");
+                }
+
+                if (disposition.Name != field)
                 {
                     continue;
+                }
+
+                if (references.Count > 0)
+                {
+                    throw Ambiguous($"'{field}' is given more than once (parsers differ on which one counts).");
+                }
+
+                if (disposition.HasFileName || headers.ContainsKey("Content-Transfer-Encoding")
+                    || (headers.TryGetValue("Content-Type", out var type) && !IsPlainText(type.ToString())))
+                {
+                    throw Ambiguous($"'{field}' must be a plain form field (no file name, transfer encoding or non-UTF-8 type).");
                 }
 
                 var buffer = new byte[MaxFieldBytes + 1];
                 var length = await section.Body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false);
                 if (length > MaxFieldBytes)
                 {
-                    throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, $"'{limits.ProjectIdField}' is too long.");
+                    throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, $"'{field}' is too long.");
                 }
 
-                var (entity, project) = ProjectId.Parse(Encoding.UTF8.GetString(buffer, 0, length), limits.ProjectIdField);
+                var (entity, project) = ProjectId.Parse(Encoding.UTF8.GetString(buffer, 0, length), field);
                 references.Add(new ScopeReference(entity, project, action));
             }
         }
         catch (IOException)
         {
-            throw new BodyScopeException(400, BodyScopeCodes.InvalidMultipart, "The multipart body is malformed.");
+            throw Malformed("The multipart body is malformed.");
         }
         catch (InvalidDataException)
         {
-            throw new BodyScopeException(400, BodyScopeCodes.InvalidMultipart, "The multipart body is malformed.");
+            throw Malformed("The multipart body is malformed.");
         }
 
         return references;
+    }
+
+    /// <summary>The one <c>boundary</c> parameter of the content type.</summary>
+    internal static string Boundary(string? contentType)
+    {
+        string? boundary = null;
+        var count = 0;
+        foreach (var (name, value) in HeaderParameters.Parse(contentType ?? "", skipFirst: true))
+        {
+            if (name.TrimEnd('*').Equals("boundary", StringComparison.OrdinalIgnoreCase))
+            {
+                count++;
+                boundary = name.EndsWith('*') ? null : value;
+            }
+        }
+
+        if (count > 1)
+        {
+            throw Ambiguous("The content type has more than one boundary parameter.");
+        }
+
+        return boundary is { Length: > 0 and <= MaxBoundaryLength }
+            ? boundary
+            : throw Malformed("A multipart body needs one boundary parameter of 1 to 200 characters.");
+    }
+
+    private static bool IsPlainText(string contentType)
+    {
+        var parameters = HeaderParameters.Parse(contentType, skipFirst: true).ToList();
+        return Diagnostics.MediaType.Is(contentType, "text/plain")
+            && parameters.All(p => !p.Name.Equals("charset", StringComparison.OrdinalIgnoreCase) || p.Value.ToLowerInvariant() is "utf-8" or "us-ascii");
+    }
+
+    internal static BodyScopeException Ambiguous(string detail) => new(400, BodyScopeCodes.AmbiguousMultipart, detail);
+
+    internal static BodyScopeException Malformed(string detail) => new(400, BodyScopeCodes.InvalidMultipart, detail);
+}
+
+/// <summary>A part's <c>Content-Disposition: form-data</c>: its one plain name, and whether it names a file.</summary>
+internal readonly record struct FormDisposition(string Name, bool HasFileName)
+{
+    public static FormDisposition Parse(string header)
+    {
+        var semicolon = header.IndexOf(';');
+        var type = (semicolon < 0 ? header : header[..semicolon]).Trim();
+        if (!type.Equals("form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            throw MultipartScopeExtractor.Ambiguous("Each part is form-data.");
+        }
+
+        string? name = null;
+        var names = 0;
+        var file = false;
+        foreach (var (key, value) in HeaderParameters.Parse(header, skipFirst: true))
+        {
+            switch (key.ToLowerInvariant())
+            {
+                case "name":
+                    names++;
+                    name = value;
+                    break;
+                case "name*":
+                    throw MultipartScopeExtractor.Ambiguous("A part is named with name*: parsers differ on which name wins.");
+                case "filename" or "filename*":
+                    file = true;
+                    break;
+            }
+        }
+
+        if (names != 1 || name is null || name.Contains('\\'))
+        {
+            throw MultipartScopeExtractor.Ambiguous("Each part has exactly one plain name parameter.");
+        }
+
+        return new FormDisposition(name, file);
+    }
+}
+
+/// <summary>
+/// <c>type; a=b; c="d"</c> parameters, strictly: every parameter is <c>token=token</c> or
+/// <c>token="quoted"</c>; anything else (a stray quote, an empty name, text after a quoted value) is
+/// malformed, because lenient parsers repair such headers in different ways.
+/// </summary>
+internal static class HeaderParameters
+{
+    public static IEnumerable<(string Name, string Value)> Parse(string header, bool skipFirst)
+    {
+        var result = new List<(string, string)>();
+        var i = 0;
+        if (skipFirst)
+        {
+            i = header.IndexOf(';');
+            if (i < 0)
+            {
+                return result;
+            }
+        }
+
+        while (i < header.Length)
+        {
+            if (header[i] == ';')
+            {
+                i++;
+            }
+
+            while (i < header.Length && header[i] is ' ' or '\t')
+            {
+                i++;
+            }
+
+            if (i >= header.Length)
+            {
+                break;
+            }
+
+            var eq = header.IndexOf('=', i);
+            if (eq < 0)
+            {
+                throw MultipartScopeExtractor.Malformed("A header parameter has no value.");
+            }
+
+            var name = header[i..eq].Trim();
+            if (name.Length == 0 || name.Any(c => c is '"' or ';' or ' ' or '\t' || char.IsControl(c)))
+            {
+                throw MultipartScopeExtractor.Malformed("A header parameter has an invalid name.");
+            }
+
+            i = eq + 1;
+            string value;
+            if (i < header.Length && header[i] == '"')
+            {
+                var builder = new System.Text.StringBuilder();
+                i++;
+                while (true)
+                {
+                    if (i >= header.Length)
+                    {
+                        throw MultipartScopeExtractor.Malformed("A quoted header parameter is not closed.");
+                    }
+
+                    var c = header[i++];
+                    if (c == '"')
+                    {
+                        break;
+                    }
+
+                    if (c == '\\')
+                    {
+                        // Escapes are kept literally: a backslash in a name is refused by the caller.
+                        builder.Append(c);
+                        if (i < header.Length)
+                        {
+                            builder.Append(header[i++]);
+                        }
+
+                        continue;
+                    }
+
+                    builder.Append(c);
+                }
+
+                value = builder.ToString();
+                while (i < header.Length && header[i] is ' ' or '\t')
+                {
+                    i++;
+                }
+
+                if (i < header.Length && header[i] != ';')
+                {
+                    throw MultipartScopeExtractor.Malformed("Text follows a quoted header parameter.");
+                }
+            }
+            else
+            {
+                var end = header.IndexOf(';', i);
+                value = (end < 0 ? header[i..] : header[i..end]).Trim();
+                if (value.Contains('"'))
+                {
+                    throw MultipartScopeExtractor.Malformed("A header parameter has a stray quote.");
+                }
+
+                i = end < 0 ? header.Length : end;
+            }
+
+            result.Add((name, value));
+        }
+
+        return result;
     }
 }

@@ -30,4 +30,19 @@ internal static class BodyScopeCodes
     public const string ScopeConflict = "scope_conflict";
     public const string ScopeNotFound = "scope_not_found";
     public const string InvalidMultipart = "invalid_multipart";
+
+    /// <summary>A property, envelope key, form field or parameter another parser could read as a scope field.</summary>
+    public const string AmbiguousProperty = "ambiguous_property";
+
+    /// <summary>A multipart body two common parsers would split or name differently.</summary>
+    public const string AmbiguousMultipart = "ambiguous_multipart";
+
+    /// <summary>A GraphQL envelope key the gateway does not know (it cannot tell what the server does with it).</summary>
+    public const string UnknownEnvelopeKey = "graphql_unknown_envelope_key";
+
+    /// <summary>GraphQL parameters in the URL of a POST (servers differ on which source wins).</summary>
+    public const string GraphQlInUrl = "graphql_in_url";
+
+    /// <summary>GET on a GraphQL route that does not enable it.</summary>
+    public const string GraphQlGetNotAllowed = "graphql_get_not_allowed";
 }

@@ -21,6 +21,7 @@ internal static class ProblemCodes
     public const string AmbiguousFraming = "ambiguous_framing";
     public const string InvalidPath = "invalid_path";
     public const string InvalidScope = "invalid_scope";
+    public const string AmbiguousName = "ambiguous_name";
     public const string GatewayMisconfigured = "gateway_misconfigured";
     public const string GatewayError = "gateway_error";
     public const string UpstreamCredentialMissing = "upstream_credential_missing";

@@ -22,6 +22,12 @@ internal sealed record DirectorySnapshot : IDirectory
     public ImmutableDictionary<string, ServiceAccount> AccountsById { get; private init; } = ImmutableDictionary.Create<string, ServiceAccount>(StringComparer.Ordinal);
     public ImmutableDictionary<string, ServiceAccount> AccountsByName { get; private init; } = ImmutableDictionary.Create<string, ServiceAccount>(StringComparer.Ordinal);
     public ImmutableDictionary<ProjectKey, Project> Projects { get; private init; } = ImmutableDictionary<ProjectKey, Project>.Empty;
+
+    /// <summary>
+    /// Projects by their case-folded key (names are unique under folding): a request naming
+    /// <c>ml/P-SECRET</c> must find <c>ml/p-secret</c> here rather than be judged an unknown project.
+    /// </summary>
+    public ImmutableDictionary<ProjectKey, Project> ProjectsFolded { get; private init; } = ImmutableDictionary.Create<ProjectKey, Project>(FoldedProjectKeyComparer.Instance);
     public ImmutableDictionary<(string PrincipalId, ProjectKey Project), ProjectGrant> Grants { get; private init; } = ImmutableDictionary<(string, ProjectKey), ProjectGrant>.Empty;
     public ImmutableDictionary<string, TrustedIssuer> Issuers { get; private init; } = ImmutableDictionary.Create<string, TrustedIssuer>(StringComparer.Ordinal);
 
@@ -56,6 +62,7 @@ internal sealed record DirectorySnapshot : IDirectory
         var accountsById = AccountsById.ToBuilder();
         var accountsByName = AccountsByName.ToBuilder();
         var projects = Projects.ToBuilder();
+        var projectsFolded = ProjectsFolded.ToBuilder();
         var grants = Grants.ToBuilder();
         var issuers = Issuers.ToBuilder();
         var bySubject = AccountsBySubject.ToBuilder();
@@ -107,8 +114,8 @@ internal sealed record DirectorySnapshot : IDirectory
                     }
 
                     break;
-                case Project p when delete: projects.Remove(p.Key); break;
-                case Project p: projects[p.Key] = p; break;
+                case Project p when delete: projects.Remove(p.Key); projectsFolded.Remove(p.Key); break;
+                case Project p: projects[p.Key] = p; projectsFolded[p.Key] = p; break;
                 case ProjectGrant g when delete: grants.Remove((g.PrincipalId, g.Project)); break;
                 case ProjectGrant g: grants[(g.PrincipalId, g.Project)] = g; break;
                 case TrustedIssuer i when delete: issuers.Remove(i.Url); break;
@@ -123,7 +130,7 @@ internal sealed record DirectorySnapshot : IDirectory
             Organizations = orgs.ToImmutable(), Teams = teams.ToImmutable(), UsersById = usersById.ToImmutable(),
             UsersByName = usersByName.ToImmutable(), UsersByEmail = usersByEmail.ToImmutable(),
             AccountsById = accountsById.ToImmutable(), AccountsByName = accountsByName.ToImmutable(),
-            Projects = projects.ToImmutable(), Grants = grants.ToImmutable(), HasImportedKeys = hasImported,
+            Projects = projects.ToImmutable(), ProjectsFolded = projectsFolded.ToImmutable(), Grants = grants.ToImmutable(), HasImportedKeys = hasImported,
             Issuers = issuers.ToImmutable(), AccountsBySubject = bySubject.ToImmutable(),
         };
     }
@@ -188,6 +195,10 @@ internal sealed record DirectorySnapshot : IDirectory
 
     public bool TryGetProject(ProjectKey key, [MaybeNullWhen(false)] out Project project) => Projects.TryGetValue(key, out project);
 
+    /// <summary>The known project <paramref name="key"/> folds to when it is not exactly that project's key.</summary>
+    public bool TryGetNearProject(ProjectKey key, [MaybeNullWhen(false)] out Project project)
+        => ProjectsFolded.TryGetValue(key, out project) && project.Key != key;
+
     public bool TryGetGrant(string principalId, ProjectKey project, out ProjectRole role)
     {
         if (Grants.TryGetValue((principalId, project), out var grant))
@@ -203,4 +214,16 @@ internal sealed record DirectorySnapshot : IDirectory
     public bool TryGetUser(string username, [MaybeNullWhen(false)] out User user) => UsersByName.TryGetValue(username, out user);
 
     public bool TryGetUserByEmail(string email, [MaybeNullWhen(false)] out User user) => UsersByEmail.TryGetValue(email, out user);
+}
+
+/// <summary>Project keys equal ignoring ASCII case (the only folding the naming alphabet allows).</summary>
+internal sealed class FoldedProjectKeyComparer : IEqualityComparer<ProjectKey>
+{
+    public static readonly FoldedProjectKeyComparer Instance = new();
+
+    public bool Equals(ProjectKey x, ProjectKey y)
+        => string.Equals(x.Entity, y.Entity, StringComparison.OrdinalIgnoreCase) && string.Equals(x.Name, y.Name, StringComparison.OrdinalIgnoreCase);
+
+    public int GetHashCode(ProjectKey key)
+        => HashCode.Combine(StringComparer.OrdinalIgnoreCase.GetHashCode(key.Entity), StringComparer.OrdinalIgnoreCase.GetHashCode(key.Name));
 }

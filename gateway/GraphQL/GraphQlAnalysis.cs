@@ -45,6 +45,9 @@ internal sealed class GraphQlAnalysis
     /// <summary>True while every root field seen is answered by the gateway (viewer, __typename).</summary>
     public bool OnlyLocal { get; set; } = true;
 
+    /// <summary>Some document defines a mutation (or subscription): never over GET.</summary>
+    public bool HasMutation { get; set; }
+
     /// <summary>The envelope was a batch (JSON array): responses are arrays too.</summary>
     public bool IsBatch { get; set; }
 

@@ -28,11 +28,16 @@ internal static class RawPath
 
     /// <summary>
     /// Refuses what two servers could read differently: empty segments (<c>//</c>), dot segments in any
-    /// encoding (<c>.</c>, <c>..</c>, <c>%2E</c>), backslashes, and a fragment.
+    /// encoding (<c>.</c>, <c>..</c>, <c>%2E</c>, <c>%252E</c>, <c>%u002E</c>), backslashes, a fragment,
+    /// NUL, and path parameters: <c>;</c> raw or encoded anywhere, because Tomcat, Jetty and Spring
+    /// strip <c>;params</c> from each segment before resolving dots (<c>/a/..;/b</c> is <c>/b</c> there).
     /// </summary>
     public static bool IsUnambiguous(ReadOnlySpan<char> path)
     {
-        if (path.Contains('\\') || path.Contains('#'))
+        if (path.IndexOfAny(Forbidden) >= 0
+            || path.Contains("%3b", StringComparison.OrdinalIgnoreCase)
+            || path.Contains("%253b", StringComparison.OrdinalIgnoreCase)
+            || path.Contains("%00", StringComparison.Ordinal))
         {
             return false;
         }
@@ -80,20 +85,31 @@ internal static class RawPath
         return end < 0 ? rest : rest[..end];
     }
 
+    private static readonly System.Buffers.SearchValues<char> Forbidden = System.Buffers.SearchValues.Create("\\#;\0");
+
     private static bool IsDotSegment(ReadOnlySpan<char> segment)
     {
-        // ".", "..", and their percent-encoded spellings (%2e, %2E, .%2e, ...).
+        // ".", "..", and their encoded spellings: %2e, %2E, .%2e, double-encoded %252e, IIS's %u002e.
         var dots = 0;
         var i = 0;
         while (i < segment.Length)
         {
-            if (segment[i] == '.')
+            var rest = segment[i..];
+            if (rest[0] == '.')
             {
                 i++;
             }
-            else if (i + 2 < segment.Length && segment[i] == '%' && segment[i + 1] == '2' && (segment[i + 2] is 'e' or 'E'))
+            else if (rest.StartsWith("%2e", StringComparison.OrdinalIgnoreCase))
             {
                 i += 3;
+            }
+            else if (rest.StartsWith("%252e", StringComparison.OrdinalIgnoreCase))
+            {
+                i += 5;
+            }
+            else if (rest.StartsWith("%u002e", StringComparison.OrdinalIgnoreCase))
+            {
+                i += 6;
             }
             else
             {

@@ -24,14 +24,15 @@ internal static class RouteScopeParser
     public const string EntityFieldsKey = "Gateway.GraphQL.EntityFields";
     public const string ProjectFieldsKey = "Gateway.GraphQL.ProjectFields";
     public const string RulesKey = "Gateway.GraphQL.Rules";
+    public const string AllowGetKey = "Gateway.GraphQL.AllowGet";
 
     private static readonly string[] KnownKeys =
     [
         ScopeKey, EntityKey, ProjectKey, ActionKey, ProjectIdKey, MaxBytesKey, MaxDecompressedBytesKey,
-        MaxOperationsKey, MaxFieldsKey, MaxDepthKey, EntityFieldsKey, ProjectFieldsKey, RulesKey,
+        MaxOperationsKey, MaxFieldsKey, MaxDepthKey, EntityFieldsKey, ProjectFieldsKey, RulesKey, AllowGetKey,
     ];
 
-    private static readonly string[] BodyOnlyKeys = [MaxBytesKey, MaxDecompressedBytesKey, MaxOperationsKey, MaxFieldsKey, MaxDepthKey, EntityFieldsKey, ProjectFieldsKey, RulesKey];
+    private static readonly string[] BodyOnlyKeys = [MaxBytesKey, MaxDecompressedBytesKey, MaxOperationsKey, MaxFieldsKey, MaxDepthKey, EntityFieldsKey, ProjectFieldsKey, RulesKey, AllowGetKey];
     private const string ExpectedKinds = "path, query, header, graphql, json, multipart, weave-refs, otlp, authenticated, anonymous";
 
     public static RouteScope? Parse(RouteConfig route, List<string> errors)
@@ -233,7 +234,7 @@ internal static class RouteScopeParser
         var maxBytes = Number(MaxBytesKey, defaultBytes, 256 * 1024 * 1024);
         var entityNames = List(EntityFieldsKey, BodyScope.BodyLimits.DefaultEntityNames);
         var projectNames = List(ProjectFieldsKey, BodyScope.BodyLimits.DefaultProjectNames);
-        if (kind != ScopeKind.GraphQl && (metadata.ContainsKey(EntityFieldsKey) || metadata.ContainsKey(ProjectFieldsKey) || metadata.ContainsKey(MaxOperationsKey) || metadata.ContainsKey(MaxFieldsKey) || metadata.ContainsKey(RulesKey)))
+        if (kind != ScopeKind.GraphQl && (metadata.ContainsKey(EntityFieldsKey) || metadata.ContainsKey(ProjectFieldsKey) || metadata.ContainsKey(MaxOperationsKey) || metadata.ContainsKey(MaxFieldsKey) || metadata.ContainsKey(RulesKey) || metadata.ContainsKey(AllowGetKey)))
         {
             errors.Add($"Route '{route.RouteId}' has Gateway.GraphQL.* settings but is not a graphql scope.");
         }
@@ -244,8 +245,22 @@ internal static class RouteScopeParser
             errors.Add($"Route '{route.RouteId}' has {ProjectIdKey} '{projectIdField}': letters, digits, '-' and '_' only.");
         }
 
+        var allowGet = metadata.GetValueOrDefault(AllowGetKey, "false") switch
+        {
+            "true" => true,
+            "false" => false,
+            var other => AddError($"Route '{route.RouteId}' has {AllowGetKey} '{other}': use true or false."),
+        };
+
+        bool AddError(string message)
+        {
+            errors.Add(message);
+            return false;
+        }
+
         return new BodyScope.BodyLimits
         {
+            AllowGet = allowGet,
             MaxBytes = maxBytes,
             MaxDecompressedBytes = Number(MaxDecompressedBytesKey, maxBytes, 1024 * 1024 * 1024),
             MaxOperations = Number(MaxOperationsKey, 20, 1000),

@@ -14,11 +14,19 @@ internal sealed record UpstreamCredential
     public const string EnvKey = "Gateway.UpstreamSecretEnv";
     public const string FileKey = "Gateway.UpstreamSecretFile";
     public const string UserKey = "Gateway.UpstreamUser";
+    public const string AnonymousKey = "Gateway.UpstreamAuthAnonymous";
 
     public static readonly UpstreamCredential Strip = new();
 
     /// <summary>The Authorization header value to send; null to send none.</summary>
     public string? AuthorizationValue { get; init; }
+
+    /// <summary>
+    /// Anonymous routes (health checks) get the credential too. Off unless the cluster says
+    /// <c>"Gateway.UpstreamAuthAnonymous": "send"</c>: a request nobody authenticated must not act
+    /// upstream with the gateway's own identity.
+    /// </summary>
+    public bool SendToAnonymous { get; init; }
 
     /// <summary>A secret was configured but could not be read: requests to this cluster fail closed.</summary>
     public string? Problem { get; init; }
@@ -29,14 +37,20 @@ internal sealed record UpstreamCredential
         var metadata = cluster.Metadata ?? new Dictionary<string, string>();
         var id = cluster.ClusterId;
         foreach (var key in metadata.Keys.Where(k => k.StartsWith("Gateway.", StringComparison.OrdinalIgnoreCase)
-                     && k is not (ModeKey or EnvKey or FileKey or UserKey)))
+                     && k is not (ModeKey or EnvKey or FileKey or UserKey or AnonymousKey)))
         {
             errors.Add(key.Contains("Secret", StringComparison.OrdinalIgnoreCase) && !key.EndsWith("Env", StringComparison.Ordinal) && !key.EndsWith("File", StringComparison.Ordinal)
                 ? $"Cluster '{id}' has '{key}': upstream secrets are never written inline. Use {EnvKey} (an environment variable name) or {FileKey} (a file path)."
-                : $"Cluster '{id}' has unknown metadata '{key}'. Expected one of: {ModeKey}, {EnvKey}, {FileKey}, {UserKey}.");
+                : $"Cluster '{id}' has unknown metadata '{key}'. Expected one of: {ModeKey}, {EnvKey}, {FileKey}, {UserKey}, {AnonymousKey}.");
         }
 
         var mode = metadata.GetValueOrDefault(ModeKey, "strip");
+        var anonymous = metadata.GetValueOrDefault(AnonymousKey, "strip");
+        if (anonymous is not ("strip" or "send"))
+        {
+            errors.Add($"Cluster '{id}' has {AnonymousKey} '{anonymous}'. Expected one of: strip, send.");
+        }
+
         if (mode == "strip")
         {
             if (metadata.ContainsKey(EnvKey) || metadata.ContainsKey(FileKey))
@@ -76,7 +90,7 @@ internal sealed record UpstreamCredential
 
         var user = metadata.GetValueOrDefault(UserKey, "api");
         var value = mode == "bearer" ? "Bearer " + secret : "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + secret));
-        return new UpstreamCredential { AuthorizationValue = value };
+        return new UpstreamCredential { AuthorizationValue = value, SendToAnonymous = anonymous == "send" };
     }
 
     private static string? ReadFile(string path)

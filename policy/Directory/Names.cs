@@ -83,17 +83,20 @@ public static class Names
         return true;
     }
 
-    /// <summary>Free text for labels: 1 to 100 printable characters, no control characters.</summary>
+    /// <summary>
+    /// Free text for labels: 1 to 100 printable characters. No control, format (bidi overrides such as
+    /// U+202E, zero-width characters), non-ASCII space, private-use, unassigned or surrogate
+    /// characters: a listing must show what is stored, not text that reorders or hides itself.
+    /// </summary>
     public static bool IsValidLabel(ReadOnlySpan<char> label)
-    {
-        if (label.Length is 0 or > MaxLabelLength || char.IsWhiteSpace(label[0]) || char.IsWhiteSpace(label[^1]))
-        {
-            return false;
-        }
+        => label.Length is > 0 and <= MaxLabelLength && !char.IsWhiteSpace(label[0]) && !char.IsWhiteSpace(label[^1]) && IsPrintable(label);
 
-        foreach (var c in label)
+    /// <summary>Every character prints as itself: see <see cref="IsValidLabel"/>.</summary>
+    public static bool IsPrintable(ReadOnlySpan<char> text)
+    {
+        foreach (var c in text)
         {
-            if (char.IsControl(c) || char.IsSurrogate(c))
+            if (c < 0x80 ? c is < ' ' or '\x7f' : !IsPrintableCategory(char.GetUnicodeCategory(c)))
             {
                 return false;
             }
@@ -101,6 +104,12 @@ public static class Names
 
         return true;
     }
+
+    private static bool IsPrintableCategory(System.Globalization.UnicodeCategory category) => category is not (
+        System.Globalization.UnicodeCategory.Control or System.Globalization.UnicodeCategory.Format
+        or System.Globalization.UnicodeCategory.Surrogate or System.Globalization.UnicodeCategory.PrivateUse
+        or System.Globalization.UnicodeCategory.OtherNotAssigned or System.Globalization.UnicodeCategory.LineSeparator
+        or System.Globalization.UnicodeCategory.ParagraphSeparator or System.Globalization.UnicodeCategory.SpaceSeparator);
 
     private static bool IsLowerAlnum(char c) => c is (>= 'a' and <= 'z') or (>= '0' and <= '9');
 }
