@@ -85,15 +85,14 @@ internal static class AdminAccess
             return found;
         }
 
+        // 403 only to a caller who can read the project anyway; to anyone else (another user's personal
+        // project, another team's) it answers as a project that does not exist.
         var read = AccessEvaluator.Evaluate(new AccessRequest(caller, entity, project, AccessAction.Read), d);
-        if (read.IsAllowed || manage.Reason == DenyReasons.NotProjectManager && CallerIsInEntityOrg(d, caller, entity))
+        if (read.IsAllowed)
         {
             throw AdminProblemException.Forbidden(ProblemCodes.NotProjectManager, "Only the project's owners, team admins and org admins may manage it.");
         }
 
         throw AdminProblemException.NotFound(ProblemCodes.ProjectNotFound, $"Project '{entity}/{project}'");
     }
-
-    private static bool CallerIsInEntityOrg(DirectorySnapshot d, Principal caller, string entity)
-        => d.TryGetEntity(entity, out var e) && e.Org == caller.Org && (e.Kind == EntityKind.Personal || (d.Teams.TryGetValue(entity, out var team) && CanSeeTeam(caller, team)));
 }

@@ -46,8 +46,23 @@ internal sealed class FieldErrors
         }
     }
 
-    /// <summary>Parses an enum field in its one wire spelling; <paramref name="fallback"/> when absent.</summary>
-    public T Enum<T>(string field, string? value, T? fallback = null) where T : struct, System.Enum
+    /// <summary>
+    /// Parses an enum field in its one wire spelling; <paramref name="fallback"/> when absent. When
+    /// <paramref name="allowed"/> is given, other values of the enum are field errors too (values the
+    /// gateway assigns itself must never reach code that cannot handle them).
+    /// </summary>
+    public T Enum<T>(string field, string? value, T? fallback = null, params T[] allowed) where T : struct, System.Enum
+    {
+        if (allowed.Length > 0 && value is not null && (!Wire.TryParse<T>(value, out var parsed) || !allowed.Contains(parsed)))
+        {
+            Add(field, $"'{field}' must be one of {string.Join(", ", allowed.Select(Wire.Of))}.");
+            return allowed[0];
+        }
+
+        return ParseEnum(field, value, fallback);
+    }
+
+    private T ParseEnum<T>(string field, string? value, T? fallback) where T : struct, System.Enum
     {
         if (value is null)
         {

@@ -21,24 +21,28 @@ internal static class KeyEndpoints
         admin.MapDelete("/keys/{keyId}", Delete);
     }
 
-    private static async Task<IResult> CreateUserKeyAsync(HttpContext http, string username, DirectoryService directory, KeyMinting minting, TimeProvider time)
+    private static async Task<IResult> CreateUserKeyAsync(HttpContext http, string username, DirectoryService directory, KeyMinting minting, ProbeGuard imports, TimeProvider time)
     {
         var caller = AdminCaller.From(http);
         var body = await AdminJson.ReadAsync<CreateKeyRequest>(http);
         var errors = new FieldErrors();
         KeyMinting.Validate(body, errors, time.UtcNowMillis());
+        // Another user's keys are invisible to a member: "not yours" answers exactly as "no such user".
+        User Owner(DirectorySnapshot d) => d.UsersByName.TryGetValue(username, out var user) && user.Org == caller.Principal.Org
+            && AdminAccess.CanManageKeysOf(d, caller.Principal, user)
+                ? user
+                : throw AdminProblemException.NotFound(ProblemCodes.UserNotFound, $"User '{username}'");
+
+        if (body.Key is { } imported)
+        {
+            var owner = Owner(directory.Current);
+            errors.ThrowIfAny();
+            imports.Check(http, caller, owner, imported);
+        }
+
         var view = directory.Write(d =>
         {
-            if (!d.UsersByName.TryGetValue(username, out var user) || user.Org != caller.Principal.Org)
-            {
-                throw AdminProblemException.NotFound(ProblemCodes.UserNotFound, $"User '{username}'");
-            }
-
-            if (!AdminAccess.CanManageKeysOf(d, caller.Principal, user))
-            {
-                throw AdminProblemException.Forbidden(ProblemCodes.NotKeyOwner, "Only the user or an org admin may create the user's keys.");
-            }
-
+            var user = Owner(d);
             errors.ThrowIfAny();
             return minting.Plan(directory.Store, user, body, caller, time.UtcNowMillis());
         });

@@ -106,7 +106,9 @@ internal static class OrgEndpoints
         var caller = AdminCaller.From(http);
         directory.Write(d =>
         {
-            if (!d.UsersByName.TryGetValue(username, out var user) || user.Org != caller.Principal.Org)
+            // Only org admins see other users: for anyone else another user's name answers as an unknown one.
+            if (!d.UsersByName.TryGetValue(username, out var user) || user.Org != caller.Principal.Org
+                || (user.Id != caller.Principal.Id && !AdminAccess.IsOrgAdmin(caller.Principal, user.Org)))
             {
                 throw AdminProblemException.NotFound(Diagnostics.ProblemCodes.UserNotFound, $"User '{username}'");
             }

@@ -58,7 +58,7 @@ internal static class ServiceAccountEndpoints
         return AdminJson.Json(ServiceAccountView.Of(account), 201);
     }
 
-    private static async Task<IResult> CreateTeamAccountAsync(HttpContext http, string team, DirectoryService directory, TimeProvider time)
+    private static async Task<IResult> CreateTeamAccountAsync(HttpContext http, string team, DirectoryService directory, ProbeGuard probes, TimeProvider time)
     {
         var caller = AdminCaller.From(http);
         var body = await AdminJson.ReadAsync<CreateTeamServiceAccountRequest>(http);
@@ -84,7 +84,35 @@ internal static class ServiceAccountEndpoints
         }
 
         CheckGrantAll(body.GrantAllCurrentProjects, access, errors);
-        var account = directory.Write(d =>
+        if (authentication == AuthenticationKind.Federated)
+        {
+            probes.ThrowIfLimited(http, caller);
+        }
+
+        var hiddenHolder = false;
+        try
+        {
+            var account = directory.Write(d =>
+            {
+                var (changes, created, hidden) = PlanTeamAccount(d, team, body, errors, access, authentication, caller, time);
+                hiddenHolder = hidden;
+                return hidden ? throw SubjectTaken() : (changes!, created!);
+            });
+            return AdminJson.Json(ServiceAccountView.Of(account), 201);
+        }
+        catch (AdminProblemException ex) when (ex.Problem.Code == ProblemCodes.SubjectTaken && hiddenHolder)
+        {
+            probes.RecordProbe(http, caller, "service_account.subject_conflict", team, $"issuer={body.Issuer}");
+            throw;
+        }
+    }
+
+    private static AdminProblemException SubjectTaken() => AdminProblemException.Conflict(ProblemCodes.SubjectTaken, "Another service account already maps this issuer and subject.");
+
+    // The account to create; (null, null, true) when the subject is mapped by an account the caller cannot manage.
+    private static (ChangeSet? Changes, ServiceAccount? Created, bool HiddenHolder) PlanTeamAccount(DirectorySnapshot d, string team, CreateTeamServiceAccountRequest body,
+        FieldErrors errors, AccessMode access, AuthenticationKind authentication, AdminCaller caller, TimeProvider time)
+    {
         {
             var found = AdminAccess.RequireTeamAdmin(d, caller.Principal, team);
             // An issuer produces principals of its own organization only.
@@ -95,9 +123,10 @@ internal static class ServiceAccountEndpoints
             }
 
             errors.ThrowIfAny();
-            if (authentication == AuthenticationKind.Federated && d.AccountsBySubject.ContainsKey((body.Issuer!, body.Subject!)))
+            if (authentication == AuthenticationKind.Federated && d.AccountsBySubject.TryGetValue((body.Issuer!, body.Subject!), out var holder))
             {
-                throw AdminProblemException.Conflict(ProblemCodes.SubjectTaken, "Another service account already maps this issuer and subject.");
+                // One answer whoever holds it (the body names no account); a holder the caller cannot manage makes it a probe.
+                return AdminAccess.CanManageAccount(d, caller.Principal, holder) ? throw SubjectTaken() : (null, null, true);
             }
 
             var now = time.UtcNowMillis();
@@ -106,9 +135,9 @@ internal static class ServiceAccountEndpoints
                 Id = AdminIds.NewServiceAccountId(), Name = body.Name!, Org = found.Org, Scope = ServiceAccountScope.Team, Team = team,
                 Authentication = authentication, Issuer = body.Issuer, Subject = body.Subject, Access = access, CreatedAt = now,
             };
-            return Plan(d, caller, created, body.GrantAllCurrentProjects == true, p => p.Entity == team, now);
-        });
-        return AdminJson.Json(ServiceAccountView.Of(account), 201);
+            var (planned, account) = Plan(d, caller, created, body.GrantAllCurrentProjects == true, p => p.Entity == team, now);
+            return (planned, account, false);
+        }
     }
 
     // Neptune's "access to all projects": contributor on the projects that exist now (restricted ones
@@ -188,12 +217,19 @@ internal static class ServiceAccountEndpoints
         return AdminJson.Json(ServiceAccountView.Of(updated));
     }
 
-    private static async Task<IResult> CreateKeyAsync(HttpContext http, string sa, DirectoryService directory, KeyMinting minting, TimeProvider time)
+    private static async Task<IResult> CreateKeyAsync(HttpContext http, string sa, DirectoryService directory, KeyMinting minting, ProbeGuard imports, TimeProvider time)
     {
         var caller = AdminCaller.From(http);
         var body = await AdminJson.ReadAsync<CreateKeyRequest>(http);
         var errors = new FieldErrors();
         KeyMinting.Validate(body, errors, time.UtcNowMillis());
+        if (body.Key is { } imported)
+        {
+            var owner = AdminAccess.RequireManagedAccount(directory.Current, caller.Principal, sa);
+            errors.ThrowIfAny();
+            imports.Check(http, caller, owner, imported);
+        }
+
         var view = directory.Write(d =>
         {
             var account = AdminAccess.RequireManagedAccount(d, caller.Principal, sa);

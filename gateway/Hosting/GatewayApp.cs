@@ -110,6 +110,7 @@ internal static class GatewayApp
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<CredentialAuthenticator>();
         services.AddSingleton<KeyMinting>();
+        services.AddSingleton<ProbeGuard>();
         services.AddHostedService<LastUsedFlushService>();
     }
 
