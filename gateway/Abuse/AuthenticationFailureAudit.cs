@@ -12,9 +12,9 @@ namespace Gateway.Abuse;
 /// <see cref="SampledAudit"/>). Failures naming no known key have no organization to audit them in;
 /// they are logged (rate-limited) and counted in the metrics. Never the secret.
 /// </summary>
-internal sealed class AuthenticationFailureAudit(DirectoryService directory, TimeProvider time)
+internal sealed class AuthenticationFailureAudit(DirectoryService directory, TimeProvider time, Configuration.LimitsOptions limits)
 {
-    private readonly SampledAudit _audit = new(directory, time);
+    private readonly SampledAudit _audit = new(directory, time, limits.AuditedFailuresPerSecond);
 
     public void Record(HttpContext context, in AuthenticationResult result, string where)
     {

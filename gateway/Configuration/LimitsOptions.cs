@@ -29,6 +29,12 @@ internal sealed record LimitsOptions
     /// <summary>Failed authentications per second from all clients together before uncached lookups wait (a distributed flood).</summary>
     public int FailedAuthenticationsPerSecond { get; init; } = 2_000;
 
+    /// <summary>
+    /// Audit events per second for repeatable failures (failed authentications, refused exchanges); the
+    /// rest are counted, not written, so a flood cannot fill the store.
+    /// </summary>
+    public int AuditedFailuresPerSecond { get; init; } = 5;
+
     /// <summary>Slots of each failure table (fixed memory: 8 bytes a slot).</summary>
     public int FailureTableSlots { get; init; } = 65_536;
 }

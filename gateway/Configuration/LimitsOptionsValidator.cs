@@ -20,6 +20,7 @@ internal static class LimitsOptionsValidator
         Range(errors, "FailedAuthenticationsPerAddress", o.FailedAuthenticationsPerAddress, 1, 1_000_000);
         Range(errors, "FailedAuthenticationsPerKeyId", o.FailedAuthenticationsPerKeyId, 1, 1_000_000);
         Range(errors, "FailedAuthenticationsPerSecond", o.FailedAuthenticationsPerSecond, 1, 10_000_000);
+        Range(errors, "AuditedFailuresPerSecond", o.AuditedFailuresPerSecond, 1, 1_000_000);
         Range(errors, "FailureTableSlots", o.FailureTableSlots, 1024, 16 * 1024 * 1024);
     }
 

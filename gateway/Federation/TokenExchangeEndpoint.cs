@@ -25,6 +25,7 @@ internal sealed partial class TokenExchangeEndpoint(
     FederationOptions options,
     TimeProvider time,
     Metrics.GatewayMetrics metrics,
+    Configuration.LimitsOptions limits,
     ILogger<TokenExchangeEndpoint> logger)
 {
     public const string Path = "/oidc/token";
@@ -32,7 +33,7 @@ internal sealed partial class TokenExchangeEndpoint(
 
     // Failed exchanges are logged and audited at most a few a second; the rest are counted.
     private readonly LogRateLimiter _failureLog = new(20, time);
-    private readonly Abuse.SampledAudit _failureAudit = new(directory, time);
+    private readonly Abuse.SampledAudit _failureAudit = new(directory, time, limits.AuditedFailuresPerSecond);
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {

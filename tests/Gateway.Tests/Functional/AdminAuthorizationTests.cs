@@ -198,8 +198,9 @@ public sealed class AdminAuthorizationTests(OrgFixture org) : IClassFixture<OrgF
     {
         await Expect(201, Gw.PostAsync("/admin/v1/users/dave/keys", K("dave"), new { name = "own" }));
         await Expect(201, Gw.PostAsync("/admin/v1/users/dave/keys", K("erin"), new { name = "by-admin" }));
-        await Expect(403, Gw.PostAsync("/admin/v1/users/dave/keys", K("alice"), new { name = "nope" }), "not_key_owner");
-        await Expect(403, Gw.PostAsync("/admin/v1/users/dave/keys", K("bot@acme"), new { name = "nope" }));
+        // Another user's keys are invisible to a team admin and a service account: not found, as if no such user.
+        await Expect(404, Gw.PostAsync("/admin/v1/users/dave/keys", K("alice"), new { name = "nope" }), "user_not_found");
+        await Expect(404, Gw.PostAsync("/admin/v1/users/dave/keys", K("bot@acme"), new { name = "nope" }), "user_not_found");
         await Expect(404, Gw.PostAsync("/admin/v1/users/nobody/keys", K("erin"), new { name = "x" }));
         var audit = await Gw.GetAsync("/admin/v1/audit?actor=erin&action=key.create", K("erin"));
         Assert.Contains(audit.Json.EnumerateArray(), e => e.GetProperty("target").GetString() == "dave" && e.GetProperty("detail").GetString()!.Contains("on behalf"));
@@ -208,13 +209,13 @@ public sealed class AdminAuthorizationTests(OrgFixture org) : IClassFixture<OrgF
     [Fact]
     public async Task ImportedLegacyKey_IsStoredHashed_AndWorks()
     {
-        var legacy = new string('c', 20) + Guid.NewGuid().ToString("N")[..20];
+        var legacy = System.Security.Cryptography.RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 40);
         var imported = await Gw.PostAsync("/admin/v1/users/dave/keys", K("dave"), new { name = "old", format = "legacy40", key = legacy });
         Assert.Equal(201, imported.Status);
         Assert.Equal(System.Text.Json.JsonValueKind.Null, imported.Json.GetProperty("key").ValueKind);
         Assert.Equal("dave", (await Gw.GetAsync("/admin/v1/whoami", legacy)).Str("principal"));
-        await Expect(409, Gw.PostAsync("/admin/v1/users/dave/keys", K("dave"), new { name = "again", format = "legacy40", key = legacy }), "key_exists");
-        await Expect(400, Gw.PostAsync("/admin/v1/users/dave/keys", K("dave"), new { name = "bad", format = "legacy40", key = "short" }));
+        await Expect(400, Gw.PostAsync("/admin/v1/users/dave/keys", K("dave"), new { name = "again", format = "legacy40", key = legacy }), "key_import_refused");
+        await Expect(400, Gw.PostAsync("/admin/v1/users/dave/keys", K("dave"), new { name = "bad", format = "legacy40", key = "short" }), "key_import_refused");
     }
 
     [Fact]

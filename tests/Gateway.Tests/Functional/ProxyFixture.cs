@@ -61,6 +61,9 @@ public sealed class ProxyFixture : IAsyncLifetime
           "gql-small": { "ClusterId": "echo", "Match": { "Path": "/gql-small" },
                          "Metadata": { "Gateway.Scope": "graphql", "Gateway.Body.MaxBytes": "2048", "Gateway.Body.MaxDecompressedBytes": "4096",
                                        "Gateway.GraphQL.MaxOperations": "2", "Gateway.GraphQL.MaxFields": "20", "Gateway.GraphQL.MaxDepth": "8" } },
+          "gql-get": { "ClusterId": "echo", "Match": { "Path": "/gql-get" }, "Metadata": { "Gateway.Scope": "graphql", "Gateway.GraphQL.AllowGet": "true" } },
+          "public-cred": { "ClusterId": "echo-with-credential", "Match": { "Path": "/public-cred/{**rest}" }, "Metadata": { "Gateway.Scope": "anonymous" } },
+          "public-send": { "ClusterId": "echo-anonymous-credential", "Match": { "Path": "/public-send/{**rest}" }, "Metadata": { "Gateway.Scope": "anonymous" } },
           "weave-json": { "ClusterId": "echo", "Match": { "Path": "/weave/{**op}", "Methods": [ "POST" ] },
                           "Metadata": { "Gateway.Scope": "json", "Gateway.Action": "write" } },
           "weave-file": { "ClusterId": "echo", "Match": { "Path": "/weave-file/create" }, "Metadata": { "Gateway.Scope": "multipart" } },
@@ -72,6 +75,8 @@ public sealed class ProxyFixture : IAsyncLifetime
           "echo": { "Destinations": { "d1": { "Address": "{{echo}}" } } },
           "echo-with-credential": { "Destinations": { "d1": { "Address": "{{echo}}" } },
                                     "Metadata": { "Gateway.UpstreamAuth": "bearer", "Gateway.UpstreamSecretFile": "{{secretFile}}" } },
+          "echo-anonymous-credential": { "Destinations": { "d1": { "Address": "{{echo}}" } },
+                                         "Metadata": { "Gateway.UpstreamAuth": "bearer", "Gateway.UpstreamSecretFile": "{{secretFile}}", "Gateway.UpstreamAuthAnonymous": "send" } },
           "echo-impatient": { "Destinations": { "d1": { "Address": "{{echo}}" } }, "HttpRequest": { "ActivityTimeout": "00:00:01" } },
           "nowhere": { "Destinations": { "d1": { "Address": "http://127.0.0.1:9/" } } }
         }
