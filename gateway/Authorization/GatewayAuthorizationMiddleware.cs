@@ -156,6 +156,11 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return ValueTask.FromResult(Authorize(context, scope, identity, []));
         }
 
+        if (RequestScope.HasAmbiguousQueryNames(context, scope))
+        {
+            return ValueTask.FromResult<(GatewayFeature?, int, string)>((null, 400, BodyScopeCodes.AmbiguousProperty));
+        }
+
         if (!RequestScope.TryResolve(context, scope, out var entity, out var project, out var error))
         {
             Log.InvalidScope(logger, scope.RouteId, error ?? "");

@@ -111,6 +111,11 @@ internal static class BodyScopeResolver
             }
         }
 
+        if (RequestScope.HasAmbiguousQueryNames(context, scope))
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.AmbiguousProperty, "A query parameter differs from the route's scope parameter only in case.");
+        }
+
         if (scope.Kind != ScopeKind.GraphQl && scope.ProjectId is { } name
             && !RequestScope.TryProjectId(context.Request.Query, name, ref entity, ref project, out var conflict, out var queryError))
         {

@@ -42,6 +42,37 @@ internal static class RequestScope
         }
     }
 
+    /// <summary>
+    /// True when the query string names a scope parameter of this route in another case than the
+    /// route's (<c>?Project=</c> for <c>project</c>). ASP.NET matches query names case-insensitively,
+    /// Go's <c>url.Values</c>, Python's <c>parse_qs</c> and Express exactly, so the gateway would
+    /// authorize a project the upstream never reads (and the upstream fall back to a default the
+    /// gateway never checked). Read raw: the query collection has already merged the spellings.
+    /// </summary>
+    public static bool HasAmbiguousQueryNames(HttpContext context, RouteScope scope)
+    {
+        var query = context.Request.QueryString;
+        if (!query.HasValue || (scope.Kind != ScopeKind.Query && scope.ProjectId is null))
+        {
+            return false;
+        }
+
+        foreach (var pair in new Microsoft.AspNetCore.WebUtilities.QueryStringEnumerable(query.Value))
+        {
+            var name = pair.DecodeName().Span;
+            if (IsVariant(name, scope.Kind == ScopeKind.Query ? scope.Entity : null)
+                || IsVariant(name, scope.Kind == ScopeKind.Query ? scope.Project : null)
+                || IsVariant(name, scope.ProjectId))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsVariant(ReadOnlySpan<char> name, string? known) => known is not null && BodyScope.PropertyFolding.IsVariantOf(name, known);
+
     private static bool TryPathValue(ReadOnlySpan<char> path, int segment, bool isEntity, out string? value, ref string? error)
     {
         value = null;

@@ -120,6 +120,26 @@ public sealed class ParserDifferentialTests(ProxyFixture fixture) : ProxyTestBas
         await AssertForwarded(RawAsync("POST", "/files/ml/brand-new-p/r/file_stream", "{}"));
     }
 
+    // ---- query parameters -------------------------------------------------------------------------
+
+    [Theory]
+    // ASP.NET matches query names case-insensitively; Go's url.Values, Python's parse_qs and Express do not.
+    [InlineData("/q?entity=ml&Project=secret")]
+    [InlineData("/q?Entity=ml&project=open-p")]
+    [InlineData("/q?entity=ml&project=open-p&PROJECT=secret")]
+    [InlineData("/weave-read?Project_Id=ml/secret")]
+    [InlineData("/weave-read?project_id=ml/open-p&PROJECT_ID=ml/secret")]
+    [InlineData("/weave-read?project_%49D=ml/secret")]
+    public async Task ScopeParametersInAnotherCase_AreRefused(string target)
+        => await AssertRefused(400, "ambiguous_property", RawAsync("GET", target));
+
+    [Fact]
+    public async Task ExactScopeParameters_AreForwarded()
+    {
+        Assert.Equal("open-p", (await AssertForwarded(RawAsync("GET", "/q?entity=ml&project=open-p&other=X"))).Single("X-Gateway-Project"));
+        Assert.Equal("open-p", (await AssertForwarded(RawAsync("GET", "/weave-read?project_id=ml/open-p"))).Single("X-Gateway-Project"));
+    }
+
     // ---- GraphQL in the URL ----------------------------------------------------------------------
 
     [Theory]

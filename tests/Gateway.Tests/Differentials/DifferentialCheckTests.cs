@@ -1,0 +1,152 @@
+using System.Security.Cryptography;
+using System.Text;
+using Gateway.BodyScope;
+using Gateway.Keys;
+using Gateway.Policy.Directory;
+using Gateway.Routing;
+using Xunit;
+
+namespace Gateway.Tests.Differentials;
+
+/// <summary>The small checks behind "read every request as the upstream will", one class at a time.</summary>
+public sealed class DifferentialCheckTests
+{
+    [Theory]
+    [InlineData("Project_Id", "project_id", true)]
+    [InlineData("PROJECT_ID", "project_id", true)]
+    [InlineData("project_id", "project_id", false)]   // the name itself is not a variant
+    [InlineData("variable\u017F", "variables", true)] // long s folds to s (Go's bytes.EqualFold)
+    [InlineData("\u212Aey", "key", true)]             // Kelvin sign folds to k
+    [InlineData("project-id", "project_id", false)]
+    [InlineData("project_i", "project_id", false)]
+    [InlineData("projectid", "project_id", false)]
+    [InlineData("pr\u00F6ject_id", "project_id", false)]
+    public void PropertyFolding_MatchesGoSimpleFolding(string name, string known, bool variant)
+    {
+        Assert.Equal(variant, PropertyFolding.IsVariantOf(name, known));
+        Assert.Equal(variant, PropertyFolding.IsVariantOf(Encoding.UTF8.GetBytes(name), known));
+    }
+
+    [Theory]
+    [InlineData("{\"a\":\"\\ud83d\\ude00\"}", true)]
+    [InlineData("{\"a\":\"\\uD83D\\uDE00\"}", true)]
+    [InlineData("{\"a\":\"\\\\ud800\"}", true)]        // an escaped backslash followed by text "ud800"
+    [InlineData("{\"a\":\"\\\\\\ud83d\\ude00\"}", true)]
+    [InlineData("{\"a\":\"\\u0041\\n\\t\"}", true)]
+    [InlineData("{\"a\":\"\\ud800\"}", false)]
+    [InlineData("{\"a\":\"\\udfff\"}", false)]
+    [InlineData("{\"a\":\"\\ud800\\n\"}", false)]
+    [InlineData("{\"a\":\"\\ud800\\u0041\"}", false)]
+    [InlineData("{\"a\":\"\\ud800\\ud800\"}", false)]
+    [InlineData("{\"a\":\"\\\\\\ud800\"}", false)]      // escaped backslash, then a real lone escape
+    [InlineData("{\"a\\udc00\":1}", false)]
+    [InlineData("\"\\ud800", false)]                     // truncated at the end
+    public void Utf8Body_RefusesLoneSurrogateEscapes(string json, bool valid)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        if (valid)
+        {
+            Utf8Body.Check(bytes);
+        }
+        else
+        {
+            var ex = Assert.Throws<BodyScopeException>(() => Utf8Body.Check(bytes));
+            Assert.Equal(400, ex.Status);
+        }
+    }
+
+    [Fact]
+    public void ImportedKeyStrength_RandomKeysPass_PatternsFail()
+    {
+        const string base62 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        // Random keys of both alphabets pass (the thresholds sit far below what 200 000 simulated ones
+        // reached); seeded, so the run is the same every time.
+        var random = new Random(18);
+        for (var i = 0; i < 2000; i++)
+        {
+            Assert.True(ImportedKeyStrength.IsStrong(random.GetString(base62, 40)));
+            Assert.True(ImportedKeyStrength.IsStrong(random.GetString("0123456789abcdef", 40)));
+        }
+
+        foreach (var weak in new[]
+        {
+            new string('a', 40), string.Concat(Enumerable.Repeat("ab", 20)), string.Concat(Enumerable.Repeat("0123456789", 4)),
+            string.Concat(Enumerable.Repeat("abcdefghijklmnop", 2)) + "abcdefgh", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab",
+            "0000000000000000000000000000001234567890",
+        })
+        {
+            Assert.False(ImportedKeyStrength.IsStrong(weak), weak);
+        }
+    }
+
+    [Theory]
+    [InlineData("/a/b/c", true)]
+    [InlineData("/a/...b/c", true)]
+    [InlineData("/a/.../c", true)]
+    [InlineData("/a/b.json", true)]
+    [InlineData("/a/..;/c", false)]
+    [InlineData("/a/b;x=1/c", false)]
+    [InlineData("/a/b%3Bx/c", false)]
+    [InlineData("/a/b%3bx/c", false)]
+    [InlineData("/a/b%253bx/c", false)]
+    [InlineData("/a/%2e%2e/c", false)]
+    [InlineData("/a/%252E%252e/c", false)]
+    [InlineData("/a/%u002e/c", false)]
+    [InlineData("/a/.%2e/c", false)]
+    [InlineData("/a/b%00/c", false)]
+    [InlineData("/a//c", false)]
+    [InlineData("/a/b\\c", false)]
+    public void RawPath_RefusesParametersAndEveryDotSpelling(string path, bool unambiguous)
+        => Assert.Equal(unambiguous, RawPath.IsUnambiguous(path));
+
+    [Theory]
+    [InlineData("multipart/form-data; boundary=AAA", "AAA")]
+    [InlineData("multipart/form-data; boundary=\"A A\"", "A A")]
+    [InlineData("multipart/form-data;boundary=AAA;charset=utf-8", "AAA")]
+    public void Boundary_OneParameter(string contentType, string boundary)
+        => Assert.Equal(boundary, MultipartScopeExtractor.Boundary(contentType));
+
+    [Theory]
+    [InlineData("multipart/form-data; boundary=AAA; boundary=BBB", "ambiguous_multipart")]
+    [InlineData("multipart/form-data; boundary=AAA; BOUNDARY=AAA", "ambiguous_multipart")]
+    [InlineData("multipart/form-data; boundary*=utf-8''AAA", "invalid_multipart")]
+    [InlineData("multipart/form-data", "invalid_multipart")]
+    [InlineData("multipart/form-data; boundary=\"AAA", "invalid_multipart")]
+    [InlineData("multipart/form-data; boundary=", "invalid_multipart")]
+    public void Boundary_RefusesTwoOrNone(string contentType, string code)
+        => Assert.Equal(code, Assert.Throws<BodyScopeException>(() => MultipartScopeExtractor.Boundary(contentType)).Code);
+
+    [Theory]
+    [InlineData("form-data; name=\"project_id\"", "project_id", false)]
+    [InlineData("form-data; name=project_id", "project_id", false)]
+    [InlineData("Form-Data; NAME=\"file\"; filename=\"a;b.txt\"", "file", true)]
+    [InlineData("form-data; name=\"file\"; filename*=UTF-8''a.txt", "file", true)]
+    public void FormDisposition_OnePlainName(string header, string name, bool file)
+        => Assert.Equal(new FormDisposition(name, file), FormDisposition.Parse(header));
+
+    [Theory]
+    [InlineData("form-data; name=\"a\"; name=\"b\"")]
+    [InlineData("form-data; name*=UTF-8''a")]
+    [InlineData("form-data; filename=\"a\"")]
+    [InlineData("inline; name=\"a\"")]
+    [InlineData("form-data; name=\"a\\\"b\"")]
+    public void FormDisposition_RefusesAmbiguousNames(string header)
+        => Assert.Equal("ambiguous_multipart", Assert.Throws<BodyScopeException>(() => FormDisposition.Parse(header)).Code);
+
+    [Theory]
+    [InlineData("key one", true)]
+    [InlineData("clé été", true)]
+    [InlineData("日本語", true)]
+    [InlineData("\u202Eevil", false)]
+    [InlineData("a\u200Bb", false)]
+    [InlineData("a\u200Eb", false)]
+    [InlineData("a\u2066b", false)]
+    [InlineData("a\u00A0b", false)]
+    [InlineData("a\uE000b", false)]
+    [InlineData("a\u0085b", false)]
+    [InlineData("a\u007Fb", false)]
+    [InlineData(" lead", false)]
+    [InlineData("\uD83D\uDE00", false)] // surrogates (emoji) stay refused, as before
+    public void Labels_PrintAsThemselves(string label, bool valid)
+        => Assert.Equal(valid, Names.IsValidLabel(label));
+}
