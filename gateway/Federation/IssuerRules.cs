@@ -47,9 +47,9 @@ internal static class IssuerRules
         }
 
         var audiences = draft.Audiences is null ? [draft.Org, "wandb"] : draft.Audiences.ToImmutableArray();
-        if (audiences.IsEmpty || audiences.Any(a => string.IsNullOrEmpty(a) || a.Length > MaxUrlLength || a.Any(char.IsControl)) || audiences.Distinct(StringComparer.Ordinal).Count() != audiences.Length)
+        if (audiences.IsEmpty || audiences.Any(a => string.IsNullOrEmpty(a) || a.Length > MaxUrlLength || !Policy.Directory.Names.IsPrintable(a)) || audiences.Distinct(StringComparer.Ordinal).Count() != audiences.Length)
         {
-            Fail("audiences", "'audiences' must list one or more distinct, non-empty values.");
+            Fail("audiences", "'audiences' must list one or more distinct, non-empty values of printable characters.");
         }
 
         var algorithms = draft.Algorithms is null ? DefaultAlgorithms : draft.Algorithms.ToImmutableArray();

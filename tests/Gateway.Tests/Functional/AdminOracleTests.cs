@@ -169,6 +169,9 @@ public sealed class AdminOracleTests(OrgFixture org) : IClassFixture<OrgFixture>
             new { name = Unique("ext"), authentication = "federated", issuer = "https://idp.example", subject = "repo:" + label });
         Assert.Equal("invalid_fields", sa.Code);
         Assert.True(sa.Json.GetProperty("errors").TryGetProperty("subject", out _), sa.Text);
+        var issuer = await Gw.PostAsync("/admin/v1/orgs/acme/issuers", K("erin"), new { issuer = "https://" + Unique("idp") + ".example", audiences = new[] { "acme" + label } });
+        Assert.Equal("invalid_fields", issuer.Code);
+        Assert.True(issuer.Json.GetProperty("errors").TryGetProperty("audiences", out _), issuer.Text);
     }
 
     [Fact]
