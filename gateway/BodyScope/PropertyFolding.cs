@@ -37,6 +37,12 @@ internal static class PropertyFolding
             return false;
         }
 
+        // The hot path (every property of every JSON body): ASCII folds within ASCII and keeps the length.
+        if (System.Text.Ascii.IsValid(utf8Name))
+        {
+            return utf8Name.Length == known.Length && System.Text.Ascii.EqualsIgnoreCase(utf8Name, known) && !System.Text.Ascii.Equals(utf8Name, known);
+        }
+
         Span<char> chars = stackalloc char[known.Length * 3];
         var length = System.Text.Encoding.UTF8.GetChars(utf8Name, chars);
         return IsVariantOf(chars[..length], known);
