@@ -66,7 +66,7 @@ internal static class JsonScopeExtractor
                     case JsonTokenType.String when reader.ValueSpan.IndexOf("://"u8) >= 0 || reader.ValueIsEscaped:
                         // Refs name other projects (op names, inputs, feedback targets, scorers; also
                         // inside JSON serialized into strings): each is authorized as a read.
-                        Weave.WeaveRefs.Scan(reader.GetString(), references);
+                        ScanRefs(ref reader, references);
                         break;
                 }
             }
@@ -97,11 +97,11 @@ internal static class JsonScopeExtractor
         }
 
         Span<char> chars = stackalloc char[256];
-        var length = reader.ValueIsEscaped || reader.ValueSpan.Length > chars.Length
-            ? -1
-            : Encoding.UTF8.GetChars(reader.ValueSpan, chars);
-        var (entity, project) = length >= 0 ? ProjectId.Parse(chars[..length], field) : ProjectId.Parse(reader.GetString(), field);
-        references.Add(new ScopeReference(entity, project, action));
+        var value = reader.ValueIsEscaped || reader.ValueSpan.Length > chars.Length
+            ? reader.GetString().AsSpan()
+            : chars[..Encoding.UTF8.GetChars(reader.ValueSpan, chars)];
+        ProjectId.Split(value, field, out var entity, out var project);
+        ScopeReferences.AddDistinct(references, entity, project, action);
     }
 
     // wb_run_id is "entity/project/run" (or a bare run id of the request's own project).
@@ -131,6 +131,19 @@ internal static class JsonScopeExtractor
 
         var (entity, project) = ProjectId.Of(parts[0], parts[1], "wb_run_id");
         references.Add(new ScopeReference(entity, project, AccessAction.Read));
+    }
+
+    // Short unescaped values (op names are refs) are scanned from the stack; the rest as strings.
+    private static void ScanRefs(ref Utf8JsonReader reader, List<ScopeReference> references)
+    {
+        if (!reader.ValueIsEscaped && reader.ValueSpan.Length <= 512)
+        {
+            Span<char> chars = stackalloc char[512];
+            Weave.WeaveRefs.Scan(chars[..Encoding.UTF8.GetChars(reader.ValueSpan, chars)], references);
+            return;
+        }
+
+        Weave.WeaveRefs.Scan(reader.GetString(), references);
     }
 
     private static bool IsVariant(ref Utf8JsonReader reader, string known)

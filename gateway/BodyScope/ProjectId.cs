@@ -18,6 +18,19 @@ internal static class ProjectId
         return Of(value[..slash], value[(slash + 1)..], source);
     }
 
+    /// <summary>The validated halves of <c>entity/project</c>, without allocating (see <see cref="ScopeReferences.AddDistinct"/>).</summary>
+    public static void Split(ReadOnlySpan<char> value, string source, out ReadOnlySpan<char> entity, out ReadOnlySpan<char> project)
+    {
+        var slash = value.IndexOf('/');
+        if (slash <= 0 || value[(slash + 1)..].Contains('/') || !Names.IsValidEntity(value[..slash]) || !Names.IsValidProject(value[(slash + 1)..]))
+        {
+            throw Invalid(source);
+        }
+
+        entity = value[..slash];
+        project = value[(slash + 1)..];
+    }
+
     /// <summary>An entity and a project named apart (resource attributes, the first two parts of a run id), held to the same rule.</summary>
     public static (string Entity, string Project) Of(ReadOnlySpan<char> entity, ReadOnlySpan<char> project, string source)
         => Names.IsValidEntity(entity) && Names.IsValidProject(project) ? (entity.ToString(), project.ToString()) : throw Invalid(source);

@@ -5,6 +5,32 @@ namespace Gateway.BodyScope;
 /// <summary>One (entity, project) a request touches. A null entity means the principal's default entity.</summary>
 internal readonly record struct ScopeReference(string? Entity, string? Project, AccessAction Action);
 
+/// <summary>Building reference lists from bodies that repeat one project thousands of times.</summary>
+internal static class ScopeReferences
+{
+    private const int Window = 8;
+
+    /// <summary>
+    /// Adds (entity, project, action) unless one of the last few references is already it: a Weave
+    /// batch names the same project (and the same op ref) in every call, and each repeat would
+    /// otherwise allocate two strings and a list slot that the decision skips anyway.
+    /// </summary>
+    public static void AddDistinct(List<ScopeReference> into, ReadOnlySpan<char> entity, ReadOnlySpan<char> project, AccessAction action)
+    {
+        var references = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(into);
+        for (var i = references.Length - 1; i >= 0 && i >= references.Length - Window; i--)
+        {
+            var r = references[i];
+            if (r.Action == action && entity.SequenceEqual(r.Entity) && project.SequenceEqual(r.Project))
+            {
+                return;
+            }
+        }
+
+        into.Add(new ScopeReference(entity.ToString(), project.ToString(), action));
+    }
+}
+
 /// <summary>A body that cannot be authorized: the status and code to answer with. Nothing was forwarded.</summary>
 internal sealed class BodyScopeException(int status, string code, string detail) : Exception(detail)
 {

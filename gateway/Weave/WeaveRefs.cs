@@ -14,7 +14,6 @@ internal static class WeaveRefs
 {
     public const string External = "weave:///";
     public const string Artifact = "wandb-artifact:///";
-    private static readonly string[] Opaque = ["weave-trace-internal:///", "weave-private://"];
     private static readonly string[] Kinds = ["object", "op", "table", "call", "agent_turn", "agent_conversation", "agent_span"];
 
     /// <summary>One ref as a whole value (read_batch): exactly the external grammar.</summary>
@@ -41,33 +40,35 @@ internal static class WeaveRefs
     /// <summary>
     /// Every ref inside a string value (refs also travel inside JSON serialized into strings): each
     /// external or artifact ref names a project to authorize (read); an opaque one refuses the request.
+    /// One ordinal pass over the <c>://</c> occurrences, each judged by the scheme text right before it
+    /// (compared ignoring case, so a scheme in another case is refused rather than overlooked).
     /// </summary>
     public static void Scan(ReadOnlySpan<char> text, List<ScopeReference> into)
     {
-        foreach (var opaque in Opaque)
+        var offset = 0;
+        int at;
+        while ((at = text[offset..].IndexOf("://", StringComparison.Ordinal)) >= 0)
         {
-            if (text.Contains(opaque, StringComparison.OrdinalIgnoreCase))
+            var before = text[..(offset + at)];
+            var after = text[(offset + at + 3)..];
+            offset += at + 3;
+            if ((Ends(before, "weave-trace-internal") && after.StartsWith('/')) || Ends(before, "weave-private"))
             {
                 throw Invalid("Internal and private refs name projects the gateway cannot authorize.");
             }
-        }
 
-        ScanScheme(text, External, into);
-        ScanScheme(text, Artifact, into);
-    }
+            var scheme = Ends(before, "weave") ? "weave" : Ends(before, "wandb-artifact") ? "wandb-artifact" : null;
+            if (scheme is null || !after.StartsWith('/'))
+            {
+                continue;
+            }
 
-    private static void ScanScheme(ReadOnlySpan<char> text, string scheme, List<ScopeReference> into)
-    {
-        var rest = text;
-        int at;
-        while ((at = rest.IndexOf(scheme, StringComparison.OrdinalIgnoreCase)) >= 0)
-        {
-            if (!rest.Slice(at, scheme.Length).SequenceEqual(scheme))
+            if (!before[^scheme.Length..].SequenceEqual(scheme))
             {
                 throw Invalid("Ref schemes are lowercase.");
             }
 
-            rest = rest[(at + scheme.Length)..];
+            var rest = after[1..];
             var entityEnd = rest.IndexOf('/');
             var projectEnd = entityEnd < 0 ? -1 : rest[(entityEnd + 1)..].IndexOf('/');
             if (entityEnd <= 0 || projectEnd <= 0)
@@ -75,10 +76,19 @@ internal static class WeaveRefs
                 throw Invalid("A ref names entity/project.");
             }
 
-            into.Add(Reference(rest[..entityEnd], rest.Slice(entityEnd + 1, projectEnd)));
-            rest = rest[(entityEnd + 1 + projectEnd)..];
+            var entity = rest[..entityEnd];
+            var project = rest.Slice(entityEnd + 1, projectEnd);
+            if (!Names.IsValidEntity(entity) || !Names.IsValidProject(project))
+            {
+                throw Invalid("A ref's entity and project must be valid names (never percent-encoded).");
+            }
+
+            ScopeReferences.AddDistinct(into, entity, project, AccessAction.Read);
+            offset = text.Length - rest.Length + entityEnd + 1 + projectEnd;
         }
     }
+
+    private static bool Ends(ReadOnlySpan<char> text, string scheme) => text.EndsWith(scheme, StringComparison.OrdinalIgnoreCase);
 
     private static ScopeReference Reference(ReadOnlySpan<char> entity, ReadOnlySpan<char> project)
     {

@@ -22,6 +22,7 @@ public class ScopeExtractionBenchmarks
 
     private byte[] _upsertBucket = [];
     private byte[] _weaveBatch = [];
+    private byte[] _weaveBatchWithoutRefs = [];
 
     public static string UpsertBucketBody() => UpsertBody.Template.Replace("ENTITY", "ml-team").Replace("PROJECT", "resnet");
 
@@ -51,6 +52,7 @@ public class ScopeExtractionBenchmarks
     {
         _upsertBucket = Encoding.UTF8.GetBytes(UpsertBucketBody());
         _weaveBatch = Encoding.UTF8.GetBytes(WeaveBatchBody(1024 * 1024));
+        _weaveBatchWithoutRefs = Encoding.UTF8.GetBytes(WeaveBatchBody(1024 * 1024).Replace("weave:///", "weave-op-"));
         Console.WriteLine($"// UpsertBucket body: {_upsertBucket.Length} bytes; Weave batch: {_weaveBatch.Length} bytes");
     }
 
@@ -68,4 +70,8 @@ public class ScopeExtractionBenchmarks
 
     [Benchmark]
     public int WeaveJson1MiB() => JsonScopeExtractor.Extract(_weaveBatch, JsonLimits, AccessAction.Write).Count;
+
+    /// <summary>The same batch with op names that are not refs: what scanning string values for refs costs.</summary>
+    [Benchmark]
+    public int WeaveJson1MiBWithoutRefs() => JsonScopeExtractor.Extract(_weaveBatchWithoutRefs, JsonLimits, AccessAction.Write).Count;
 }

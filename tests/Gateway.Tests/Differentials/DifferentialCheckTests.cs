@@ -149,4 +149,33 @@ public sealed class DifferentialCheckTests
     [InlineData("\uD83D\uDE00", false)] // surrogates (emoji) stay refused, as before
     public void Labels_PrintAsThemselves(string label, bool valid)
         => Assert.Equal(valid, Names.IsValidLabel(label));
+
+    [Theory]
+    [InlineData("weave:///ml/p/op/predict:v1", "ml/p")]
+    [InlineData("see weave:///ml/p/op/a and wandb-artifact:///cv/q/model:v2", "ml/p,cv/q")]
+    [InlineData("{\"ref\": \"weave:///ml/p/object/x:1\"}", "ml/p")]
+    [InlineData("xweave:///ml/p/op/a", "ml/p")]                 // over-approximated: a ref inside any text
+    [InlineData("weave://ml/p/op/a", "")]                        // two slashes: not a ref
+    [InlineData("weave-trace-internal://abc", "")]
+    [InlineData("https://example.com/a/b", "")]
+    [InlineData("weave:///ml/p/op/a weave:///ml/p/op/b weave:///ml/p/op/c", "ml/p")] // repeats collapse
+    public void WeaveRefScan_FindsEveryRef(string text, string expected)
+    {
+        var found = new List<ScopeReference>();
+        Gateway.Weave.WeaveRefs.Scan(text, found);
+        Assert.Equal(expected, string.Join(",", found.Select(r => r.Entity + "/" + r.Project)));
+        Assert.All(found, r => Assert.Equal(Gateway.Policy.Model.AccessAction.Read, r.Action));
+    }
+
+    [Theory]
+    [InlineData("WEAVE:///ml/p/op/a")]
+    [InlineData("Wandb-Artifact:///ml/p/x")]
+    [InlineData("weave-trace-internal:///UHJvamVjdDox/object/a:1")]
+    [InlineData("Weave-Private://abc")]
+    [InlineData("ok weave:///ml/p/op/a then weave-private://x")]
+    [InlineData("weave:///ml")]
+    [InlineData("weave:///ml/p%2Fx/op/a")]
+    [InlineData("weave:///ML/p/op/a")]
+    public void WeaveRefScan_RefusesOpaqueMalformedAndUppercase(string text)
+        => Assert.Equal("invalid_ref", Assert.Throws<BodyScopeException>(() => Gateway.Weave.WeaveRefs.Scan(text, [])).Code);
 }
