@@ -1,5 +1,7 @@
 using Gateway.Hosting;
 
+// Everything the gateway creates (store, its log, lock, bootstrap key, directories) is private to its user.
+Gateway.Store.PrivateFiles.RestrictProcess();
 try
 {
     using var app = GatewayApp.Build(args);

@@ -187,6 +187,8 @@ internal static class GatewayApp
             holder.Set(store, directory);
             Bootstrapper.Run(directory, options, app.Services.GetRequiredService<ApiKeyFormat>(), app.Services.GetRequiredService<TimeProvider>(),
                 options.Store.Path, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Bootstrap"));
+            PrivateFiles.Report(store.Path, Path.Combine(Path.GetDirectoryName(store.Path)!, Bootstrapper.KeyFileName),
+                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Store"));
             var orphans = configuredIssuers.Where(c => !directory.Current.Organizations.ContainsKey(c.Org))
                 .Select(c => $"Gateway:Federation:Issuers: issuer '{c.Url}' names organization '{c.Org}', which does not exist.")
                 .ToList();

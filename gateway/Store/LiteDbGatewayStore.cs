@@ -26,14 +26,21 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
         var directory = System.IO.Path.GetDirectoryName(Path);
         if (!string.IsNullOrEmpty(directory))
         {
-            System.IO.Directory.CreateDirectory(directory);
+            PrivateFiles.CreateDirectory(directory);
         }
+
+        var created = !File.Exists(Path);
 
         _lock = StoreLock.Acquire(Path);
         try
         {
             _db = Open(Path);
             EnsureIndexes();
+            if (created && !OperatingSystem.IsWindows())
+            {
+                // Private whatever the umask of the process that created it (tests host the store in-process).
+                File.SetUnixFileMode(Path, PrivateFiles.File);
+            }
         }
         catch (Exception ex) when (ex is LiteException or IOException or InvalidCastException or InvalidOperationException or ArgumentException or IndexOutOfRangeException)
         {

@@ -23,7 +23,13 @@ internal sealed class StoreLock : IDisposable
         try
         {
             // FileShare.None is an exclusive advisory lock (flock) on Unix, honoured across processes.
-            var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = PrivateFiles.File;
+            }
+
+            var stream = new FileStream(path, options);
             stream.SetLength(0);
             using (var writer = new StreamWriter(stream, leaveOpen: true))
             {
