@@ -55,6 +55,7 @@ internal static class AuthMethods
     public const string AccessToken = "access_token";
     public const string FederatedJwt = "federated_jwt";
     public const string Anonymous = "anonymous";
+    public const string Shadow = "shadow";
 }
 
 /// <summary>Why authentication failed (log and audit only).</summary>

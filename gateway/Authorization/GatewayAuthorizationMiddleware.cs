@@ -27,10 +27,13 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     Abuse.AuthenticationFailureAudit audit,
     GraphQL.IdResolver ids,
     Store.IGatewayStore store,
+    Configuration.LimitsOptions limits,
     ILogger<GatewayAuthorizationMiddleware> logger)
 {
     // Failed authentications are logged at most 20 a second; the rest are counted.
     private readonly LogRateLimiter _failureLog = new(20, time);
+    private readonly LogRateLimiter _shadowLog = new(20, time);
+    private readonly Abuse.SampledAudit _shadowAudit = new(directory, time, limits.AuditedFailuresPerSecond);
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -72,7 +75,9 @@ internal sealed partial class GatewayAuthorizationMiddleware(
 
             if (credential.Status == CredentialStatus.None)
             {
-                await ProxyProblems.UnauthorizedAsync(context, ProblemCodes.CredentialsRequired);
+                await (scope.Shadow
+                    ? ShadowAsync(context, scope, null, ProblemCodes.CredentialsRequired)
+                    : ProxyProblems.UnauthorizedAsync(context, ProblemCodes.CredentialsRequired));
                 return;
             }
 
@@ -101,7 +106,9 @@ internal sealed partial class GatewayAuthorizationMiddleware(
 
                 await (result.Outcome == AuthenticationOutcome.Throttled
                     ? ProxyProblems.Throttled(context, result).ExecuteAsync(context)
-                    : ProxyProblems.UnauthorizedAsync(context, ProblemCodes.InvalidCredentials));
+                    : scope.Shadow
+                        ? ShadowAsync(context, scope, null, ProblemCodes.InvalidCredentials)
+                        : ProxyProblems.UnauthorizedAsync(context, ProblemCodes.InvalidCredentials));
                 return;
             }
 
@@ -110,6 +117,12 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             {
                 Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, reason);
                 metrics.Denied(reason);
+                if (scope.Shadow && status is 403 or 404)
+                {
+                    await ShadowAsync(context, scope, result.Principal, reason);
+                    return;
+                }
+
                 await (status == 503
                     ? ProxyProblems.UnavailableAsync(context, reason, "The gateway could not establish what this request touches; retry later.", 5)
                     : GatewayProblem.WriteAsync(context.Response, status, reason));
@@ -416,6 +429,33 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         return null;
     }
 
+    /// <summary>
+    /// Shadow mode: the refusal is recorded (metric by route and reason, a rate-limited log line, a
+    /// sampled audit event in the principal's organization) and the request forwarded without any
+    /// identity header; the client's credential is still stripped and the cluster's credential applied.
+    /// </summary>
+    private Task ShadowAsync(HttpContext context, RouteScope scope, Policy.Model.Principal? principal, string reason)
+    {
+        metrics.WouldDeny(scope.RouteId, reason);
+        if (_shadowLog.TryAcquire(out _))
+        {
+            Log.WouldDeny(logger, scope.RouteId, principal?.DisplayName ?? "-", reason);
+        }
+
+        if (principal is not null)
+        {
+            _shadowAudit.Record((Principal: principal, Route: scope.RouteId, Reason: reason, Address: context.Connection.RemoteIpAddress?.ToString(), At: time.GetUtcNow()),
+                static s => new Store.AuditEvent
+                {
+                    At = s.At, Org = s.Principal.Org, Action = "shadow.would_deny", Actor = s.Principal.DisplayName, ActorId = s.Principal.Id,
+                    Target = s.Route, Address = s.Address, Detail = $"reason={s.Reason}",
+                });
+        }
+
+        context.Features.Set(new GatewayFeature { Shadowed = true, AuthMethod = AuthMethods.Shadow });
+        return ForwardAsync(context);
+    }
+
     private async Task ForwardAsync(HttpContext context)
     {
         // Checked only for requests that would be forwarded: refusals above never reveal cluster state.
@@ -475,6 +515,10 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         [LoggerMessage(EventId = EventIds.UnexpectedFailure, EventName = "UnexpectedFailure", Level = LogLevel.Error,
             Message = "Failing closed on route {RouteId}: unexpected {ExceptionType} while deciding.")]
         public static partial void Unexpected(ILogger logger, string routeId, string exceptionType);
+
+        [LoggerMessage(EventId = EventIds.ShadowWouldDeny, EventName = "ShadowWouldDeny", Level = LogLevel.Warning,
+            Message = "Shadow mode on route {RouteId}: forwarded a request from {Subject} that would have been refused: {Reason}.")]
+        public static partial void WouldDeny(ILogger logger, string routeId, string subject, string reason);
 
         [LoggerMessage(EventId = EventIds.UpstreamFailed, EventName = "UpstreamFailed", Level = LogLevel.Warning,
             Message = "Forwarding on route {RouteId} failed: {Error}.")]

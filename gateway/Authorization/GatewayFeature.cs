@@ -10,6 +10,9 @@ internal sealed class GatewayFeature
 {
     public Principal? Principal { get; init; }
 
+    /// <summary>Forwarded by a shadow-mode route although the gateway would have refused it: no identity headers.</summary>
+    public bool Shadowed { get; init; }
+
     public string? Entity { get; init; }
 
     public string? Project { get; init; }

@@ -20,6 +20,7 @@ internal static class EventIds
     public const int IdLookupFailed = 2011;
     public const int IdLookupUnavailable = 2012;
     public const int ResponseRewriteFailed = 2013;
+    public const int ShadowWouldDeny = 2014;
 
     public const int AdminActionDenied = 3001;
 

@@ -14,6 +14,7 @@ internal sealed class GatewayMetrics
 
     private readonly Counter _requests;
     private readonly Counter _denials;
+    private readonly Counter _wouldDeny;
     private readonly Histogram _authentication;
     private readonly Counter _keyCache;
     private readonly Counter _jwtCache;
@@ -23,6 +24,7 @@ internal sealed class GatewayMetrics
     private readonly Gauge _lastUsedPending;
     private readonly ConcurrentDictionary<(string, string), Counter.Child> _requestChildren = new();
     private readonly ConcurrentDictionary<string, Counter.Child> _denialChildren = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string, string), Counter.Child> _wouldDenyChildren = new();
     private readonly ConcurrentDictionary<string, Histogram.Child> _authChildren = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Counter.Child> _exchangeChildren = new(StringComparer.Ordinal);
     private DateTimeOffset _lastFlush = DateTimeOffset.UtcNow;
@@ -32,6 +34,7 @@ internal sealed class GatewayMetrics
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
         _requests = factory.CreateCounter("gateway_requests_total", "Proxied requests by route and outcome.", "route", "outcome");
         _denials = factory.CreateCounter("gateway_denials_total", "Requests refused, by stable reason code.", "reason");
+        _wouldDeny = factory.CreateCounter("gateway_shadow_would_deny_total", "Requests a shadow-mode route forwarded although it would have refused them, by route and reason.", "route", "reason");
         _authentication = factory.CreateHistogram("gateway_authentication_duration_seconds", "Time to authenticate a credential, by method.",
             new HistogramConfiguration { LabelNames = ["method"], Buckets = LatencyBuckets });
         _keyCache = factory.CreateCounter("gateway_key_cache_lookups_total", "Key and access-token cache lookups.", "result");
@@ -70,6 +73,9 @@ internal sealed class GatewayMetrics
 
     public void Denied(string reason)
         => _denialChildren.GetOrAdd(reason, static (key, counter) => counter.WithLabels(key), _denials).Inc();
+
+    public void WouldDeny(string route, string reason)
+        => _wouldDenyChildren.GetOrAdd((route, reason), static (key, counter) => counter.WithLabels(key.Item1, key.Item2), _wouldDeny).Inc();
 
     public void Authenticated(string method, long startTimestamp)
         => _authChildren.GetOrAdd(method.Length == 0 ? "failed" : method, static (key, histogram) => histogram.WithLabels(key), _authentication)

@@ -58,6 +58,13 @@ internal sealed record RouteScope
     /// <summary>For body kinds: names to look for and hard caps.</summary>
     public BodyScope.BodyLimits? Body { get; init; }
 
+    /// <summary>
+    /// <c>Gateway.Mode: shadow</c>: authentication and authorization refusals are recorded (metric, sampled
+    /// log and audit) and the request is forwarded anyway, without identity headers. Hygiene and
+    /// differential refusals (400), throttling (429) and fail-closed answers (503) are never shadowed.
+    /// </summary>
+    public bool Shadow { get; init; }
+
     public bool IsBodyScoped => Kind is ScopeKind.GraphQl or ScopeKind.Json or ScopeKind.Multipart or ScopeKind.WeaveRefs or ScopeKind.Otlp;
 
     /// <summary>The declared action; null to derive it from the method (GET, HEAD, OPTIONS read; others write).</summary>

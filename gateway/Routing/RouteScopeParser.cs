@@ -25,11 +25,12 @@ internal static class RouteScopeParser
     public const string ProjectFieldsKey = "Gateway.GraphQL.ProjectFields";
     public const string RulesKey = "Gateway.GraphQL.Rules";
     public const string AllowGetKey = "Gateway.GraphQL.AllowGet";
+    public const string ModeKey = "Gateway.Mode";
 
     private static readonly string[] KnownKeys =
     [
         ScopeKey, EntityKey, ProjectKey, ActionKey, ProjectIdKey, MaxBytesKey, MaxDecompressedBytesKey,
-        MaxOperationsKey, MaxFieldsKey, MaxDepthKey, EntityFieldsKey, ProjectFieldsKey, RulesKey, AllowGetKey,
+        MaxOperationsKey, MaxFieldsKey, MaxDepthKey, EntityFieldsKey, ProjectFieldsKey, RulesKey, AllowGetKey, ModeKey,
     ];
 
     private static readonly string[] BodyOnlyKeys = [MaxBytesKey, MaxDecompressedBytesKey, MaxOperationsKey, MaxFieldsKey, MaxDepthKey, EntityFieldsKey, ProjectFieldsKey, RulesKey, AllowGetKey];
@@ -84,8 +85,24 @@ internal static class RouteScopeParser
             }
         }
 
+        var shadow = false;
+        switch (metadata.GetValueOrDefault(ModeKey, "enforce"))
+        {
+            case "enforce":
+                break;
+            case "shadow" when kind == ScopeKind.Anonymous:
+                errors.Add($"Route '{id}' is anonymous: there is no decision to shadow. Remove {ModeKey}.");
+                break;
+            case "shadow":
+                shadow = true;
+                break;
+            case var other:
+                errors.Add($"Route '{id}' has {ModeKey} '{other}'. Expected one of: enforce, shadow.");
+                break;
+        }
+
         metadata.TryGetValue(ProjectIdKey, out var projectId);
-        var scope = new RouteScope { RouteId = id, Kind = kind, Entity = Blank(entity), Project = Blank(project), Action = action, ProjectId = Blank(projectId) };
+        var scope = new RouteScope { RouteId = id, Kind = kind, Entity = Blank(entity), Project = Blank(project), Action = action, ProjectId = Blank(projectId), Shadow = shadow };
         var isBody = kind is ScopeKind.GraphQl or ScopeKind.Json or ScopeKind.Multipart or ScopeKind.WeaveRefs or ScopeKind.Otlp;
         if (!isBody)
         {

@@ -81,7 +81,7 @@ internal sealed partial class IdentityTransformProvider(IdentityHeaderNames name
             headers.TryAddWithoutValidation("X-Forwarded-Host", http.Request.Host.Value);
         }
 
-        if (upstream.AuthorizationValue is not null && (feature.Principal is not null || upstream.SendToAnonymous))
+        if (upstream.AuthorizationValue is not null && (feature.Principal is not null || feature.Shadowed || upstream.SendToAnonymous))
         {
             headers.TryAddWithoutValidation("Authorization", upstream.AuthorizationValue);
         }

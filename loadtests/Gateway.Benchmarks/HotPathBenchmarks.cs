@@ -84,7 +84,7 @@ public class HotPathBenchmarks
         var names = new IdentityHeaderNames(options);
         _middleware = new GatewayAuthorizationMiddleware(_ => Task.CompletedTask, authenticator, directory, names, TimeProvider.System, metrics,
             new Abuse.AuthenticationFailureAudit(directory, TimeProvider.System, new Configuration.LimitsOptions()), new GraphQL.IdResolver(TimeProvider.System, NullLogger<GraphQL.IdResolver>.Instance), _store,
-            NullLogger<GatewayAuthorizationMiddleware>.Instance);
+            new Configuration.LimitsOptions(), NullLogger<GatewayAuthorizationMiddleware>.Instance);
 
         var route = new RouteConfig
         {

@@ -24,7 +24,9 @@ public sealed class ProxyFixture : IAsyncLifetime
         {
             File.WriteAllText(dir.File("upstream.secret"), UpstreamSecret + "\n");
             return Config(Echo.Url, dir.File("upstream.secret"));
-        }, "--Gateway:Store:LastUsedFlushInterval=00:00:01");
+        }, "--Gateway:Store:LastUsedFlushInterval=00:00:01",
+            // Tests look for particular sampled audit events (shadow mode): write every one.
+            "--Gateway:Limits:AuditedFailuresPerSecond=1000000");
         await OrgFixture.BuildAsync(Gw, Keys);
     }
 
@@ -61,6 +63,8 @@ public sealed class ProxyFixture : IAsyncLifetime
           "gql-small": { "ClusterId": "echo", "Match": { "Path": "/gql-small" },
                          "Metadata": { "Gateway.Scope": "graphql", "Gateway.Body.MaxBytes": "2048", "Gateway.Body.MaxDecompressedBytes": "4096",
                                        "Gateway.GraphQL.MaxOperations": "2", "Gateway.GraphQL.MaxFields": "20", "Gateway.GraphQL.MaxDepth": "8" } },
+          "shadow": { "ClusterId": "echo-with-credential", "Match": { "Path": "/shadow/{entity}/{project}/{**rest}" },
+                      "Metadata": { "Gateway.Scope": "path", "Gateway.Entity": "entity", "Gateway.Project": "project", "Gateway.Mode": "shadow" } },
           "gql-get": { "ClusterId": "echo", "Match": { "Path": "/gql-get" }, "Metadata": { "Gateway.Scope": "graphql", "Gateway.GraphQL.AllowGet": "true" } },
           "public-cred": { "ClusterId": "echo-with-credential", "Match": { "Path": "/public-cred/{**rest}" }, "Metadata": { "Gateway.Scope": "anonymous" } },
           "public-send": { "ClusterId": "echo-anonymous-credential", "Match": { "Path": "/public-send/{**rest}" }, "Metadata": { "Gateway.Scope": "anonymous" } },
