@@ -31,8 +31,20 @@ internal sealed record IdentityOptions
 
 internal sealed record ListenerOptions
 {
-    /// <summary>Semicolon-separated <c>http://host:port</c> URLs; host is an IP address, <c>localhost</c>, <c>*</c> or <c>+</c>.</summary>
+    /// <summary>Semicolon-separated <c>http(s)://host:port</c> URLs; host is an IP address, <c>localhost</c>, <c>*</c> or <c>+</c>.</summary>
     public string Urls { get; init; } = "";
+
+    /// <summary>The PEM certificate and key of this listener's <c>https://</c> URLs (required with them).</summary>
+    public CertificateOptions? Certificate { get; init; }
+}
+
+internal sealed record CertificateOptions
+{
+    /// <summary>PEM certificate (the leaf first, then any intermediates).</summary>
+    public string? Path { get; init; }
+
+    /// <summary>PEM private key (PKCS#8, RSA or EC).</summary>
+    public string? KeyPath { get; init; }
 }
 
 internal sealed record StoreOptions

@@ -103,16 +103,29 @@ internal static class GatewayOptionsValidator
             errors.Add($"{path} is empty: give at least one http://host:port URL.");
         }
 
+        var https = false;
         foreach (var url in urls)
         {
             if (ListenerAddress.TryParse(url, out var address, out var error))
             {
                 ports.Add(address!.Port);
+                https |= address.Https;
             }
             else
             {
                 errors.Add($"{path}: {error}.");
             }
+        }
+
+        // Gateway:Proxy:Urls -> Gateway:Proxy:Certificate
+        var setting = path[..path.LastIndexOf(':')] + ":Certificate";
+        if (https && Hosting.ListenerCertificate.Check(listener.Certificate?.Path, listener.Certificate?.KeyPath, setting, TimeProvider.System) is { } problem)
+        {
+            errors.Add(problem);
+        }
+        else if (!https && listener.Certificate is not null)
+        {
+            errors.Add($"{setting} is set but {path} has no https:// URL.");
         }
 
         return ports;

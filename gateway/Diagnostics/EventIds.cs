@@ -6,6 +6,8 @@ internal static class EventIds
     public const int Bootstrapped = 1003;
     public const int BootstrapSkipped = 1004;
     public const int StoreFileTooOpen = 1005;
+    public const int CertificateReloaded = 1006;
+    public const int CertificateReloadFailed = 1007;
 
     public const int AuthenticationFailed = 2001;
     public const int StoreUnavailable = 2002;

@@ -74,6 +74,7 @@ internal static class GatewayApp
         builder.Services.AddGatewayProxy(builder.Configuration, options);
 
         var app = builder.Build();
+        listeners.SetLogger(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Tls"));
         var proxyErrors = ProxyConfigPrevalidator.ValidateAsync(
             app.Services.GetRequiredService<IProxyConfigProvider>(), app.Services.GetRequiredService<IConfigValidator>()).GetAwaiter().GetResult();
         if (proxyErrors.Count > 0)

@@ -14,17 +14,47 @@ internal sealed class GatewayListeners
     private readonly List<ListenOptions> _admin = [];
     private readonly List<ListenOptions> _proxy = [];
 
+    private readonly List<ListenerCertificate> _certificates = [];
+
     public void Bind(KestrelServerOptions kestrel, GatewayOptions options)
     {
+        var proxyCertificate = CertificateFor(options.Proxy);
         foreach (var url in ListenerAddress.Split(options.Proxy.Urls))
         {
-            Listen(kestrel, url, _proxy);
+            Listen(kestrel, url, _proxy, proxyCertificate);
         }
 
+        var adminCertificate = CertificateFor(options.Admin);
         foreach (var url in ListenerAddress.Split(options.Admin.Urls))
         {
-            Listen(kestrel, url, _admin);
+            Listen(kestrel, url, _admin, adminCertificate);
         }
+    }
+
+    private Microsoft.Extensions.Logging.ILogger? _logger;
+
+    /// <summary>Where certificate reloads are logged (Kestrel binds, and so loads certificates, after the host is built).</summary>
+    public void SetLogger(Microsoft.Extensions.Logging.ILogger logger)
+    {
+        _logger = logger;
+        foreach (var certificate in _certificates)
+        {
+            certificate.Logger = logger;
+        }
+    }
+
+    // Validated at startup (GatewayOptionsValidator): present exactly when the listener has https URLs.
+    private ListenerCertificate? CertificateFor(ListenerOptions listener)
+    {
+        if (listener.Certificate is not { Path: { } path, KeyPath: { } keyPath })
+        {
+            return null;
+        }
+
+        var certificate = ListenerCertificate.Load(path, keyPath, TimeProvider.System);
+        certificate.Logger = _logger;
+        _certificates.Add(certificate);
+        return certificate;
     }
 
     /// <summary>The ports actually bound (port 0 is resolved once Kestrel has bound it).</summary>
@@ -48,25 +78,42 @@ internal sealed class GatewayListeners
 
     private static int PortOf(ListenOptions options) => options.EndPoint is IPEndPoint ip ? ip.Port : 0;
 
-    private static void Listen(KestrelServerOptions kestrel, string url, List<ListenOptions> into)
+    private static void Listen(KestrelServerOptions kestrel, string url, List<ListenOptions> into, ListenerCertificate? certificate)
     {
         if (!ListenerAddress.TryParse(url, out var address, out var error))
         {
             throw new InvalidOperationException(error);
         }
 
-        if (address!.Localhost)
+        Action<ListenOptions> configure = into.Add;
+        if (address!.Https)
+        {
+            var tls = certificate ?? throw new InvalidOperationException($"'{url}' needs a certificate.");
+            configure = listen =>
+            {
+                // HTTP/2 by ALPN on TLS listeners; plain listeners stay HTTP/1.1 (no h2c).
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions
+                {
+                    SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
+                    ServerCertificateSelector = (_, _) => tls.Current,
+                });
+                into.Add(listen);
+            };
+        }
+
+        if (address.Localhost)
         {
             // Bind loopback explicitly (not ListenLocalhost) so the bound port can be read back.
-            kestrel.Listen(IPAddress.Loopback, address.Port, into.Add);
+            kestrel.Listen(IPAddress.Loopback, address.Port, configure);
         }
         else if (Equals(address.Address, IPAddress.IPv6Any))
         {
-            kestrel.ListenAnyIP(address.Port, into.Add);
+            kestrel.ListenAnyIP(address.Port, configure);
         }
         else
         {
-            kestrel.Listen(address.Address!, address.Port, into.Add);
+            kestrel.Listen(address.Address!, address.Port, configure);
         }
     }
 }
