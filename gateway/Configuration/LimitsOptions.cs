@@ -20,6 +20,15 @@ internal sealed record LimitsOptions
     public TimeSpan MinDataRateGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
     public long MaxConcurrentConnections { get; init; } = 10_000;
 
+    /// <summary>HTTP/2: concurrent streams per connection.</summary>
+    public int Http2MaxStreamsPerConnection { get; init; } = 100;
+
+    /// <summary>HTTP/2: HPACK dynamic table size in bytes.</summary>
+    public int Http2HeaderTableSize { get; init; } = 4096;
+
+    /// <summary>HTTP/2: largest single header field (name and value, decoded).</summary>
+    public int Http2MaxRequestHeaderFieldSize { get; init; } = 16 * 1024;
+
     /// <summary>Failed authentications per client address per minute before 429.</summary>
     public int FailedAuthenticationsPerAddress { get; init; } = 60;
 

@@ -21,6 +21,9 @@ internal static class LimitsOptionsValidator
         Range(errors, "FailedAuthenticationsPerKeyId", o.FailedAuthenticationsPerKeyId, 1, 1_000_000);
         Range(errors, "FailedAuthenticationsPerSecond", o.FailedAuthenticationsPerSecond, 1, 10_000_000);
         Range(errors, "AuditedFailuresPerSecond", o.AuditedFailuresPerSecond, 1, 1_000_000);
+        Range(errors, "Http2MaxStreamsPerConnection", o.Http2MaxStreamsPerConnection, 1, 10_000);
+        Range(errors, "Http2HeaderTableSize", o.Http2HeaderTableSize, 0, 1024 * 1024);
+        Range(errors, "Http2MaxRequestHeaderFieldSize", o.Http2MaxRequestHeaderFieldSize, 1024, 1024 * 1024);
         Range(errors, "FailureTableSlots", o.FailureTableSlots, 1024, 16 * 1024 * 1024);
     }
 

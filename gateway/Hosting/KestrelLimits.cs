@@ -19,5 +19,13 @@ internal static class KestrelLimits
         // Slow clients (slowloris, a body one byte a second) are cut off after the grace period.
         limits.MinRequestBodyDataRate = new MinDataRate(options.MinRequestBodyDataRate, options.MinDataRateGracePeriod);
         limits.MinResponseDataRate = new MinDataRate(options.MinResponseDataRate, options.MinDataRateGracePeriod);
+
+        // HTTP/2 (TLS listeners): streams per connection bound the work one connection can queue, the
+        // HPACK table and field size bound decompression (HPACK bombs); the header list as a whole is
+        // held to MaxRequestHeadersTotalSize as on HTTP/1.1. Kestrel itself closes connections that
+        // reset streams faster than it can retire them (CVE-2023-44487, "rapid reset").
+        limits.Http2.MaxStreamsPerConnection = options.Http2MaxStreamsPerConnection;
+        limits.Http2.HeaderTableSize = options.Http2HeaderTableSize;
+        limits.Http2.MaxRequestHeaderFieldSize = options.Http2MaxRequestHeaderFieldSize;
     }
 }

@@ -195,4 +195,158 @@ public sealed class TlsTests : IDisposable
             e => e.Contains("Gateway:Admin:Certificate:Path"));
         Assert.False(File.Exists(dir.File("gateway.db")), "a refused start must not touch the store");
     }
+
+    [Theory]
+    [InlineData(40, 1024)]     // a 40 KiB header list (over MaxRequestHeadersTotalSize)
+    [InlineData(1, 20 * 1024)] // one 20 KiB field (over Http2MaxRequestHeaderFieldSize)
+    public async Task OversizedHeaderListsOverHttp2_AreRefused_NothingForwarded(int count, int size)
+    {
+        await using var echo = await EchoUpstream.StartAsync();
+        var (cert, key, thumbprint) = WriteCertificate("gw");
+        await using var gw = await StartAsync(echo, cert, key);
+        using var http = Client(t => t == thumbprint);
+        var request = Get(Https(gw, "/who/x"), gw.RootKey, HttpVersion.Version20);
+        for (var i = 0; i < count; i++)
+        {
+            request.Headers.TryAddWithoutValidation($"X-Big-{i}", new string('a', size));
+        }
+
+        try
+        {
+            using var response = await http.SendAsync(request);
+            Assert.Equal(431, (int)response.StatusCode);
+        }
+        catch (HttpRequestException)
+        {
+            // Kestrel may answer with a stream or connection error instead: refused either way.
+        }
+
+        Assert.Empty(echo.Received);
+        using var fine = await http.SendAsync(Get(Https(gw, "/who/x"), gw.RootKey, HttpVersion.Version20));
+        Assert.Equal(200, (int)fine.StatusCode);
+    }
+
+    private static byte[] Frame(byte type, byte flags, int stream, byte[] payload)
+    {
+        var frame = new byte[9 + payload.Length];
+        frame[0] = (byte)(payload.Length >> 16);
+        frame[1] = (byte)(payload.Length >> 8);
+        frame[2] = (byte)payload.Length;
+        frame[3] = type;
+        frame[4] = flags;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(5), stream);
+        payload.CopyTo(frame, 9);
+        return frame;
+    }
+
+    // The client preface, SETTINGS, and per stream a HEADERS frame (:method GET, :scheme https, :path /
+    // from the static table, :authority literal), optionally followed by RST_STREAM CANCEL.
+    private static byte[] Streams(int count, bool reset)
+    {
+        byte[] headers = [0x82, 0x87, 0x84, 0x01, 9, .. "127.0.0.1"u8.ToArray()];
+        using var frames = new MemoryStream();
+        frames.Write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8);
+        frames.Write(Frame(0x4, 0, 0, []));
+        for (var stream = 1; stream < 2 * count; stream += 2)
+        {
+            frames.Write(Frame(0x1, 0x4 | 0x1, stream, headers));
+            if (reset)
+            {
+                frames.Write(Frame(0x3, 0, stream, [0, 0, 0, 0x8]));
+            }
+        }
+
+        return frames.ToArray();
+    }
+
+    private static async Task<SslStream> Http2Async(TestGateway gw, string thumbprint, System.Net.Sockets.TcpClient tcp)
+    {
+        await tcp.ConnectAsync(IPAddress.Loopback, gw.ProxyUrl.Port);
+        var tls = new SslStream(tcp.GetStream(), false, (_, c, _, _) => new X509Certificate2(c!).Thumbprint == thumbprint);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "127.0.0.1", ApplicationProtocols = [SslApplicationProtocol.Http2] });
+        Assert.Equal(SslApplicationProtocol.Http2, tls.NegotiatedApplicationProtocol);
+        return tls;
+    }
+
+    [Fact]
+    public async Task HandWrittenHttp2Frames_AreAnsweredStreamByStream()
+    {
+        // The control for the flood below: the same frames, not reset, get one answer each (401: no credential).
+        await using var echo = await EchoUpstream.StartAsync();
+        var (cert, key, thumbprint) = WriteCertificate("gw");
+        await using var gw = await StartAsync(echo, cert, key);
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await using var tls = await Http2Async(gw, thumbprint, tcp);
+        await tls.WriteAsync(Streams(3, reset: false));
+        var answered = new HashSet<int>();
+        var pending = new List<byte>();
+        var buffer = new byte[16 * 1024];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (answered.Count < 3)
+        {
+            var read = await tls.ReadAsync(buffer, timeout.Token);
+            Assert.True(read > 0, "the server closed the connection");
+            pending.AddRange(buffer.AsSpan(0, read).ToArray());
+            while (pending.Count >= 9 && pending.Count >= 9 + ((pending[0] << 16) | (pending[1] << 8) | pending[2]))
+            {
+                var length = (pending[0] << 16) | (pending[1] << 8) | pending[2];
+                Assert.False(pending[3] == 0x7, "GOAWAY: the frames were not valid");
+                if (pending[3] == 0x1)
+                {
+                    answered.Add(System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(pending.GetRange(5, 4).ToArray()) & 0x7fffffff);
+                }
+
+                pending.RemoveRange(0, 9 + length);
+            }
+        }
+
+        Assert.Equal([1, 3, 5], answered.Order());
+        Assert.Empty(echo.Received);
+    }
+
+    [Fact]
+    public async Task RapidResetOverHttp2_IsBounded_AndTheGatewayKeepsServing()
+    {
+        await using var echo = await EchoUpstream.StartAsync();
+        var (cert, key, thumbprint) = WriteCertificate("gw");
+        await using var gw = await StartAsync(echo, cert, key);
+
+        // CVE-2023-44487: HEADERS then RST_STREAM for 5 000 streams on one connection, as fast as possible.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        using (var tcp = new System.Net.Sockets.TcpClient())
+        {
+            await using var tls = await Http2Async(gw, thumbprint, tcp);
+            var reader = Task.Run(async () =>
+            {
+                var buffer = new byte[64 * 1024];
+                using var quiet = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                try
+                {
+                    while (await tls.ReadAsync(buffer, quiet.Token) > 0)
+                    {
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException)
+                {
+                }
+            });
+            try
+            {
+                await tls.WriteAsync(Streams(5000, reset: true));
+                await tls.FlushAsync();
+            }
+            catch (IOException)
+            {
+                // Kestrel may abort the connection mid-flood ("exceeded the output operations maximum queue size").
+            }
+
+            await reader;
+        }
+
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), $"the flood took {started.Elapsed}");
+        Assert.Empty(echo.Received); // no credential: nothing of the flood was forwarded
+        using var http = Client(t => t == thumbprint);
+        using var fine = await http.SendAsync(Get(Https(gw, "/who/x"), gw.RootKey, HttpVersion.Version20));
+        Assert.Equal(200, (int)fine.StatusCode);
+    }
 }
