@@ -13,7 +13,7 @@ public sealed class GatewayOptionsValidatorTests
     {
         var options = new GatewayOptions
         {
-            Proxy = new ListenerOptions { Urls = "https://0.0.0.0:5080" },
+            Proxy = new ListenerOptions { Urls = "ftp://0.0.0.0:5080" },
             Admin = new ListenerOptions { Urls = "http://127.0.0.1" },
             HeaderPrefix = "Gateway",
             Keys = new KeyOptions { Prefix = "g_w" },
