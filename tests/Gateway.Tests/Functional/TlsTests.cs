@@ -97,6 +97,32 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
+    public async Task Curl_OverHttp2_VerifiesTheCertificateAndIsServed()
+    {
+        await using var echo = await EchoUpstream.StartAsync();
+        var (cert, key, _) = WriteCertificate("gw");
+        await using var gw = await StartAsync(echo, cert, key);
+        var info = new System.Diagnostics.ProcessStartInfo("curl")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            ArgumentList =
+            {
+                "--http2", "--silent", "--show-error", "--cacert", cert, "--max-time", "10", "--output", "/dev/null",
+                "--write-out", "%{http_code} %{http_version}", "--header", "Authorization: Bearer " + gw.RootKey,
+                Https(gw, "/who/x").ToString(),
+            },
+        };
+        using var curl = System.Diagnostics.Process.Start(info)!;
+        var output = await curl.StandardOutput.ReadToEndAsync();
+        var error = await curl.StandardError.ReadToEndAsync();
+        await curl.WaitForExitAsync();
+        Assert.True(curl.ExitCode == 0, error);
+        Assert.Equal("200 2", output);
+        Assert.Equal("root", echo.Received.Last().Single("X-Gateway-Principal"));
+    }
+
+    [Fact]
     public async Task ACertificateRotation_IsPickedUpWithoutRestart_AndNoRequestFails()
     {
         await using var echo = await EchoUpstream.StartAsync();
