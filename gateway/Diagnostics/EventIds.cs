@@ -8,6 +8,8 @@ internal static class EventIds
     public const int StoreFileTooOpen = 1005;
     public const int CertificateReloaded = 1006;
     public const int CertificateReloadFailed = 1007;
+    public const int IssuersReloaded = 1008;
+    public const int IssuerReloadRejected = 1009;
 
     public const int AuthenticationFailed = 2001;
     public const int StoreUnavailable = 2002;

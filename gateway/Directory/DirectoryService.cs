@@ -33,6 +33,55 @@ internal sealed class DirectoryService
 
     public DirectorySnapshot Current => Volatile.Read(ref _current);
 
+    /// <summary>
+    /// Replaces the issuers defined in gateway.json (after a configuration reload) with
+    /// <paramref name="issuers"/>: added and changed ones are published, removed ones dropped (their
+    /// tokens and the access tokens exchanged from them fail on the next request: mappings are checked
+    /// against the snapshot). An unchanged definition keeps its instance, so caches keyed on it survive.
+    /// Nothing is written to the store: configuration issuers live in configuration only.
+    /// </summary>
+    public (int Added, int Changed, int Removed) ReplaceConfiguredIssuers(IReadOnlyList<TrustedIssuer> issuers)
+    {
+        lock (_writeGate)
+        {
+            var snapshot = _current;
+            var old = snapshot.Issuers.Values.Where(i => i.FromConfiguration).ToDictionary(i => i.Url, StringComparer.Ordinal);
+            var changes = new ChangeSet();
+            var (added, changed, removed) = (0, 0, 0);
+            foreach (var issuer in issuers)
+            {
+                if (old.TryGetValue(issuer.Url, out var existing))
+                {
+                    if (Federation.IssuerRules.SameDefinition(existing, issuer))
+                    {
+                        continue;
+                    }
+
+                    changed++;
+                }
+                else
+                {
+                    added++;
+                }
+
+                changes.Put(issuer);
+            }
+
+            foreach (var gone in old.Values.Where(o => !issuers.Any(i => i.Url == o.Url)))
+            {
+                changes.Remove(gone);
+                removed++;
+            }
+
+            if (!changes.IsEmpty)
+            {
+                Volatile.Write(ref _current, snapshot.Apply(changes));
+            }
+
+            return (added, changed, removed);
+        }
+    }
+
     public T Write<T>(Func<DirectorySnapshot, (ChangeSet Changes, T Result)> plan)
     {
         lock (_writeGate)

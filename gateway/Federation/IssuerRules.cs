@@ -86,6 +86,12 @@ internal static class IssuerRules
             : null;
     }
 
+    /// <summary>Whether two definitions of an issuer would validate tokens identically (lists compared by content).</summary>
+    public static bool SameDefinition(TrustedIssuer a, TrustedIssuer b)
+        => a.Url == b.Url && a.Org == b.Org && a.Audiences.SequenceEqual(b.Audiences) && a.Algorithms.SequenceEqual(b.Algorithms)
+           && a.Types.SequenceEqual(b.Types) && a.JwksUri == b.JwksUri && a.MaxTokenLifetime == b.MaxTokenLifetime
+           && a.ClockSkew == b.ClockSkew && a.AcceptRawJwt == b.AcceptRawJwt && a.FromConfiguration == b.FromConfiguration;
+
     /// <summary>https anywhere; plain http only to a loopback address (tests, a sidecar issuer).</summary>
     public static bool IsFetchableUrl(string? url)
     {

@@ -83,6 +83,7 @@ internal static class GatewayApp
         }
 
         OpenStore(app, options, configuredIssuers);
+        app.Services.GetRequiredService<ConfiguredIssuerReload>().Start();
         app.UseMiddleware<RawPathMiddleware>();
         app.UseRouting();
         app.MapGatewayHealth();
@@ -124,6 +125,7 @@ internal static class GatewayApp
         services.AddSingleton<FederatedTokenValidator>();
         services.AddSingleton<AccessTokenMinting>();
         services.AddSingleton<TokenExchangeEndpoint>();
+        services.AddSingleton<ConfiguredIssuerReload>();
         services.AddHostedService<IssuerKeyRefreshService>();
         services.AddHostedService<AccessTokenPurgeService>();
     }
