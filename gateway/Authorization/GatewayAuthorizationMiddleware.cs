@@ -39,6 +39,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     {
         // Fail closed on the unforeseen: an exception on the way to a decision is a 503, never a
         // forward and never a 500 (the try costs nothing on the hot path; same state machine).
+        var trace = GatewayTracing.StartRequest(context.Request, context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-");
         try
         {
             var scope = context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>();
@@ -82,7 +83,10 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             }
 
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var span = GatewayTracing.Start("gateway.authenticate", scope.RouteId);
             var result = await authenticator.AuthenticateAsync(credential, context.Connection.RemoteIpAddress, allowRawJwt: true, context.RequestAborted);
+            GatewayTracing.End(span, result.Succeeded ? "authenticated" : result.Outcome == AuthenticationOutcome.Unavailable ? "unavailable" : "failed",
+                result.Succeeded ? result.Method : result.FailureReason);
             metrics.Authenticated(result.Method, started);
             if (result.Outcome == AuthenticationOutcome.Unavailable)
             {
@@ -112,7 +116,9 @@ internal sealed partial class GatewayAuthorizationMiddleware(
                 return;
             }
 
+            var decide = GatewayTracing.Start("gateway.decide", scope.RouteId);
             var (feature, status, reason) = await AuthorizeAsync(context, scope, result);
+            GatewayTracing.End(decide, feature is null ? "denied" : "allowed", reason);
             if (feature is null)
             {
                 Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, reason);
@@ -150,6 +156,12 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         }
         finally
         {
+            if (trace is not null)
+            {
+                GatewayTracing.End(trace, context.Features.Get<GatewayFeature>() is null ? "refused" : "forwarded",
+                    context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
             metrics.Request(context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-",
                 Metrics.GatewayMetrics.OutcomeOf(context.Response.StatusCode, context.Features.Get<GatewayFeature>() is not null));
         }
@@ -187,12 +199,18 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     {
         var principal = identity.Principal!;
         BodyScopeResolver.BodyScopeResult body;
+        var span = GatewayTracing.Start("gateway.scope", scope.RouteId);
         try
         {
             body = await BodyScopeResolver.ResolveAsync(context, scope, AccessEvaluator.DefaultEntity(principal));
+            if (span is not null)
+            {
+                GatewayTracing.End(span, "read", body.References.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) + " references");
+            }
         }
         catch (BodyScopeException ex)
         {
+            GatewayTracing.End(span, "refused", ex.Code);
             Log.InvalidScope(logger, scope.RouteId, ex.Code);
             return (null, ex.Status, ex.Code);
         }
@@ -465,7 +483,21 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return;
         }
 
-        await next(context);
+        var span = GatewayTracing.Start("gateway.forward", context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-");
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            if (span is not null)
+            {
+                var forwarderError = context.Features.Get<IForwarderErrorFeature>()?.Error ?? ForwarderError.None;
+                GatewayTracing.End(span, forwarderError == ForwarderError.None ? "forwarded" : "error",
+                    forwarderError == ForwarderError.None ? context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : forwarderError.ToString());
+            }
+        }
+
         var error = context.Features.Get<IForwarderErrorFeature>();
         if (error is not null && error.Error != ForwarderError.None && !context.Response.HasStarted)
         {

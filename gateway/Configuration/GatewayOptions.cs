@@ -7,6 +7,9 @@ internal sealed record GatewayOptions
 
     public ListenerOptions Proxy { get; init; } = new() { Urls = "http://0.0.0.0:5080" };
     public ListenerOptions Admin { get; init; } = new() { Urls = "http://127.0.0.1:5081" };
+
+    /// <summary>OpenTelemetry traces (off unless an OTLP endpoint is set).</summary>
+    public TracingOptions Tracing { get; init; } = new();
     public StoreOptions Store { get; init; } = new();
     public string HeaderPrefix { get; init; } = "X-Gateway-";
     public KeyOptions Keys { get; init; } = new();
@@ -81,4 +84,10 @@ internal sealed record CacheOptions
 
     /// <summary>Hashes known not to be keys, bounded separately so a flood cannot evict valid keys.</summary>
     public int NegativeKeys { get; init; } = 100_000;
+}
+
+internal sealed record TracingOptions
+{
+    /// <summary>OTLP/HTTP protobuf traces URL (e.g. <c>http://collector:4318/v1/traces</c>); null: no traces.</summary>
+    public string? OtlpEndpoint { get; init; }
 }

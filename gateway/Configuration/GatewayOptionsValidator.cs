@@ -18,6 +18,12 @@ internal static class GatewayOptionsValidator
         var errors = new List<string>();
         issuers = FederationOptionsValidator.Validate(options.Federation, errors);
         LimitsOptionsValidator.Validate(options.Limits, errors);
+        if (options.Tracing.OtlpEndpoint is { } otlp
+            && (!Uri.TryCreate(otlp, UriKind.Absolute, out var otlpUri) || otlpUri.Scheme is not ("http" or "https")))
+        {
+            errors.Add($"Gateway:Tracing:OtlpEndpoint '{otlp}' must be an absolute http(s) URL such as http://collector:4318/v1/traces.");
+        }
+
         var proxyPorts = ValidateListener(options.Proxy, "Gateway:Proxy:Urls", errors);
         var adminPorts = ValidateListener(options.Admin, "Gateway:Admin:Urls", errors);
         foreach (var port in proxyPorts.Intersect(adminPorts).Where(p => p != 0))

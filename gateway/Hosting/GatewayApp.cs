@@ -1,3 +1,5 @@
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Gateway.Admin;
 using Gateway.Authentication;
 using Gateway.Authorization;
@@ -72,6 +74,17 @@ internal static class GatewayApp
         builder.Services.AddGatewayFederation(options, configuredIssuers);
         builder.Services.AddRouting();
         builder.Services.AddGatewayProxy(builder.Configuration, options);
+        if (options.Tracing.OtlpEndpoint is { } otlp)
+        {
+            builder.Services.AddOpenTelemetry()
+                .ConfigureResource(resource => resource.AddService("ml-auth-gateway"))
+                .WithTracing(tracing => tracing.AddSource(Diagnostics.GatewayTracing.SourceName).AddOtlpExporter(exporter =>
+                {
+                    exporter.Endpoint = new Uri(otlp);
+                    exporter.Protocol = OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf;
+                    exporter.BatchExportProcessorOptions.ScheduledDelayMilliseconds = 1000;
+                }));
+        }
 
         var app = builder.Build();
         listeners.SetLogger(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Tls"));

@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using Gateway.Tests.Common;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Xunit;
+
+namespace Gateway.Tests.Functional;
+
+/// <summary>
+/// OpenTelemetry traces exported over OTLP/HTTP to an in-process receiver: the pipeline's spans with
+/// route, outcome and reason (never a credential), one trace continuing the client's traceparent, and
+/// the upstream continuing that trace.
+/// </summary>
+public sealed class TracingTests
+{
+    private sealed record Span(string TraceId, string SpanId, string ParentId, string Name, Dictionary<string, string> Attributes);
+
+    // Length-delimited fields of one protobuf message (everything else skipped).
+    private static IEnumerable<(int Field, ByteString Value)> Fields(ByteString message)
+    {
+        var input = new CodedInputStream(message.ToByteArray());
+        var fields = new List<(int, ByteString)>();
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
+        {
+            if (WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
+            {
+                fields.Add((WireFormat.GetTagFieldNumber(tag), input.ReadBytes()));
+            }
+            else
+            {
+                input.SkipLastField();
+            }
+        }
+
+        return fields;
+    }
+
+    // ExportTraceServiceRequest.resource_spans(1) > ResourceSpans.scope_spans(2) > ScopeSpans.spans(2) > Span.
+    private static IEnumerable<Span> Spans(byte[] export)
+        => from resource in Fields(ByteString.CopyFrom(export)).Where(f => f.Field == 1)
+           from scope in Fields(resource.Value).Where(f => f.Field == 2)
+           from span in Fields(scope.Value).Where(f => f.Field == 2)
+           let fields = Fields(span.Value).ToList()
+           select new Span(
+               Convert.ToHexStringLower(fields.FirstOrDefault(f => f.Field == 1).Value?.ToByteArray() ?? []),
+               Convert.ToHexStringLower(fields.FirstOrDefault(f => f.Field == 2).Value?.ToByteArray() ?? []),
+               Convert.ToHexStringLower(fields.FirstOrDefault(f => f.Field == 4).Value?.ToByteArray() ?? []),
+               fields.First(f => f.Field == 5).Value.ToStringUtf8(),
+               fields.Where(f => f.Field == 9).Select(kv => Fields(kv.Value).ToList())
+                   .ToDictionary(kv => kv.First(f => f.Field == 1).Value.ToStringUtf8(),
+                       kv => kv.Where(f => f.Field == 2).Select(v => Fields(v.Value).FirstOrDefault(x => x.Field == 1).Value?.ToStringUtf8() ?? "").FirstOrDefault() ?? ""));
+
+    [Fact]
+    public async Task ThePipelinesSpans_AreExported_AndTheUpstreamContinuesTheTrace()
+    {
+        var exports = new ConcurrentQueue<byte[]>();
+        var (receiver, receiverUrl) = await LoopbackHost.StartAsync(app => app.MapPost("/v1/traces", async (HttpContext http) =>
+        {
+            using var buffer = new MemoryStream();
+            await http.Request.Body.CopyToAsync(buffer);
+            exports.Enqueue(buffer.ToArray());
+            return Results.Ok();
+        }));
+        await using var _ = receiver;
+        await using var echo = await EchoUpstream.StartAsync();
+        await using var gw = await TestGateway.StartAsync(_ => $$"""
+            { "ReverseProxy": { "Routes": {
+                "read": { "ClusterId": "c", "Match": { "Path": "/read/{entity}/{project}/{**rest}" },
+                          "Metadata": { "Gateway.Scope": "path", "Gateway.Entity": "entity", "Gateway.Project": "project" } } },
+              "Clusters": { "c": { "Destinations": { "d": { "Address": "{{echo.Url}}" } } } } } }
+            """, $"--Gateway:Tracing:OtlpEndpoint={new Uri(receiverUrl, "/v1/traces")}");
+        await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs/acme/teams", gw.RootKey, new { name = "ml" }));
+        await OrgFixture.Ok(gw.PutAsync("/admin/v1/teams/ml/members/root", gw.RootKey, new { role = "member" }));
+
+        const string clientTrace = "0af7651916cd43dd8448eb211c80319c";
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(gw.ProxyUrl, "/read/ml/p/x"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", gw.RootKey);
+        request.Headers.TryAddWithoutValidation("traceparent", $"00-{clientTrace}-b7ad6b7169203331-01");
+        using var response = await gw.Http.SendAsync(request);
+        Assert.Equal(200, (int)response.StatusCode);
+        using var denied = await gw.Http.SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(gw.ProxyUrl, "/read/ml/p/x"))
+        {
+            Headers = { Authorization = new AuthenticationHeaderValue("Bearer", "gw_not_a_key") },
+        });
+        Assert.Equal(401, (int)denied.StatusCode);
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        List<Span> spans;
+        while ((spans = exports.SelectMany(Spans).ToList()).Count(s => s.Name == "gateway.request") < 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"spans exported so far: {string.Join(", ", spans.Select(s => s.Name + "/" + s.TraceId + "/" + string.Join(";", s.Attributes.Select(a => a.Key + "=" + a.Value))))}");
+            await Task.Delay(200);
+        }
+
+        var trace = spans.Where(s => s.TraceId == clientTrace).ToList();
+        Assert.Equal(["gateway.authenticate", "gateway.decide", "gateway.forward", "gateway.request"], trace.Select(s => s.Name).Order());
+        var root = trace.Single(s => s.Name == "gateway.request");
+        Assert.Equal("b7ad6b7169203331", root.ParentId);
+        Assert.All(trace.Where(s => s != root), s => Assert.Equal(root.SpanId, s.ParentId));
+        Assert.Equal("read", root.Attributes["gateway.route"]);
+        Assert.Equal("allowed", trace.Single(s => s.Name == "gateway.decide").Attributes["gateway.outcome"]);
+        // The upstream continues the same trace below the forward span (HttpClient adds its own span in
+        // between), never with the client's span as its parent.
+        var upstreamParent = echo.Received.Last().Single("traceparent")!.Split('-');
+        Assert.Equal(clientTrace, upstreamParent[1]);
+        Assert.NotEqual("b7ad6b7169203331", upstreamParent[2]);
+        Assert.Equal("01", upstreamParent[3]);
+
+        var failed = spans.Single(s => s.Name == "gateway.authenticate" && s.TraceId != clientTrace);
+        Assert.Equal("failed", failed.Attributes["gateway.outcome"]);
+        var everything = string.Concat(exports.Select(Convert.ToBase64String)) + string.Join("", spans.SelectMany(s => s.Attributes.Values));
+        Assert.DoesNotContain(gw.RootKey, everything);
+        Assert.DoesNotContain("gw_not_a_key", everything);
+    }
+}
