@@ -39,7 +39,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     {
         // Fail closed on the unforeseen: an exception on the way to a decision is a 503, never a
         // forward and never a 500 (the try costs nothing on the hot path; same state machine).
-        var trace = GatewayTracing.StartRequest(context.Request, context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-");
+        var trace = GatewayTracing.HasListeners ? GatewayTracing.StartRequest(context.Request, context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-") : null;
         try
         {
             var scope = context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>();
@@ -483,7 +483,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return;
         }
 
-        var span = GatewayTracing.Start("gateway.forward", context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-");
+        var span = GatewayTracing.HasListeners ? GatewayTracing.Start("gateway.forward", context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-") : null;
         try
         {
             await next(context);

@@ -15,6 +15,9 @@ internal static class GatewayTracing
 
     public static readonly ActivitySource Source = new(SourceName);
 
+    /// <summary>False unless tracing is configured: callers skip building span arguments.</summary>
+    public static bool HasListeners => Source.HasListeners();
+
     public static void End(Activity? activity, string outcome, string? reason = null)
     {
         if (activity is null)
