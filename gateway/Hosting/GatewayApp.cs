@@ -157,6 +157,7 @@ internal static class GatewayApp
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
             .AddTransforms<IdentityTransformProvider>();
+        services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, GatewayForwarderHttpClientFactory>();
     }
 
     private static void MapGatewayProxy(this IEndpointRouteBuilder endpoints)

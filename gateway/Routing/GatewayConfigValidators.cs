@@ -29,6 +29,10 @@ internal sealed class UpstreamCredentialValidator : IClusterValidator
     {
         var messages = new List<string>();
         UpstreamCredential.Parse(clusterConfig, messages);
+        if (UpstreamTrust.Check(clusterConfig) is { } trust)
+        {
+            messages.Add(trust);
+        }
         foreach (var message in messages)
         {
             errors.Add(new InvalidOperationException(message));

@@ -37,11 +37,11 @@ internal sealed record UpstreamCredential
         var metadata = cluster.Metadata ?? new Dictionary<string, string>();
         var id = cluster.ClusterId;
         foreach (var key in metadata.Keys.Where(k => k.StartsWith("Gateway.", StringComparison.OrdinalIgnoreCase)
-                     && k is not (ModeKey or EnvKey or FileKey or UserKey or AnonymousKey)))
+                     && k is not (ModeKey or EnvKey or FileKey or UserKey or AnonymousKey or UpstreamTrust.CaFileKey)))
         {
             errors.Add(key.Contains("Secret", StringComparison.OrdinalIgnoreCase) && !key.EndsWith("Env", StringComparison.Ordinal) && !key.EndsWith("File", StringComparison.Ordinal)
                 ? $"Cluster '{id}' has '{key}': upstream secrets are never written inline. Use {EnvKey} (an environment variable name) or {FileKey} (a file path)."
-                : $"Cluster '{id}' has unknown metadata '{key}'. Expected one of: {ModeKey}, {EnvKey}, {FileKey}, {UserKey}, {AnonymousKey}.");
+                : $"Cluster '{id}' has unknown metadata '{key}'. Expected one of: {ModeKey}, {EnvKey}, {FileKey}, {UserKey}, {AnonymousKey}, {UpstreamTrust.CaFileKey}.");
         }
 
         var mode = metadata.GetValueOrDefault(ModeKey, "strip");

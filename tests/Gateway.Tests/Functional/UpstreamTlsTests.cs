@@ -1,0 +1,94 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Gateway.Hosting;
+using Gateway.Tests.Common;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Xunit;
+
+namespace Gateway.Tests.Functional;
+
+/// <summary>An https upstream signed by an internal CA: trusted through the cluster's CA bundle only.</summary>
+public sealed class UpstreamTlsTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static X509Certificate2 Ca(string name)
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+    }
+
+    private static X509Certificate2 Leaf(X509Certificate2 ca)
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=upstream", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        using var signed = request.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(12), [1, 2, 3, 4]);
+        return signed.CopyWithPrivateKey(key);
+    }
+
+    [Fact]
+    public async Task AClustersCaBundle_TrustsItsInternalCa_AndNothingElse()
+    {
+        using var ca = Ca("Internal CA");
+        using var otherCa = Ca("Other CA");
+        using var leaf = Leaf(ca);
+        File.WriteAllText(_dir.File("ca.pem"), ca.ExportCertificatePem());
+        File.WriteAllText(_dir.File("other.pem"), otherCa.ExportCertificatePem());
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.UseHttps(leaf)));
+        await using var upstream = builder.Build();
+        upstream.MapFallback(() => "upstream-ok");
+        await upstream.StartAsync();
+        var address = new Uri(upstream.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        var https = $"https://127.0.0.1:{address.Port}/";
+
+        await using var gw = await TestGateway.StartAsync(_ => $$"""
+            { "ReverseProxy": { "Routes": {
+                "a": { "ClusterId": "trusted", "Match": { "Path": "/a/{**rest}" }, "Metadata": { "Gateway.Scope": "authenticated" } },
+                "b": { "ClusterId": "system", "Match": { "Path": "/b/{**rest}" }, "Metadata": { "Gateway.Scope": "authenticated" } },
+                "c": { "ClusterId": "other", "Match": { "Path": "/c/{**rest}" }, "Metadata": { "Gateway.Scope": "authenticated" } } },
+              "Clusters": {
+                "trusted": { "Destinations": { "d": { "Address": "{{https}}" } }, "Metadata": { "Gateway.UpstreamCaFile": "{{_dir.File("ca.pem")}}" } },
+                "system": { "Destinations": { "d": { "Address": "{{https}}" } } },
+                "other": { "Destinations": { "d": { "Address": "{{https}}" } }, "Metadata": { "Gateway.UpstreamCaFile": "{{_dir.File("other.pem")}}" } } } } }
+            """);
+        var trusted = await gw.ProxyAsync(HttpMethod.Get, "/a/x", gw.RootKey);
+        Assert.Equal(200, trusted.Status);
+        Assert.Equal("upstream-ok", trusted.Text);
+        Assert.Equal(502, (await gw.ProxyAsync(HttpMethod.Get, "/b/x", gw.RootKey)).Status); // not in the system's roots
+        Assert.Equal(502, (await gw.ProxyAsync(HttpMethod.Get, "/c/x", gw.RootKey)).Status); // another CA
+    }
+
+    [Fact]
+    public void AMissingOrEmptyCaBundle_IsAStartupError()
+    {
+        File.WriteAllText(_dir.File("empty.pem"), "not a certificate");
+        foreach (var (file, message) in new[] { (_dir.File("missing.pem"), "cannot be read"), (_dir.File("empty.pem"), "holds no certificate") })
+        {
+            File.WriteAllText(_dir.File("gateway.json"), $$"""
+                { "ReverseProxy": { "Routes": {}, "Clusters": { "c": { "Destinations": { "d": { "Address": "https://127.0.0.1:9/" } },
+                  "Metadata": { "Gateway.UpstreamCaFile": "{{file}}" } } } } }
+                """);
+            var ex = Assert.Throws<GatewayStartupException>(() => GatewayApp.Build(
+                ["--config", _dir.File("gateway.json"), "--Gateway:Store:Path=" + _dir.File("gateway.db"), "--Gateway:Proxy:Urls=http://127.0.0.1:0", "--Gateway:Admin:Urls=http://127.0.0.1:0"]));
+            Assert.Contains(ex.Errors, e => e.Contains("Gateway.UpstreamCaFile") && e.Contains(message));
+        }
+    }
+}
