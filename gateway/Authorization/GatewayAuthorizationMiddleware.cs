@@ -426,6 +426,16 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return ProblemCodes.AmbiguousFraming;
         }
 
+        // HTTP/2 and HTTP/3 have no connection-specific headers (RFC 9113 8.2.2): Kestrel rejects some
+        // (Connection) and passes others (Transfer-Encoding, Upgrade, Keep-Alive, a TE other than
+        // "trailers"), which an HTTP/1.1 hop behind the gateway would obey.
+        if (!HttpProtocol.IsHttp11(context.Request.Protocol) && !HttpProtocol.IsHttp10(context.Request.Protocol)
+            && (headers.TransferEncoding.Count > 0 || headers.Upgrade.Count > 0 || headers.KeepAlive.Count > 0 || headers.ContainsKey("Proxy-Connection")
+                || headers.Connection.Count > 0 || headers.TE.Count > 1 || (headers.TE.Count == 1 && !string.Equals(headers.TE[0], "trailers", StringComparison.OrdinalIgnoreCase))))
+        {
+            return ProblemCodes.AmbiguousFraming;
+        }
+
         foreach (var header in headers)
         {
             if (headerNames.IsUnderscoreTwin(header.Key))

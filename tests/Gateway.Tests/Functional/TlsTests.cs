@@ -330,6 +330,69 @@ public sealed class TlsTests : IDisposable
         Assert.Empty(echo.Received);
     }
 
+    // One request (HEADERS on stream 1) on a fresh connection; the server's first answer to it:
+    // HEADERS (the first byte of its header block), RST_STREAM or GOAWAY (the error code's last byte).
+    private async Task<(byte Type, byte First)> OneStreamAsync(TestGateway gw, string thumbprint, byte[] block)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await using var tls = await Http2Async(gw, thumbprint, tcp);
+        using var frames = new MemoryStream();
+        frames.Write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8);
+        frames.Write(Frame(0x4, 0, 0, []));
+        frames.Write(Frame(0x1, 0x4 | 0x1, 1, block));
+        await tls.WriteAsync(frames.ToArray());
+        var pending = new List<byte>();
+        var buffer = new byte[16 * 1024];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (true)
+        {
+            var read = await tls.ReadAsync(buffer, timeout.Token);
+            Assert.True(read > 0, "the server closed the connection without an answer");
+            pending.AddRange(buffer.AsSpan(0, read).ToArray());
+            while (pending.Count >= 9 && pending.Count >= 9 + ((pending[0] << 16) | (pending[1] << 8) | pending[2]))
+            {
+                var length = (pending[0] << 16) | (pending[1] << 8) | pending[2];
+                var (type, stream) = (pending[3], System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(pending.GetRange(5, 4).ToArray()) & 0x7fffffff);
+                if ((stream == 1 && type is 0x1 or 0x3) || type == 0x7)
+                {
+                    return (type, type switch { 0x1 => pending[9], 0x3 => pending[9 + 3], _ => pending[9 + 7] });
+                }
+
+                pending.RemoveRange(0, 9 + length);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Http2PseudoHeaderAndConnectionHeaderAbuse_IsRefused()
+    {
+        await using var echo = await EchoUpstream.StartAsync();
+        var (cert, key, thumbprint) = WriteCertificate("gw");
+        await using var gw = await StartAsync(echo, cert, key);
+        static byte[] Literal(string name, string value) => [0x00, (byte)name.Length, .. System.Text.Encoding.ASCII.GetBytes(name), (byte)value.Length, .. System.Text.Encoding.ASCII.GetBytes(value)];
+        static byte[] Request(string path, params byte[] more) => [0x82, 0x87, 0x04, (byte)path.Length, .. System.Text.Encoding.ASCII.GetBytes(path), 0x01, 9, .. "127.0.0.1"u8.ToArray(), .. more];
+
+        // A :path with a parameterized dot segment: refused by the raw-path check as on HTTP/1.1 (:status 400, static index 0x8c).
+        Assert.Equal(((byte)0x1, (byte)0x8c), await OneStreamAsync(gw, thumbprint, Request("/who/..;/x")));
+        Assert.Equal(((byte)0x1, (byte)0x8c), await OneStreamAsync(gw, thumbprint, Request("/who/%2e%2e/x")));
+        // Connection-specific headers are malformed in HTTP/2 (RFC 9113 8.2.2): a stream or connection PROTOCOL_ERROR.
+        // Kestrel refuses some itself (a PROTOCOL_ERROR); the ones it passes on (Transfer-Encoding was one)
+        // the gateway refuses with 400, since an HTTP/1.1 hop behind it would obey them.
+        Assert.Equal(((byte)0x1, (byte)0x8c), await OneStreamAsync(gw, thumbprint, Request("/who/x", Literal("transfer-encoding", "chunked"))));
+        foreach (var header in new[] { Literal("connection", "keep-alive"), Literal("upgrade", "h2c"), Literal("keep-alive", "timeout=5"), Literal("te", "gzip"), Literal("proxy-connection", "close") })
+        {
+            var (type, code) = await OneStreamAsync(gw, thumbprint, Request("/who/x", header));
+            Assert.True((type is 0x3 or 0x7 && code == 0x1) || (type == 0x1 && code == 0x8c),
+                $"{System.Text.Encoding.ASCII.GetString(header, 2, header[1])}: frame type {type}, first byte {code:x2}");
+        }
+
+        // The control: the same frames without abuse get an answer (401: no credential; not in the static table).
+        var (controlType, controlFirst) = await OneStreamAsync(gw, thumbprint, Request("/who/x"));
+        Assert.Equal((byte)0x1, controlType);
+        Assert.NotEqual((byte)0x8c, controlFirst);
+        Assert.Empty(echo.Received);
+    }
+
     [Fact]
     public async Task RapidResetOverHttp2_IsBounded_AndTheGatewayKeepsServing()
     {
