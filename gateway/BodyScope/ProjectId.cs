@@ -9,13 +9,8 @@ internal static class ProjectId
 
     public static (string Entity, string Project) Parse(ReadOnlySpan<char> value, string source)
     {
-        var slash = value.IndexOf('/');
-        if (slash <= 0 || value[(slash + 1)..].Contains('/'))
-        {
-            throw Invalid(source);
-        }
-
-        return Of(value[..slash], value[(slash + 1)..], source);
+        Split(value, source, out var entity, out var project);
+        return (entity.ToString(), project.ToString());
     }
 
     /// <summary>The validated halves of <c>entity/project</c>, without allocating (see <see cref="ScopeReferences.AddDistinct"/>).</summary>

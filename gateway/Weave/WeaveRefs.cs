@@ -78,11 +78,7 @@ internal static class WeaveRefs
 
             var entity = rest[..entityEnd];
             var project = rest.Slice(entityEnd + 1, projectEnd);
-            if (!Names.IsValidEntity(entity) || !Names.IsValidProject(project))
-            {
-                throw Invalid("A ref's entity and project must be valid names (never percent-encoded).");
-            }
-
+            CheckNames(entity, project);
             ScopeReferences.AddDistinct(into, entity, project, AccessAction.Read);
             offset = text.Length - rest.Length + entityEnd + 1 + projectEnd;
         }
@@ -92,12 +88,16 @@ internal static class WeaveRefs
 
     private static ScopeReference Reference(ReadOnlySpan<char> entity, ReadOnlySpan<char> project)
     {
+        CheckNames(entity, project);
+        return new ScopeReference(entity.ToString(), project.ToString(), AccessAction.Read);
+    }
+
+    private static void CheckNames(ReadOnlySpan<char> entity, ReadOnlySpan<char> project)
+    {
         if (!Names.IsValidEntity(entity) || !Names.IsValidProject(project))
         {
             throw Invalid("A ref's entity and project must be valid names (never percent-encoded).");
         }
-
-        return new ScopeReference(entity.ToString(), project.ToString(), AccessAction.Read);
     }
 
     private static BodyScopeException Invalid(string detail) => new(400, WeaveCodes.InvalidRef, detail);
