@@ -92,12 +92,7 @@ internal static class ServiceAccountEndpoints
         var hiddenHolder = false;
         try
         {
-            var account = directory.Write(d =>
-            {
-                var (changes, created, hidden) = PlanTeamAccount(d, team, body, errors, access, authentication, caller, time);
-                hiddenHolder = hidden;
-                return hidden ? throw SubjectTaken() : (changes!, created!);
-            });
+            var account = directory.Write(d => PlanTeamAccount(d, team, body, errors, access, authentication, caller, time, ref hiddenHolder));
             return AdminJson.Json(ServiceAccountView.Of(account), 201);
         }
         catch (AdminProblemException ex) when (ex.Problem.Code == ProblemCodes.SubjectTaken && hiddenHolder)
@@ -109,35 +104,34 @@ internal static class ServiceAccountEndpoints
 
     private static AdminProblemException SubjectTaken() => AdminProblemException.Conflict(ProblemCodes.SubjectTaken, "Another service account already maps this issuer and subject.");
 
-    // The account to create; (null, null, true) when the subject is mapped by an account the caller cannot manage.
-    private static (ChangeSet? Changes, ServiceAccount? Created, bool HiddenHolder) PlanTeamAccount(DirectorySnapshot d, string team, CreateTeamServiceAccountRequest body,
-        FieldErrors errors, AccessMode access, AuthenticationKind authentication, AdminCaller caller, TimeProvider time)
+    // The account to create. A subject already mapped refuses it; hiddenHolder says whether the caller
+    // could not manage the account that holds it (then the 409 is a probe).
+    private static (ChangeSet, ServiceAccount) PlanTeamAccount(DirectorySnapshot d, string team, CreateTeamServiceAccountRequest body,
+        FieldErrors errors, AccessMode access, AuthenticationKind authentication, AdminCaller caller, TimeProvider time, ref bool hiddenHolder)
     {
+        var found = AdminAccess.RequireTeamAdmin(d, caller.Principal, team);
+        // An issuer produces principals of its own organization only.
+        if (authentication == AuthenticationKind.Federated && body.Issuer is not null
+            && !(d.Issuers.TryGetValue(body.Issuer, out var issuer) && issuer.Org == found.Org))
         {
-            var found = AdminAccess.RequireTeamAdmin(d, caller.Principal, team);
-            // An issuer produces principals of its own organization only.
-            if (authentication == AuthenticationKind.Federated && body.Issuer is not null
-                && !(d.Issuers.TryGetValue(body.Issuer, out var issuer) && issuer.Org == found.Org))
-            {
-                errors.Add("issuer", $"'issuer' must be an issuer registered for organization '{found.Org}' (POST /admin/v1/orgs/{found.Org}/issuers).");
-            }
-
-            errors.ThrowIfAny();
-            if (authentication == AuthenticationKind.Federated && d.AccountsBySubject.TryGetValue((body.Issuer!, body.Subject!), out var holder))
-            {
-                // One answer whoever holds it (the body names no account); a holder the caller cannot manage makes it a probe.
-                return AdminAccess.CanManageAccount(d, caller.Principal, holder) ? throw SubjectTaken() : (null, null, true);
-            }
-
-            var now = time.UtcNowMillis();
-            var created = new ServiceAccount
-            {
-                Id = AdminIds.NewServiceAccountId(), Name = body.Name!, Org = found.Org, Scope = ServiceAccountScope.Team, Team = team,
-                Authentication = authentication, Issuer = body.Issuer, Subject = body.Subject, Access = access, CreatedAt = now,
-            };
-            var (planned, account) = Plan(d, caller, created, body.GrantAllCurrentProjects == true, p => p.Entity == team, now);
-            return (planned, account, false);
+            errors.Add("issuer", $"'issuer' must be an issuer registered for organization '{found.Org}' (POST /admin/v1/orgs/{found.Org}/issuers).");
         }
+
+        errors.ThrowIfAny();
+        if (authentication == AuthenticationKind.Federated && d.AccountsBySubject.TryGetValue((body.Issuer!, body.Subject!), out var holder))
+        {
+            // One answer whoever holds it (the body names no account).
+            hiddenHolder = !AdminAccess.CanManageAccount(d, caller.Principal, holder);
+            throw SubjectTaken();
+        }
+
+        var now = time.UtcNowMillis();
+        var created = new ServiceAccount
+        {
+            Id = AdminIds.NewServiceAccountId(), Name = body.Name!, Org = found.Org, Scope = ServiceAccountScope.Team, Team = team,
+            Authentication = authentication, Issuer = body.Issuer, Subject = body.Subject, Access = access, CreatedAt = now,
+        };
+        return Plan(d, caller, created, body.GrantAllCurrentProjects == true, p => p.Entity == team, now);
     }
 
     // Neptune's "access to all projects": contributor on the projects that exist now (restricted ones
