@@ -11,11 +11,19 @@ namespace Gateway.Tests.Common;
 /// <summary>A real Kestrel app on 127.0.0.1 at a free port, without logging: the test peers (upstreams, issuers) start here.</summary>
 internal static class LoopbackHost
 {
-    public static async Task<(WebApplication App, Uri Url)> StartAsync(Action<WebApplication> handlers)
+    /// <summary>Starts the app; over TLS with <paramref name="certificate"/> when one is given.</summary>
+    public static async Task<(WebApplication App, Uri Url)> StartAsync(Action<WebApplication> handlers,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            if (certificate is not null)
+            {
+                listen.UseHttps(certificate);
+            }
+        }));
         var app = builder.Build();
         handlers(app);
         await app.StartAsync();

@@ -4,11 +4,6 @@ using System.Security.Cryptography.X509Certificates;
 using Gateway.Hosting;
 using Gateway.Tests.Common;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Xunit;
 
 namespace Gateway.Tests.Functional;
@@ -50,13 +45,8 @@ public sealed class UpstreamTlsTests : IDisposable
         File.WriteAllText(_dir.File("ca.pem"), ca.ExportCertificatePem());
         File.WriteAllText(_dir.File("other.pem"), otherCa.ExportCertificatePem());
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.UseHttps(leaf)));
-        await using var upstream = builder.Build();
-        upstream.MapFallback(() => "upstream-ok");
-        await upstream.StartAsync();
-        var address = new Uri(upstream.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        var (upstream, address) = await LoopbackHost.StartAsync(app => app.MapFallback(() => "upstream-ok"), leaf);
+        await using var _ = upstream;
         var https = $"https://127.0.0.1:{address.Port}/";
 
         await using var gw = await TestGateway.StartAsync(_ => $$"""
