@@ -15,33 +15,12 @@ public sealed class UpstreamTlsTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static X509Certificate2 Ca(string name)
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-    }
-
-    private static X509Certificate2 Leaf(X509Certificate2 ca)
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=upstream", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(san.Build());
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
-        using var signed = request.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(12), [1, 2, 3, 4]);
-        return signed.CopyWithPrivateKey(key);
-    }
-
     [Fact]
     public async Task AClustersCaBundle_TrustsItsInternalCa_AndNothingElse()
     {
-        using var ca = Ca("Internal CA");
-        using var otherCa = Ca("Other CA");
-        using var leaf = Leaf(ca);
+        using var ca = TestCertificates.Ca("Internal CA");
+        using var otherCa = TestCertificates.Ca("Other CA");
+        using var leaf = TestCertificates.Leaf(ca);
         File.WriteAllText(_dir.File("ca.pem"), ca.ExportCertificatePem());
         File.WriteAllText(_dir.File("other.pem"), otherCa.ExportCertificatePem());
 

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json;
+using Gateway.Tests.Common;
 using Xunit;
 
 namespace Gateway.Tests.GraphQL;
@@ -11,14 +11,11 @@ namespace Gateway.Tests.GraphQL;
 /// </summary>
 public sealed class JsSdkTests(SharedUpstreamFixture fixture) : IClassFixture<SharedUpstreamFixture>
 {
-    private static readonly string ClientDirectory = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "js"));
-    private static readonly SemaphoreSlim InstallGate = new(1, 1);
-
     [Fact]
     public async Task WandbInit_WithABareProject_LandsInTheServiceAccountsTeam()
     {
-        await EnsureInstalledAsync();
-        var (exit, output, errors) = await RunAsync("node", ["wandb-init.mjs", "team-p"], new Dictionary<string, string>
+        await NodeClients.EnsureInstalledAsync();
+        var (exit, output, errors) = await NodeClients.RunAsync("node", ["wandb-init.mjs", "team-p"], new Dictionary<string, string>
         {
             ["WANDB_BASE_URL"] = fixture.Gw.ProxyUrl.ToString().TrimEnd('/'),
             ["WANDB_API_KEY"] = fixture.Keys["ci@ml"],
@@ -41,54 +38,5 @@ public sealed class JsSdkTests(SharedUpstreamFixture fixture) : IClassFixture<Sh
 
         Assert.Contains(fixture.Upstream.Received, r => r.Path == $"/files/ml/team-p/{id}/file_stream" && r.Single("X-Gateway-Principal") == "ci@ml");
         Assert.DoesNotContain(fixture.Upstream.Received, r => r.Path.Contains("shared-user", StringComparison.Ordinal));
-    }
-
-    private static async Task EnsureInstalledAsync()
-    {
-        await InstallGate.WaitAsync();
-        try
-        {
-            if (!File.Exists(Path.Combine(ClientDirectory, "node_modules", "@wandb", "sdk", "package.json")))
-            {
-                var (exit, output, errors) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], new Dictionary<string, string>(), TimeSpan.FromMinutes(5));
-                Assert.True(exit == 0, $"npm ci failed ({exit}): {output}\n{errors}");
-            }
-        }
-        finally
-        {
-            InstallGate.Release();
-        }
-    }
-
-    private static async Task<(int Exit, string Output, string Errors)> RunAsync(string file, string[] args, Dictionary<string, string> environment, TimeSpan? timeout = null)
-    {
-        var start = new ProcessStartInfo(file) { WorkingDirectory = ClientDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        start.Environment["HOME"] = Path.Combine(Path.GetTempPath(), "gw-js-home-" + Guid.NewGuid().ToString("N")[..8]);
-        start.Environment.Remove("WANDB_ENTITY");
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} did not finish: {await output}\n{await errors}");
-        }
-
-        return (process.ExitCode, await output, await errors);
     }
 }
