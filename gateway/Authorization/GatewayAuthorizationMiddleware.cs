@@ -285,7 +285,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     {
         var proxy = context.Features.Get<Yarp.ReverseProxy.Model.IReverseProxyFeature>();
         var destination = proxy?.AvailableDestinations.FirstOrDefault() ?? proxy?.AllDestinations.FirstOrDefault();
-        if (destination is null)
+        if (destination is null || proxy!.Cluster.HttpClient is not { } http)
         {
             return (503, ProblemCodes.IdLookupUnavailable);
         }
@@ -300,7 +300,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         foreach (var id in graphQl.Ids.Distinct())
         {
             var lookup = scope.Body!.Rules!.IdTypes[id.Type];
-            var (outcome, entity, project) = await ids.ResolveAsync(lookup, id.Id, endpoint, credential?.AuthorizationValue, context.RequestAborted);
+            var (outcome, entity, project) = await ids.ResolveAsync(lookup, id.Id, http, endpoint, credential?.AuthorizationValue, context.RequestAborted);
             switch (outcome)
             {
                 case GraphQL.IdResolution.Found:

@@ -25,25 +25,17 @@ internal enum IdResolution
 /// that long, and the upstream refuses an id that no longer exists). Anything the lookup cannot
 /// establish is refused, never forwarded.
 /// </summary>
-internal sealed partial class IdResolver(TimeProvider time, ILogger<IdResolver> logger) : IDisposable
+internal sealed partial class IdResolver(TimeProvider time, ILogger<IdResolver> logger)
 {
     private const int MaxResponseBytes = 256 * 1024;
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private readonly TwoGenerationCache<(string Type, string Id), Entry> _cache = new(50_000);
-    private readonly HttpClient _http = new(new SocketsHttpHandler
-    {
-        AllowAutoRedirect = false,
-        UseProxy = false,
-        UseCookies = false,
-        AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-    })
-    { Timeout = TimeSpan.FromSeconds(10) };
 
     private sealed record Entry(string Entity, string Project, DateTimeOffset Expires);
 
     public async ValueTask<(IdResolution Outcome, string? Entity, string? Project)> ResolveAsync(
-        IdTypeLookup lookup, string id, Uri endpoint, string? authorization, CancellationToken cancel)
+        IdTypeLookup lookup, string id, HttpMessageInvoker http, Uri endpoint, string? authorization, CancellationToken cancel)
     {
         var now = time.GetUtcNow();
         if (_cache.TryGet((lookup.Type, id), out var cached, out _) && cached.Expires > now)
@@ -65,9 +57,13 @@ internal sealed partial class IdResolver(TimeProvider time, ILogger<IdResolver> 
         HttpStatusCode status;
         try
         {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel);
+            // The cluster's own client (YARP's): the lookup meets the upstream exactly as forwarded requests
+            // do, with the cluster's CA bundle and connection settings. It has no timeout of its own.
+            using var timeout = new CancellationTokenSource(Timeout, time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, timeout.Token);
+            using var response = await http.SendAsync(request, linked.Token);
             status = response.StatusCode;
-            body = await ReadCappedAsync(response, cancel);
+            body = await ReadCappedAsync(response, linked.Token);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException or InvalidDataException && !cancel.IsCancellationRequested)
         {
@@ -136,7 +132,6 @@ internal sealed partial class IdResolver(TimeProvider time, ILogger<IdResolver> 
         return await CappedRead.ReadAsync(stream, MaxResponseBytes, cancel);
     }
 
-    public void Dispose() => _http.Dispose();
 
     private static partial class Log
     {

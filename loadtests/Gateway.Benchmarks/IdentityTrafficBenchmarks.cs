@@ -38,6 +38,7 @@ public class IdentityTrafficBenchmarks
     private GraphQlAnalysis _viewerAnalysis = null!;
     private ViewerAnswer.Facts _facts = null!;
     private IdResolver _resolver = null!;
+    private readonly HttpMessageInvoker _http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, UseCookies = false });
     private IdTypeLookup _runLookup = null!;
     private Microsoft.AspNetCore.Builder.WebApplication _upstream = null!;
     private Uri _upstreamUrl = null!;
@@ -77,13 +78,13 @@ public class IdentityTrafficBenchmarks
         _upstream = StartLookupUpstream(out _upstreamUrl);
         _resolver = new IdResolver(TimeProvider.System, NullLogger<IdResolver>.Instance);
         _runLookup = rules.IdTypes["Run"];
-        _ = _resolver.ResolveAsync(_runLookup, "UnVuOjE=", _upstreamUrl, "Basic x", default).AsTask().GetAwaiter().GetResult();
+        _ = _resolver.ResolveAsync(_runLookup, "UnVuOjE=", _http, _upstreamUrl, "Basic x", default).AsTask().GetAwaiter().GetResult();
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        _resolver.Dispose();
+        _http.Dispose();
         _upstream.StopAsync().GetAwaiter().GetResult();
     }
 
@@ -101,10 +102,10 @@ public class IdentityTrafficBenchmarks
     }
 
     [Benchmark(Description = "id resolution, cache hit")]
-    public async Task<string?> IdCacheHit() => (await _resolver.ResolveAsync(_runLookup, "UnVuOjE=", _upstreamUrl, "Basic x", default)).Entity;
+    public async Task<string?> IdCacheHit() => (await _resolver.ResolveAsync(_runLookup, "UnVuOjE=", _http, _upstreamUrl, "Basic x", default)).Entity;
 
     [Benchmark(Description = "id resolution, lookup over loopback (cache miss)")]
-    public async Task<string?> IdLookup() => (await _resolver.ResolveAsync(_runLookup, "UnVuOj" + Interlocked.Increment(ref _miss), _upstreamUrl, "Basic x", default)).Entity;
+    public async Task<string?> IdLookup() => (await _resolver.ResolveAsync(_runLookup, "UnVuOj" + Interlocked.Increment(ref _miss), _http, _upstreamUrl, "Basic x", default)).Entity;
 
     [Benchmark(Description = "OTLP export 1 MiB")]
     public int Otlp1MiB() => OtlpScopeExtractor.Extract(_otlp, null).Count;

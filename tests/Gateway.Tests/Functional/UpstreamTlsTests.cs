@@ -46,6 +46,45 @@ public sealed class UpstreamTlsTests : IDisposable
     }
 
     [Fact]
+    public async Task GraphQlIdLookups_UseTheClustersCaBundle_LikeForwardedRequests()
+    {
+        using var ca = TestCertificates.Ca("Internal CA");
+        using var leaf = TestCertificates.Leaf(ca);
+        File.WriteAllText(_dir.File("ca.pem"), ca.ExportCertificatePem());
+        var lookups = 0;
+        var (upstream, address) = await LoopbackHost.StartAsync(app => app.MapPost("/graphql", async (Microsoft.AspNetCore.Http.HttpContext context) =>
+        {
+            var body = await new StreamReader(context.Request.Body).ReadToEndAsync();
+            if (body.Contains("GatewayRunScope", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref lookups);
+                return """{"data":{"run":{"project":{"name":"team-p","entityName":"ml"}}}}""";
+            }
+
+            return """{"data":{"deleteRun":{"clientMutationId":null}}}""";
+        }), leaf);
+        await using var _ = upstream;
+
+        await using var gw = await TestGateway.StartAsync(_ => $$"""
+            { "ReverseProxy": { "Routes": {
+                "graphql": { "ClusterId": "wandb", "Match": { "Path": "/graphql" }, "Metadata": { "Gateway.Scope": "graphql" } } },
+              "Clusters": {
+                "wandb": { "Destinations": { "d": { "Address": "https://127.0.0.1:{{address.Port}}/" } }, "Metadata": { "Gateway.UpstreamCaFile": "{{_dir.File("ca.pem")}}" } } } } }
+            """);
+        Assert.Equal(201, (await gw.PostAsync("/admin/v1/orgs/acme/teams", gw.RootKey, new { name = "ml" })).Status);
+        Assert.Equal(201, (await gw.PostAsync("/admin/v1/teams/ml/projects", gw.RootKey, new { name = "team-p" })).Status);
+        Assert.Equal(201, (await gw.PostAsync("/admin/v1/teams/ml/service-accounts", gw.RootKey, new { name = "ci" })).Status);
+        var key = (await gw.PostAsync("/admin/v1/service-accounts/ci@ml/keys", gw.RootKey, new { name = "k" })).Str("key");
+        var delete = new { query = "mutation DeleteRun($id: ID!) { deleteRun(input: {id: $id}) { clientMutationId } }", variables = new { id = "UnVuOjc3" } };
+        var response = await gw.ProxyAsync(HttpMethod.Post, "/graphql", key, delete);
+        // The id was resolved over TLS against the internal CA (an own client with the system's roots
+        // would have failed the handshake: 503 id_lookup_unavailable), then the mutation was forwarded.
+        Assert.True(response.Status == 200, response.ToString());
+        Assert.Equal(1, lookups);
+        Assert.Contains("deleteRun", response.Text);
+    }
+
+    [Fact]
     public void AMissingOrEmptyCaBundle_IsAStartupError()
     {
         File.WriteAllText(_dir.File("empty.pem"), "not a certificate");
