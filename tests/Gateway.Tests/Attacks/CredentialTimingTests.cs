@@ -17,6 +17,7 @@ namespace Gateway.Tests.Attacks;
 /// are looked up by the hash of the whole key, never by id. Measured on the real authenticator over
 /// a real LiteDB store, interleaved, and compared as distributions (median and p90).
 /// </summary>
+[Collection(RunAlone.Name)]
 public sealed class CredentialTimingTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]

@@ -48,7 +48,13 @@ public sealed class TestGateway : IAsyncDisposable
     public static Task<TestGateway> StartAsync(params string[] extraArgs) => StartAsync(null, extraArgs);
 
     /// <summary>Starts with <paramref name="configJson"/> written to a gateway.json in the temp directory (passed with --config).</summary>
-    public static async Task<TestGateway> StartAsync(Func<TempDirectory, string>? configJson, params string[] extraArgs)
+    public static Task<TestGateway> StartAsync(Func<TempDirectory, string>? configJson, params string[] extraArgs) => StartAsync(null, configJson, extraArgs);
+
+    /// <summary>
+    /// Starts on <paramref name="time"/> (a fake clock the test moves) instead of the system's, for what
+    /// the gateway does per second or per interval: sampling, rate limits, expiries.
+    /// </summary>
+    public static async Task<TestGateway> StartAsync(TimeProvider? time, Func<TempDirectory, string>? configJson, params string[] extraArgs)
     {
         var dir = new TempDirectory();
         if (configJson is not null)
@@ -72,7 +78,14 @@ public sealed class TestGateway : IAsyncDisposable
             "--Gateway:Limits:FailedAuthenticationsPerSecond=1000000",
             .. extraArgs,
         ];
-        var app = GatewayApp.Build(args, b => b.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+        var app = GatewayApp.Build(args, b =>
+        {
+            b.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+            if (time is not null)
+            {
+                b.Services.AddSingleton(time);
+            }
+        });
         await app.StartAsync();
         return new TestGateway(app, dir, logs);
     }

@@ -43,8 +43,16 @@ public sealed class ProxyStatusTests(ProxyFixture fixture) : ProxyTestBase(fixtu
         var revoked = await Gw.PostAsync("/admin/v1/users/dave/keys", K("dave"), new { name = "soon-revoked" });
         Assert.Equal(204, (await Gw.DeleteAsync($"/admin/v1/keys/{revoked.Str("keyId")}", K("dave"))).Status);
         // expired
-        var expiring = await Gw.PostAsync("/admin/v1/users/dave/keys", K("dave"), new { name = "short", expiresAt = DateTimeOffset.UtcNow.AddSeconds(1) });
-        await Task.Delay(1200);
+        // The gateway reads the same system clock: once it has passed the expiry, the key has expired
+        // (two seconds ahead so that a slow admin call does not find the expiry already past).
+        var expiresAt = DateTimeOffset.UtcNow.AddSeconds(2);
+        var expiring = await Gw.PostAsync("/admin/v1/users/dave/keys", K("dave"), new { name = "short", expiresAt });
+        Assert.Equal(201, expiring.Status);
+        while (DateTimeOffset.UtcNow <= expiresAt.AddMilliseconds(20))
+        {
+            await Task.Delay(50);
+        }
+
         // deactivated owner
         Assert.Equal(201, (await Gw.PostAsync("/admin/v1/teams/ml/service-accounts", K("alice"), new { name = "gone" })).Status);
         var deactivated = (await Gw.PostAsync("/admin/v1/service-accounts/gone@ml/keys", K("alice"), new { name = "k" })).Str("key");

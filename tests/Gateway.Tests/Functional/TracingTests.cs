@@ -13,7 +13,7 @@ namespace Gateway.Tests.Functional;
 /// route, outcome and reason (never a credential), one trace continuing the client's traceparent, and
 /// the upstream continuing that trace.
 /// </summary>
-[Collection(TracingCollection.Name)]
+[Collection(RunAlone.Name)]
 public sealed class TracingTests
 {
     private sealed record Span(string TraceId, string SpanId, string ParentId, string Name, Dictionary<string, string> Attributes);
@@ -125,14 +125,4 @@ public sealed class TracingTests
         Assert.DoesNotContain(gw.RootKey, everything);
         Assert.DoesNotContain("gw_not_a_key", everything);
     }
-}
-
-/// <summary>
-/// The gateway's ActivitySource is process-wide: while this test's tracer listens, every in-process
-/// gateway of other tests would create spans and send traceparent upstream. Run alone.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class TracingCollection
-{
-    public const string Name = "tracing";
 }
