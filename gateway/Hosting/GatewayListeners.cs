@@ -86,12 +86,21 @@ internal sealed class GatewayListeners
         }
 
         Action<ListenOptions> configure = into.Add;
-        if (address!.Https)
+        if (address!.H2c)
+        {
+            configure = listen =>
+            {
+                // Asked for by the h2c:// scheme: prior knowledge only (Kestrel has no HTTP/1.1 upgrade to h2c).
+                listen.Protocols = HttpProtocols.Http2;
+                into.Add(listen);
+            };
+        }
+        else if (address.Https)
         {
             var tls = certificate ?? throw new InvalidOperationException($"'{url}' needs a certificate.");
             configure = listen =>
             {
-                // HTTP/2 by ALPN on TLS listeners; plain listeners stay HTTP/1.1 (no h2c).
+                // HTTP/2 by ALPN on TLS listeners; http:// listeners stay HTTP/1.1.
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions
                 {

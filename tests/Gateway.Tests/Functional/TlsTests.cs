@@ -97,27 +97,71 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
+    public async Task H2c_OnlyWhenAskedFor_ByTheH2cScheme()
+    {
+        await using var echo = await EchoUpstream.StartAsync();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        HttpRequestMessage Request(TestGateway gw, Version version) => Get(new Uri($"http://127.0.0.1:{gw.ProxyUrl.Port}/who/x"), gw.RootKey, version);
+
+        // An http:// listener speaks HTTP/1.1 only: HTTP/2 with prior knowledge is not served.
+        await using (var plain = await TestGateway.StartAsync(_ => Config(echo.Url)))
+        {
+            using var ok = await http.SendAsync(Request(plain, HttpVersion.Version11));
+            Assert.Equal(200, (int)ok.StatusCode);
+            await Assert.ThrowsAnyAsync<HttpRequestException>(() => http.SendAsync(Request(plain, HttpVersion.Version20)));
+        }
+
+        // h2c:// is plain HTTP/2 with prior knowledge (an inner hop behind a load balancer), the same pipeline.
+        await using var gw = await TestGateway.StartAsync(_ => Config(echo.Url), "--Gateway:Proxy:Urls=h2c://127.0.0.1:0");
+        using (var response = await http.SendAsync(Request(gw, HttpVersion.Version20)))
+        {
+            Assert.Equal(200, (int)response.StatusCode);
+            Assert.Equal(HttpVersion.Version20, response.Version);
+            Assert.Equal("root", echo.Received.Last().Single("X-Gateway-Principal"));
+            Assert.Equal("http", echo.Received.Last().Single("X-Forwarded-Proto"));
+        }
+
+        using (var refused = await http.SendAsync(Get(new Uri($"http://127.0.0.1:{gw.ProxyUrl.Port}/who/x"), "gw_wrong", HttpVersion.Version20)))
+        {
+            Assert.Equal(401, (int)refused.StatusCode);
+        }
+
+        // HTTP/1.1 on an h2c listener: Kestrel's own 400, nothing forwarded.
+        var forwarded = echo.Received.Count;
+        using (var http1 = await http.SendAsync(Request(gw, HttpVersion.Version11)))
+        {
+            Assert.Equal(400, (int)http1.StatusCode);
+            Assert.Equal(forwarded, echo.Received.Count);
+        }
+
+        var (exit, output, error) = await CurlAsync("--http2-prior-knowledge", "--header", "Authorization: Bearer " + gw.RootKey, $"http://127.0.0.1:{gw.ProxyUrl.Port}/who/x");
+        Assert.True(exit == 0, error);
+        Assert.Equal("200 2", output);
+    }
+
+    private static async Task<(int Exit, string Output, string Error)> CurlAsync(params string[] args)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("curl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in (string[])["--silent", "--show-error", "--max-time", "10", "--output", "/dev/null", "--write-out", "%{http_code} %{http_version}", .. args])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var curl = System.Diagnostics.Process.Start(info)!;
+        var output = await curl.StandardOutput.ReadToEndAsync();
+        var error = await curl.StandardError.ReadToEndAsync();
+        await curl.WaitForExitAsync();
+        return (curl.ExitCode, output, error);
+    }
+
+    [Fact]
     public async Task Curl_OverHttp2_VerifiesTheCertificateAndIsServed()
     {
         await using var echo = await EchoUpstream.StartAsync();
         var (cert, key, _) = WriteCertificate("gw");
         await using var gw = await StartAsync(echo, cert, key);
-        var info = new System.Diagnostics.ProcessStartInfo("curl")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            ArgumentList =
-            {
-                "--http2", "--silent", "--show-error", "--cacert", cert, "--max-time", "10", "--output", "/dev/null",
-                "--write-out", "%{http_code} %{http_version}", "--header", "Authorization: Bearer " + gw.RootKey,
-                Https(gw, "/who/x").ToString(),
-            },
-        };
-        using var curl = System.Diagnostics.Process.Start(info)!;
-        var output = await curl.StandardOutput.ReadToEndAsync();
-        var error = await curl.StandardError.ReadToEndAsync();
-        await curl.WaitForExitAsync();
-        Assert.True(curl.ExitCode == 0, error);
+        var (exit, output, error) = await CurlAsync("--http2", "--cacert", cert, "--header", "Authorization: Bearer " + gw.RootKey, Https(gw, "/who/x").ToString());
+        Assert.True(exit == 0, error);
         Assert.Equal("200 2", output);
         Assert.Equal("root", echo.Received.Last().Single("X-Gateway-Principal"));
     }
