@@ -10,13 +10,19 @@ namespace Gateway.Authentication;
 /// be used, and only for issuers that accept them), everything else is a key or an access token.
 /// Keys stay synchronous: the common path completes without an allocation.
 /// </summary>
-internal sealed class CredentialAuthenticator(ApiKeyAuthenticator keys, FederatedTokenValidator federated, FailedAuthenticationLimiter limiter)
+internal sealed class CredentialAuthenticator(ApiKeyAuthenticator keys, FederatedTokenValidator federated, FailedAuthenticationLimiter limiter, Store.StoreFreshness freshness)
 {
     public ValueTask<AuthenticationResult> AuthenticateAsync(in Credential credential, IPAddress? client, bool allowRawJwt, CancellationToken cancellationToken)
     {
         if (credential.Status != CredentialStatus.Present)
         {
             return ValueTask.FromResult(Failed(AuthenticationResult.Fail(AuthenticationReasons.KeyMalformed), client));
+        }
+
+        // Out of touch with the shared store for longer than allowed: a revocation may have been missed.
+        if (freshness.IsStale)
+        {
+            return ValueTask.FromResult(AuthenticationResult.StoreUnavailable(null));
         }
 
         if (!credential.IsJwtShaped)

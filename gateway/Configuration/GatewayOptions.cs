@@ -52,8 +52,25 @@ internal sealed record CertificateOptions
 
 internal sealed record StoreOptions
 {
-    /// <summary>The LiteDB file. The lock file and the bootstrap key file sit beside it.</summary>
+    /// <summary><c>litedb</c> (embedded, one process; the default) or <c>postgres</c> (shared by replicas).</summary>
+    public string Provider { get; init; } = "litedb";
+
+    /// <summary>The LiteDB file. The lock file and the bootstrap key file sit beside it (with postgres, only the key file).</summary>
     public string Path { get; init; } = "data/gateway.db";
+
+    /// <summary>PostgreSQL connection string (Npgsql syntax); its password from the environment, never gateway.json.</summary>
+    public string? ConnectionString { get; init; }
+
+    /// <summary>A file holding the connection string (a mounted secret), instead of <see cref="ConnectionString"/>.</summary>
+    public string? ConnectionStringFile { get; init; }
+
+    /// <summary>With postgres: how long a replica that cannot reach the database keeps answering from its snapshot and caches.</summary>
+    public TimeSpan MaxStaleness { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>With postgres: how often the directory version is polled, the backstop for a lost notification.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    public bool IsPostgres => string.Equals(Provider, "postgres", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>How often last-used times are written (at most 60 s).</summary>
     public TimeSpan LastUsedFlushInterval { get; init; } = TimeSpan.FromSeconds(10);

@@ -36,6 +36,8 @@ internal static class GatewayOptionsValidator
             errors.Add("Gateway:Store:Path is empty: name the LiteDB file, e.g. data/gateway.db.");
         }
 
+        StoreSettings.Validate(options.Store, errors);
+
         if (options.Store.LastUsedFlushInterval <= TimeSpan.Zero || options.Store.LastUsedFlushInterval > TimeSpan.FromSeconds(60))
         {
             errors.Add($"Gateway:Store:LastUsedFlushInterval is {options.Store.LastUsedFlushInterval}: it must be more than 0 and at most 00:01:00.");

@@ -39,4 +39,8 @@ internal static class EventIds
 
     public const int LastUsedFlushed = 4001;
     public const int LastUsedFlushFailed = 4002;
+    public const int StoreConnectionLost = 4003;
+    public const int StoreReconnected = 4004;
+    public const int DirectoryCaughtByPoll = 4005;
+    public const int StoreOpened = 4006;
 }

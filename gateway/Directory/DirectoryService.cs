@@ -6,9 +6,10 @@ namespace Gateway.Directory;
 
 /// <summary>
 /// Owns the current <see cref="DirectorySnapshot"/> and serializes every write: plan against the
-/// snapshot, commit to the store in one transaction, publish the new snapshot, invalidate caches —
-/// all before the caller answers. A plan that throws writes nothing; a commit that fails publishes
-/// nothing.
+/// snapshot, commit to the store in one transaction (only from the snapshot's version), publish the
+/// new snapshot, invalidate caches — all before the caller answers. A plan that throws writes nothing;
+/// a commit that fails publishes nothing; a commit that finds another replica's newer version reloads
+/// and plans again.
 /// </summary>
 internal sealed class DirectoryService
 {
@@ -26,7 +27,7 @@ internal sealed class DirectoryService
     {
         Store = store;
         _keyCache = keyCache;
-        _current = DirectorySnapshot.From(data, configuredIssuers);
+        _current = DirectorySnapshot.From(data, configuredIssuers).AtVersion(data.Version);
     }
 
     public IGatewayStore Store { get; }
@@ -86,29 +87,89 @@ internal sealed class DirectoryService
     {
         lock (_writeGate)
         {
-            var snapshot = _current;
-            var (changes, result) = plan(snapshot);
-            if (changes.IsEmpty)
+            for (var attempt = 1; ; attempt++)
             {
+                var snapshot = _current;
+                var (changes, result) = plan(snapshot);
+                if (changes.IsEmpty)
+                {
+                    return result;
+                }
+
+                long version;
+                try
+                {
+                    // Only from the version planned on: with several replicas another may have written
+                    // since, and a plan on a stale view could grant on a deleted project.
+                    version = Store.Commit(changes, snapshot.Version);
+                }
+                catch (DirectoryConflictException) when (attempt < MaxWriteAttempts)
+                {
+                    RefreshLocked(force: false);
+                    continue;
+                }
+                catch (DirectoryConflictException ex)
+                {
+                    throw new StoreUnavailableException($"The directory kept changing while this write was planned ({MaxWriteAttempts} attempts); retry.", ex);
+                }
+
+                Volatile.Write(ref _current, snapshot.Apply(changes).AtVersion(version));
+                Invalidate(changes);
+                Confirmed?.Invoke();
                 return result;
             }
+        }
+    }
 
-            Store.Commit(changes);
-            Volatile.Write(ref _current, snapshot.Apply(changes));
-            foreach (var (record, _) in changes.Changes)
+    private const int MaxWriteAttempts = 8;
+
+    /// <summary>Called after every successful contact with the store that proves the snapshot current.</summary>
+    public Action? Confirmed { get; set; }
+
+    /// <summary>
+    /// Reloads the directory from the store when its version moved (or always, with
+    /// <paramref name="force"/>: after a lost connection nothing cached can be trusted) and publishes
+    /// it; drops every cached key and token. Returns true when a new snapshot was published.
+    /// </summary>
+    public bool Refresh(bool force)
+    {
+        lock (_writeGate)
+        {
+            return RefreshLocked(force);
+        }
+    }
+
+    private bool RefreshLocked(bool force)
+    {
+        var data = Store.LoadDirectory();
+        var current = _current;
+        if (!force && data.Version == current.Version)
+        {
+            return false;
+        }
+
+        // Issuers of gateway.json are not in the store; stored issuers whose definition did not change
+        // keep their instance, so their fetched signing keys and validated tokens stay cached.
+        var configured = current.Issuers.Values.Where(i => i.FromConfiguration);
+        var stored = data.Issuers.Select(i => current.Issuers.TryGetValue(i.Url, out var old) && !old.FromConfiguration && Federation.IssuerRules.SameDefinition(old, i) ? old : i).ToList();
+        Volatile.Write(ref _current, DirectorySnapshot.From(data with { Issuers = stored }, configured).AtVersion(data.Version));
+        _keyCache.Clear();
+        return true;
+    }
+
+    private void Invalidate(ChangeSet changes)
+    {
+        foreach (var (record, _) in changes.Changes)
+        {
+            switch (record)
             {
-                switch (record)
-                {
-                    case ApiKey key:
-                        _keyCache.Invalidate(KeyHash.FromBytes(key.Hash));
-                        break;
-                    case Principal principal:
-                        _keyCache.InvalidateOwner(principal.Id);
-                        break;
-                }
+                case ApiKey key:
+                    _keyCache.Invalidate(KeyHash.FromBytes(key.Hash));
+                    break;
+                case Principal principal:
+                    _keyCache.InvalidateOwner(principal.Id);
+                    break;
             }
-
-            return result;
         }
     }
 }

@@ -34,6 +34,11 @@ internal sealed record DirectorySnapshot : IDirectory
     /// <summary>Federated service accounts by their exact (issuer, subject).</summary>
     public ImmutableDictionary<(string Issuer, string Subject), ServiceAccount> AccountsBySubject { get; private init; } = ImmutableDictionary<(string, string), ServiceAccount>.Empty;
 
+    /// <summary>The store's directory version this snapshot reflects.</summary>
+    public long Version { get; private init; }
+
+    public DirectorySnapshot AtVersion(long version) => this with { Version = version };
+
     /// <summary>True once any imported legacy key exists: only then can an unchecked 40-character key be real.</summary>
     public bool HasImportedKeys { get; private init; }
 

@@ -48,10 +48,20 @@ internal static partial class Bootstrapper
         {
             KeyId = keyId, Hash = KeyHash.Of(key).ToArray(), OwnerId = admin.Id, Name = "bootstrap", Format = ApiKeyFormatKind.Standard, CreatedAt = now,
         };
-        directory.Write(_ => (new ChangeSet().Put(org).Put(admin).Put(apiKey).Record(new AuditEvent
+        // Replicas starting together on one empty database race here: one commits, the others find
+        // the organization on their re-plan and drop the key file they wrote for nothing.
+        var bootstrapped = directory.Write(snapshot => snapshot.Organizations.IsEmpty
+            ? (new ChangeSet().Put(org).Put(admin).Put(apiKey).Record(new AuditEvent
+            {
+                At = now, Org = org.Name, Action = "org.bootstrap", Actor = "bootstrap", Target = org.Name, Detail = $"admin={admin.Username} keyId={keyId}",
+            }), true)
+            : (new ChangeSet(), false));
+        if (!bootstrapped)
         {
-            At = now, Org = org.Name, Action = "org.bootstrap", Actor = "bootstrap", Target = org.Name, Detail = $"admin={admin.Username} keyId={keyId}",
-        }), 0));
+            File.Delete(keyFile);
+            return;
+        }
+
         Log.Bootstrapped(logger, org.Name, admin.Username, keyFile);
     }
 

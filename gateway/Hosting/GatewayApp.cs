@@ -11,6 +11,7 @@ using Gateway.Federation;
 using Gateway.Policy.Model;
 using Gateway.Keys;
 using Gateway.Store;
+using Gateway.Store.Postgres;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -59,6 +60,11 @@ internal static class GatewayApp
 
         var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
         var errors = GatewayOptionsValidator.Validate(options, out var configuredIssuers);
+        if (StoreSettings.InlinePasswordError(builder.Configuration) is { } inline)
+        {
+            errors = [.. errors, inline];
+        }
+
         if (errors.Count > 0)
         {
             throw new GatewayStartupException(errors);
@@ -116,6 +122,12 @@ internal static class GatewayApp
         services.AddSingleton(new ApiKeyFormat(options.Keys.Prefix));
         services.AddSingleton(new ApiKeyCache(options.Cache.Keys, options.Cache.NegativeKeys));
         services.AddSingleton<StoreHolder>();
+        services.AddSingleton<StoreFreshness>();
+        if (options.Store.IsPostgres)
+        {
+            services.AddHostedService<Store.Postgres.DirectorySync>();
+        }
+
         services.AddSingleton<IGatewayStore>(sp => sp.GetRequiredService<StoreHolder>().Store);
         services.AddSingleton(sp => sp.GetRequiredService<StoreHolder>().Directory);
         services.AddSingleton<LastUsedTracker>();
@@ -187,10 +199,25 @@ internal static class GatewayApp
     private static void OpenStore(WebApplication app, GatewayOptions options, IReadOnlyList<TrustedIssuer> configuredIssuers)
     {
         var holder = app.Services.GetRequiredService<StoreHolder>();
-        LiteDbGatewayStore? store = null;
+        IGatewayStore? store = null;
+        var storeLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Store");
         try
         {
-            store = new LiteDbGatewayStore(options.Store.Path);
+            if (options.Store.IsPostgres)
+            {
+                var connectionString = StoreSettings.ConnectionString(options.Store, out var error) ?? throw new GatewayStartupException([error!]);
+                // The bootstrap key file still goes beside Gateway:Store:Path, on the replica that bootstraps.
+                PrivateFiles.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Store.Path))!);
+                var postgres = new PostgresGatewayStore(connectionString, app.Services.GetRequiredService<TimeProvider>());
+                store = postgres;
+                app.Services.GetRequiredService<StoreFreshness>().Track(options.Store.MaxStaleness);
+                StoreLog.Opened(storeLogger, "postgres", postgres.Description);
+            }
+            else
+            {
+                store = new LiteDbGatewayStore(options.Store.Path);
+            }
+
             var data = store.LoadDirectory();
             var conflicts = configuredIssuers.Where(c => data.Issuers.Any(s => s.Url == c.Url))
                 .Select(c => $"Gateway:Federation:Issuers: issuer '{c.Url}' is also registered through the admin API; delete it there or remove it from gateway.json.")
@@ -204,8 +231,10 @@ internal static class GatewayApp
             holder.Set(store, directory);
             Bootstrapper.Run(directory, options, app.Services.GetRequiredService<ApiKeyFormat>(), app.Services.GetRequiredService<TimeProvider>(),
                 options.Store.Path, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Bootstrap"));
-            PrivateFiles.Report(store.Path, Path.Combine(Path.GetDirectoryName(store.Path)!, Bootstrapper.KeyFileName),
-                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Store"));
+            if (store is LiteDbGatewayStore lite)
+            {
+                PrivateFiles.Report(lite.Path, Path.Combine(Path.GetDirectoryName(lite.Path)!, Bootstrapper.KeyFileName), storeLogger);
+            }
             var orphans = configuredIssuers.Where(c => !directory.Current.Organizations.ContainsKey(c.Org))
                 .Select(c => $"Gateway:Federation:Issuers: issuer '{c.Url}' names organization '{c.Org}', which does not exist.")
                 .ToList();
@@ -245,7 +274,8 @@ internal static class GatewayApp
             http.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
             await metrics.Registry.CollectAndExportAsTextAsync(http.Response.Body, http.RequestAborted);
         }).WithMetadata(ListenerMetadata.Admin);
-        endpoints.MapGet("/readyz", (IGatewayStore store) => store.IsReadable()
+        // A replica past its staleness bound refuses what it cannot prove: the load balancer should stop sending.
+        endpoints.MapGet("/readyz", (IGatewayStore store, StoreFreshness freshness) => store.IsReadable() && !freshness.IsStale
             ? Results.Text("ready")
             : new Diagnostics.GatewayProblem(503, Diagnostics.ProblemCodes.StoreUnavailable, "The store is not readable.")).WithMetadata(ListenerMetadata.Any);
     }

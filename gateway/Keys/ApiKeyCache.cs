@@ -62,6 +62,14 @@ internal sealed class ApiKeyCache(int capacity, int negativeCapacity)
         _missing.Remove(hash);
     }
 
+    /// <summary>Forgets everything: another replica changed the directory in ways this one cannot enumerate.</summary>
+    public void Clear()
+    {
+        Interlocked.Increment(ref _epoch);
+        _known.Clear();
+        _missing.Clear();
+    }
+
     public void InvalidateOwner(string ownerId)
     {
         Interlocked.Increment(ref _epoch);

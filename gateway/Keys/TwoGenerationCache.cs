@@ -81,5 +81,14 @@ internal sealed class TwoGenerationCache<TKey, TValue>(int capacityPerGeneration
         }
     }
 
+    /// <summary>Drops everything at once: fresh generations, so an entry set during the swap is the only survivor possible.</summary>
+    public void Clear()
+    {
+        lock (_rotateGate)
+        {
+            _generations = new Generations(new(), new());
+        }
+    }
+
     private sealed record Generations(ConcurrentDictionary<TKey, TValue> Current, ConcurrentDictionary<TKey, TValue> Previous);
 }

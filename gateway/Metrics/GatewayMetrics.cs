@@ -22,6 +22,10 @@ internal sealed class GatewayMetrics
     private readonly Counter _exchanges;
     private readonly Gauge _lastUsedFlushLag;
     private readonly Gauge _lastUsedPending;
+    private readonly Gauge _directoryVersion;
+    private readonly Gauge _storeUnconfirmed;
+    private readonly Counter _directoryReloads;
+    private readonly Histogram _propagation;
     private readonly ConcurrentDictionary<(string, string), Counter.Child> _requestChildren = new();
     private readonly ConcurrentDictionary<string, Counter.Child> _denialChildren = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string, string), Counter.Child> _wouldDenyChildren = new();
@@ -43,6 +47,12 @@ internal sealed class GatewayMetrics
         _exchanges = factory.CreateCounter("gateway_token_exchanges_total", "POST /oidc/token, by outcome.", "outcome");
         _lastUsedFlushLag = factory.CreateGauge("gateway_last_used_flush_lag_seconds", "Seconds since last-used times were last written.");
         _lastUsedPending = factory.CreateGauge("gateway_last_used_pending", "Last-used times waiting for the next flush.");
+        _directoryVersion = factory.CreateGauge("gateway_directory_version", "The directory version this replica's snapshot reflects.");
+        _storeUnconfirmed = factory.CreateGauge("gateway_store_unconfirmed_seconds", "Seconds since this replica last proved its snapshot current against the shared store.");
+        _directoryReloads = factory.CreateCounter("gateway_directory_reloads_total", "Snapshots reloaded from the shared store, by cause.", "cause");
+        _propagation = factory.CreateHistogram("gateway_directory_propagation_seconds",
+            "From another replica's commit to this replica serving it (clocks of both replicas involved).",
+            new HistogramConfiguration { Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         KeyCacheHit = _keyCache.WithLabels("hit");
         KeyCacheMiss = _keyCache.WithLabels("miss");
         KeyCacheNegativeHit = _keyCache.WithLabels("negative_hit");
@@ -94,6 +104,14 @@ internal sealed class GatewayMetrics
         _lastUsedFlushLag.Set((now - _lastFlush).TotalSeconds);
         _lastUsedPending.Set(pending);
     }
+
+    public void DirectoryVersion(long version) => _directoryVersion.Set(version);
+
+    public void StoreUnconfirmed(TimeSpan since) => _storeUnconfirmed.Set(since.TotalSeconds);
+
+    public void DirectoryReloaded(string cause) => _directoryReloads.WithLabels(cause).Inc();
+
+    public void DirectoryPropagated(TimeSpan lag) => _propagation.Observe(Math.Max(0, lag.TotalSeconds));
 
     /// <summary>Where a proxied request ended, from its answer: one place instead of one call per exit.</summary>
     public static string OutcomeOf(int status, bool authorized) => (status, authorized) switch

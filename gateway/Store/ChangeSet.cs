@@ -17,6 +17,12 @@ internal sealed class ChangeSet
 
     public bool IsEmpty => _changes.Count == 0 && _audit.Count == 0;
 
+    /// <summary>
+    /// False for audit events and access tokens only: those change no snapshot and no cache (tokens
+    /// are found by hash in the store), so they need no new directory version and never conflict.
+    /// </summary>
+    public bool TouchesDirectory => _changes.Exists(c => c.Record is not ApiKey { Format: ApiKeyFormatKind.AccessToken });
+
     public ChangeSet Put(object record)
     {
         CheckType(record);

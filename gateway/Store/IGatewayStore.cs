@@ -4,8 +4,7 @@ using Gateway.Policy.Model;
 namespace Gateway.Store;
 
 /// <summary>
-/// The persistent directory. The embedded implementation is LiteDB; the contract is small enough for
-/// a PostgreSQL one. Every method throws <see cref="StoreUnavailableException"/> when the store
+/// The persistent directory: LiteDB embedded (one process), or PostgreSQL shared by several replicas. Every method throws <see cref="StoreUnavailableException"/> when the store
 /// cannot answer; none of them returns a guess.
 /// </summary>
 internal interface IGatewayStore : IDisposable
@@ -31,8 +30,17 @@ internal interface IGatewayStore : IDisposable
     /// <summary>Deletes access tokens that expired before <paramref name="before"/>; returns how many.</summary>
     int PurgeAccessTokens(DateTimeOffset before);
 
-    /// <summary>Applies <paramref name="changes"/> in one durable transaction: all or nothing.</summary>
-    void Commit(ChangeSet changes);
+    /// <summary>
+    /// Applies <paramref name="changes"/> in one durable transaction: all or nothing. A change set that
+    /// touches the directory (<see cref="ChangeSet.TouchesDirectory"/>) moves the directory's version
+    /// by one, and only from <paramref name="expectedVersion"/> when one is given: another writer got
+    /// there first → <see cref="DirectoryConflictException"/>, nothing written. Returns the version
+    /// after the commit.
+    /// </summary>
+    long Commit(ChangeSet changes, long? expectedVersion = null);
+
+    /// <summary>The directory's current version (the count of committed directory changes).</summary>
+    long ReadVersion();
 
     /// <summary>Records last-used times in one transaction; never moves a time backwards.</summary>
     void UpdateLastUsed(IReadOnlyCollection<KeyValuePair<KeyHash, DateTimeOffset>> times);
@@ -53,4 +61,5 @@ internal sealed record DirectoryData(
     IReadOnlyList<Project> Projects,
     IReadOnlyList<ProjectGrant> Grants,
     bool HasImportedKeys,
-    IReadOnlyList<TrustedIssuer> Issuers);
+    IReadOnlyList<TrustedIssuer> Issuers,
+    long Version = 0);

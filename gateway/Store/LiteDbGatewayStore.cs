@@ -12,6 +12,7 @@ namespace Gateway.Store;
 internal sealed class LiteDbGatewayStore : IGatewayStore
 {
     private const string HasImportedKeysId = "hasImportedKeys";
+    private const string VersionId = "version";
     private readonly object _writeGate = new();
     private readonly StoreLock _lock;
     private volatile LiteDatabase _db;
@@ -59,7 +60,12 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
         Col(Collections.Projects).FindAll().Select(BsonMapping.ToProject).ToList(),
         Col(Collections.Grants).FindAll().Select(BsonMapping.ToGrant).ToList(),
         Col(Collections.Meta).FindById(HasImportedKeysId) is { } flag && flag["value"].AsBoolean,
-        Col(Collections.Issuers).FindAll().Select(BsonMapping.ToIssuer).ToList()));
+        Col(Collections.Issuers).FindAll().Select(BsonMapping.ToIssuer).ToList(),
+        StoredVersion()));
+
+    public long ReadVersion() => Read(StoredVersion);
+
+    private long StoredVersion() => Col(Collections.Meta).FindById(VersionId) is { } doc ? doc["value"].AsInt64 : 0;
 
     public ApiKey? FindKeyByHash(in KeyHash hash)
     {
@@ -110,15 +116,29 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
             .ToList();
     });
 
-    public void Commit(ChangeSet changes)
+    // One process holds the file (the lock), so a conflict means a caller planned on an old snapshot.
+    public long Commit(ChangeSet changes, long? expectedVersion = null)
     {
         if (changes.IsEmpty)
         {
-            return;
+            return ReadVersion();
         }
 
+        long version = 0;
         InTransaction(() =>
         {
+            version = StoredVersion();
+            if (changes.TouchesDirectory)
+            {
+                if (expectedVersion is { } expected && expected != version)
+                {
+                    throw new DirectoryConflictException(expected, version);
+                }
+
+                version++;
+                Col(Collections.Meta).Upsert(new BsonDocument { ["_id"] = VersionId, ["value"] = version });
+            }
+
             foreach (var change in changes.Changes)
             {
                 var collection = Col(BsonMapping.CollectionOf(change.Record));
@@ -145,6 +165,7 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
                 audit.Insert(BsonMapping.FromAudit(entry));
             }
         });
+        return version;
     }
 
     // Last-used times live in their own collection of tiny documents (hash -> time), so a flush never

@@ -80,7 +80,7 @@ public class HotPathBenchmarks
         var keys = new ApiKeyAuthenticator(directory, cache, format, new AccessTokenFormat("gw"), limiter, new LastUsedTracker(_store, options, TimeProvider.System),
             metrics, TimeProvider.System, NullLogger<ApiKeyAuthenticator>.Instance);
         var federated = JwtValidationBenchmarks.Validator(directory, options.Federation, metrics);
-        var authenticator = new CredentialAuthenticator(keys, federated, limiter);
+        var authenticator = new CredentialAuthenticator(keys, federated, limiter, new Store.StoreFreshness(TimeProvider.System));
         var names = new IdentityHeaderNames(options);
         _middleware = new GatewayAuthorizationMiddleware(_ => Task.CompletedTask, authenticator, directory, names, TimeProvider.System, metrics,
             new Abuse.AuthenticationFailureAudit(directory, TimeProvider.System, new Configuration.LimitsOptions()), new GraphQL.IdResolver(TimeProvider.System, NullLogger<GraphQL.IdResolver>.Instance), _store,

@@ -37,7 +37,9 @@ public sealed class InvalidKeyFloodTests
         public IReadOnlyList<ApiKey> KeysOfOwner(string ownerId) => [];
         public IReadOnlyList<ApiKey> LiveAccessTokensOfOwner(string ownerId, DateTimeOffset now) => [];
         public int PurgeAccessTokens(DateTimeOffset before) => 0;
-        public void Commit(ChangeSet changes) => throw new NotSupportedException();
+        public long Commit(ChangeSet changes, long? expectedVersion = null) => throw new NotSupportedException();
+
+        public long ReadVersion() => 0;
         public void UpdateLastUsed(IReadOnlyCollection<KeyValuePair<KeyHash, DateTimeOffset>> times) => throw new NotSupportedException();
         public IReadOnlyList<AuditEvent> QueryAudit(AuditQuery query) => [];
         public bool IsReadable() => true;

@@ -25,7 +25,8 @@ public sealed class TestGateway : IAsyncDisposable
         var listeners = app.Services.GetRequiredService<GatewayListeners>();
         AdminUrl = new Uri($"http://127.0.0.1:{listeners.AdminPorts[0]}");
         ProxyUrl = new Uri($"http://127.0.0.1:{listeners.ProxyPorts[0]}");
-        RootKey = File.ReadAllText(dir.File(Bootstrapper.KeyFileName)).Trim();
+        // A gateway joining a shared store that another one bootstrapped has no key file of its own.
+        RootKey = File.Exists(dir.File(Bootstrapper.KeyFileName)) ? File.ReadAllText(dir.File(Bootstrapper.KeyFileName)).Trim() : "";
         Http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
     }
 

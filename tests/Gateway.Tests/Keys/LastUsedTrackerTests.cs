@@ -20,7 +20,9 @@ public sealed class LastUsedTrackerTests
         public ApiKey? FindAccessTokenByHash(in KeyHash hash) => throw new NotSupportedException();
         public IReadOnlyList<ApiKey> LiveAccessTokensOfOwner(string ownerId, DateTimeOffset now) => throw new NotSupportedException();
         public int PurgeAccessTokens(DateTimeOffset before) => throw new NotSupportedException();
-        public void Commit(ChangeSet changes) => throw new NotSupportedException();
+        public long Commit(ChangeSet changes, long? expectedVersion = null) => throw new NotSupportedException();
+
+        public long ReadVersion() => 0;
         public IReadOnlyList<AuditEvent> QueryAudit(AuditQuery query) => throw new NotSupportedException();
         public bool IsReadable() => true;
         public void Dispose()
