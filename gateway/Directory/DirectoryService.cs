@@ -96,12 +96,34 @@ internal sealed class DirectoryService
                     return result;
                 }
 
+                if (!changes.TouchesDirectory)
+                {
+                    // Audit events and new access tokens: nothing another replica's plan depends on.
+                    Store.Commit(changes);
+                    Invalidate(changes);
+                    return result;
+                }
+
                 long version;
                 try
                 {
-                    // Only from the version planned on: with several replicas another may have written
-                    // since, and a plan on a stale view could grant on a deleted project.
-                    version = Store.Commit(changes, snapshot.Version);
+                    using (Store.LockWrites())
+                    {
+                        // Planned on a view another replica has since changed: plan again on the current one.
+                        if (Store.ReadVersion() != snapshot.Version)
+                        {
+                            RefreshLocked(force: false);
+                            snapshot = _current;
+                            (changes, result) = plan(snapshot);
+                            if (changes.IsEmpty)
+                            {
+                                return result;
+                            }
+                        }
+
+                        // Only from the version planned on: the lock makes this hold, the check proves it.
+                        version = Store.Commit(changes, snapshot.Version);
+                    }
                 }
                 catch (DirectoryConflictException) when (attempt < MaxWriteAttempts)
                 {
@@ -115,16 +137,12 @@ internal sealed class DirectoryService
 
                 Volatile.Write(ref _current, snapshot.Apply(changes).AtVersion(version));
                 Invalidate(changes);
-                Confirmed?.Invoke();
                 return result;
             }
         }
     }
 
     private const int MaxWriteAttempts = 8;
-
-    /// <summary>Called after every successful contact with the store that proves the snapshot current.</summary>
-    public Action? Confirmed { get; set; }
 
     /// <summary>
     /// Reloads the directory from the store when its version moved (or always, with

@@ -18,10 +18,11 @@ internal sealed class ChangeSet
     public bool IsEmpty => _changes.Count == 0 && _audit.Count == 0;
 
     /// <summary>
-    /// False for audit events and access tokens only: those change no snapshot and no cache (tokens
-    /// are found by hash in the store), so they need no new directory version and never conflict.
+    /// False for audit events and newly minted access tokens only: those change no snapshot and no
+    /// other replica's cache (tokens are found by hash in the store), so they need no new directory
+    /// version and never wait for another replica. A revoked or deleted token does touch it.
     /// </summary>
-    public bool TouchesDirectory => _changes.Exists(c => c.Record is not ApiKey { Format: ApiKeyFormatKind.AccessToken });
+    public bool TouchesDirectory => _changes.Exists(c => c.Delete || c.Record is not ApiKey { Format: ApiKeyFormatKind.AccessToken, RevokedAt: null });
 
     public ChangeSet Put(object record)
     {

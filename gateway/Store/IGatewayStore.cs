@@ -42,6 +42,13 @@ internal interface IGatewayStore : IDisposable
     /// <summary>The directory's current version (the count of committed directory changes).</summary>
     long ReadVersion();
 
+    /// <summary>
+    /// Holds the directory's write lock until disposed: across replicas, one directory change is
+    /// planned and committed at a time, so a writer waits instead of losing a race over and over.
+    /// The embedded store is one process: nothing to hold.
+    /// </summary>
+    IDisposable LockWrites();
+
     /// <summary>Records last-used times in one transaction; never moves a time backwards.</summary>
     void UpdateLastUsed(IReadOnlyCollection<KeyValuePair<KeyHash, DateTimeOffset>> times);
 

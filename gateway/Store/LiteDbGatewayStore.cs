@@ -65,6 +65,18 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
 
     public long ReadVersion() => Read(StoredVersion);
 
+    // The lock file already makes this process the only writer; DirectoryService serializes within it.
+    public IDisposable LockWrites() => NoLock.Instance;
+
+    private sealed class NoLock : IDisposable
+    {
+        public static readonly NoLock Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+
     private long StoredVersion() => Col(Collections.Meta).FindById(VersionId) is { } doc ? doc["value"].AsInt64 : 0;
 
     public ApiKey? FindKeyByHash(in KeyHash hash)

@@ -85,6 +85,44 @@ internal sealed class PostgresGatewayStore : IGatewayStore
         return Meta(connection, null, "version");
     });
 
+    // Arbitrary, fixed: the advisory lock every replica takes around a directory change.
+    private const long WriteLockId = 0x6777_5f77_7269_7465;
+
+    public IDisposable LockWrites() => Run(() =>
+    {
+        var connection = Source.OpenConnection();
+        try
+        {
+            // A session lock: a replica that dies holding it loses its session, and the lock with it.
+            using var command = new NpgsqlCommand($"SELECT pg_advisory_lock({WriteLockId})", connection);
+            command.ExecuteNonQuery();
+            return (IDisposable)new WriteLock(connection);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    });
+
+    private sealed class WriteLock(NpgsqlConnection connection) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                using var command = new NpgsqlCommand($"SELECT pg_advisory_unlock({WriteLockId})", connection);
+                command.ExecuteNonQuery();
+            }
+            catch (Exception ex) when (IsUnavailable(ex))
+            {
+                // The session is gone or going: the lock goes with it (and a pooled connection is reset on return).
+            }
+
+            connection.Dispose();
+        }
+    }
+
     public ApiKey? FindKeyByHash(in KeyHash hash) => FindOne("SELECT doc FROM gateway_keys WHERE hash = $1", hash.ToArray());
 
     public ApiKey? FindAccessTokenByHash(in KeyHash hash) => FindOne("SELECT doc FROM gateway_access_tokens WHERE hash = $1", hash.ToArray());

@@ -40,6 +40,8 @@ public sealed class InvalidKeyFloodTests
         public long Commit(ChangeSet changes, long? expectedVersion = null) => throw new NotSupportedException();
 
         public long ReadVersion() => 0;
+
+        public IDisposable LockWrites() => throw new NotSupportedException();
         public void UpdateLastUsed(IReadOnlyCollection<KeyValuePair<KeyHash, DateTimeOffset>> times) => throw new NotSupportedException();
         public IReadOnlyList<AuditEvent> QueryAudit(AuditQuery query) => [];
         public bool IsReadable() => true;

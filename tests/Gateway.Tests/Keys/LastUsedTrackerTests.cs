@@ -23,6 +23,8 @@ public sealed class LastUsedTrackerTests
         public long Commit(ChangeSet changes, long? expectedVersion = null) => throw new NotSupportedException();
 
         public long ReadVersion() => 0;
+
+        public IDisposable LockWrites() => throw new NotSupportedException();
         public IReadOnlyList<AuditEvent> QueryAudit(AuditQuery query) => throw new NotSupportedException();
         public bool IsReadable() => true;
         public void Dispose()
