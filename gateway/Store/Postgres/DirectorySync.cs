@@ -29,7 +29,7 @@ internal sealed partial class DirectorySync(
         {
             try
             {
-                await using var connection = await store.Source.OpenConnectionAsync(stopping);
+                await using var connection = await store.ListenerSource.OpenConnectionAsync(stopping);
                 connection.Notification += OnNotification;
                 await using (var listen = new NpgsqlCommand($"LISTEN {PostgresGatewayStore.Channel}", connection))
                 {

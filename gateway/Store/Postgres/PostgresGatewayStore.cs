@@ -31,13 +31,22 @@ internal sealed class PostgresGatewayStore : IGatewayStore
             CommandTimeout = 15,
             KeepAlive = 10,
         };
+        // Named in pg_stat_activity, so an operator can tell the gateway's sessions and its listener apart.
+        builder.ApplicationName ??= "ml-auth-gateway";
         Source = NpgsqlDataSource.Create(builder.ConnectionString);
+        ListenerSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(builder.ConnectionString)
+        {
+            ApplicationName = builder.ApplicationName + "-listener",
+            Pooling = false,
+        }.ConnectionString);
         Description = $"{builder.Host}:{builder.Port}/{builder.Database}";
         Run(() => PostgresSchema.Migrate(Source));
     }
 
-    /// <summary>Connections for the change listener (<see cref="DirectorySync"/>).</summary>
     public NpgsqlDataSource Source { get; }
+
+    /// <summary>The change listener's own connections (<see cref="DirectorySync"/>), unpooled: a lost one is gone.</summary>
+    public NpgsqlDataSource ListenerSource { get; }
 
     /// <summary>Host, port and database, for logs (never the password).</summary>
     public string Description { get; }
@@ -316,7 +325,11 @@ internal sealed class PostgresGatewayStore : IGatewayStore
         }
     }
 
-    public void Dispose() => Source.Dispose();
+    public void Dispose()
+    {
+        ListenerSource.Dispose();
+        Source.Dispose();
+    }
 
     private static NpgsqlBatchCommand Command(Change change)
     {
@@ -401,6 +414,13 @@ internal sealed class PostgresGatewayStore : IGatewayStore
         }
         catch (Exception ex) when (ex is not DirectoryConflictException and not StoreUnavailableException && IsUnavailable(ex))
         {
+            if (ex is not PostgresException)
+            {
+                // The server went away: every idle pooled connection is dead too. Without this, each
+                // of them fails one more request (and one more reload) after the database is back.
+                Source.Clear();
+            }
+
             throw new StoreUnavailableException($"The PostgreSQL store ({Description}) failed: {ex.GetType().Name}: {ex.Message}", ex);
         }
     }

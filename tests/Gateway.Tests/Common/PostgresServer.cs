@@ -76,7 +76,7 @@ public sealed class PostgresServer : IAsyncDisposable
             try
             {
                 await RunAsync(Path.Combine(_bin, "pg_ctl"), ["-D", Path.Combine(_dir, "data"), "-l", Path.Combine(_dir, "log"), "-w", "-t", "30", "-o",
-                    $"-p {port} -k {Path.Combine(_dir, "sock")} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300", "start"], asPostgres: true);
+                    $"-p {port} -k {Path.Combine(_dir, "sock")} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=300", "start"], asPostgres: true);
                 Port = port;
                 return;
             }
