@@ -2,6 +2,11 @@ using Gateway.Hosting;
 
 // Everything the gateway creates (store, its log, lock, bootstrap key, directories) is private to its user.
 Gateway.Store.PrivateFiles.RestrictProcess();
+if (StoreCopyCommand.Matches(args))
+{
+    return StoreCopyCommand.Run(args, Console.Out, Console.Error);
+}
+
 try
 {
     using var app = GatewayApp.Build(args);

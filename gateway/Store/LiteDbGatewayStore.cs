@@ -65,6 +65,9 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
 
     public long ReadVersion() => Read(StoredVersion);
 
+    /// <summary>Every stored document of one collection (<see cref="Collections"/>), for copying the store elsewhere.</summary>
+    public IReadOnlyList<BsonDocument> Export(string collection) => Read(() => Col(collection).FindAll().ToList());
+
     // The lock file already makes this process the only writer; DirectoryService serializes within it.
     public IDisposable LockWrites() => NoLock.Instance;
 

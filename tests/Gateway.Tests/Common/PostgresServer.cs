@@ -29,11 +29,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public static async Task<PostgresServer> StartAsync()
     {
-        var bin = System.IO.Directory.GetDirectories("/usr/lib/postgresql")
-            .Select(d => Path.Combine(d, "bin"))
-            .Where(d => File.Exists(Path.Combine(d, "initdb")))
-            .OrderByDescending(d => d, StringComparer.Ordinal)
-            .FirstOrDefault() ?? throw new InvalidOperationException("PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (apt-get install postgresql).");
+        var bin = await FindOrInstallAsync();
         var dir = Path.Combine("/tmp", "gw-pg-" + Guid.NewGuid().ToString("N")[..10]);
         System.IO.Directory.CreateDirectory(Path.Combine(dir, "sock"));
         await File.WriteAllTextAsync(Path.Combine(dir, "pwfile"), Password + "\n");
@@ -47,6 +43,37 @@ public sealed class PostgresServer : IAsyncDisposable
         var server = new PostgresServer(bin, dir, 0);
         await server.StartServerAsync();
         return server;
+    }
+
+    private static readonly SemaphoreSlim InstallGate = new(1, 1);
+
+    // Debian's server binaries are not on PATH; a machine without them gets them from apt, as .ci/run does.
+    private static async Task<string> FindOrInstallAsync()
+    {
+        static string? Find() => System.IO.Directory.Exists("/usr/lib/postgresql")
+            ? System.IO.Directory.GetDirectories("/usr/lib/postgresql")
+                .Select(d => Path.Combine(d, "bin"))
+                .Where(d => File.Exists(Path.Combine(d, "initdb")))
+                .OrderByDescending(d => d, StringComparer.Ordinal)
+                .FirstOrDefault()
+            : null;
+
+        await InstallGate.WaitAsync();
+        try
+        {
+            if (Find() is { } found)
+            {
+                return found;
+            }
+
+            var sudo = AsRoot ? "" : "sudo ";
+            await RunAsync("bash", ["-c", $"{sudo}apt-get update -qq && DEBIAN_FRONTEND=noninteractive {sudo}apt-get install -y -qq postgresql >/dev/null"]);
+            return Find() ?? throw new InvalidOperationException("PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin after apt-get install postgresql.");
+        }
+        finally
+        {
+            InstallGate.Release();
+        }
     }
 
     /// <summary>A connection string for <paramref name="database"/> on this server.</summary>
@@ -131,7 +158,7 @@ public sealed class PostgresServer : IAsyncDisposable
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         await process.WaitForExitAsync(timeout.Token);
         if (process.ExitCode != 0)
         {

@@ -1,0 +1,58 @@
+using Gateway.Hosting;
+using Gateway.Tests.Common;
+using Gateway.Tests.Functional;
+using Xunit;
+
+namespace Gateway.Tests.Replicas;
+
+/// <summary>
+/// <c>gateway store copy</c>: an embedded store moved into PostgreSQL keeps every key working (hashes
+/// only, nothing re-keyed), its last-used times and its audit log; a non-empty target is refused.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class StoreCopyTests(PostgresFixture pg)
+{
+    [Fact]
+    public async Task ALiteDbStore_CopiedIntoPostgres_ServesTheSameKeys()
+    {
+        await using var echo = await EchoUpstream.StartAsync();
+        var keys = new Dictionary<string, string>();
+        await using var lite = await TestGateway.StartAsync(dir => PostgresStoreTests.Config(dir, echo.Url), "--Gateway:Store:LastUsedFlushInterval=00:00:01");
+        await OrgFixture.BuildAsync(lite, keys);
+        var imported = "Imp0rt" + Guid.NewGuid().ToString("N")[..24] + "Zz9Yy8Xx7W";
+        Assert.Equal(201, (await lite.PostAsync("/admin/v1/users/bob/keys", lite.RootKey, new { name = "imp", format = "legacy40", key = imported })).Status);
+        keys["imported"] = imported;
+        Assert.Equal(200, (await lite.ProxyAsync(HttpMethod.Post, "/files/ml/team-p/r/file_stream", keys["ci@ml"])).Status);
+        var auditBefore = (await lite.GetAsync("/admin/v1/audit?limit=1000", lite.RootKey)).Json.GetArrayLength();
+        await lite.StopAsync(); // flushes last-used times and releases the file
+
+        var database = await pg.Server.CreateDatabaseAsync();
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        string[] command = ["store", "copy", "--from", lite.DatabasePath, "--Gateway:Store:ConnectionString=" + database];
+        Assert.True(StoreCopyCommand.Run(command, output, errors) == 0, errors.ToString());
+        Assert.Contains("keys", output.ToString());
+        Assert.DoesNotContain(PostgresServer.Password, output.ToString() + errors);
+
+        await using var gw = await TestGateway.StartAsync(dir => PostgresStoreTests.Config(dir, echo.Url), PostgresStoreTests.Postgres(database));
+        Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Post, "/files/ml/team-p/r/file_stream", keys["ci@ml"])).Status);
+        Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Post, "/files/ml/team-p/r/file_stream", keys["bob"])).Status);
+        Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Post, "/files/ml/team-p/r/file_stream", keys["imported"])).Status);
+        Assert.Equal(403, (await gw.ProxyAsync(HttpMethod.Post, "/files/ml/team-p/r/file_stream", keys["vic"])).Status);
+        foreach (var (_, key) in keys)
+        {
+            Assert.Equal(200, (await gw.GetAsync("/admin/v1/whoami", key)).Status);
+        }
+
+        var ci = await gw.GetAsync("/admin/v1/keys?owner=ci@ml", keys["alice"]);
+        Assert.Contains(ci.Json.EnumerateArray(), k => k.GetProperty("lastUsedAt").ValueKind == System.Text.Json.JsonValueKind.String);
+        var auditAfter = (await gw.GetAsync("/admin/v1/audit?limit=1000", keys["erin"])).Json.GetArrayLength();
+        Assert.Equal(auditBefore, auditAfter);
+
+        // Into a database that holds a directory: refused, nothing changed.
+        errors = new StringWriter();
+        Assert.Equal(1, StoreCopyCommand.Run(command, new StringWriter(), errors));
+        Assert.Contains("already holds a directory", errors.ToString());
+        Assert.Equal(2, StoreCopyCommand.Run(["store", "copy"], new StringWriter(), new StringWriter()));
+    }
+}
