@@ -110,7 +110,7 @@ internal sealed class DirectoryService
                     using (Store.LockWrites())
                     {
                         // Planned on a view another replica has since changed: plan again on the current one.
-                        if (Store.ReadVersion() != snapshot.Version)
+                        if (Store.IsShared && Store.ReadVersion() != snapshot.Version)
                         {
                             RefreshLocked(force: false);
                             snapshot = _current;

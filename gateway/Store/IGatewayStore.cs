@@ -42,6 +42,9 @@ internal interface IGatewayStore : IDisposable
     /// <summary>The directory's current version (the count of committed directory changes).</summary>
     long ReadVersion();
 
+    /// <summary>True when other processes write to the same store (replicas on PostgreSQL).</summary>
+    bool IsShared { get; }
+
     /// <summary>
     /// Holds the directory's write lock until disposed: across replicas, one directory change is
     /// planned and committed at a time, so a writer waits instead of losing a race over and over.

@@ -65,6 +65,8 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
 
     public long ReadVersion() => Read(StoredVersion);
 
+    public bool IsShared => false;
+
     /// <summary>Every stored document of one collection (<see cref="Collections"/>), for copying the store elsewhere.</summary>
     public IReadOnlyList<BsonDocument> Export(string collection) => Read(() => Col(collection).FindAll().ToList());
 
@@ -131,7 +133,6 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
             .ToList();
     });
 
-    // One process holds the file (the lock), so a conflict means a caller planned on an old snapshot.
     public long Commit(ChangeSet changes, long? expectedVersion = null)
     {
         if (changes.IsEmpty)
@@ -142,14 +143,11 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
         long version = 0;
         InTransaction(() =>
         {
-            version = StoredVersion();
+            // The lock file makes this process the only writer: there is no one to conflict with, and
+            // after a failed commit (a full disk) the snapshot, not a half-written counter, is the truth.
+            version = Math.Max(StoredVersion(), expectedVersion ?? 0);
             if (changes.TouchesDirectory)
             {
-                if (expectedVersion is { } expected && expected != version)
-                {
-                    throw new DirectoryConflictException(expected, version);
-                }
-
                 version++;
                 Col(Collections.Meta).Upsert(new BsonDocument { ["_id"] = VersionId, ["value"] = version });
             }

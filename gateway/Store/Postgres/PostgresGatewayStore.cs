@@ -88,6 +88,8 @@ internal sealed class PostgresGatewayStore : IGatewayStore
         return new DirectoryData(orgs, teams, users, accounts, projects, grants, imported, issuers, version);
     });
 
+    public bool IsShared => true;
+
     public long ReadVersion() => Run(() =>
     {
         using var connection = Source.OpenConnection();

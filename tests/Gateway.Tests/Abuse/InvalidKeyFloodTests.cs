@@ -41,6 +41,8 @@ public sealed class InvalidKeyFloodTests
 
         public long ReadVersion() => 0;
 
+        public bool IsShared => false;
+
         public IDisposable LockWrites() => throw new NotSupportedException();
         public void UpdateLastUsed(IReadOnlyCollection<KeyValuePair<KeyHash, DateTimeOffset>> times) => throw new NotSupportedException();
         public IReadOnlyList<AuditEvent> QueryAudit(AuditQuery query) => [];

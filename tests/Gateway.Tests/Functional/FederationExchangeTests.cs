@@ -6,7 +6,7 @@ namespace Gateway.Tests.Functional;
 
 /// <summary>The token exchange and its access tokens, end to end: real issuer, real gateway, real upstream.</summary>
 [Collection(FederationCollection.Name)]
-public sealed class FederationExchangeTests(FederationFixture fixture)
+public class FederationExchangeTests(FederationFixture fixture)
 {
     private TestGateway Gw => fixture.Gw;
 

@@ -11,7 +11,7 @@ namespace Gateway.Tests.Functional;
 /// (raw JWTs accepted as Bearer). External service accounts ext@ml (Idp) and rawbot@ml (RawIdp);
 /// user bob (bob@acme.example) for federated people. Unknown-kid refetches at most every 2 s.
 /// </summary>
-public sealed class FederationFixture : IAsyncLifetime
+public class FederationFixture : IAsyncLifetime
 {
     public const string ExtSubject = "repo:acme/train:ref:refs/heads/main";
     public const string RawSubject = "rawbot-subject";
@@ -24,15 +24,20 @@ public sealed class FederationFixture : IAsyncLifetime
 
     public TestGateway Gw { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    /// <summary>Arguments choosing the store (none: the embedded LiteDB file).</summary>
+    protected virtual Task<string[]> StoreArgumentsAsync() => Task.FromResult<string[]>([]);
+
+    public virtual async Task InitializeAsync()
     {
+        var store = await StoreArgumentsAsync();
         Echo = await EchoUpstream.StartAsync();
         Idp = await TestIssuer.StartAsync();
         RawIdp = await TestIssuer.StartAsync();
-        Gw = await TestGateway.StartAsync(_ => Config(Echo.Url), "--Gateway:Federation:KeyRefetchInterval=00:00:02",
+        Gw = await TestGateway.StartAsync(_ => Config(Echo.Url), [
+            "--Gateway:Federation:KeyRefetchInterval=00:00:02",
             // Tests of this fixture look for particular refused-exchange audit events: every one is written
             // (sampling at 5 a second, shared by all its tests, dropped the one a test looked for now and then).
-            "--Gateway:Limits:AuditedFailuresPerSecond=1000000");
+            "--Gateway:Limits:AuditedFailuresPerSecond=1000000", .. store]);
         var root = Gw.RootKey;
         await OrgFixture.Ok(Gw.PostAsync("/admin/v1/orgs/acme/teams", root, new { name = "ml" }));
         await OrgFixture.Ok(Gw.PostAsync("/admin/v1/orgs/acme/users", root, new { username = "bob", email = "bob@acme.example" }));
@@ -44,7 +49,7 @@ public sealed class FederationFixture : IAsyncLifetime
         await OrgFixture.Ok(Gw.PostAsync("/admin/v1/teams/ml/service-accounts", root, new { name = "rawbot", authentication = "federated", issuer = RawIdp.Url, subject = RawSubject }));
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Gw.DisposeAsync();
         await Idp.DisposeAsync();

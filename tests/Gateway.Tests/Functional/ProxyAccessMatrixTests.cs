@@ -8,7 +8,7 @@ namespace Gateway.Tests.Functional;
 /// /files/.../file_stream a write.
 /// </summary>
 [Collection(ProxyCollection.Name)]
-public sealed class ProxyAccessMatrixTests(ProxyFixture fixture) : ProxyTestBase(fixture)
+public class ProxyAccessMatrixTests(ProxyFixture fixture) : ProxyTestBase(fixture)
 {
     // principal, then read/write on open-p, pub-p, team-p, secret (restricted), late-p (team, created after nep@acme)
     private static readonly (string Principal, int[] Expected)[] Rows =

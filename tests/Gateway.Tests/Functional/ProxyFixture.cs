@@ -7,7 +7,7 @@ namespace Gateway.Tests.Functional;
 /// The gateway in front of a real echo upstream, with routes of every scope kind, and the org of
 /// <see cref="OrgFixture"/> built through the admin API.
 /// </summary>
-public sealed class ProxyFixture : IAsyncLifetime
+public class ProxyFixture : IAsyncLifetime
 {
     public const string UpstreamSecret = "upstream-secret-Zq81";
 
@@ -17,20 +17,25 @@ public sealed class ProxyFixture : IAsyncLifetime
 
     public Dictionary<string, string> Keys { get; } = new();
 
-    public async Task InitializeAsync()
+    /// <summary>Arguments choosing the store (none: the embedded LiteDB file).</summary>
+    protected virtual Task<string[]> StoreArgumentsAsync() => Task.FromResult<string[]>([]);
+
+    public virtual async Task InitializeAsync()
     {
+        var store = await StoreArgumentsAsync();
         Echo = await EchoUpstream.StartAsync();
         Gw = await TestGateway.StartAsync(dir =>
         {
             File.WriteAllText(dir.File("upstream.secret"), UpstreamSecret + "\n");
             return Config(Echo.Url, dir.File("upstream.secret"));
-        }, "--Gateway:Store:LastUsedFlushInterval=00:00:01",
+        }, [
+            "--Gateway:Store:LastUsedFlushInterval=00:00:01",
             // Tests look for particular sampled audit events (shadow mode): write every one.
-            "--Gateway:Limits:AuditedFailuresPerSecond=1000000");
+            "--Gateway:Limits:AuditedFailuresPerSecond=1000000", .. store]);
         await OrgFixture.BuildAsync(Gw, Keys);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Gw.DisposeAsync();
         await Echo.DisposeAsync();

@@ -5,7 +5,7 @@ namespace Gateway.Tests.Functional;
 
 /// <summary>Every status path of the proxy listener, with what reached the upstream.</summary>
 [Collection(ProxyCollection.Name)]
-public sealed class ProxyStatusTests(ProxyFixture fixture) : ProxyTestBase(fixture)
+public class ProxyStatusTests(ProxyFixture fixture) : ProxyTestBase(fixture)
 {
     [Fact]
     public async Task Allowed_IsForwardedWithVerifiedIdentityHeaders_AndNoClientCredential()

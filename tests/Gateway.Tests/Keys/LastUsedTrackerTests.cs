@@ -24,6 +24,8 @@ public sealed class LastUsedTrackerTests
 
         public long ReadVersion() => 0;
 
+        public bool IsShared => false;
+
         public IDisposable LockWrites() => throw new NotSupportedException();
         public IReadOnlyList<AuditEvent> QueryAudit(AuditQuery query) => throw new NotSupportedException();
         public bool IsReadable() => true;

@@ -75,12 +75,18 @@ public sealed class ConcurrentWriteTests(PostgresFixture pg)
         set[2].Kill();
         await Task.WhenAll(writers);
 
-        // Every acknowledged project is there, on both survivors.
+        // Every acknowledged project is there, on both survivors (once the last changes have reached them).
         foreach (var name in acknowledged)
         {
             foreach (var replica in new[] { set[0], set[1] })
             {
-                Assert.Equal(200, (await set.AdminAsync(replica, HttpMethod.Get, $"/admin/v1/projects/ml/{name}", root)).Status);
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                int status;
+                while ((status = (await set.AdminAsync(replica, HttpMethod.Get, $"/admin/v1/projects/ml/{name}", root)).Status) != 200)
+                {
+                    Assert.True(status == 404 && clock.Elapsed < TimeSpan.FromSeconds(5), $"{name}: {status} after {clock.Elapsed}");
+                    await Task.Delay(20);
+                }
             }
         }
 
