@@ -8,19 +8,19 @@ namespace Gateway.Tests.Replicas;
 // status answers (revoked, expired, deactivated keys, last-used times) and the token exchange.
 // Each fixture gets a server of its own, so the two collections run side by side.
 
-public sealed class PostgresProxyFixture : ProxyFixture
+/// <summary>A throwaway server for one fixture: its arguments for the gateway, and its end.</summary>
+internal sealed class OwnPostgres
 {
     private PostgresServer? _server;
 
-    protected override async Task<string[]> StoreArgumentsAsync()
+    public async Task<string[]> ArgumentsAsync()
     {
         _server = await PostgresServer.StartAsync();
         return PostgresStoreTests.Postgres(await _server.CreateDatabaseAsync());
     }
 
-    public override async Task DisposeAsync()
+    public async Task DisposeAsync()
     {
-        await base.DisposeAsync();
         if (_server is not null)
         {
             await _server.DisposeAsync();
@@ -28,23 +28,29 @@ public sealed class PostgresProxyFixture : ProxyFixture
     }
 }
 
-public sealed class PostgresFederationFixture : FederationFixture
+public sealed class PostgresProxyFixture : ProxyFixture
 {
-    private PostgresServer? _server;
+    private readonly OwnPostgres _postgres = new();
 
-    protected override async Task<string[]> StoreArgumentsAsync()
-    {
-        _server = await PostgresServer.StartAsync();
-        return PostgresStoreTests.Postgres(await _server.CreateDatabaseAsync());
-    }
+    protected override Task<string[]> StoreArgumentsAsync() => _postgres.ArgumentsAsync();
 
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
+        await _postgres.DisposeAsync();
+    }
+}
+
+public sealed class PostgresFederationFixture : FederationFixture
+{
+    private readonly OwnPostgres _postgres = new();
+
+    protected override Task<string[]> StoreArgumentsAsync() => _postgres.ArgumentsAsync();
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _postgres.DisposeAsync();
     }
 }
 
