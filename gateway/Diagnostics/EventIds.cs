@@ -10,6 +10,7 @@ internal static class EventIds
     public const int CertificateReloadFailed = 1007;
     public const int IssuersReloaded = 1008;
     public const int IssuerReloadRejected = 1009;
+    public const int ListenersBound = 1010;
 
     public const int AuthenticationFailed = 2001;
     public const int StoreUnavailable = 2002;

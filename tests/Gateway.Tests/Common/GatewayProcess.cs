@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Gateway.Tests.Common;
@@ -11,12 +9,15 @@ public sealed class GatewayProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private GatewayProcess(Process process, string storePath, int proxyPort, int adminPort)
+    // The process binds port 0 and logs which ports it got (ListenersBound): no port is guessed free
+    // here and then taken by another process in between.
+    private static readonly System.Text.RegularExpressions.Regex Listening = new(@"Listening: proxy port (\d+)[0-9,]*; admin port (\d+)");
+    private readonly TaskCompletionSource<(int Proxy, int Admin)> _ports = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private GatewayProcess(Process process, string storePath)
     {
         _process = process;
         StorePath = storePath;
-        ProxyUrl = new Uri($"http://127.0.0.1:{proxyPort}");
-        AdminUrl = new Uri($"http://127.0.0.1:{adminPort}");
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginOutputReadLine();
@@ -25,9 +26,13 @@ public sealed class GatewayProcess : IDisposable
 
     public string StorePath { get; }
 
-    public Uri ProxyUrl { get; }
+    public Uri ProxyUrl => new($"http://127.0.0.1:{Ports.Proxy}");
 
-    public Uri AdminUrl { get; }
+    public Uri AdminUrl => new($"http://127.0.0.1:{Ports.Admin}");
+
+    private (int Proxy, int Admin) Ports => _ports.Task.IsCompletedSuccessfully
+        ? _ports.Task.Result
+        : throw new InvalidOperationException("The gateway process has not reported its ports yet (WaitReadyAsync first).");
 
     public string Output
     {
@@ -46,7 +51,6 @@ public sealed class GatewayProcess : IDisposable
 
     public static GatewayProcess Start(string workDir, string storePath, string? gatewayDll = null, params string[] extraArgs)
     {
-        var (proxy, admin) = (FreePort(), FreePort());
         gatewayDll ??= Path.Combine(AppContext.BaseDirectory, "Gateway.dll");
         var info = new ProcessStartInfo("dotnet")
         {
@@ -57,7 +61,7 @@ public sealed class GatewayProcess : IDisposable
         };
         string[] arguments =
         [
-            gatewayDll, $"--Gateway:Proxy:Urls=http://127.0.0.1:{proxy}", $"--Gateway:Admin:Urls=http://127.0.0.1:{admin}",
+            gatewayDll, "--Gateway:Proxy:Urls=http://127.0.0.1:0", "--Gateway:Admin:Urls=http://127.0.0.1:0", "--Logging:LogLevel:Gateway.Hosting=Information",
             $"--Gateway:Store:Path={storePath}", "--Gateway:Bootstrap:Organization=acme", "--Gateway:Bootstrap:AdminUser=root",
             .. extraArgs,
         ];
@@ -67,7 +71,7 @@ public sealed class GatewayProcess : IDisposable
         }
 
         info.Environment["DOTNET_gcServer"] = "0";
-        return new GatewayProcess(Process.Start(info)!, storePath, proxy, admin);
+        return new GatewayProcess(Process.Start(info)!, storePath);
     }
 
     /// <summary>Waits until /healthz answers; false when the process exits first or time runs out.</summary>
@@ -77,6 +81,12 @@ public sealed class GatewayProcess : IDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline && !_process.HasExited)
         {
+            if (!_ports.Task.IsCompleted)
+            {
+                await Task.Delay(50);
+                continue;
+            }
+
             try
             {
                 if ((await http.GetAsync(new Uri(AdminUrl, "/healthz"))).IsSuccessStatusCode)
@@ -138,13 +148,6 @@ public sealed class GatewayProcess : IDisposable
         _process.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private void Append(string? line)
     {
         if (line is null)
@@ -155,6 +158,11 @@ public sealed class GatewayProcess : IDisposable
         lock (_output)
         {
             _output.AppendLine(line);
+        }
+
+        if (Listening.Match(line) is { Success: true } match)
+        {
+            _ports.TrySetResult((int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)));
         }
     }
 }

@@ -84,7 +84,8 @@ public sealed class PostgresServer : IAsyncDisposable
     public async Task<string> CreateDatabaseAsync()
     {
         var name = "gw_" + Guid.NewGuid().ToString("N")[..12];
-        await using var connection = new NpgsqlConnection(ConnectionString());
+        // Unpooled: a pooled connection would outlive this server and be handed to the next one on its port.
+        await using var connection = new NpgsqlConnection(ConnectionString() + ";Pooling=false");
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
         await command.ExecuteNonQueryAsync();
@@ -107,7 +108,7 @@ public sealed class PostgresServer : IAsyncDisposable
                 Port = port;
                 return;
             }
-            catch (InvalidOperationException) when (attempt < 3 && Port == 0)
+            catch (InvalidOperationException) when (attempt < 5 && Port == 0)
             {
                 // The free port was taken between probing and binding: another one.
             }
@@ -125,15 +126,27 @@ public sealed class PostgresServer : IAsyncDisposable
             // Already stopped.
         }
 
-        NpgsqlConnection.ClearAllPools();
         System.IO.Directory.Delete(_dir, recursive: true);
     }
 
+    // Below the kernel's ephemeral range (32768 and up here): no socket bound to port 0 by another test
+    // can take it, so a server stopped for an outage test finds its port free when it starts again.
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            var port = Random.Shared.Next(20_000, 32_000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: another.
+            }
+        }
     }
 
     private static async Task RunAsync(string file, string[] args, bool asPostgres = false)
