@@ -19,6 +19,7 @@ internal static class AdminEndpoints
 
         admin.MapGet("/whoami", WhoAmI);
         OrgEndpoints.Map(admin);
+        OperatorEndpoints.Map(admin);
         TeamEndpoints.Map(admin);
         ProjectEndpoints.Map(admin);
         ServiceAccountEndpoints.Map(admin);
@@ -35,7 +36,7 @@ internal static class AdminEndpoints
         {
             User u => new WhoAmIView(u.Username, "user", u.Org, Wire.Of(u.OrgRole),
                 u.Teams.OrderBy(t => t.Key, StringComparer.Ordinal).ToDictionary(t => t.Key, t => Wire.Of(t.Value)),
-                Policy.Access.AccessEvaluator.DefaultEntity(u), caller.KeyId, caller.AuthMethod),
+                Policy.Access.AccessEvaluator.DefaultEntity(u), caller.KeyId, caller.AuthMethod, OperatorEndpoints.IsOperator(u)),
             ServiceAccount s => new WhoAmIView(s.DisplayName, "service_account", s.Org, null, null, s.Team, caller.KeyId, caller.AuthMethod),
             _ => throw new InvalidOperationException("Unknown principal kind."),
         };

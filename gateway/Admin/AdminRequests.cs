@@ -5,6 +5,10 @@ namespace Gateway.Admin;
 
 internal sealed record CreateTeamRequest(string? Name);
 
+internal sealed record CreateOrgRequest(string? Name, CreateOrgAdminRequest? Admin);
+
+internal sealed record CreateOrgAdminRequest(string? Username, string? Email);
+
 internal sealed record CreateUserRequest(string? Username, string? Email, string? OrgRole, string? DefaultEntity);
 
 internal sealed record RoleRequest(string? Role);

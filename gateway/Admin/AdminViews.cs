@@ -17,6 +17,17 @@ internal sealed record UserView(string Username, string Email, string Org, strin
         u.Teams.OrderBy(t => t.Key, StringComparer.Ordinal).ToDictionary(t => t.Key, t => Wire.Of(t.Value)), u.CreatedAt);
 }
 
+internal sealed record OrgView(string Name, DateTimeOffset CreatedAt, int Teams, int Users, int ServiceAccounts, int Projects, int Issuers)
+{
+    public static OrgView Of(Directory.DirectorySnapshot d, Organization o) => new(o.Name, o.CreatedAt,
+        d.Teams.Values.Count(t => t.Org == o.Name), d.UsersById.Values.Count(u => u.Org == o.Name), d.AccountsById.Values.Count(a => a.Org == o.Name),
+        d.Projects.Values.Count(p => d.TryGetEntity(p.Entity, out var e) && e.Org == o.Name), d.Issuers.Values.Count(i => i.Org == o.Name));
+}
+
+internal sealed record CreatedOrgView(string Name, UserView Admin, CreatedKeyView AdminKey);
+
+internal sealed record OperatorView(string Username, string Org);
+
 internal sealed record MemberView(string Team, string Username, string Role);
 
 internal sealed record ProjectView(string Entity, string Name, string Visibility, DateTimeOffset CreatedAt)
@@ -39,7 +50,7 @@ internal sealed record KeyView(string KeyId, string Name, string Owner, string F
 
 internal sealed record CreatedKeyView(string KeyId, string? Key, string Name, string Owner, string Format, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
 
-internal sealed record WhoAmIView(string Principal, string PrincipalType, string Org, string? OrgRole, IReadOnlyDictionary<string, string>? Teams, string? DefaultEntity, string KeyId, string AuthMethod);
+internal sealed record WhoAmIView(string Principal, string PrincipalType, string Org, string? OrgRole, IReadOnlyDictionary<string, string>? Teams, string? DefaultEntity, string KeyId, string AuthMethod, bool Operator = false);
 
 internal sealed record AuditView(string Id, DateTimeOffset At, string Action, string Actor, string? KeyId, string Target, string? Address, string? Detail)
 {

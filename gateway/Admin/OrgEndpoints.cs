@@ -119,6 +119,11 @@ internal static class OrgEndpoints
                 throw AdminProblemException.Conflict("cannot_delete_self", "An admin cannot delete their own user.");
             }
 
+            if (user.Operator && d.UsersById.Values.Count(u => u.Operator && u.Active) <= 1)
+            {
+                throw AdminProblemException.Conflict(Diagnostics.ProblemCodes.LastOperator, "This user is the last gateway operator: grant the role to another user first.");
+            }
+
             var now = time.UtcNowMillis();
             var changes = new ChangeSet().Remove(user);
             Cascade.RemovePrincipal(d, directory.Store, user, now, changes);

@@ -11,6 +11,7 @@ internal static class EventIds
     public const int IssuersReloaded = 1008;
     public const int IssuerReloadRejected = 1009;
     public const int ListenersBound = 1010;
+    public const int OperatorGranted = 1011;
 
     public const int AuthenticationFailed = 2001;
     public const int StoreUnavailable = 2002;

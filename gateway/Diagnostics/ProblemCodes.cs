@@ -41,6 +41,8 @@ internal static class ProblemCodes
     public const string GrantNotFound = "grant_not_found";
 
     public const string OrgAdminRequired = "org_admin_required";
+    public const string OperatorRequired = "operator_required";
+    public const string LastOperator = "last_operator";
     public const string TeamAdminRequired = "team_admin_required";
     public const string NotProjectManager = "not_project_manager";
     public const string NotKeyOwner = "not_key_owner";

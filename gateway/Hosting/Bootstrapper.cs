@@ -22,6 +22,7 @@ internal static partial class Bootstrapper
         var bootstrap = options.Bootstrap;
         if (!directory.Current.Organizations.IsEmpty)
         {
+            GrantFirstOperator(directory, bootstrap, time, logger);
             return;
         }
 
@@ -42,7 +43,7 @@ internal static partial class Bootstrapper
         var admin = new User
         {
             Id = Admin.AdminIds.NewUserId(), Username = bootstrap.AdminUser, Org = org.Name, OrgRole = OrgRole.Admin,
-            Email = bootstrap.AdminEmail ?? bootstrap.AdminUser + "@localhost", CreatedAt = now,
+            Email = bootstrap.AdminEmail ?? bootstrap.AdminUser + "@localhost", CreatedAt = now, Operator = true,
         };
         var apiKey = new ApiKey
         {
@@ -63,6 +64,36 @@ internal static partial class Bootstrapper
         }
 
         Log.Bootstrapped(logger, org.Name, admin.Username, keyFile);
+    }
+
+    /// <summary>
+    /// A store from before the operator role has none: the configured bootstrap admin (who made the
+    /// store) becomes the operator, once. A store with an operator is left alone.
+    /// </summary>
+    private static void GrantFirstOperator(DirectoryService directory, BootstrapOptions bootstrap, TimeProvider time, ILogger logger)
+    {
+        if (directory.Current.UsersById.Values.Any(u => u.Operator) || bootstrap.AdminUser is null)
+        {
+            return;
+        }
+
+        var granted = directory.Write(d =>
+        {
+            if (d.UsersById.Values.Any(u => u.Operator) || !d.TryGetUser(bootstrap.AdminUser, out var admin) || admin.Org != bootstrap.Organization)
+            {
+                return (new ChangeSet(), (User?)null);
+            }
+
+            var now = time.UtcNowMillis();
+            return (new ChangeSet().Put(admin with { Operator = true }).Record(new AuditEvent
+            {
+                At = now, Org = admin.Org, Action = "operator.grant", Actor = "bootstrap", Target = admin.Username, Detail = "the bootstrap admin of a store without an operator",
+            }), admin);
+        });
+        if (granted is not null)
+        {
+            Log.OperatorGranted(logger, granted.Username);
+        }
     }
 
     private static void WriteKeyFile(string path, string key)
@@ -100,5 +131,9 @@ internal static partial class Bootstrapper
         [LoggerMessage(EventId = EventIds.BootstrapSkipped, EventName = "BootstrapSkipped", Level = LogLevel.Warning,
             Message = "The store is empty and Gateway:Bootstrap names no organization: nobody can administer this gateway until one is configured.")]
         public static partial void Skipped(ILogger logger);
+
+        [LoggerMessage(EventId = EventIds.OperatorGranted, EventName = "OperatorGranted", Level = LogLevel.Information,
+            Message = "The store had no gateway operator: the bootstrap admin '{Admin}' now holds the role.")]
+        public static partial void OperatorGranted(ILogger logger, string admin);
     }
 }

@@ -108,6 +108,8 @@ internal static class BsonMapping
             Id = d["_id"].AsString, Username = d["username"].AsString, Email = d["email"].AsString, Org = d["org"].AsString,
             OrgRole = Enum<OrgRole>(d["orgRole"]), DefaultEntity = Str(d["defaultEntity"]), Active = d["active"].AsBoolean,
             CreatedAt = Time(d["createdAt"]), Teams = teams.ToImmutable(),
+            // Absent in stores written before the operator role existed.
+            Operator = d.TryGetValue("operator", out var op) && op.IsBoolean && op.AsBoolean,
         };
     }
 
@@ -163,6 +165,7 @@ internal static class BsonMapping
         {
             ["_id"] = u.Id, ["username"] = u.Username, ["email"] = u.Email, ["org"] = u.Org, ["orgRole"] = Enum(u.OrgRole),
             ["defaultEntity"] = Str(u.DefaultEntity), ["active"] = u.Active, ["createdAt"] = Time(u.CreatedAt), ["teams"] = teams,
+            ["operator"] = u.Operator,
         };
     }
 

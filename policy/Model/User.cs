@@ -14,6 +14,13 @@ public sealed record User : Principal
     /// <summary>The user's role in the organization.</summary>
     public OrgRole OrgRole { get; init; } = OrgRole.Member;
 
+    /// <summary>
+    /// A gateway operator: may create and list organizations and grant or revoke this role, whatever
+    /// the organization (the bootstrap admin holds it). Nothing else: inside an organization an
+    /// operator has the rights of its org role only.
+    /// </summary>
+    public bool Operator { get; init; }
+
     /// <summary>The entity used when a request names none; the personal entity when unset.</summary>
     public string? DefaultEntity { get; init; }
 
