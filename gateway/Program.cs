@@ -2,6 +2,12 @@ using Gateway.Hosting;
 
 // Everything the gateway creates (store, its log, lock, bootstrap key, directories) is private to its user.
 Gateway.Store.PrivateFiles.RestrictProcess();
+if (Gateway.Cli.AdminCli.Matches(args))
+{
+    var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string?)e.Value);
+    return await Gateway.Cli.AdminCli.RunAsync(args, environment, Console.Out, Console.Error);
+}
+
 if (StoreCopyCommand.Matches(args))
 {
     return StoreCopyCommand.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,101 @@
+using System.Text.Json.Nodes;
+
+namespace Gateway.Cli;
+
+/// <summary>One CLI command: its words, what it takes, and the admin API request it makes.</summary>
+internal sealed record CliCommand(string Words, string Arguments, string Help, Func<CliArguments, CliRequest> Build);
+
+/// <summary>An admin API request: method, path under /admin/v1, optional JSON body.</summary>
+internal sealed record CliRequest(HttpMethod Method, string Path, JsonObject? Body = null);
+
+/// <summary>
+/// Every command, as a table: each maps its positional arguments and options onto one admin API call
+/// (the console and the CLI authorize nothing themselves; the API does).
+/// </summary>
+internal static class CliCommands
+{
+    private static string E(string value) => Uri.EscapeDataString(value);
+
+    private static JsonObject Body(params (string Name, JsonNode? Value)[] fields)
+    {
+        var body = new JsonObject();
+        foreach (var (name, value) in fields)
+        {
+            if (value is not null)
+            {
+                body[name] = value;
+            }
+        }
+
+        return body;
+    }
+
+    public static readonly CliCommand[] All =
+    [
+        new("whoami", "", "who the key belongs to", _ => new(HttpMethod.Get, "/whoami")),
+        new("orgs list", "", "organizations the key may see", _ => new(HttpMethod.Get, "/orgs")),
+        new("orgs create", "NAME --admin-username U --admin-email E", "a new organization and its first admin (operators)", a => new(HttpMethod.Post, "/orgs",
+            Body(("name", a.At(0)), ("admin", Body(("username", a.Required("admin-username")), ("email", a.Required("admin-email"))))))),
+        new("operators list", "", "gateway operators", _ => new(HttpMethod.Get, "/operators")),
+        new("operators grant", "USERNAME", "make a user a gateway operator", a => new(HttpMethod.Put, $"/operators/{E(a.At(0))}", new JsonObject())),
+        new("operators revoke", "USERNAME", "take the operator role away", a => new(HttpMethod.Delete, $"/operators/{E(a.At(0))}")),
+        new("teams create", "ORG NAME", "a team", a => new(HttpMethod.Post, $"/orgs/{E(a.At(0))}/teams", Body(("name", a.At(1))))),
+        new("users create", "ORG USERNAME --email E [--role member|admin] [--default-entity X]", "a user", a => new(HttpMethod.Post, $"/orgs/{E(a.At(0))}/users",
+            Body(("username", a.At(1)), ("email", a.Required("email")), ("orgRole", a.Option("role")), ("defaultEntity", a.Option("default-entity"))))),
+        new("users get", "USERNAME", "a user", a => new(HttpMethod.Get, $"/users/{E(a.At(0))}")),
+        new("users delete", "USERNAME", "delete a user, their keys and personal projects", a => new(HttpMethod.Delete, $"/users/{E(a.At(0))}")),
+        new("members set", "TEAM USERNAME --role admin|member|viewer", "add a member or change their role", a => new(HttpMethod.Put, $"/teams/{E(a.At(0))}/members/{E(a.At(1))}",
+            Body(("role", a.Required("role"))))),
+        new("members remove", "TEAM USERNAME", "remove a member", a => new(HttpMethod.Delete, $"/teams/{E(a.At(0))}/members/{E(a.At(1))}")),
+        new("projects create", "ENTITY NAME [--visibility team|open|public|restricted]", "a project", a => new(HttpMethod.Post, $"/teams/{E(a.At(0))}/projects",
+            Body(("name", a.At(1)), ("visibility", a.Option("visibility"))))),
+        new("projects get", "ENTITY PROJECT", "a project", a => new(HttpMethod.Get, $"/projects/{E(a.At(0))}/{E(a.At(1))}")),
+        new("projects update", "ENTITY PROJECT --visibility V", "change a project's visibility", a => new(HttpMethod.Patch, $"/projects/{E(a.At(0))}/{E(a.At(1))}",
+            Body(("visibility", a.Required("visibility"))))),
+        new("projects delete", "ENTITY PROJECT", "delete a project and its grants", a => new(HttpMethod.Delete, $"/projects/{E(a.At(0))}/{E(a.At(1))}")),
+        new("grants list", "ENTITY PROJECT", "who holds a grant on a project", a => new(HttpMethod.Get, $"/projects/{E(a.At(0))}/{E(a.At(1))}/grants")),
+        new("grants set", "ENTITY PROJECT PRINCIPAL --role viewer|contributor|owner", "grant a role on a project", a => new(HttpMethod.Put, $"/projects/{E(a.At(0))}/{E(a.At(1))}/grants/{E(a.At(2))}",
+            Body(("role", a.Required("role"))))),
+        new("grants remove", "ENTITY PROJECT PRINCIPAL", "remove a grant", a => new(HttpMethod.Delete, $"/projects/{E(a.At(0))}/{E(a.At(1))}/grants/{E(a.At(2))}")),
+        new("service-accounts create", "NAME (--team T [--federated --issuer URL --subject S] | --org ORG --default-team T) [--access scope|explicit] [--all-current-projects]",
+            "a team- or org-scoped service account", CreateServiceAccount),
+        new("service-accounts get", "NAME@SCOPE", "a service account", a => new(HttpMethod.Get, $"/service-accounts/{E(a.At(0))}")),
+        new("service-accounts delete", "NAME@SCOPE", "delete a service account and its keys", a => new(HttpMethod.Delete, $"/service-accounts/{E(a.At(0))}")),
+        new("service-accounts deactivate", "NAME@SCOPE", "refuse its keys and tokens until reactivated", a => new(HttpMethod.Post, $"/service-accounts/{E(a.At(0))}/deactivate")),
+        new("service-accounts reactivate", "NAME@SCOPE", "accept new keys again", a => new(HttpMethod.Post, $"/service-accounts/{E(a.At(0))}/reactivate")),
+        new("keys list", "[--owner NAME] [--search TEXT]", "keys the caller may manage (never a secret)", a => new(HttpMethod.Get,
+            "/keys" + Query(("owner", a.Option("owner")), ("q", a.Option("search"))))),
+        new("keys create", "OWNER [--name N] [--format standard|legacy40] [--expires-at ISO-8601]", "a key for a user or service account (printed once)", a => new(HttpMethod.Post,
+            (a.At(0).Contains('@') ? $"/service-accounts/{E(a.At(0))}" : $"/users/{E(a.At(0))}") + "/keys",
+            Body(("name", a.Option("name") ?? "cli"), ("format", a.Option("format")), ("expiresAt", a.Option("expires-at"))))),
+        new("keys delete", "KEY-ID", "revoke a key", a => new(HttpMethod.Delete, $"/keys/{E(a.At(0))}")),
+        new("issuers list", "ORG", "trusted issuers and their key status", a => new(HttpMethod.Get, $"/orgs/{E(a.At(0))}/issuers")),
+        new("issuers add", "ORG ISSUER-URL [--accept-raw-jwt]", "trust an OIDC issuer", a => new(HttpMethod.Post, $"/orgs/{E(a.At(0))}/issuers",
+            Body(("issuer", a.At(1)), ("acceptRawJwt", a.Flag("accept-raw-jwt") ? true : null)))),
+        new("issuers remove", "ORG ISSUER-URL", "stop trusting an issuer", a => new(HttpMethod.Delete, $"/orgs/{E(a.At(0))}/issuers" + Query(("issuer", a.At(1))))),
+        new("audit", "[--action A] [--actor X] [--since T] [--until T] [--limit N]", "the audit log of the caller's organization", a => new(HttpMethod.Get,
+            "/audit" + Query(("action", a.Option("action")), ("actor", a.Option("actor")), ("since", a.Option("since")), ("until", a.Option("until")), ("limit", a.Option("limit"))))),
+    ];
+
+    private static CliRequest CreateServiceAccount(CliArguments a)
+    {
+        var name = a.At(0);
+        var access = a.Option("access");
+        JsonNode? all = a.Flag("all-current-projects") ? true : null;
+        if (a.Option("team") is { } team)
+        {
+            var federated = a.Flag("federated");
+            return new(HttpMethod.Post, $"/teams/{E(team)}/service-accounts", Body(("name", name), ("authentication", federated ? "federated" : null),
+                ("issuer", federated ? a.Required("issuer") : null), ("subject", federated ? a.Required("subject") : null), ("access", access), ("grantAllCurrentProjects", all)));
+        }
+
+        var org = a.Option("org") ?? throw new CliUsageException("service-accounts create needs --team TEAM or --org ORG.");
+        return new(HttpMethod.Post, $"/orgs/{E(org)}/service-accounts", Body(("name", name), ("defaultTeam", a.Required("default-team")), ("access", access), ("grantAllCurrentProjects", all)));
+    }
+
+    private static string Query(params (string Name, string? Value)[] parameters)
+    {
+        var present = parameters.Where(p => p.Value is not null).Select(p => $"{p.Name}={E(p.Value!)}").ToList();
+        return present.Count == 0 ? "" : "?" + string.Join('&', present);
+    }
+}
