@@ -58,17 +58,23 @@ internal sealed partial class IdentityTransformProvider(IdentityHeaderNames name
             throw new InvalidOperationException(upstream.Problem ?? "A request reached the forwarder without a gateway decision.");
         }
 
-        // YARP copied the client's headers: only names the client sent can need removing, so one
-        // pass over them replaces a removal attempt per stripped name.
-        foreach (var header in http.Request.Headers)
+        // YARP copied the client's headers into the outgoing message: strip what may not pass there.
+        // NonValidated's enumerator is a struct (an IHeaderDictionary's is boxed on every request), and
+        // removing one name per pass keeps the enumeration valid without a list of names.
+        var headers = transform.ProxyRequest.Headers;
+        while (FirstForbidden(headers) is { } name)
         {
-            if (names.IsReserved(header.Key) || IdentityHeaderNames.IsStripped(header.Key))
+            headers.Remove(name);
+        }
+
+        if (transform.ProxyRequest.Content is { } content)
+        {
+            while (FirstForbidden(content.Headers) is { } name)
             {
-                RequestTransform.RemoveHeader(transform, header.Key);
+                content.Headers.Remove(name);
             }
         }
 
-        var headers = transform.ProxyRequest.Headers;
         var remote = http.Connection.RemoteIpAddress;
         if (remote is not null)
         {
@@ -132,6 +138,19 @@ internal sealed partial class IdentityTransformProvider(IdentityHeaderNames name
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    private string? FirstForbidden(System.Net.Http.Headers.HttpHeaders headers)
+    {
+        foreach (var header in headers.NonValidated)
+        {
+            if (names.IsReserved(header.Key) || IdentityHeaderNames.IsStripped(header.Key))
+            {
+                return header.Key;
+            }
+        }
+
+        return null;
     }
 
     private volatile AddressText? _lastAddress;
