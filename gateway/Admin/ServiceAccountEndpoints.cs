@@ -16,6 +16,7 @@ internal static class ServiceAccountEndpoints
     {
         admin.MapPost("/orgs/{org}/service-accounts", CreateOrgAccountAsync);
         admin.MapPost("/teams/{team}/service-accounts", CreateTeamAccountAsync);
+        admin.MapGet("/service-accounts", List);
         admin.MapGet("/service-accounts/{sa}", Get);
         admin.MapDelete("/service-accounts/{sa}", Delete);
         admin.MapPost("/service-accounts/{sa}/deactivate", (HttpContext h, string sa, DirectoryService d, TimeProvider t) => SetActive(h, sa, d, t, false));
@@ -165,6 +166,18 @@ internal static class ServiceAccountEndpoints
         {
             errors.Add("grantAllCurrentProjects", "'grantAllCurrentProjects' applies only to accounts with access 'explicit'.");
         }
+    }
+
+    /// <summary>The service accounts the caller manages (as the seeds' Service Accounts tab), optionally of one team.</summary>
+    private static IResult List(HttpContext http, DirectoryService directory, string? team)
+    {
+        var caller = AdminCaller.From(http).Principal;
+        var d = directory.Current;
+        return AdminJson.Json(d.AccountsById.Values
+            .Where(a => a.Org == caller.Org && (team is null || (a.Scope == ServiceAccountScope.Team && a.Team == team)) && AdminAccess.CanManageAccount(d, caller, a))
+            .OrderBy(a => a.DisplayName, StringComparer.Ordinal)
+            .Select(ServiceAccountView.Of)
+            .ToList());
     }
 
     private static IResult Get(HttpContext http, string sa, DirectoryService directory)

@@ -59,6 +59,7 @@ internal static class CliCommands
         new("grants remove", "ENTITY PROJECT PRINCIPAL", "remove a grant", a => new(HttpMethod.Delete, $"/projects/{E(a.At(0))}/{E(a.At(1))}/grants/{E(a.At(2))}")),
         new("service-accounts create", "NAME (--team T [--federated --issuer URL --subject S] | --org ORG --default-team T) [--access scope|explicit] [--all-current-projects]",
             "a team- or org-scoped service account", CreateServiceAccount),
+        new("service-accounts list", "[--team TEAM]", "the service accounts the key manages", a => new(HttpMethod.Get, "/service-accounts" + Query(("team", a.Option("team"))))),
         new("service-accounts get", "NAME@SCOPE", "a service account", a => new(HttpMethod.Get, $"/service-accounts/{E(a.At(0))}")),
         new("service-accounts delete", "NAME@SCOPE", "delete a service account and its keys", a => new(HttpMethod.Delete, $"/service-accounts/{E(a.At(0))}")),
         new("service-accounts deactivate", "NAME@SCOPE", "refuse its keys and tokens until reactivated", a => new(HttpMethod.Post, $"/service-accounts/{E(a.At(0))}/deactivate")),

@@ -69,6 +69,11 @@ public sealed class AdminCliTests : IAsyncLifetime
         Assert.Equal("open", (await JsonAsync(root, "projects", "get", "ml", "p")).GetProperty("visibility").GetString());
         await OkAsync(root, "service-accounts", "create", "ci", "--team", "ml");
         await OkAsync(root, "service-accounts", "create", "bot", "--org", "acme", "--default-team", "ml");
+        Assert.Equal(["bot@acme", "ci@ml"], (await JsonAsync(root, "service-accounts", "list")).EnumerateArray().Select(a => a.GetProperty("displayName").GetString()));
+        Assert.Equal(["ci@ml"], (await JsonAsync(root, "service-accounts", "list", "--team", "ml")).EnumerateArray().Select(a => a.GetProperty("displayName").GetString()));
+        // A member who manages none sees none (the list is what the API lets the caller manage).
+        var bobKey = (await JsonAsync(root, "keys", "create", "bob")).GetProperty("key").GetString()!;
+        Assert.Equal(0, (await JsonAsync(bobKey, "service-accounts", "list")).GetArrayLength());
         await OkAsync(root, "grants", "set", "ml", "q", "ci@ml", "--role", "contributor");
         Assert.Equal("ci@ml", (await JsonAsync(root, "grants", "list", "ml", "q"))[0].GetProperty("principal").GetString());
 
