@@ -75,18 +75,9 @@ internal static class OperatorEndpoints
         var created = directory.Write(d =>
         {
             RequireOperator(caller.Principal);
-            foreach (var name in new[] { body.Name!, body.Admin!.Username! })
-            {
-                if (d.IsNameTaken(name))
-                {
-                    throw AdminProblemException.Conflict(ProblemCodes.NameTaken, $"The name '{name}' is taken by an organization, team or user.");
-                }
-            }
-
-            if (d.UsersByEmail.Keys.Any(e => string.Equals(e, body.Admin.Email, StringComparison.OrdinalIgnoreCase)))
-            {
-                throw AdminProblemException.Conflict(ProblemCodes.EmailTaken, "Another user has this email address.");
-            }
+            DirectoryRules.RequireFreeName(d, body.Name!);
+            DirectoryRules.RequireFreeName(d, body.Admin!.Username!);
+            DirectoryRules.RequireFreeEmail(d, body.Admin.Email!);
 
             var now = time.UtcNowMillis();
             var org = new Organization { Name = body.Name!, CreatedAt = now };
@@ -137,9 +128,9 @@ internal static class OperatorEndpoints
                 return (new ChangeSet(), target);
             }
 
-            if (!grant && d.UsersById.Values.Count(u => u.Operator && u.Active) <= 1 && target.Active)
+            if (!grant)
             {
-                throw AdminProblemException.Conflict(ProblemCodes.LastOperator, "This is the last active operator: grant the role to another user first.");
+                DirectoryRules.RequireNotLastOperator(d, target);
             }
 
             var now = time.UtcNowMillis();

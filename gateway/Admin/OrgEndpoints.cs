@@ -30,10 +30,7 @@ internal static class OrgEndpoints
         {
             AdminAccess.RequireOrgAdmin(d, caller.Principal, org);
             errors.ThrowIfAny();
-            if (d.IsNameTaken(body.Name!))
-            {
-                throw AdminProblemException.Conflict(Diagnostics.ProblemCodes.NameTaken, $"The name '{body.Name}' is taken by an organization, team or user.");
-            }
+            DirectoryRules.RequireFreeName(d, body.Name!);
 
             var now = time.UtcNowMillis();
             var created = new Team { Name = body.Name!, Org = org, CreatedAt = now };
@@ -68,15 +65,9 @@ internal static class OrgEndpoints
             }
 
             errors.ThrowIfAny();
-            if (d.IsNameTaken(body.Username!))
-            {
-                throw AdminProblemException.Conflict(Diagnostics.ProblemCodes.NameTaken, $"The name '{body.Username}' is taken by an organization, team or user.");
-            }
+            DirectoryRules.RequireFreeName(d, body.Username!);
 
-            if (d.UsersByEmail.Keys.Any(e => string.Equals(e, body.Email, StringComparison.OrdinalIgnoreCase)))
-            {
-                throw AdminProblemException.Conflict(Diagnostics.ProblemCodes.EmailTaken, "Another user has this email address.");
-            }
+            DirectoryRules.RequireFreeEmail(d, body.Email!);
 
             var now = time.UtcNowMillis();
             var created = new User
@@ -119,10 +110,7 @@ internal static class OrgEndpoints
                 throw AdminProblemException.Conflict("cannot_delete_self", "An admin cannot delete their own user.");
             }
 
-            if (user.Operator && d.UsersById.Values.Count(u => u.Operator && u.Active) <= 1)
-            {
-                throw AdminProblemException.Conflict(Diagnostics.ProblemCodes.LastOperator, "This user is the last gateway operator: grant the role to another user first.");
-            }
+            DirectoryRules.RequireNotLastOperator(d, user);
 
             var now = time.UtcNowMillis();
             var changes = new ChangeSet().Remove(user);

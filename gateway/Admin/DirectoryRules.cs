@@ -1,0 +1,36 @@
+using Gateway.Diagnostics;
+using Gateway.Directory;
+using Gateway.Policy.Model;
+
+namespace Gateway.Admin;
+
+/// <summary>Checks several admin writes share, each answering with the one problem it stands for.</summary>
+internal static class DirectoryRules
+{
+    /// <summary>Organizations, teams and users share one namespace of entities.</summary>
+    public static void RequireFreeName(DirectorySnapshot d, string name)
+    {
+        if (d.IsNameTaken(name))
+        {
+            throw AdminProblemException.Conflict(ProblemCodes.NameTaken, $"The name '{name}' is taken by an organization, team or user.");
+        }
+    }
+
+    /// <summary>Emails are unique ignoring case (federated people map on them).</summary>
+    public static void RequireFreeEmail(DirectorySnapshot d, string email)
+    {
+        if (d.UsersByEmail.Keys.Any(e => string.Equals(e, email, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw AdminProblemException.Conflict(ProblemCodes.EmailTaken, "Another user has this email address.");
+        }
+    }
+
+    /// <summary>Someone must always be able to create an organization: the last active operator stays one.</summary>
+    public static void RequireNotLastOperator(DirectorySnapshot d, User user)
+    {
+        if (user.Operator && user.Active && d.UsersById.Values.Count(u => u.Operator && u.Active) <= 1)
+        {
+            throw AdminProblemException.Conflict(ProblemCodes.LastOperator, $"'{user.Username}' is the last active gateway operator: grant the role to another user first.");
+        }
+    }
+}
