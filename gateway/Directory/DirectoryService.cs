@@ -147,7 +147,8 @@ internal sealed class DirectoryService
     /// <summary>
     /// Reloads the directory from the store when its version moved (or always, with
     /// <paramref name="force"/>: after a lost connection nothing cached can be trusted) and publishes
-    /// it; drops every cached key and token. Returns true when a new snapshot was published.
+    /// it; drops the cached keys and tokens those versions changed (all of them when the store cannot
+    /// say which, or after a reconnect). Returns true when a new snapshot was published.
     /// </summary>
     public bool Refresh(bool force)
     {
@@ -166,12 +167,32 @@ internal sealed class DirectoryService
             return false;
         }
 
+        // What the versions in between changed, when the store can say (and this is not a reconnect):
+        // only those keys and owners leave the cache; otherwise all of it does.
+        var changed = force || data.Version <= current.Version ? null : Store.ChangedBetween(current.Version, data.Version);
+
         // Issuers of gateway.json are not in the store; stored issuers whose definition did not change
         // keep their instance, so their fetched signing keys and validated tokens stay cached.
         var configured = current.Issuers.Values.Where(i => i.FromConfiguration);
         var stored = data.Issuers.Select(i => current.Issuers.TryGetValue(i.Url, out var old) && !old.FromConfiguration && Federation.IssuerRules.SameDefinition(old, i) ? old : i).ToList();
         Volatile.Write(ref _current, DirectorySnapshot.From(data with { Issuers = stored }, configured).AtVersion(data.Version));
-        _keyCache.Clear();
+        if (changed is { } known)
+        {
+            foreach (var key in known.Keys)
+            {
+                _keyCache.Invalidate(key);
+            }
+
+            foreach (var principal in known.Principals.Distinct(StringComparer.Ordinal))
+            {
+                _keyCache.InvalidateOwner(principal);
+            }
+        }
+        else
+        {
+            _keyCache.Clear();
+        }
+
         return true;
     }
 

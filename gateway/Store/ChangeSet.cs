@@ -24,6 +24,27 @@ internal sealed class ChangeSet
     /// </summary>
     public bool TouchesDirectory => _changes.Exists(c => c.Delete || c.Record is not ApiKey { Format: ApiKeyFormatKind.AccessToken, RevokedAt: null });
 
+    /// <summary>What this change set changes that caches hold: key hashes, and principals whose keys must be looked at again.</summary>
+    public (List<byte[]> Keys, List<string> Principals) CachedThings()
+    {
+        var keys = new List<byte[]>();
+        var principals = new List<string>();
+        foreach (var (record, _) in _changes)
+        {
+            switch (record)
+            {
+                case ApiKey key:
+                    keys.Add(key.Hash);
+                    break;
+                case Principal principal:
+                    principals.Add(principal.Id);
+                    break;
+            }
+        }
+
+        return (keys, principals);
+    }
+
     public ChangeSet Put(object record)
     {
         CheckType(record);

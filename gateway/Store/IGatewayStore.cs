@@ -46,6 +46,12 @@ internal interface IGatewayStore : IDisposable
     bool IsShared { get; }
 
     /// <summary>
+    /// The key hashes and principal ids changed by the directory versions after <paramref name="from"/>
+    /// up to <paramref name="to"/>, or null when the store cannot say (then every cache is suspect).
+    /// </summary>
+    (IReadOnlyList<KeyHash> Keys, IReadOnlyList<string> Principals)? ChangedBetween(long from, long to);
+
+    /// <summary>
     /// Holds the directory's write lock until disposed: across replicas, one directory change is
     /// planned and committed at a time, so a writer waits instead of losing a race over and over.
     /// The embedded store is one process: nothing to hold.

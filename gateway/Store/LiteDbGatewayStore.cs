@@ -67,6 +67,9 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
 
     public bool IsShared => false;
 
+    // Nobody else writes: there is never anything to catch up on.
+    public (IReadOnlyList<KeyHash> Keys, IReadOnlyList<string> Principals)? ChangedBetween(long from, long to) => null;
+
     /// <summary>Every stored document of one collection (<see cref="Collections"/>), for copying the store elsewhere.</summary>
     public IReadOnlyList<BsonDocument> Export(string collection) => Read(() => Col(collection).FindAll().ToList());
 

@@ -90,6 +90,27 @@ internal sealed class PostgresGatewayStore : IGatewayStore
 
     public bool IsShared => true;
 
+    public (IReadOnlyList<KeyHash> Keys, IReadOnlyList<string> Principals)? ChangedBetween(long from, long to) => Run(() =>
+    {
+        using var connection = Source.OpenConnection();
+        using var command = new NpgsqlCommand("SELECT key_hashes, principal_ids FROM gateway_changes WHERE version > $1 AND version <= $2", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = from });
+        command.Parameters.Add(new NpgsqlParameter { Value = to });
+        using var reader = command.ExecuteReader();
+        var keys = new List<KeyHash>();
+        var principals = new List<string>();
+        var versions = 0L;
+        while (reader.Read())
+        {
+            versions++;
+            keys.AddRange(reader.GetFieldValue<byte[][]>(0).Select(h => KeyHash.FromBytes(h)));
+            principals.AddRange(reader.GetFieldValue<string[]>(1));
+        }
+
+        // A version without its trace (pruned, or written before the trace existed): nothing can be told apart.
+        return versions == to - from ? ((IReadOnlyList<KeyHash>)keys, (IReadOnlyList<string>)principals) : ((IReadOnlyList<KeyHash>, IReadOnlyList<string>)?)null;
+    });
+
     public long ReadVersion() => Run(() =>
     {
         using var connection = Source.OpenConnection();
@@ -232,6 +253,21 @@ internal sealed class PostgresGatewayStore : IGatewayStore
 
             if (changes.TouchesDirectory)
             {
+                var (keys, principals) = changes.CachedThings();
+                var trace = new NpgsqlBatchCommand("INSERT INTO gateway_changes (version, key_hashes, principal_ids) VALUES ($1, $2, $3)");
+                trace.Parameters.Add(new NpgsqlParameter { Value = version });
+                trace.Parameters.Add(new NpgsqlParameter { Value = keys.ToArray() });
+                trace.Parameters.Add(new NpgsqlParameter { Value = principals.ToArray() });
+                batch.BatchCommands.Add(trace);
+
+                // The trace is only read by replicas catching up: the last hundred thousand versions are plenty.
+                if (version % 1000 == 0)
+                {
+                    var prune = new NpgsqlBatchCommand("DELETE FROM gateway_changes WHERE version <= $1");
+                    prune.Parameters.Add(new NpgsqlParameter { Value = version - 100_000 });
+                    batch.BatchCommands.Add(prune);
+                }
+
                 var notify = new NpgsqlBatchCommand("SELECT pg_notify($1, $2)");
                 notify.Parameters.Add(new NpgsqlParameter { Value = Channel });
                 // "version commit-time": the time lets every replica measure how late it applied the change.

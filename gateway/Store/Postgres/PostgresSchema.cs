@@ -36,6 +36,11 @@ internal static class PostgresSchema
             seq bigserial PRIMARY KEY, org text NOT NULL, at bigint NOT NULL, actor text NOT NULL, action text NOT NULL, doc text NOT NULL);
         CREATE INDEX gateway_audit_org_at ON gateway_audit (org, at DESC, seq DESC);
         """,
+        """
+        -- What each directory version changed that replicas cache: key hashes and principal ids. A
+        -- replica catching up invalidates just these instead of emptying its caches.
+        CREATE TABLE gateway_changes (version bigint PRIMARY KEY, key_hashes bytea[] NOT NULL, principal_ids text[] NOT NULL);
+        """,
     ];
 
     public static int Latest => Migrations.Length;

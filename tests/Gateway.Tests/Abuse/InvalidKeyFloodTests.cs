@@ -43,6 +43,8 @@ public sealed class InvalidKeyFloodTests
 
         public bool IsShared => false;
 
+        public (IReadOnlyList<KeyHash> Keys, IReadOnlyList<string> Principals)? ChangedBetween(long from, long to) => null;
+
         public IDisposable LockWrites() => throw new NotSupportedException();
         public void UpdateLastUsed(IReadOnlyCollection<KeyValuePair<KeyHash, DateTimeOffset>> times) => throw new NotSupportedException();
         public IReadOnlyList<AuditEvent> QueryAudit(AuditQuery query) => [];

@@ -26,6 +26,8 @@ public sealed class LastUsedTrackerTests
 
         public bool IsShared => false;
 
+        public (IReadOnlyList<KeyHash> Keys, IReadOnlyList<string> Principals)? ChangedBetween(long from, long to) => null;
+
         public IDisposable LockWrites() => throw new NotSupportedException();
         public IReadOnlyList<AuditEvent> QueryAudit(AuditQuery query) => throw new NotSupportedException();
         public bool IsReadable() => true;

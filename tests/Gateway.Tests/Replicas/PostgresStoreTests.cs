@@ -40,4 +40,38 @@ public sealed class PostgresStoreTests(PostgresFixture pg)
         var audit = await again.GetAsync("/admin/v1/audit?action=org.bootstrap", keys["erin"]);
         Assert.Single(audit.Json.EnumerateArray());
     }
+
+    [Fact]
+    public async Task AnotherReplicasChange_DropsOnlyTheKeysItTouched()
+    {
+        await using var echo = await EchoUpstream.StartAsync();
+        var database = await pg.Server.CreateDatabaseAsync();
+        await using var a = await TestGateway.StartAsync(dir => Config(dir, echo.Url), Postgres(database));
+        Assert.Equal(201, (await a.PostAsync("/admin/v1/orgs/acme/teams", a.RootKey, new { name = "ml" })).Status);
+        Assert.Equal(201, (await a.PostAsync("/admin/v1/teams/ml/projects", a.RootKey, new { name = "p" })).Status);
+        Assert.Equal(201, (await a.PostAsync("/admin/v1/teams/ml/service-accounts", a.RootKey, new { name = "ci" })).Status);
+        Assert.Equal(201, (await a.PostAsync("/admin/v1/teams/ml/service-accounts", a.RootKey, new { name = "other" })).Status);
+        var key = (await a.PostAsync("/admin/v1/service-accounts/ci@ml/keys", a.RootKey, new { name = "k" })).Str("key");
+        var otherKey = (await a.PostAsync("/admin/v1/service-accounts/other@ml/keys", a.RootKey, new { name = "k" })).Str("key");
+        await using var b = await TestGateway.StartAsync(dir => Config(dir, echo.Url), Postgres(database));
+        Assert.Equal(200, (await b.ProxyAsync(HttpMethod.Post, "/files/ml/p/r/file_stream", key)).Status);
+        Assert.Equal(200, (await b.ProxyAsync(HttpMethod.Post, "/files/ml/p/r/file_stream", otherKey)).Status);
+
+        async Task<double> MissesAsync() => double.Parse(System.Text.RegularExpressions.Regex.Match(
+            await b.Http.GetStringAsync(new Uri(b.AdminUrl, "/metrics")), "gateway_key_cache_lookups_total\\{result=\"miss\"\\} ([0-9.e+]+)").Groups[1].Value,
+            System.Globalization.CultureInfo.InvariantCulture);
+
+        // An unrelated change (a team) and a change to the other account reach B: ci@ml's key stays cached.
+        Assert.Equal(201, (await a.PostAsync("/admin/v1/orgs/acme/teams", a.RootKey, new { name = "cv" })).Status);
+        Assert.Equal(200, (await a.PostAsync("/admin/v1/service-accounts/other@ml/deactivate", a.RootKey, null)).Status);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while ((await b.ProxyAsync(HttpMethod.Post, "/files/ml/p/r/file_stream", otherKey)).Status != 401)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "the deactivation did not reach B");
+        }
+
+        var afterOther = await MissesAsync();
+        Assert.Equal(200, (await b.ProxyAsync(HttpMethod.Post, "/files/ml/p/r/file_stream", key)).Status);
+        Assert.Equal(afterOther, await MissesAsync());
+    }
 }

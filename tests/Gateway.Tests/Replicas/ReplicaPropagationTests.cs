@@ -37,8 +37,11 @@ public sealed class ReplicaPropagationTests(PostgresFixture pg, ITestOutputHelpe
         }
     }
 
+    // The replica whose log explains an unexpected answer (a failure message without it says too little).
+    private Func<string>? _diagnose;
+
     /// <summary>Sends until the replica stops answering 200; how long that took.</summary>
-    private static async Task<TimeSpan> UntilRefusedAsync(Func<Task<int>> send, int[] refused)
+    private async Task<TimeSpan> UntilRefusedAsync(Func<Task<int>> send, int[] refused)
     {
         var clock = Stopwatch.StartNew();
         while (true)
@@ -49,7 +52,9 @@ public sealed class ReplicaPropagationTests(PostgresFixture pg, ITestOutputHelpe
                 return clock.Elapsed;
             }
 
-            Assert.True(status == 200, $"unexpected {status}");
+            // A request that straddles the new snapshot's arrival can be authenticated on the old one and
+            // decided on the new one: refused (403 or 404) once, before the owner's absence answers 401.
+            Assert.True(status is 200 or 403 or 404, $"unexpected {status}" + (_diagnose is null ? "" : "\n" + _diagnose()));
             Assert.True(clock.Elapsed < Bound, $"still allowed after {clock.Elapsed}");
         }
     }
@@ -59,6 +64,7 @@ public sealed class ReplicaPropagationTests(PostgresFixture pg, ITestOutputHelpe
     {
         await using var set = await ReplicaSet.StartAsync(pg.Server, 3);
         var (a, b, c) = (set[0], set[1], set[2]);
+        _diagnose = () => "replica A:\n" + string.Join('\n', a.Output.Split('\n').TakeLast(30));
         var root = set.RootKey;
         await Ok(set.AdminAsync(a, HttpMethod.Post, "/admin/v1/orgs/acme/teams", root, new { name = "ml" }));
         await Ok(set.AdminAsync(b, HttpMethod.Post, "/admin/v1/teams/ml/projects", root, new { name = "p" }));
