@@ -11,7 +11,7 @@ namespace Gateway.Tests.Attacks;
 /// sent along never reaches a log.
 /// </summary>
 [Collection(ProxyCollection.Name)]
-public sealed class ProtocolAttackTests(ProxyFixture fixture) : ProxyTestBase(fixture)
+public class ProtocolAttackTests(ProxyFixture fixture) : ProxyTestBase(fixture)
 {
     // {auth} is a valid key of bob (a member of ml, who may write ml/team-p); {marker} tags what the upstream saw.
     public static TheoryData<string, string> Requests() => new()

@@ -14,7 +14,7 @@ namespace Gateway.Tests.Functional;
 /// token reaches the logs. Built against <see cref="FederationFixture.RawIdp"/>, mapped subject and all.
 /// </summary>
 [Collection(FederationCollection.Name)]
-public sealed class FederationAttackTests(FederationFixture fixture)
+public class FederationAttackTests(FederationFixture fixture)
 {
     private const string Subject = FederationFixture.RawSubject;
 

@@ -5,7 +5,8 @@ using Xunit;
 namespace Gateway.Tests.Replicas;
 
 // The suites that touch the store, run again on PostgreSQL: the decision matrix, the data plane's
-// status answers (revoked, expired, deactivated keys, last-used times) and the token exchange.
+// status answers (revoked, expired, deactivated keys, last-used times), the token exchange, and the
+// protocol and federation attacks.
 // Each fixture gets a server of its own, so the two collections run side by side.
 
 /// <summary>A throwaway server for one fixture: its arguments for the gateway, and its end.</summary>
@@ -74,3 +75,9 @@ public sealed class PostgresProxyStatusTests(PostgresProxyFixture fixture) : Pro
 
 [Collection(PostgresFederationCollection.Name)]
 public sealed class PostgresFederationExchangeTests(PostgresFederationFixture fixture) : FederationExchangeTests(fixture);
+
+[Collection(PostgresProxyCollection.Name)]
+public sealed class PostgresProtocolAttackTests(PostgresProxyFixture fixture) : Attacks.ProtocolAttackTests(fixture);
+
+[Collection(PostgresFederationCollection.Name)]
+public sealed class PostgresFederationAttackTests(PostgresFederationFixture fixture) : FederationAttackTests(fixture);
