@@ -127,12 +127,12 @@ internal sealed partial class ApiKeyAuthenticator(
         {
             // Short-lived and re-minted hourly: no last-used bookkeeping for access tokens.
             return FederatedMapping.TryMap(snapshot, key.Issuer, key.Subject, out var mapped) && mapped.Id == principal.Id
-                ? AuthenticationResult.Success(principal, key)
+                ? AuthenticationResult.Success(principal, key) with { Snapshot = snapshot }
                 : AuthenticationResult.Fail(AuthenticationReasons.AccessTokenUnmapped, key.KeyId);
         }
 
         lastUsed.Touch(hash, now);
-        return AuthenticationResult.Success(principal, key);
+        return AuthenticationResult.Success(principal, key) with { Snapshot = snapshot };
     }
 
     // Only failures log the presented key id; success reports the stored one.

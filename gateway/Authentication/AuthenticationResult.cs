@@ -27,6 +27,12 @@ internal readonly record struct AuthenticationResult(
 {
     public bool Succeeded => Outcome == AuthenticationOutcome.Succeeded && Principal is not null;
 
+    /// <summary>
+    /// The directory snapshot the principal was found in: the decision reads the same one, so a
+    /// request never mixes a principal of one snapshot with the grants of the next.
+    /// </summary>
+    public Directory.DirectorySnapshot? Snapshot { get; init; }
+
     public static AuthenticationResult Success(Principal principal, ApiKey key)
         => new(AuthenticationOutcome.Succeeded, principal, key.KeyId,
             key.Format == ApiKeyFormatKind.AccessToken ? AuthMethods.AccessToken : AuthMethods.ApiKey, "", key.KeyId);

@@ -46,7 +46,7 @@ internal sealed class CredentialAuthenticator(ApiKeyAuthenticator keys, Federate
         var validation = await federated.ValidateAsync(token, asBearer: true, cancellationToken);
         return validation.Outcome switch
         {
-            FederationOutcome.Valid => AuthenticationResult.FederatedJwt(validation.Principal!),
+            FederationOutcome.Valid => AuthenticationResult.FederatedJwt(validation.Principal!) with { Snapshot = validation.Snapshot },
             FederationOutcome.Unavailable => AuthenticationResult.IssuerUnavailable(),
             _ => Failed(AuthenticationResult.Fail(validation.Reason), client),
         };

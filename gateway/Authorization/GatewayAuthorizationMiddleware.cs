@@ -241,14 +241,14 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         var decided = Authorize(context, scope, identity, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(references));
         if (decided.Feature is { } feature && graphQl is not null)
         {
-            Shape(context, feature, graphQl, body.Body);
+            Shape(context, feature, graphQl, body.Body, identity.Snapshot ?? directory.Current);
         }
 
         return decided;
     }
 
     // After an allow: answer viewer-only requests, make defaulted entities explicit, mark the response for rewriting.
-    private void Shape(HttpContext context, GatewayFeature feature, GraphQL.GraphQlAnalysis graphQl, ReadOnlyMemory<byte> body)
+    private void Shape(HttpContext context, GatewayFeature feature, GraphQL.GraphQlAnalysis graphQl, ReadOnlyMemory<byte> body, Directory.DirectorySnapshot snapshot)
     {
         var principal = feature.Principal!;
         if (graphQl.Viewers.Count > 0 || graphQl.Listings.Count > 0)
@@ -257,7 +257,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             var keys = !graphQl.Viewers.Any(v => v.Selects("apiKeys")) ? [] : store.KeysOfOwner(principal.Id)
                 .Where(k => k.RevokedAt is null && (k.ExpiresAt is null || k.ExpiresAt > time.GetUtcNow()) && k.Format != ApiKeyFormatKind.AccessToken)
                 .Select(k => (k.KeyId, k.Name)).ToList();
-            feature.Viewer = new GraphQL.ViewerAnswer.Facts(principal, directory.Current, keys);
+            feature.Viewer = new GraphQL.ViewerAnswer.Facts(principal, snapshot, keys);
         }
 
         if (graphQl.AnswersLocally)
@@ -321,7 +321,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     private (GatewayFeature? Feature, int Status, string Reason) Authorize(HttpContext context, RouteScope scope, in AuthenticationResult identity, ReadOnlySpan<ScopeReference> references)
     {
         var principal = identity.Principal!;
-        var snapshot = directory.Current;
+        var snapshot = identity.Snapshot ?? directory.Current;
         var claim = new AttributionClaim(Single(context, IdentityHeaderNames.AttributionUsername), Single(context, IdentityHeaderNames.AttributionEmail));
         if (references.IsEmpty)
         {

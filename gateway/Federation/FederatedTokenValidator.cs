@@ -19,7 +19,8 @@ internal enum FederationOutcome
 }
 
 /// <summary>The outcome, the reason (log and audit only), and on success who the token maps to.</summary>
-internal readonly record struct FederatedValidation(FederationOutcome Outcome, string Reason, TrustedIssuer? Issuer, string? Subject, Principal? Principal);
+internal readonly record struct FederatedValidation(FederationOutcome Outcome, string Reason, TrustedIssuer? Issuer, string? Subject, Principal? Principal,
+    Directory.DirectorySnapshot? Snapshot = null);
 
 /// <summary>
 /// Validates a federated JWT: the cheap pre-checks, the issuer its <c>iss</c> names (exactly),
@@ -115,7 +116,7 @@ internal sealed partial class FederatedTokenValidator(
         }
 
         return principal.Active
-            ? new FederatedValidation(FederationOutcome.Valid, "", issuer, subject, principal)
+            ? new FederatedValidation(FederationOutcome.Valid, "", issuer, subject, principal, snapshot)
             : Invalid(FederationReasons.PrincipalInactive, issuer);
     }
 
