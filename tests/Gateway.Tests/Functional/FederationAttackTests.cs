@@ -93,7 +93,22 @@ public class FederationAttackTests(FederationFixture fixture)
             Assert.Equal(exchangeError, exchange.Json.GetProperty("error").GetString());
         }
 
-        var (bearer, upstream) = await fixture.BearerAsync("/graphql", token);
+        var forwardedBefore = fixture.Echo.Received.Count;
+        ApiResponse bearer;
+        EchoRequest? upstream;
+        try
+        {
+            (bearer, upstream) = await fixture.BearerAsync("/graphql", token);
+        }
+        catch (HttpRequestException) when (bearerStatus == 431)
+        {
+            // Kestrel answers 431 and closes while the client is still writing a megabyte of headers:
+            // on a busy machine the client meets the closed connection first. Refused either way.
+            Assert.Equal(forwardedBefore, fixture.Echo.Received.Count);
+            Assert.DoesNotContain(token[..200], fixture.Gw.Logs.All);
+            return;
+        }
+
         Assert.Equal(bearerStatus, bearer.Status);
         if (bearerStatus == 401)
         {
