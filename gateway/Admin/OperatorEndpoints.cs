@@ -88,16 +88,8 @@ internal static class OperatorEndpoints
             var (keyChanges, key) = minting.Plan(directory.Store, admin, new CreateKeyRequest("first key", null, null, null), caller, now);
             var changes = new ChangeSet().Put(org).Put(admin)
                 .Record(caller.Audit(now, org.Name, "org.create", org.Name, $"admin={admin.Username}"))
-                .Record(caller.Audit(now, caller.Principal.Org, "org.create", org.Name, $"admin={admin.Username}"));
-            foreach (var (record, _) in keyChanges.Changes)
-            {
-                changes.Put(record);
-            }
-
-            foreach (var audit in keyChanges.Audit)
-            {
-                changes.Record(audit);
-            }
+                .Record(caller.Audit(now, caller.Principal.Org, "org.create", org.Name, $"admin={admin.Username}"))
+                .Append(keyChanges);
 
             return (changes, new CreatedOrgView(org.Name, UserView.Of(admin), key));
         });

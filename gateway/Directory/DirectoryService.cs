@@ -178,15 +178,7 @@ internal sealed class DirectoryService
         Volatile.Write(ref _current, DirectorySnapshot.From(data with { Issuers = stored }, configured).AtVersion(data.Version));
         if (changed is { } known)
         {
-            foreach (var key in known.Keys)
-            {
-                _keyCache.Invalidate(key);
-            }
-
-            foreach (var principal in known.Principals.Distinct(StringComparer.Ordinal))
-            {
-                _keyCache.InvalidateOwner(principal);
-            }
+            Invalidate(known.Keys, known.Principals);
         }
         else
         {
@@ -198,17 +190,20 @@ internal sealed class DirectoryService
 
     private void Invalidate(ChangeSet changes)
     {
-        foreach (var (record, _) in changes.Changes)
+        var (keys, principals) = changes.CachedThings();
+        Invalidate(keys.Select(h => KeyHash.FromBytes(h)), principals);
+    }
+
+    private void Invalidate(IEnumerable<KeyHash> keys, IEnumerable<string> principals)
+    {
+        foreach (var key in keys)
         {
-            switch (record)
-            {
-                case ApiKey key:
-                    _keyCache.Invalidate(KeyHash.FromBytes(key.Hash));
-                    break;
-                case Principal principal:
-                    _keyCache.InvalidateOwner(principal.Id);
-                    break;
-            }
+            _keyCache.Invalidate(key);
+        }
+
+        foreach (var principal in principals.Distinct(StringComparer.Ordinal))
+        {
+            _keyCache.InvalidateOwner(principal);
         }
     }
 }

@@ -24,7 +24,14 @@ internal sealed class ChangeSet
     /// </summary>
     public bool TouchesDirectory => _changes.Exists(c => c.Delete || c.Record is not ApiKey { Format: ApiKeyFormatKind.AccessToken, RevokedAt: null });
 
-    /// <summary>What this change set changes that caches hold: key hashes, and principals whose keys must be looked at again.</summary>
+    /// <summary>True when it stores an imported legacy key: from then on an unchecked 40-character key can be real.</summary>
+    public bool AddsImportedKey => _changes.Exists(c => c.Record is ApiKey { Format: ApiKeyFormatKind.ImportedLegacy } && !c.Delete);
+
+    /// <summary>
+    /// What this change set changes that key caches hold: key hashes, and principals whose keys must be
+    /// looked at again. The writing replica and every other one (through the store's change record)
+    /// invalidate from this one list.
+    /// </summary>
     public (List<byte[]> Keys, List<string> Principals) CachedThings()
     {
         var keys = new List<byte[]>();
@@ -56,6 +63,14 @@ internal sealed class ChangeSet
     {
         CheckType(record);
         _changes.Add(new Change(record, Delete: true));
+        return this;
+    }
+
+    /// <summary>Everything <paramref name="other"/> holds, in order, so one transaction carries both.</summary>
+    public ChangeSet Append(ChangeSet other)
+    {
+        _changes.AddRange(other._changes);
+        _audit.AddRange(other._audit);
         return this;
     }
 

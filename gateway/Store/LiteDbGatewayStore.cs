@@ -170,7 +170,7 @@ internal sealed class LiteDbGatewayStore : IGatewayStore
 
             // A flag instead of an index on the key format: an index whose every entry has the same
             // value makes inserts degrade badly at a million keys.
-            if (changes.Changes.Any(c => c.Record is ApiKey { Format: ApiKeyFormatKind.ImportedLegacy } && !c.Delete))
+            if (changes.AddsImportedKey)
             {
                 Col(Collections.Meta).Upsert(new BsonDocument { ["_id"] = HasImportedKeysId, ["value"] = true });
             }

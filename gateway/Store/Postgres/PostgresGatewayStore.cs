@@ -184,14 +184,7 @@ internal sealed class PostgresGatewayStore : IGatewayStore
         using var command = new NpgsqlCommand("SELECT doc FROM gateway_access_tokens WHERE owner_id = $1 AND expires_at > $2", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = ownerId });
         command.Parameters.Add(new NpgsqlParameter { Value = now.ToUnixTimeMilliseconds() });
-        using var reader = command.ExecuteReader();
-        var tokens = new List<ApiKey>();
-        while (reader.Read())
-        {
-            tokens.Add(BsonMapping.ToKey(Document(reader.GetString(0))));
-        }
-
-        return (IReadOnlyList<ApiKey>)tokens;
+        return Documents(command, BsonMapping.ToKey);
     });
 
     public int PurgeAccessTokens(DateTimeOffset before) => Run(() =>
@@ -235,7 +228,7 @@ internal sealed class PostgresGatewayStore : IGatewayStore
                 batch.BatchCommands.Add(Command(change));
             }
 
-            if (changes.Changes.Any(c => c.Record is ApiKey { Format: ApiKeyFormatKind.ImportedLegacy } && !c.Delete))
+            if (changes.AddsImportedKey)
             {
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE gateway_meta SET value = 1 WHERE key = 'has_imported_keys'"));
             }
@@ -339,14 +332,7 @@ internal sealed class PostgresGatewayStore : IGatewayStore
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Actor ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Action ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = query.Limit });
-        using var reader = command.ExecuteReader();
-        var events = new List<AuditEvent>();
-        while (reader.Read())
-        {
-            events.Add(BsonMapping.ToAudit(Document(reader.GetString(0))));
-        }
-
-        return (IReadOnlyList<AuditEvent>)events;
+        return Documents(command, BsonMapping.ToAudit);
     });
 
     public bool IsReadable()
@@ -428,6 +414,19 @@ internal sealed class PostgresGatewayStore : IGatewayStore
         command.Parameters.Add(new NpgsqlParameter { Value = value });
         return command.ExecuteScalar() is string doc ? BsonMapping.ToKey(Document(doc)) : null;
     });
+
+    /// <summary>The documents in the first column of <paramref name="command"/>'s rows, mapped.</summary>
+    private static IReadOnlyList<T> Documents<T>(NpgsqlCommand command, Func<BsonDocument, T> map)
+    {
+        using var reader = command.ExecuteReader();
+        var items = new List<T>();
+        while (reader.Read())
+        {
+            items.Add(map(Document(reader.GetString(0))));
+        }
+
+        return items;
+    }
 
     private static long Meta(NpgsqlConnection connection, NpgsqlTransaction? transaction, string key)
     {
