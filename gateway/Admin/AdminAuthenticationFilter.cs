@@ -15,6 +15,13 @@ internal sealed partial class AdminAuthenticationFilter(CredentialAuthenticator 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
+        // The operator console runs endpoints in process for a caller its session already established
+        // (OperatorConsole.AdminDispatch); features are server-side state no client can set.
+        if (http.Features.Get<AdminCaller>() is not null)
+        {
+            return await next(context);
+        }
+
         var credential = CredentialExtractor.Extract(http.Request);
         switch (credential.Status)
         {

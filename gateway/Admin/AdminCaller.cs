@@ -13,6 +13,9 @@ internal sealed record AdminCaller(Principal Principal, string KeyId, string? Ad
     public AuditEvent Audit(DateTimeOffset at, string org, string action, string target, string? detail = null) => new()
     {
         At = at, Org = org, Action = action, Actor = Principal.DisplayName, ActorId = Principal.Id, KeyId = KeyId,
-        Target = target, Address = Address, Detail = detail,
+        Target = target, Address = Address, Detail = detail, Channel = AuthMethod == ConsoleMethod ? "console" : null,
     };
+
+    /// <summary>The <see cref="AuthMethod"/> of a caller signed in to the operator console.</summary>
+    public const string ConsoleMethod = "console_session";
 }

@@ -52,7 +52,11 @@ internal sealed record CreatedKeyView(string KeyId, string? Key, string Name, st
 
 internal sealed record WhoAmIView(string Principal, string PrincipalType, string Org, string? OrgRole, IReadOnlyDictionary<string, string>? Teams, string? DefaultEntity, string KeyId, string AuthMethod, bool Operator = false);
 
-internal sealed record AuditView(string Id, DateTimeOffset At, string Action, string Actor, string? KeyId, string Target, string? Address, string? Detail)
+internal sealed record AuditView(string Id, DateTimeOffset At, string Action, string Actor, string? KeyId, string Target, string? Address, string? Detail, string Channel)
 {
-    public static AuditView Of(AuditEvent a) => new(a.Id, a.At, a.Action, a.Actor, a.KeyId, a.Target, a.Address, a.Detail);
+    public static AuditView Of(AuditEvent a) => new(a.Id, a.At, a.Action, a.Actor, a.KeyId, a.Target, a.Address, a.Detail, a.Channel ?? "api");
 }
+
+internal sealed record TeamDetailView(string Name, string Org, DateTimeOffset CreatedAt, bool CanManage, IReadOnlyList<MemberView> Members, int Projects);
+
+internal sealed record ProjectListView(string Entity, string Name, string Visibility, DateTimeOffset CreatedAt, bool CanManage);

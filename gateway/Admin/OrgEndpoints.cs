@@ -18,6 +18,8 @@ internal static class OrgEndpoints
         admin.MapPost("/orgs/{org}/users", CreateUserAsync);
         admin.MapGet("/users/{username}", GetUser);
         admin.MapDelete("/users/{username}", DeleteUser);
+        admin.MapPost("/users/{username}/deactivate", (HttpContext h, string username, DirectoryService d, TimeProvider t) => SetActive(h, username, d, t, false));
+        admin.MapPost("/users/{username}/reactivate", (HttpContext h, string username, DirectoryService d, TimeProvider t) => SetActive(h, username, d, t, true));
     }
 
     private static async Task<IResult> CreateTeamAsync(HttpContext http, string org, DirectoryService directory, TimeProvider time)
@@ -119,5 +121,44 @@ internal static class OrgEndpoints
             return (changes, 0);
         });
         return Results.NoContent();
+    }
+
+    /// <summary>
+    /// Suspends or restores a user: while deactivated every key, access token and console session of
+    /// theirs is refused (authentication checks the owner), and they work again on reactivation.
+    /// </summary>
+    private static IResult SetActive(HttpContext http, string username, DirectoryService directory, TimeProvider time, bool active)
+    {
+        var caller = AdminCaller.From(http);
+        var updated = directory.Write(d =>
+        {
+            if (!d.UsersByName.TryGetValue(username, out var user) || user.Org != caller.Principal.Org
+                || (user.Id != caller.Principal.Id && !AdminAccess.IsOrgAdmin(caller.Principal, user.Org)))
+            {
+                throw AdminProblemException.NotFound(Diagnostics.ProblemCodes.UserNotFound, $"User '{username}'");
+            }
+
+            AdminAccess.RequireOrgAdmin(d, caller.Principal, user.Org);
+            if (user.Active == active)
+            {
+                return (new ChangeSet(), user);
+            }
+
+            if (user.Id == caller.Principal.Id)
+            {
+                throw AdminProblemException.Conflict("cannot_deactivate_self", "An admin cannot deactivate their own user.");
+            }
+
+            if (!active)
+            {
+                DirectoryRules.RequireNotLastOperator(d, user);
+            }
+
+            var changed = user with { Active = active };
+            var changes = new ChangeSet().Put(changed)
+                .Record(caller.Audit(time.UtcNowMillis(), user.Org, active ? "user.reactivate" : "user.deactivate", username));
+            return (changes, changed);
+        });
+        return AdminJson.Json(UserView.Of(updated));
     }
 }

@@ -18,6 +18,7 @@ internal sealed record GatewayOptions
     public IdentityOptions Identity { get; init; } = new();
     public FederationOptions Federation { get; init; } = new();
     public LimitsOptions Limits { get; init; } = new();
+    public ConsoleOptions Console { get; init; } = new();
 }
 
 internal sealed record IdentityOptions
@@ -107,4 +108,20 @@ internal sealed record TracingOptions
 {
     /// <summary>OTLP/HTTP protobuf traces URL (e.g. <c>http://collector:4318/v1/traces</c>); null: no traces.</summary>
     public string? OtlpEndpoint { get; init; }
+}
+
+internal sealed record ConsoleOptions
+{
+    /// <summary>Serve the operator console at <c>/</c> on the admin listener.</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>How long a console session lasts from sign-in (absolute; the user signs in again after it).</summary>
+    public TimeSpan SessionLifetime { get; init; } = TimeSpan.FromHours(8);
+
+    /// <summary>
+    /// Where the keys that sign the console's anti-forgery tokens are kept. Default: <c>console-keys</c>
+    /// beside the LiteDB file; in memory on PostgreSQL unless set (replicas behind one address need a
+    /// shared directory here, or sticky sessions, for a form from one replica to post to another).
+    /// </summary>
+    public string? KeysPath { get; init; }
 }

@@ -89,6 +89,11 @@ internal static class GatewayOptionsValidator
             errors.Add($"Gateway:Cache:NegativeKeys is {options.Cache.NegativeKeys}: it must be at least 16.");
         }
 
+        if (options.Console.SessionLifetime < TimeSpan.FromMinutes(5) || options.Console.SessionLifetime > TimeSpan.FromHours(24))
+        {
+            errors.Add($"Gateway:Console:SessionLifetime is {options.Console.SessionLifetime}: it must be between 00:05:00 and 1.00:00:00.");
+        }
+
         if (options.Identity.Lifetime <= TimeSpan.Zero || options.Identity.Lifetime > TimeSpan.FromMinutes(5))
         {
             errors.Add($"Gateway:Identity:Lifetime is {options.Identity.Lifetime}: it must be more than 0 and at most 00:05:00.");

@@ -80,6 +80,10 @@ internal static class GatewayApp
         builder.Services.AddGatewayFederation(options, configuredIssuers);
         builder.Services.AddRouting();
         builder.Services.AddGatewayProxy(builder.Configuration, options);
+        if (options.Console.Enabled)
+        {
+            OperatorConsole.ConsoleEndpoints.AddGatewayConsole(builder.Services, options);
+        }
         if (options.Tracing.OtlpEndpoint is { } otlp)
         {
             builder.Services.AddOpenTelemetry()
@@ -110,6 +114,12 @@ internal static class GatewayApp
         app.UseRouting();
         app.MapGatewayHealth();
         app.MapGatewayAdmin();
+        if (options.Console.Enabled)
+        {
+            OperatorConsole.ConsoleEndpoints.UseGatewayConsoleHeaders(app);
+            OperatorConsole.ConsoleEndpoints.MapGatewayConsole(app);
+        }
+
         TokenExchangeEndpoint.Map(app);
         app.MapGatewayProxy();
         return app;

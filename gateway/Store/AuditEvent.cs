@@ -13,6 +13,9 @@ internal sealed record AuditEvent
     public required string Target { get; init; }
     public string? Address { get; init; }
     public string? Detail { get; init; }
+
+    /// <summary>Where the action came from when not the admin API: <c>console</c> for the operator console.</summary>
+    public string? Channel { get; init; }
 }
 
 /// <summary>A filter over the audit log.</summary>

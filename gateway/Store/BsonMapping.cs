@@ -33,7 +33,7 @@ internal static class BsonMapping
         Project => Collections.Projects,
         ProjectGrant => Collections.Grants,
         // Access tokens live apart from keys: they expire within hours, are purged, and never show in key listings.
-        ApiKey { Format: ApiKeyFormatKind.AccessToken } => Collections.AccessTokens,
+        ApiKey { Format: ApiKeyFormatKind.AccessToken or ApiKeyFormatKind.ConsoleSession } => Collections.AccessTokens,
         ApiKey => Collections.Keys,
         TrustedIssuer => Collections.Issuers,
         _ => throw new ArgumentException(record.GetType().Name),
@@ -68,7 +68,7 @@ internal static class BsonMapping
     {
         ["_id"] = a.Id, ["at"] = Time(a.At), ["org"] = a.Org, ["action"] = a.Action, ["actor"] = a.Actor,
         ["actorId"] = Str(a.ActorId), ["keyId"] = Str(a.KeyId), ["target"] = a.Target,
-        ["address"] = Str(a.Address), ["detail"] = Str(a.Detail),
+        ["address"] = Str(a.Address), ["detail"] = Str(a.Detail), ["channel"] = Str(a.Channel),
     };
 
     public static AuditEvent ToAudit(BsonDocument d) => new()
@@ -76,6 +76,7 @@ internal static class BsonMapping
         Id = d["_id"].AsString, At = Time(d["at"]), Org = d["org"].AsString, Action = d["action"].AsString,
         Actor = d["actor"].AsString, ActorId = Str(d["actorId"]), KeyId = Str(d["keyId"]), Target = d["target"].AsString,
         Address = Str(d["address"]), Detail = Str(d["detail"]),
+        Channel = d.TryGetValue("channel", out var channel) ? Str(channel) : null,
     };
 
     public static Organization ToOrganization(BsonDocument d) => new() { Name = d["_id"].AsString, CreatedAt = Time(d["createdAt"]) };

@@ -22,7 +22,7 @@ internal sealed class ChangeSet
     /// other replica's cache (tokens are found by hash in the store), so they need no new directory
     /// version and never wait for another replica. A revoked or deleted token does touch it.
     /// </summary>
-    public bool TouchesDirectory => _changes.Exists(c => c.Delete || c.Record is not ApiKey { Format: ApiKeyFormatKind.AccessToken, RevokedAt: null });
+    public bool TouchesDirectory => _changes.Exists(c => c.Delete || c.Record is not ApiKey { Format: ApiKeyFormatKind.AccessToken or ApiKeyFormatKind.ConsoleSession, RevokedAt: null });
 
     /// <summary>True when it stores an imported legacy key: from then on an unchecked 40-character key can be real.</summary>
     public bool AddsImportedKey => _changes.Exists(c => c.Record is ApiKey { Format: ApiKeyFormatKind.ImportedLegacy } && !c.Delete);

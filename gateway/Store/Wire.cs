@@ -49,6 +49,7 @@ internal static class Wire
                     Policy.Model.ApiKeyFormatKind.Legacy40 => "legacy40",
                     Policy.Model.ApiKeyFormatKind.ImportedLegacy => "importedLegacy",
                     Policy.Model.ApiKeyFormatKind.AccessToken => "accessToken",
+                    Policy.Model.ApiKeyFormatKind.ConsoleSession => "consoleSession",
                     Policy.Model.ServiceAccountScope.Organization => "org",
                     _ => value.ToString().ToLowerInvariant(),
                 };

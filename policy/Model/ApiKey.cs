@@ -51,4 +51,11 @@ public enum ApiKeyFormatKind
     ImportedLegacy,
     /// <summary>A short-lived access token minted by the token exchange (<c>POST /oidc/token</c>).</summary>
     AccessToken,
+    /// <summary>
+    /// An operator console session, minted at sign-in and held only in an HttpOnly cookie. Stored
+    /// with the access tokens (hash only, expiring, purged, revoked with its owner); <see cref="ApiKey.Subject"/>
+    /// names the key the session was signed in with, and the session ends when that key does.
+    /// Never accepted as a credential by the proxy or the admin API.
+    /// </summary>
+    ConsoleSession,
 }

@@ -1,0 +1,89 @@
+using Gateway.Diagnostics;
+using Gateway.Directory;
+using Gateway.Policy.Access;
+using Gateway.Policy.Model;
+using Gateway.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Gateway.Admin;
+
+/// <summary>
+/// The listings an operator page needs: teams with their members, users, and projects. Each lists
+/// only what the caller could already read one by one (an org admin everything in the org, a member
+/// their own teams, themselves and the projects the access rules let them read), so a listing is
+/// never a way around a 404.
+/// </summary>
+internal static class DirectoryListEndpoints
+{
+    public static void Map(RouteGroupBuilder admin)
+    {
+        admin.MapGet("/orgs/{org}/teams", ListTeams);
+        admin.MapGet("/orgs/{org}/users", ListUsers);
+        admin.MapGet("/projects", ListProjects);
+    }
+
+    private static Organization RequireOwnOrg(DirectorySnapshot d, Principal caller, string org)
+        => d.Organizations.TryGetValue(org, out var found) && caller.Org == org
+            ? found
+            : throw AdminProblemException.NotFound(ProblemCodes.OrgNotFound, $"Organization '{org}'");
+
+    private static IResult ListTeams(HttpContext http, string org, DirectoryService directory)
+    {
+        var caller = AdminCaller.From(http).Principal;
+        var d = directory.Current;
+        RequireOwnOrg(d, caller, org);
+        var teams = d.Teams.Values
+            .Where(t => t.Org == org && AdminAccess.CanSeeTeam(caller, t))
+            .OrderBy(t => t.Name, StringComparer.Ordinal)
+            .Select(t => new TeamDetailView(t.Name, t.Org, t.CreatedAt, AdminAccess.IsTeamAdmin(caller, t),
+                d.UsersById.Values
+                    .Where(u => u.Teams.ContainsKey(t.Name))
+                    .OrderBy(u => u.Username, StringComparer.Ordinal)
+                    .Select(u => new MemberView(t.Name, u.Username, Wire.Of(u.Teams[t.Name])))
+                    .ToList(),
+                d.Projects.Values.Count(p => p.Entity == t.Name)))
+            .ToList();
+        return AdminJson.Json(teams);
+    }
+
+    private static IResult ListUsers(HttpContext http, string org, DirectoryService directory)
+    {
+        var caller = AdminCaller.From(http).Principal;
+        var d = directory.Current;
+        RequireOwnOrg(d, caller, org);
+        // Only org admins see other users (as GET /users/{name} answers): a member lists themselves.
+        var users = d.UsersById.Values
+            .Where(u => u.Org == org && (u.Id == caller.Id || AdminAccess.IsOrgAdmin(caller, org)))
+            .OrderBy(u => u.Username, StringComparer.Ordinal)
+            .Select(UserView.Of)
+            .ToList();
+        return AdminJson.Json(users);
+    }
+
+    private static IResult ListProjects(HttpContext http, DirectoryService directory, string? entity)
+    {
+        var caller = AdminCaller.From(http).Principal;
+        var d = directory.Current;
+        var projects = new List<ProjectListView>();
+        foreach (var project in d.Projects.Values)
+        {
+            if ((entity is not null && project.Entity != entity) || !d.TryGetEntity(project.Entity, out var owner) || owner.Org != caller.Org)
+            {
+                continue;
+            }
+
+            if (!AccessEvaluator.Evaluate(new AccessRequest(caller, project.Entity, project.Name, AccessAction.Read), d).IsAllowed)
+            {
+                continue;
+            }
+
+            var manage = AccessEvaluator.Evaluate(new AccessRequest(caller, project.Entity, project.Name, AccessAction.Manage), d).IsAllowed;
+            projects.Add(new ProjectListView(project.Entity, project.Name, Wire.Of(project.Visibility), project.CreatedAt, manage));
+        }
+
+        projects.Sort((a, b) => string.CompareOrdinal(a.Entity + "/" + a.Name, b.Entity + "/" + b.Name));
+        return AdminJson.Json(projects);
+    }
+}

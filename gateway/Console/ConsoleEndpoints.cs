@@ -1,0 +1,93 @@
+using System.Reflection;
+using Gateway.Configuration;
+using Gateway.Hosting;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.OperatorConsole;
+
+/// <summary>Marks the console's endpoints, for its response headers.</summary>
+internal sealed class ConsoleEndpointMetadata
+{
+    public static readonly ConsoleEndpointMetadata Instance = new();
+}
+
+/// <summary>The operator console: Razor Pages at <c>/</c> on the admin listener, its two static files, its headers.</summary>
+internal static class ConsoleEndpoints
+{
+    // No inline script or style anywhere: the one script and the one stylesheet are files of our own.
+    private const string ContentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+    private static readonly string[] Assets = ["console.css", "console.js"];
+
+    public static void AddGatewayConsole(this IServiceCollection services, GatewayOptions options)
+    {
+        services.AddRazorPages(pages => pages.RootDirectory = "/Console/Pages");
+        services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.Cookie.Name = "gw_console_af";
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+            antiforgery.Cookie.HttpOnly = true;
+            antiforgery.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.SameAsRequest;
+            antiforgery.FormFieldName = "__gw_af";
+        });
+        var protection = services.AddDataProtection().SetApplicationName("ml-auth-gateway-console");
+        var keysPath = options.Console.KeysPath
+            ?? (options.Store.IsPostgres ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.Store.Path)) ?? ".", "console-keys"));
+        if (keysPath is not null)
+        {
+            protection.PersistKeysToFileSystem(new DirectoryInfo(keysPath));
+        }
+
+        services.AddSingleton(sp => new ConsoleSessions(options.Keys.Prefix, options.Console, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<AdminDispatch>();
+    }
+
+    public static void UseGatewayConsoleHeaders(this IApplicationBuilder app) => app.Use((context, next) =>
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<ConsoleEndpointMetadata>() is not null)
+        {
+            var headers = context.Response.Headers;
+            headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers["Cross-Origin-Opener-Policy"] = "same-origin";
+            if (!context.Request.Path.StartsWithSegments("/console", StringComparison.Ordinal))
+            {
+                headers.CacheControl = "no-store";
+            }
+        }
+
+        return next(context);
+    });
+
+    public static void MapGatewayConsole(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapRazorPages().WithMetadata(ListenerMetadata.Admin, ConsoleEndpointMetadata.Instance);
+        foreach (var name in Assets)
+        {
+            var bytes = ReadAsset(name);
+            var type = name.EndsWith(".css", StringComparison.Ordinal) ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8";
+            endpoints.MapGet("/console/" + name, (HttpContext http) =>
+            {
+                http.Response.Headers.CacheControl = "public, max-age=300";
+                return Results.Bytes(bytes, type);
+            }).WithMetadata(ListenerMetadata.Admin, ConsoleEndpointMetadata.Instance);
+        }
+    }
+
+    private static byte[] ReadAsset(string name)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Gateway.Console.Assets." + name)
+            ?? throw new InvalidOperationException($"The console asset {name} is not embedded.");
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+}

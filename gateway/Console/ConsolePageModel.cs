@@ -1,0 +1,98 @@
+using Gateway.Admin;
+using Gateway.Directory;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.OperatorConsole;
+
+/// <summary>
+/// The base of every signed-in console page: resolves the session cookie before any handler runs
+/// (none or a dead one: back to sign-in), and talks to the admin API in process as that caller.
+/// Page handlers hold no authorization rule of their own: the endpoint they call decides.
+/// </summary>
+internal abstract class ConsolePageModel : PageModel
+{
+    public ConsoleSession Session { get; private set; } = null!;
+
+    /// <summary>A refusal or success message for the banner, already readable.</summary>
+    public string? Message { get; protected set; }
+
+    public bool MessageIsError { get; protected set; }
+
+    /// <summary>Per-field messages from the last refused form.</summary>
+    public IReadOnlyDictionary<string, string[]> FieldErrors { get; protected set; } = new Dictionary<string, string[]>();
+
+    public string Org => Session.Principal.Org;
+
+    [NonHandler]
+    public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
+    {
+        var services = HttpContext.RequestServices;
+        var sessions = services.GetRequiredService<ConsoleSessions>();
+        var token = Request.Cookies[ConsoleSessions.CookieName(Request)];
+        var session = sessions.Find(services.GetRequiredService<DirectoryService>(), token, HttpContext.Connection.RemoteIpAddress?.ToString());
+        if (session is null)
+        {
+            if (token is not null)
+            {
+                ConsoleCookies.Clear(Response, Request);
+            }
+
+            context.Result = new RedirectResult("/sign-in");
+            return;
+        }
+
+        Session = session;
+        ViewData["Signed"] = session;
+        await next();
+    }
+
+    protected Task<AdminReply> GetAsync(string pattern, object? route = null, IEnumerable<KeyValuePair<string, string?>>? query = null)
+        => Api.GetAsync(HttpContext, Session.Caller, pattern, route, query);
+
+    protected Task<AdminReply> SendAsync(string method, string pattern, object? route = null, object? body = null)
+        => Api.SendAsync(HttpContext, Session.Caller, method, pattern, route, null, body);
+
+    /// <summary>Reads a listing the page cannot do without; a refusal becomes the banner and an empty list.</summary>
+    protected async Task<List<T>> ListAsync<T>(string pattern, object? route = null, IEnumerable<KeyValuePair<string, string?>>? query = null)
+    {
+        var reply = await GetAsync(pattern, route, query);
+        if (reply.Ok)
+        {
+            return reply.As<List<T>>();
+        }
+
+        Refused(reply);
+        return [];
+    }
+
+    /// <summary>Shows what the admin API answered: the success text, or the problem as a readable message.</summary>
+    protected bool Report(AdminReply reply, string success)
+    {
+        if (reply.Ok)
+        {
+            Message = success;
+            MessageIsError = false;
+            return true;
+        }
+
+        Refused(reply);
+        return false;
+    }
+
+    protected void Refused(AdminReply reply)
+    {
+        Message = ConsoleMessages.For(reply);
+        MessageIsError = true;
+        FieldErrors = reply.FieldErrors;
+        Response.StatusCode = reply.Status is >= 400 and < 600 ? reply.Status : 400;
+    }
+
+    /// <summary>The messages of one form field, for the field's own error line.</summary>
+    public string? ErrorFor(string field) => FieldErrors.TryGetValue(field, out var messages) ? string.Join(" ", messages) : null;
+
+    private AdminDispatch Api => HttpContext.RequestServices.GetRequiredService<AdminDispatch>();
+}

@@ -1,0 +1,33 @@
+using Gateway.Admin;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.OperatorConsole.Pages;
+
+/// <summary>The organization's trusted issuers with their key status; org admins add and remove them.</summary>
+internal sealed class IssuersModel : ConsolePageModel
+{
+    public List<IssuerView> Issuers { get; private set; } = [];
+
+    public async Task OnGetAsync() => await LoadAsync();
+
+    public async Task OnPostAddAsync([FromForm] string? issuer, [FromForm] string? audience, [FromForm] bool acceptRawJwt)
+    {
+        var body = new { issuer, audiences = string.IsNullOrWhiteSpace(audience) ? null : new[] { audience.Trim() }, acceptRawJwt = acceptRawJwt ? true : (bool?)null };
+        Report(await SendAsync(HttpMethods.Post, "/orgs/{org}/issuers", new { org = Org }, body), $"'{issuer}' is trusted; its keys are being fetched.");
+        await LoadAsync();
+    }
+
+    public async Task OnPostRemoveAsync([FromForm] string issuer)
+    {
+        var reply = await Api(HttpMethods.Delete, issuer);
+        Report(reply, $"'{issuer}' is no longer trusted.");
+        await LoadAsync();
+    }
+
+    private Task<AdminReply> Api(string method, string issuer)
+        => HttpContext.RequestServices.GetRequiredService<AdminDispatch>().SendAsync(HttpContext, Session.Caller, method, "/orgs/{org}/issuers", new { org = Org }, [new("issuer", issuer)], null);
+
+    private async Task LoadAsync() => Issuers = await ListAsync<IssuerView>("/orgs/{org}/issuers", new { org = Org });
+}

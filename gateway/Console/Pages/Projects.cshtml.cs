@@ -1,0 +1,28 @@
+using Gateway.Admin;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Gateway.OperatorConsole.Pages;
+
+/// <summary>The projects the caller may read, with a form for team admins to create one.</summary>
+internal sealed class ProjectsModel : ConsolePageModel
+{
+    public List<ProjectListView> Projects { get; private set; } = [];
+
+    public List<string> ManagedTeams { get; private set; } = [];
+
+    public async Task OnGetAsync() => await LoadAsync();
+
+    public async Task OnPostCreateAsync([FromForm] string team, [FromForm] string? name, [FromForm] string? visibility)
+    {
+        Report(await SendAsync(HttpMethods.Post, "/teams/{team}/projects", new { team }, new { name, visibility }), $"Project '{team}/{name}' created ({visibility}).");
+        await LoadAsync();
+    }
+
+    private async Task LoadAsync()
+    {
+        Projects = await ListAsync<ProjectListView>("/projects");
+        var teams = await GetAsync("/orgs/{org}/teams", new { org = Org });
+        ManagedTeams = teams.Ok ? teams.As<List<TeamDetailView>>().Where(t => t.CanManage).Select(t => t.Name).ToList() : [];
+    }
+}

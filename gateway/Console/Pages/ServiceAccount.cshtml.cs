@@ -1,0 +1,127 @@
+using System.Globalization;
+using Gateway.Admin;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Gateway.OperatorConsole.Pages;
+
+/// <summary>One service account: deactivate, reactivate, delete (typed confirmation), and its keys (created keys shown once).</summary>
+internal sealed class ServiceAccountModel : ConsolePageModel
+{
+    [FromRoute(Name = "name")]
+    public string Name { get; set; } = "";
+
+    [FromQuery(Name = "confirm")]
+    public string? Confirm { get; set; }
+
+    [FromQuery(Name = "delete")]
+    public string? DeleteRequested { get; set; }
+
+    [FromQuery(Name = "created")]
+    public string? JustCreated { get; set; }
+
+    public ServiceAccountView? Account { get; private set; }
+
+    public List<KeyView> Keys { get; private set; } = [];
+
+    public CreatedKeyView? CreatedKey { get; private set; }
+
+    public bool ConfirmDeleteAccount => DeleteRequested == "1";
+
+    public async Task OnGetAsync()
+    {
+        if (JustCreated == "1")
+        {
+            Message = $"Service account '{Name}' created.";
+        }
+
+        await LoadAsync();
+    }
+
+    public async Task OnPostDeactivateAsync()
+    {
+        Report(await SendAsync(HttpMethods.Post, "/service-accounts/{sa}/deactivate", new { sa = Name }), $"'{Name}' is deactivated and its keys are revoked.");
+        await LoadAsync();
+    }
+
+    public async Task OnPostReactivateAsync()
+    {
+        Report(await SendAsync(HttpMethods.Post, "/service-accounts/{sa}/reactivate", new { sa = Name }), $"'{Name}' is active again; create a new key for it.");
+        await LoadAsync();
+    }
+
+    public async Task<IActionResult> OnPostDeleteAsync([FromForm] string? confirmName)
+    {
+        if (!string.Equals(confirmName?.Trim(), Name, StringComparison.Ordinal))
+        {
+            Message = $"Type the service account's name, {Name}, to delete it.";
+            MessageIsError = true;
+            Response.StatusCode = 400;
+            DeleteRequested = "1";
+            await LoadAsync();
+            return Page();
+        }
+
+        var reply = await SendAsync(HttpMethods.Delete, "/service-accounts/{sa}", new { sa = Name });
+        if (reply.Ok)
+        {
+            return Redirect("/service-accounts");
+        }
+
+        Refused(reply);
+        await LoadAsync();
+        return Page();
+    }
+
+    public async Task OnPostCreateKeyAsync([FromForm] string? keyName, [FromForm] string? expiresAt)
+    {
+        var reply = await SendAsync(HttpMethods.Post, "/service-accounts/{sa}/keys", new { sa = Name }, new { name = keyName, expiresAt = KeyForms.Expiry(expiresAt) });
+        if (Report(reply, "Key created."))
+        {
+            CreatedKey = reply.As<CreatedKeyView>();
+        }
+
+        await LoadAsync();
+    }
+
+    public async Task OnPostDeleteKeyAsync([FromForm] string keyId)
+    {
+        Report(await SendAsync(HttpMethods.Delete, "/keys/{keyId}", new { keyId }), $"Key {keyId} deleted.");
+        Confirm = null;
+        await LoadAsync();
+    }
+
+    private async Task LoadAsync()
+    {
+        var reply = await GetAsync("/service-accounts/{sa}", new { sa = Name });
+        if (!reply.Ok)
+        {
+            if (!MessageIsError)
+            {
+                Refused(reply);
+            }
+
+            return;
+        }
+
+        Account = reply.As<ServiceAccountView>();
+        Keys = Account.Authentication == "builtin" ? await ListAsync<KeyView>("/keys", query: [new("owner", Name)]) : [];
+    }
+}
+
+/// <summary>Form values shared by the key forms.</summary>
+internal static class KeyForms
+{
+    /// <summary>A <c>datetime-local</c> value, read as UTC; empty means no expiry; unreadable is sent as-is for the API to refuse by field.</summary>
+    public static string? Expiry(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        return DateTime.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var at)
+            ? new DateTimeOffset(at, TimeSpan.Zero).ToString("O", CultureInfo.InvariantCulture)
+            : value;
+    }
+}

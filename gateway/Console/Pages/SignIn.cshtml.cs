@@ -1,0 +1,66 @@
+using Gateway.Abuse;
+using Gateway.Authentication;
+using Gateway.Diagnostics;
+using Gateway.Directory;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Gateway.OperatorConsole.Pages;
+
+/// <summary>
+/// Sign-in with an API key: the same authentication as the admin API (access tokens too, raw JWTs
+/// never), counted against the same failed-authentication limits per address, audited the same way.
+/// </summary>
+internal sealed class SignInModel(CredentialAuthenticator authenticator, AuthenticationFailureAudit audit, ConsoleSessions sessions, DirectoryService directory) : PageModel
+{
+    public string? Message { get; private set; }
+
+    public IActionResult OnGet()
+    {
+        var token = Request.Cookies[ConsoleSessions.CookieName(Request)];
+        return sessions.Find(directory, token, null) is not null ? Redirect("/") : Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync([FromForm] string? key)
+    {
+        key = key?.Trim();
+        if (string.IsNullOrEmpty(key))
+        {
+            Response.StatusCode = 400;
+            Message = ConsoleMessages.ForCode(ProblemCodes.CredentialsRequired);
+            return Page();
+        }
+
+        var address = HttpContext.Connection.RemoteIpAddress;
+        var result = await authenticator.AuthenticateAsync(new Credential(CredentialStatus.Present, key, CredentialSource.Bearer), address, allowRawJwt: false, HttpContext.RequestAborted);
+        switch (result.Outcome)
+        {
+            case AuthenticationOutcome.Throttled:
+                ProxyProblems.Throttled(HttpContext, result);
+                Response.StatusCode = 429;
+                Message = ConsoleMessages.ForCode(ProblemCodes.TooManyFailedAuthentications);
+                return Page();
+            case AuthenticationOutcome.Unavailable:
+                Response.Headers.RetryAfter = "5";
+                Response.StatusCode = 503;
+                Message = ConsoleMessages.ForCode(ProblemCodes.StoreUnavailable);
+                return Page();
+        }
+
+        var started = result.Succeeded ? sessions.Start(directory, result, address?.ToString()) : null;
+        if (started is not { } session)
+        {
+            if (!result.Succeeded)
+            {
+                audit.Record(HttpContext, result, "console");
+            }
+
+            Response.StatusCode = 401;
+            Message = ConsoleMessages.ForCode(ProblemCodes.InvalidCredentials);
+            return Page();
+        }
+
+        ConsoleCookies.Set(Response, Request, session.Token, session.Stored.ExpiresAt!.Value);
+        return Redirect("/");
+    }
+}

@@ -1,0 +1,46 @@
+using Gateway.Admin;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Gateway.OperatorConsole.Pages;
+
+/// <summary>Teams the caller can see, their members and roles; team admins change membership, org admins create teams.</summary>
+internal sealed class TeamsModel : ConsolePageModel
+{
+    public List<TeamDetailView> Teams { get; private set; } = [];
+
+    public bool IsOrgAdmin => AdminAccess.IsOrgAdmin(Session.Principal, Org);
+
+    public async Task OnGetAsync() => await LoadAsync();
+
+    public async Task OnPostCreateAsync([FromForm] string? name)
+    {
+        Report(await SendAsync(HttpMethods.Post, "/orgs/{org}/teams", new { org = Org }, new { name }), $"Team '{name}' created.");
+        await LoadAsync();
+    }
+
+    public async Task OnPostSetMemberAsync([FromForm] string team, [FromForm] string username, [FromForm] string? role)
+    {
+        Report(await SendAsync(HttpMethods.Put, "/teams/{team}/members/{username}", new { team, username }, new { role }), $"'{username}' is now {role} of '{team}'.");
+        await LoadAsync();
+    }
+
+    public async Task OnPostRemoveMemberAsync([FromForm] string team, [FromForm] string username)
+    {
+        Report(await SendAsync(HttpMethods.Delete, "/teams/{team}/members/{username}", new { team, username }), $"'{username}' removed from '{team}'.");
+        await LoadAsync();
+    }
+
+    private async Task LoadAsync()
+    {
+        var teams = await GetAsync("/orgs/{org}/teams", new { org = Org });
+        if (teams.Ok)
+        {
+            Teams = teams.As<List<TeamDetailView>>();
+        }
+        else if (!MessageIsError)
+        {
+            Refused(teams);
+        }
+    }
+}

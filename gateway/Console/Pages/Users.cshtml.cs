@@ -1,0 +1,47 @@
+using Gateway.Admin;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Gateway.OperatorConsole.Pages;
+
+/// <summary>Users of the organization (a member sees only themselves); org admins create, deactivate and reactivate.</summary>
+internal sealed class UsersModel : ConsolePageModel
+{
+    public List<UserView> Users { get; private set; } = [];
+
+    public bool IsOrgAdmin => AdminAccess.IsOrgAdmin(Session.Principal, Org);
+
+    public async Task OnGetAsync() => await LoadAsync();
+
+    public async Task OnPostCreateAsync([FromForm] string? username, [FromForm] string? email, [FromForm] string? orgRole, [FromForm] string? defaultEntity)
+    {
+        var body = new { username, email, orgRole, defaultEntity = string.IsNullOrWhiteSpace(defaultEntity) ? null : defaultEntity };
+        Report(await SendAsync(HttpMethods.Post, "/orgs/{org}/users", new { org = Org }, body), $"User '{username}' created. Create a key for them on the API keys page.");
+        await LoadAsync();
+    }
+
+    public async Task OnPostDeactivateAsync([FromForm] string username)
+    {
+        Report(await SendAsync(HttpMethods.Post, "/users/{username}/deactivate", new { username }), $"'{username}' is deactivated: their keys and sessions are refused until reactivated.");
+        await LoadAsync();
+    }
+
+    public async Task OnPostReactivateAsync([FromForm] string username)
+    {
+        Report(await SendAsync(HttpMethods.Post, "/users/{username}/reactivate", new { username }), $"'{username}' is active again.");
+        await LoadAsync();
+    }
+
+    private async Task LoadAsync()
+    {
+        var reply = await GetAsync("/orgs/{org}/users", new { org = Org });
+        if (reply.Ok)
+        {
+            Users = reply.As<List<UserView>>();
+        }
+        else if (!MessageIsError)
+        {
+            Refused(reply);
+        }
+    }
+}
