@@ -74,12 +74,14 @@ internal static class DirectoryListEndpoints
                 continue;
             }
 
-            if (!AccessEvaluator.Evaluate(new AccessRequest(caller, project.Entity, project.Name, AccessAction.Read), d).IsAllowed)
+            // Listed when the caller may read it through the proxy or manage it here (an org admin
+            // manages a team's project without being a member who could read its runs).
+            var manage = AccessEvaluator.Evaluate(new AccessRequest(caller, project.Entity, project.Name, AccessAction.Manage), d).IsAllowed;
+            if (!manage && !AccessEvaluator.Evaluate(new AccessRequest(caller, project.Entity, project.Name, AccessAction.Read), d).IsAllowed)
             {
                 continue;
             }
 
-            var manage = AccessEvaluator.Evaluate(new AccessRequest(caller, project.Entity, project.Name, AccessAction.Manage), d).IsAllowed;
             projects.Add(new ProjectListView(project.Entity, project.Name, Wire.Of(project.Visibility), project.CreatedAt, manage));
         }
 

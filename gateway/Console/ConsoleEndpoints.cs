@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.ApplicationParts;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -27,7 +28,19 @@ internal static class ConsoleEndpoints
 
     public static void AddGatewayConsole(this IServiceCollection services, GatewayOptions options)
     {
-        services.AddRazorPages(pages => pages.RootDirectory = "/Console/Pages");
+        // The pages are compiled into this assembly; when the gateway is hosted by another entry
+        // assembly (the test host) MVC would not look here on its own.
+        services.AddRazorPages(pages => pages.RootDirectory = "/Console/Pages").ConfigureApplicationPartManager(parts =>
+        {
+            var assembly = typeof(ConsoleEndpoints).Assembly;
+            if (!parts.ApplicationParts.Any(p => p is AssemblyPart a && a.Assembly == assembly))
+            {
+                foreach (var part in ApplicationPartFactory.GetApplicationPartFactory(assembly).GetApplicationParts(assembly))
+                {
+                    parts.ApplicationParts.Add(part);
+                }
+            }
+        });
         services.AddAntiforgery(antiforgery =>
         {
             antiforgery.Cookie.Name = "gw_console_af";

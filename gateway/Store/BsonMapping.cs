@@ -188,6 +188,11 @@ internal static class BsonMapping
         if (k.Issuer is not null)
         {
             doc["issuer"] = k.Issuer;
+        }
+
+        // A console session has a subject (its sign-in key) and no issuer.
+        if (k.Issuer is not null || k.Subject is not null)
+        {
             doc["subject"] = Str(k.Subject);
         }
 

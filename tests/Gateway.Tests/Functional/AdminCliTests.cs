@@ -88,6 +88,22 @@ public sealed class AdminCliTests : IAsyncLifetime
         await OkAsync(root, "keys", "delete", created.GetProperty("keyId").GetString()!);
         Assert.Equal(401, (await _gw.ProxyAsync(HttpMethod.Post, "/files/ml/q/r/file_stream", key)).Status);
 
+        // Listings and user status, as the console uses them.
+        var teams = await JsonAsync(root, "teams", "list", "acme");
+        Assert.Equal("ml", teams[0].GetProperty("name").GetString());
+        Assert.Equal("bob", teams[0].GetProperty("members")[0].GetProperty("username").GetString());
+        Assert.Equal(["bob", "root"], (await JsonAsync(root, "users", "list", "acme")).EnumerateArray().Select(u => u.GetProperty("username").GetString()));
+        Assert.Equal(["bob"], (await JsonAsync(bobKey, "users", "list", "acme")).EnumerateArray().Select(u => u.GetProperty("username").GetString()));
+        Assert.Equal(["ml/p", "ml/q"], (await JsonAsync(root, "projects", "list", "--entity", "ml")).EnumerateArray()
+            .Select(p => p.GetProperty("entity").GetString() + "/" + p.GetProperty("name").GetString()));
+        Assert.Equal(["ml/p"], (await JsonAsync(bobKey, "projects", "list")).EnumerateArray().Select(p => p.GetProperty("entity").GetString() + "/" + p.GetProperty("name").GetString()));
+        await OkAsync(root, "users", "deactivate", "bob");
+        Assert.Equal(AdminCli.ExitCodes.Denied, (await CliAsync(bobKey, "whoami")).Exit);
+        await OkAsync(root, "users", "reactivate", "bob");
+        Assert.Equal("bob", (await JsonAsync(bobKey, "whoami")).GetProperty("principal").GetString());
+        Assert.Equal((AdminCli.ExitCodes.Conflict, "cannot_deactivate_self"), await Code(root, "users", "deactivate", "root"));
+        Assert.Equal((AdminCli.ExitCodes.NotFound, "user_not_found"), await Code(bobKey, "users", "deactivate", "root"));
+
         await OkAsync(root, "grants", "remove", "ml", "q", "ci@ml");
         await OkAsync(root, "service-accounts", "deactivate", "ci@ml");
         Assert.False((await JsonAsync(root, "service-accounts", "get", "ci@ml")).GetProperty("active").GetBoolean());
