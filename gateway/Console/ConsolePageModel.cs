@@ -53,21 +53,50 @@ internal abstract class ConsolePageModel : PageModel
     protected Task<AdminReply> GetAsync(string pattern, object? route = null, IEnumerable<KeyValuePair<string, string?>>? query = null)
         => Api.GetAsync(HttpContext, Session.Caller, pattern, route, query);
 
-    protected Task<AdminReply> SendAsync(string method, string pattern, object? route = null, object? body = null)
-        => Api.SendAsync(HttpContext, Session.Caller, method, pattern, route, null, body);
+    protected Task<AdminReply> SendAsync(string method, string pattern, object? route = null, object? body = null, IEnumerable<KeyValuePair<string, string?>>? query = null)
+        => Api.SendAsync(HttpContext, Session.Caller, method, pattern, route, query, body);
 
-    /// <summary>Reads a listing the page cannot do without; a refusal becomes the banner and an empty list.</summary>
-    protected async Task<List<T>> ListAsync<T>(string pattern, object? route = null, IEnumerable<KeyValuePair<string, string?>>? query = null)
+    /// <summary>
+    /// Reads what a page shows; a refusal becomes the banner (unless an action's own refusal is
+    /// already there) and null.
+    /// </summary>
+    protected async Task<T?> ReadAsync<T>(string pattern, object? route = null, IEnumerable<KeyValuePair<string, string?>>? query = null) where T : class
     {
         var reply = await GetAsync(pattern, route, query);
         if (reply.Ok)
         {
-            return reply.As<List<T>>();
+            return reply.As<T>();
         }
 
-        Refused(reply);
-        return [];
+        if (!MessageIsError)
+        {
+            Refused(reply);
+        }
+
+        return null;
     }
+
+    protected async Task<List<T>> ListAsync<T>(string pattern, object? route = null, IEnumerable<KeyValuePair<string, string?>>? query = null)
+        => await ReadAsync<List<T>>(pattern, route, query) ?? [];
+
+    /// <summary>The key just created, shown once by the page that created it.</summary>
+    public CreatedKeyView? CreatedKey { get; private set; }
+
+    /// <summary>Creates a key for a user or a service account (<c>name@scope</c>).</summary>
+    protected async Task CreateKeyAsync(string owner, string? name, string? format, string? expiresAt)
+    {
+        var body = new { name, format, expiresAt = KeyForms.Expiry(expiresAt) };
+        var reply = owner.Contains('@', StringComparison.Ordinal)
+            ? await SendAsync(HttpMethods.Post, "/service-accounts/{sa}/keys", new { sa = owner }, body)
+            : await SendAsync(HttpMethods.Post, "/users/{username}/keys", new { username = owner }, body);
+        if (Report(reply, "Key created."))
+        {
+            CreatedKey = reply.As<CreatedKeyView>();
+        }
+    }
+
+    protected async Task DeleteKeyAsync(string keyId)
+        => Report(await SendAsync(HttpMethods.Delete, "/keys/{keyId}", new { keyId }), $"Key {keyId} deleted.");
 
     /// <summary>Shows what the admin API answered: the success text, or the problem as a readable message.</summary>
     protected bool Report(AdminReply reply, string success)

@@ -1,7 +1,6 @@
 using Gateway.Admin;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.OperatorConsole.Pages;
 
@@ -21,13 +20,9 @@ internal sealed class IssuersModel : ConsolePageModel
 
     public async Task OnPostRemoveAsync([FromForm] string issuer)
     {
-        var reply = await Api(HttpMethods.Delete, issuer);
-        Report(reply, $"'{issuer}' is no longer trusted.");
+        Report(await SendAsync(HttpMethods.Delete, "/orgs/{org}/issuers", new { org = Org }, query: [new("issuer", issuer)]), $"'{issuer}' is no longer trusted.");
         await LoadAsync();
     }
-
-    private Task<AdminReply> Api(string method, string issuer)
-        => HttpContext.RequestServices.GetRequiredService<AdminDispatch>().SendAsync(HttpContext, Session.Caller, method, "/orgs/{org}/issuers", new { org = Org }, [new("issuer", issuer)], null);
 
     private async Task LoadAsync() => Issuers = await ListAsync<IssuerView>("/orgs/{org}/issuers", new { org = Org });
 }

@@ -18,28 +18,17 @@ internal sealed class KeysModel : ConsolePageModel
 
     public List<KeyView> Keys { get; private set; } = [];
 
-    public CreatedKeyView? CreatedKey { get; private set; }
-
     public async Task OnGetAsync() => await LoadAsync();
 
     public async Task OnPostCreateAsync([FromForm] string keyOwner, [FromForm] string? keyName, [FromForm] string? format, [FromForm] string? expiresAt)
     {
-        keyOwner = keyOwner?.Trim() ?? "";
-        var body = new { name = keyName, format, expiresAt = KeyForms.Expiry(expiresAt) };
-        var reply = keyOwner.Contains('@', StringComparison.Ordinal)
-            ? await SendAsync(HttpMethods.Post, "/service-accounts/{sa}/keys", new { sa = keyOwner }, body)
-            : await SendAsync(HttpMethods.Post, "/users/{username}/keys", new { username = keyOwner }, body);
-        if (Report(reply, "Key created."))
-        {
-            CreatedKey = reply.As<CreatedKeyView>();
-        }
-
+        await CreateKeyAsync(keyOwner?.Trim() ?? "", keyName, format, expiresAt);
         await LoadAsync();
     }
 
     public async Task OnPostDeleteKeyAsync([FromForm] string keyId)
     {
-        Report(await SendAsync(HttpMethods.Delete, "/keys/{keyId}", new { keyId }), $"Key {keyId} deleted.");
+        await DeleteKeyAsync(keyId);
         Confirm = null;
         await LoadAsync();
     }

@@ -43,19 +43,12 @@ internal sealed class ProjectModel : ConsolePageModel
 
     private async Task LoadAsync()
     {
-        var reply = await GetAsync("/projects/{entity}/{project}", Route);
-        if (!reply.Ok)
+        Project = await ReadAsync<ProjectView>("/projects/{entity}/{project}", Route);
+        if (Project is null)
         {
-            if (!MessageIsError)
-            {
-                Refused(reply);
-            }
-
-            Project = null;
             return;
         }
 
-        Project = reply.As<ProjectView>();
         Grants = await ListAsync<GrantView>("/projects/{entity}/{project}/grants", Route);
     }
 }

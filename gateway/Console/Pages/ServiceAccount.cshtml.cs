@@ -1,4 +1,3 @@
-using System.Globalization;
 using Gateway.Admin;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -23,8 +22,6 @@ internal sealed class ServiceAccountModel : ConsolePageModel
     public ServiceAccountView? Account { get; private set; }
 
     public List<KeyView> Keys { get; private set; } = [];
-
-    public CreatedKeyView? CreatedKey { get; private set; }
 
     public bool ConfirmDeleteAccount => DeleteRequested == "1";
 
@@ -75,53 +72,25 @@ internal sealed class ServiceAccountModel : ConsolePageModel
 
     public async Task OnPostCreateKeyAsync([FromForm] string? keyName, [FromForm] string? expiresAt)
     {
-        var reply = await SendAsync(HttpMethods.Post, "/service-accounts/{sa}/keys", new { sa = Name }, new { name = keyName, expiresAt = KeyForms.Expiry(expiresAt) });
-        if (Report(reply, "Key created."))
-        {
-            CreatedKey = reply.As<CreatedKeyView>();
-        }
-
+        await CreateKeyAsync(Name, keyName, null, expiresAt);
         await LoadAsync();
     }
 
     public async Task OnPostDeleteKeyAsync([FromForm] string keyId)
     {
-        Report(await SendAsync(HttpMethods.Delete, "/keys/{keyId}", new { keyId }), $"Key {keyId} deleted.");
+        await DeleteKeyAsync(keyId);
         Confirm = null;
         await LoadAsync();
     }
 
     private async Task LoadAsync()
     {
-        var reply = await GetAsync("/service-accounts/{sa}", new { sa = Name });
-        if (!reply.Ok)
+        Account = await ReadAsync<ServiceAccountView>("/service-accounts/{sa}", new { sa = Name });
+        if (Account is null)
         {
-            if (!MessageIsError)
-            {
-                Refused(reply);
-            }
-
             return;
         }
 
-        Account = reply.As<ServiceAccountView>();
         Keys = Account.Authentication == "builtin" ? await ListAsync<KeyView>("/keys", query: [new("owner", Name)]) : [];
-    }
-}
-
-/// <summary>Form values shared by the key forms.</summary>
-internal static class KeyForms
-{
-    /// <summary>A <c>datetime-local</c> value, read as UTC; empty means no expiry; unreadable is sent as-is for the API to refuse by field.</summary>
-    public static string? Expiry(string? value)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return null;
-        }
-
-        return DateTime.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var at)
-            ? new DateTimeOffset(at, TimeSpan.Zero).ToString("O", CultureInfo.InvariantCulture)
-            : value;
     }
 }

@@ -31,16 +31,5 @@ internal sealed class TeamsModel : ConsolePageModel
         await LoadAsync();
     }
 
-    private async Task LoadAsync()
-    {
-        var teams = await GetAsync("/orgs/{org}/teams", new { org = Org });
-        if (teams.Ok)
-        {
-            Teams = teams.As<List<TeamDetailView>>();
-        }
-        else if (!MessageIsError)
-        {
-            Refused(teams);
-        }
-    }
+    private async Task LoadAsync() => Teams = await ListAsync<TeamDetailView>("/orgs/{org}/teams", new { org = Org });
 }

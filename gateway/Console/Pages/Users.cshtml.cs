@@ -32,16 +32,5 @@ internal sealed class UsersModel : ConsolePageModel
         await LoadAsync();
     }
 
-    private async Task LoadAsync()
-    {
-        var reply = await GetAsync("/orgs/{org}/users", new { org = Org });
-        if (reply.Ok)
-        {
-            Users = reply.As<List<UserView>>();
-        }
-        else if (!MessageIsError)
-        {
-            Refused(reply);
-        }
-    }
+    private async Task LoadAsync() => Users = await ListAsync<UserView>("/orgs/{org}/users", new { org = Org });
 }
