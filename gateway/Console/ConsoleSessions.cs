@@ -26,14 +26,15 @@ internal sealed class ConsoleSessions(string keyPrefix, ConsoleOptions options, 
     /// <summary>The cookie's name: <c>__Host-</c> under TLS, so it is Secure, host-only and path <c>/</c>.</summary>
     public static string CookieName(HttpRequest request) => request.IsHttps ? "__Host-gw_console" : "gw_console";
 
-    /// <summary>Starts a session for a successful sign-in; null when the principal is no longer active.</summary>
-    public (string Token, ApiKey Stored)? Start(DirectoryService directory, in AuthenticationResult signIn, string? address)
+    /// <summary>Starts a session for a successful sign-in with <paramref name="credential"/>; null when the principal is no longer active.</summary>
+    public (string Token, ApiKey Stored)? Start(DirectoryService directory, in AuthenticationResult signIn, string credential, string? address)
     {
         var principal = signIn.Principal!;
         var keyId = signIn.KeyId!;
         var viaKey = signIn.Method == AuthMethods.ApiKey;
-        // A session outlives neither its configured lifetime nor the credential it was started with.
-        var keyExpiry = (viaKey ? directory.Store.FindKeyById(keyId) : null)?.ExpiresAt;
+        // A session outlives neither its configured lifetime nor the credential it was started with
+        // (an exchanged access token lasts an hour; its revocation with its owner revokes the session too).
+        var keyExpiry = (viaKey ? directory.Store.FindKeyById(keyId) : directory.Store.FindAccessTokenByHash(KeyHash.Of(credential)))?.ExpiresAt;
         return directory.Write<(string, ApiKey)?>(d =>
         {
             if (!d.TryGetPrincipal(principal.Id, out var current) || !current.Active)

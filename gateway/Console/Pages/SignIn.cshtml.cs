@@ -4,6 +4,7 @@ using Gateway.Diagnostics;
 using Gateway.Directory;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.OperatorConsole.Pages;
 
@@ -11,7 +12,8 @@ namespace Gateway.OperatorConsole.Pages;
 /// Sign-in with an API key: the same authentication as the admin API (access tokens too, raw JWTs
 /// never), counted against the same failed-authentication limits per address, audited the same way.
 /// </summary>
-internal sealed class SignInModel(CredentialAuthenticator authenticator, AuthenticationFailureAudit audit, ConsoleSessions sessions, DirectoryService directory) : PageModel
+internal sealed partial class SignInModel(
+    CredentialAuthenticator authenticator, AuthenticationFailureAudit audit, ConsoleSessions sessions, DirectoryService directory, ILogger<SignInModel> logger) : PageModel
 {
     public string? Message { get; private set; }
 
@@ -36,6 +38,7 @@ internal sealed class SignInModel(CredentialAuthenticator authenticator, Authent
         switch (result.Outcome)
         {
             case AuthenticationOutcome.Throttled:
+                Log.SignInFailed(logger, result.FailureReason, result.KeyIdForLog ?? "-");
                 ProxyProblems.Throttled(HttpContext, result);
                 Response.StatusCode = 429;
                 Message = ConsoleMessages.ForCode(ProblemCodes.TooManyFailedAuthentications);
@@ -47,11 +50,12 @@ internal sealed class SignInModel(CredentialAuthenticator authenticator, Authent
                 return Page();
         }
 
-        var started = result.Succeeded ? sessions.Start(directory, result, address?.ToString()) : null;
+        var started = result.Succeeded ? sessions.Start(directory, result, key, address?.ToString()) : null;
         if (started is not { } session)
         {
             if (!result.Succeeded)
             {
+                Log.SignInFailed(logger, result.FailureReason, result.KeyIdForLog ?? "-");
                 audit.Record(HttpContext, result, "console");
             }
 
@@ -62,5 +66,12 @@ internal sealed class SignInModel(CredentialAuthenticator authenticator, Authent
 
         ConsoleCookies.Set(Response, Request, session.Token, session.Stored.ExpiresAt!.Value);
         return Redirect("/");
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.AuthenticationFailed, EventName = "AuthenticationFailed", Level = LogLevel.Information,
+            Message = "Console sign-in failed: {Reason} (key id {KeyId}).")]
+        public static partial void SignInFailed(ILogger logger, string reason, string keyId);
     }
 }

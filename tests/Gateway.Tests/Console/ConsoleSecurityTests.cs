@@ -72,6 +72,9 @@ public sealed class ConsoleSecurityTests(BrowserFixture fixture)
         Assert.Equal(429, (await gw.GetAsync("/admin/v1/whoami", wrongButWellFormed)).Status);
         var failures = await gw.GetAsync("/admin/v1/audit?action=auth.failed", gw.RootKey);
         Assert.Contains(failures.Json.EnumerateArray(), e => e.GetProperty("detail").GetString()!.Contains("at=console", StringComparison.Ordinal));
+        Assert.Contains("Console sign-in failed: key_unknown", gw.Logs.All);
+        Assert.DoesNotContain(wrongButWellFormed, gw.Logs.All);
+        Assert.DoesNotContain(gw.RootKey, gw.Logs.All);
         await CloseAsync(page);
     }
 
@@ -187,5 +190,23 @@ public sealed class ConsoleSecurityTests(BrowserFixture fixture)
         }
 
         await CloseAsync(page);
+    }
+
+    [Fact]
+    public async Task ADisabledConsole_IsNotServed_AndTheAdminApiStillIs()
+    {
+        await using var gw = await TestGateway.StartAsync("--Gateway:Console:Enabled=false");
+        using var http = new HttpClient { BaseAddress = gw.AdminUrl };
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("/")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("/sign-in")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("/console/console.css")).StatusCode);
+        Assert.Equal(200, (await gw.GetAsync("/admin/v1/whoami", gw.RootKey)).Status);
+    }
+
+    [Fact]
+    public async Task AnInvalidSessionLifetime_RefusesStartup_NamingIt()
+    {
+        var error = await Assert.ThrowsAsync<Gateway.Hosting.GatewayStartupException>(() => TestGateway.StartAsync("--Gateway:Console:SessionLifetime=00:01:00"));
+        Assert.Contains("Gateway:Console:SessionLifetime", error.Message);
     }
 }
