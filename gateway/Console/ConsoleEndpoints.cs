@@ -6,15 +6,23 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.ApplicationParts;
+using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.OperatorConsole;
 
-/// <summary>Marks the console's endpoints, for its response headers.</summary>
-internal sealed class ConsoleEndpointMetadata
+/// <summary>
+/// Sets the console's headers first thing on every page request, so redirects and refusals carry
+/// them too (only a request refused by anti-forgery validation, which runs earlier, answers without).
+/// </summary>
+internal sealed class ConsoleHeadersFilter : IResourceFilter
 {
-    public static readonly ConsoleEndpointMetadata Instance = new();
+    public void OnResourceExecuting(ResourceExecutingContext context) => ConsoleEndpoints.SetSecurityHeaders(context.HttpContext.Response, cacheable: false);
+
+    public void OnResourceExecuted(ResourceExecutedContext context)
+    {
+    }
 }
 
 /// <summary>The operator console: Razor Pages at <c>/</c> on the admin listener, its two static files, its headers.</summary>
@@ -30,7 +38,11 @@ internal static class ConsoleEndpoints
     {
         // The pages are compiled into this assembly; when the gateway is hosted by another entry
         // assembly (the test host) MVC would not look here on its own.
-        services.AddRazorPages(pages => pages.RootDirectory = "/Console/Pages").ConfigureApplicationPartManager(parts =>
+        services.AddRazorPages(pages =>
+        {
+            pages.RootDirectory = "/Console/Pages";
+            pages.Conventions.ConfigureFilter(new ConsoleHeadersFilter());
+        }).ConfigureApplicationPartManager(parts =>
         {
             var assembly = typeof(ConsoleEndpoints).Assembly;
             if (!parts.ApplicationParts.Any(p => p is AssemblyPart a && a.Assembly == assembly))
@@ -61,37 +73,30 @@ internal static class ConsoleEndpoints
         services.AddSingleton<AdminDispatch>();
     }
 
-    public static void UseGatewayConsoleHeaders(this IApplicationBuilder app) => app.Use((context, next) =>
+    /// <summary>The console's response headers, set by its own endpoints (no middleware on the proxy's path).</summary>
+    public static void SetSecurityHeaders(HttpResponse response, bool cacheable)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<ConsoleEndpointMetadata>() is not null)
-        {
-            var headers = context.Response.Headers;
-            headers.ContentSecurityPolicy = ContentSecurityPolicy;
-            headers.XContentTypeOptions = "nosniff";
-            headers.XFrameOptions = "DENY";
-            headers["Referrer-Policy"] = "no-referrer";
-            headers["Cross-Origin-Opener-Policy"] = "same-origin";
-            if (!context.Request.Path.StartsWithSegments("/console", StringComparison.Ordinal))
-            {
-                headers.CacheControl = "no-store";
-            }
-        }
-
-        return next(context);
-    });
+        var headers = response.Headers;
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers["Cross-Origin-Opener-Policy"] = "same-origin";
+        headers.CacheControl = cacheable ? "public, max-age=300" : "no-store";
+    }
 
     public static void MapGatewayConsole(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapRazorPages().WithMetadata(ListenerMetadata.Admin, ConsoleEndpointMetadata.Instance);
+        endpoints.MapRazorPages().WithMetadata(ListenerMetadata.Admin);
         foreach (var name in Assets)
         {
             var bytes = ReadAsset(name);
             var type = name.EndsWith(".css", StringComparison.Ordinal) ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8";
             endpoints.MapGet("/console/" + name, (HttpContext http) =>
             {
-                http.Response.Headers.CacheControl = "public, max-age=300";
+                SetSecurityHeaders(http.Response, cacheable: true);
                 return Results.Bytes(bytes, type);
-            }).WithMetadata(ListenerMetadata.Admin, ConsoleEndpointMetadata.Instance);
+            }).WithMetadata(ListenerMetadata.Admin);
         }
     }
 

@@ -116,7 +116,6 @@ internal static class GatewayApp
         app.MapGatewayAdmin();
         if (options.Console.Enabled)
         {
-            OperatorConsole.ConsoleEndpoints.UseGatewayConsoleHeaders(app);
             OperatorConsole.ConsoleEndpoints.MapGatewayConsole(app);
         }
 
