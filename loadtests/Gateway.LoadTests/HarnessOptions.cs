@@ -9,8 +9,10 @@ internal sealed record HarnessOptions
     public int RotatingKeys { get; init; } = 10_000;
     public int Rounds { get; init; } = 3;
     public int DurationSeconds { get; init; } = 10;
-    public int WarmupSeconds { get; init; } = 15;
-    public int Connections { get; init; } = 32;
+    public int WarmupSeconds { get; init; } = 10;
+    public int WarmupMaxSeconds { get; init; } = 150;
+    public int[] Connections { get; init; } = [32];
+    public bool Pinned { get; init; } = true;
     public bool Smoke { get; init; }
     public bool Install { get; init; } = true;
     public string Output { get; init; } = "loadtests/results";
@@ -30,14 +32,21 @@ internal sealed record HarnessOptions
                 "--rounds" => options with { Rounds = Number() },
                 "--duration" => options with { DurationSeconds = Number() },
                 "--warmup" => options with { WarmupSeconds = Number() },
-                "--connections" => options with { Connections = Number() },
+                "--warmup-max" => options with { WarmupMaxSeconds = Number() },
+                "--connections" => options with { Connections = [.. Next().Split(',').Select(c => int.Parse(c, NumberStyles.None, CultureInfo.InvariantCulture))] },
+                "--unpinned" => options with { Pinned = false },
                 "--out" => options with { Output = Next() },
                 "--only" => options with { Only = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) },
                 "--no-install" => options with { Install = false },
-                "--smoke" => options with { Smoke = true, Keys = 2_000, RotatingKeys = 1_000, Rounds = 1, DurationSeconds = 2, WarmupSeconds = 1, Connections = 8 },
+                "--smoke" => options with { Smoke = true, Keys = 2_000, RotatingKeys = 1_000, Rounds = 1, DurationSeconds = 2, WarmupSeconds = 1, WarmupMaxSeconds = 1, Connections = [8] },
                 "--help" or "-h" => throw new ArgumentException(Usage),
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'.\n{Usage}"),
             };
+        }
+
+        if (options.Connections.Length == 0 || options.Connections.Any(c => c < 1))
+        {
+            throw new ArgumentException("--connections needs positive numbers, e.g. 1,32,256.");
         }
 
         if (options.RotatingKeys > options.Keys)
@@ -54,8 +63,12 @@ internal sealed record HarnessOptions
           --rotating-keys N   distinct keys the load rotates over (default 10000)
           --rounds N          interleaved rounds (default 3)
           --duration S        seconds per scenario per round (default 10)
-          --warmup S          seconds of warm-up per scenario before the rounds (default 15)
-          --connections N     wrk connections (default 32, one wrk thread)
+          --warmup S          one warm-up chunk in seconds (default 10): each scenario warms up in chunks
+                              until two in a row agree within 3 % (at least 3 chunks)
+          --warmup-max S      the most warm-up per scenario (default 150)
+          --connections N,..  wrk connections, one wrk thread; a list runs every scenario at each (default 32)
+          --unpinned          no taskset: proxies, upstream and wrk share both cores (small deployments);
+                              default pins the proxies to CPU 0, wrk and the upstream to CPU 1
           --only a,b          run only these scenarios
           --out DIR           where results.json, results.md and chart.png go (default loadtests/results)
           --no-install        do not apt-get install wrk/nginx when missing

@@ -5,13 +5,16 @@ namespace Gateway.LoadTests;
 /// <summary>
 /// The processes under test, all on 127.0.0.1: an nginx upstream answering a fixed small JSON, plain
 /// YARP, the gateway (Release builds, published here), and nginx as a key-checking peer proxy.
-/// Servers are pinned to CPU 0; wrk and the upstream to CPU 1, so the proxy under test has a core to
-/// itself and is the bottleneck.
+/// Pinned (the default), servers run on CPU 0 and wrk and the upstream on CPU 1, so the proxy under
+/// test has a core to itself and is the bottleneck; unpinned, everything shares both cores.
 /// </summary>
-internal sealed class Servers : IAsyncDisposable
+internal sealed class Servers(bool pinned) : IAsyncDisposable
 {
-    public const string ServerCpus = "0";
-    public const string LoadCpus = "1";
+    /// <summary>The proxies' CPU, or null when unpinned.</summary>
+    public string? ServerCpus { get; } = pinned && Tools.HasTaskset ? "0" : null;
+
+    /// <summary>wrk's and the upstream's CPU, or null when unpinned.</summary>
+    public string? LoadCpus { get; } = pinned && Tools.HasTaskset ? "1" : null;
 
     private readonly List<ManagedProcess> _processes = [];
 
@@ -148,7 +151,7 @@ internal sealed class Servers : IAsyncDisposable
             """);
     }
 
-    private static ManagedProcess StartNginx(string name, string dir, string logs, string cpus)
+    private static ManagedProcess StartNginx(string name, string dir, string logs, string? cpus)
         => ManagedProcess.Start(name, Tools.Nginx, ["-p", dir, "-c", Path.Combine(dir, "nginx.conf"), "-e", Path.Combine(dir, "error.log")],
             Path.Combine(logs, name + ".log"), cpus);
 

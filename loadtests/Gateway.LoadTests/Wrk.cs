@@ -5,7 +5,10 @@ using System.Text.RegularExpressions;
 namespace Gateway.LoadTests;
 
 /// <summary>One wrk run's figures.</summary>
-internal sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P90Ms, double P99Ms, long Requests, IReadOnlyDictionary<int, long> Statuses);
+internal sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P90Ms, double P99Ms, long Requests, IReadOnlyDictionary<int, long> Statuses)
+{
+    public int Connections { get; init; }
+}
 
 /// <summary>
 /// Runs wrk (one thread, pinned to the load CPU) with a Lua script that rotates over a data file of
@@ -64,15 +67,15 @@ internal static partial class Wrk
         return path;
     }
 
-    public static WrkResult Run(string url, string script, string data, int invalidEvery, string? invalidFile, int connections, int seconds)
+    public static WrkResult Run(string url, string script, string data, int invalidEvery, string? invalidFile, int connections, int seconds, string? cpus)
     {
         var args = new List<string>
         {
-            "-c", Servers.LoadCpus, Tools.Wrk, "-t1", $"-c{connections}", $"-d{seconds}s", "--latency", "--timeout", "5s",
+            "-t1", $"-c{connections}", $"-d{seconds}s", "--latency", "--timeout", "5s",
             "-s", script, url, "--", data, invalidEvery.ToString(CultureInfo.InvariantCulture), invalidFile ?? "",
         };
-        var output = Tools.HasTaskset ? Tools.Run("taskset", [.. args]) : Tools.Run(Tools.Wrk, [.. args.Skip(2)]);
-        return Parse(output);
+        var output = cpus is not null ? Tools.Run("taskset", ["-c", cpus, Tools.Wrk, .. args]) : Tools.Run(Tools.Wrk, [.. args]);
+        return Parse(output) with { Connections = connections };
     }
 
     public static WrkResult Parse(string output)

@@ -32,7 +32,7 @@ public sealed class LoadTestSmokeTests
 
         using var report = JsonDocument.Parse(await File.ReadAllTextAsync(output.File("results.json")));
         var scenarios = report.RootElement.GetProperty("Scenarios").EnumerateArray().ToDictionary(s => s.GetProperty("Name").GetString()!);
-        Assert.Equal(["direct", "gateway-10pct-invalid", "gateway-access-token", "gateway-anonymous", "gateway-apikey", "gateway-graphql", "nginx-peer", "yarp"], scenarios.Keys.Order());
+        Assert.Equal(["direct", "gateway-10pct-invalid", "gateway-access-token", "gateway-anonymous", "gateway-apikey", "gateway-graphql", "nginx-peer", "yarp", "yarp-graphql"], scenarios.Keys.Order());
         foreach (var (name, scenario) in scenarios)
         {
             var statuses = scenario.GetProperty("Statuses").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
