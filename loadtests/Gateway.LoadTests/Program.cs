@@ -38,8 +38,16 @@ var invalidFile = Path.Combine(data, "invalid.txt");
 await File.WriteAllLinesAsync(invalidFile, seed.Invalid);
 var scenarios = Scenarios.Build(servers, data, seed.Rotating, seed.AccessTokens).Where(s => options.Only.Length == 0 || options.Only.Contains(s.Name)).ToList();
 
+// The CPU time the .NET proxy under test spends per request: steadier than requests/s on a machine
+// whose speed drifts, since it does not depend on how much CPU the machine gave the process.
 WrkResult RunOne(Scenario s, int connections, int seconds)
-    => Wrk.Run(s.Url, script, s.Data, s.InvalidEvery, s.InvalidEvery > 0 ? invalidFile : null, connections, seconds, servers.LoadCpus);
+{
+    var process = s.Name.StartsWith("gateway", StringComparison.Ordinal) ? servers.Gateway : s.Name.StartsWith("yarp", StringComparison.Ordinal) ? servers.Yarp : null;
+    var cpuBefore = process?.CpuSeconds() ?? double.NaN;
+    var result = Wrk.Run(s.Url, script, s.Data, s.InvalidEvery, s.InvalidEvery > 0 ? invalidFile : null, connections, seconds, servers.LoadCpus);
+    var cpu = (process?.CpuSeconds() ?? double.NaN) - cpuBefore;
+    return result with { CpuMicrosPerRequest = result.Requests > 0 ? cpu * 1e6 / result.Requests : double.NaN };
+}
 
 // Warm-up until steady: .NET tiers its code up for a minute or more under load (the gateway, with more
 // code on the path, longer than plain YARP), and a round measured before that is an outlier. Each

@@ -7,7 +7,11 @@ namespace Gateway.LoadTests;
 
 internal sealed record ScenarioSummary(
     string Name, string Title, int Connections, double RequestsPerSecond, double P50Ms, double P90Ms, double P99Ms, double RatioToYarp,
-    IReadOnlyDictionary<int, long> Statuses, IReadOnlyList<WrkResult> Rounds, IReadOnlyList<WrkResult> Warmup);
+    IReadOnlyDictionary<int, long> Statuses, IReadOnlyList<WrkResult> Rounds, IReadOnlyList<WrkResult> Warmup)
+{
+    /// <summary>Median CPU µs per request of the proxy under test (NaN for nginx).</summary>
+    public double CpuMicrosPerRequest { get; init; } = double.NaN;
+}
 
 internal sealed record Machine(string Cpu, int Cores, string Runtime, string Os, string Wrk, string Nginx, bool Pinned);
 
@@ -51,7 +55,7 @@ internal static class Report
         var statuses = rounds.SelectMany(r => r.Statuses).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Sum(p => p.Value));
         var rps = Median(r => r.RequestsPerSecond);
         return new ScenarioSummary(scenario.Name, scenario.Title, connections, rps, Median(r => r.P50Ms), Median(r => r.P90Ms), Median(r => r.P99Ms),
-            yarpRps > 0 ? rps / yarpRps : double.NaN, statuses, rounds, warmup);
+            yarpRps > 0 ? rps / yarpRps : double.NaN, statuses, rounds, warmup) { CpuMicrosPerRequest = Median(r => r.CpuMicrosPerRequest) };
     }
 
     public static void Write(string output, RunReport report)
@@ -70,15 +74,16 @@ internal static class Report
         s.AppendLine(CultureInfo.InvariantCulture, $"wrk -t1 -c{string.Join("/", r.Options.Connections)}, {r.Options.Rounds} interleaved rounds (alternating order) of {r.Options.DurationSeconds} s after a warm-up until steady (chunks of {r.Options.WarmupSeconds} s until two agree within 3 %, at most {r.Options.WarmupMaxSeconds} s) per scenario; medians over rounds. {pinning}");
         s.AppendLine(CultureInfo.InvariantCulture, $"Store: {r.SeededKeys:N0} keys (seeded in {r.SeedSeconds:F1} s); the load rotates over {r.Options.RotatingKeys:N0} of them.");
         s.AppendLine();
-        s.AppendLine("| scenario | conns | req/s | × plain YARP | p50 ms | p90 ms | p99 ms | rounds (req/s) | warm-up chunks (req/s) | statuses |");
-        s.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|---|---|");
+        s.AppendLine("| scenario | conns | req/s | × plain YARP | CPU µs/req | p50 ms | p90 ms | p99 ms | rounds (req/s) | warm-up chunks (req/s) | statuses |");
+        s.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|");
         foreach (var x in r.Scenarios)
         {
             var statuses = string.Join(", ", x.Statuses.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value:N0}"));
             var rounds = string.Join(" / ", x.Rounds.Select(w => w.RequestsPerSecond.ToString("N0", CultureInfo.InvariantCulture)));
             var warm = x.Warmup.Count == 0 || x.Connections != r.Options.Connections.Max()
                 ? "" : string.Join(" / ", x.Warmup.Select(w => w.RequestsPerSecond.ToString("N0", CultureInfo.InvariantCulture)));
-            s.AppendLine(CultureInfo.InvariantCulture, $"| {x.Title} | {x.Connections} | {x.RequestsPerSecond:N0} | {x.RatioToYarp:P0} | {x.P50Ms:F2} | {x.P90Ms:F2} | {x.P99Ms:F2} | {rounds} | {warm} | {statuses} |");
+            var cpu = double.IsNaN(x.CpuMicrosPerRequest) ? "–" : x.CpuMicrosPerRequest.ToString("F1", CultureInfo.InvariantCulture);
+            s.AppendLine(CultureInfo.InvariantCulture, $"| {x.Title} | {x.Connections} | {x.RequestsPerSecond:N0} | {x.RatioToYarp:P0} | {cpu} | {x.P50Ms:F2} | {x.P90Ms:F2} | {x.P99Ms:F2} | {rounds} | {warm} | {statuses} |");
         }
 
         s.AppendLine();
@@ -96,6 +101,11 @@ internal static class Report
                 var low = yarp.Rounds.Min(w => w.RequestsPerSecond);
                 var high = yarp.Rounds.Max(w => w.RequestsPerSecond);
                 s.AppendLine(CultureInfo.InvariantCulture, $"- {c}: plain YARP's rounds spread {low:N0}–{high:N0} req/s ({(high - low) / yarp.RequestsPerSecond:P0} of its median): the machine's noise at this load.");
+            }
+
+            if (yarp is not null && gateway is not null && !double.IsNaN(gateway.CpuMicrosPerRequest))
+            {
+                s.AppendLine(CultureInfo.InvariantCulture, $"- {c}: CPU per request, gateway with API keys {gateway.CpuMicrosPerRequest:F1} µs against plain YARP's {yarp.CpuMicrosPerRequest:F1} µs ({yarp.CpuMicrosPerRequest / gateway.CpuMicrosPerRequest:P0}: the throughput ratio a CPU-bound proxy would reach).");
             }
 
             if (yarp is not null && gateway is not null)

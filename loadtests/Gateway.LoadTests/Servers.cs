@@ -26,6 +26,8 @@ internal sealed class Servers(bool pinned) : IAsyncDisposable
 
     public ManagedProcess? Gateway { get; private set; }
 
+    public ManagedProcess? Yarp { get; private set; }
+
     public TimeSpan GatewayStartup { get; private set; }
 
     public static void Publish(string root, string output)
@@ -82,6 +84,7 @@ internal sealed class Servers(bool pinned) : IAsyncDisposable
         var yarp = ManagedProcess.Start("yarp", "dotnet", [Path.Combine(bin, "yarp", "PlainYarp.dll"), $"--urls=http://127.0.0.1:{YarpPort}", $"--routes={yarpConfig}"],
             Path.Combine(logs, "yarp.log"), ServerCpus);
         _processes.Add(yarp);
+        Yarp = yarp;
 
         var gatewayConfig = Path.Combine(output, "gateway.json");
         await File.WriteAllTextAsync(gatewayConfig, GatewayConfig(storePath));

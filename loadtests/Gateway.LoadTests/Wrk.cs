@@ -8,6 +8,9 @@ namespace Gateway.LoadTests;
 internal sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P90Ms, double P99Ms, long Requests, IReadOnlyDictionary<int, long> Statuses)
 {
     public int Connections { get; init; }
+
+    /// <summary>CPU time the proxy under test spent per request (µs, user + system), NaN when not measured (nginx).</summary>
+    public double CpuMicrosPerRequest { get; init; } = double.NaN;
 }
 
 /// <summary>
