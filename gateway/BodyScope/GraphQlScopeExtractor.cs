@@ -149,7 +149,7 @@ internal static class GraphQlScopeExtractor
             // The parser counts every AST level (argument, value, object field...): give it room as a
             // recursion guard; the walker enforces the documented, logical depth. Locations are kept
             // under rules: a defaulted entity is made explicit by editing the document's text.
-            document = Parser.Parse(queryElement.GetString()!, new ParserOptions
+            document = GraphQL.GraphQlDocumentCache.Parse(queryElement.GetString()!, new ParserOptions
             {
                 Ignore = rules is null ? IgnoreOptions.All : IgnoreOptions.Comments,
                 MaxDepth = limits.MaxDepth * 4 + 16,

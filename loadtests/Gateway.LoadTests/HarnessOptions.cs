@@ -64,7 +64,7 @@ internal sealed record HarnessOptions
           --rounds N          interleaved rounds (default 3)
           --duration S        seconds per scenario per round (default 10)
           --warmup S          one warm-up chunk in seconds (default 10): each scenario warms up in chunks
-                              until two in a row agree within 3 % (at least 3 chunks)
+                              until two in a row agree within 3 % (after at least 60 s)
           --warmup-max S      the most warm-up per scenario (default 150)
           --connections N,..  wrk connections, one wrk thread; a list runs every scenario at each (default 32)
           --unpinned          no taskset: proxies, upstream and wrk share both cores (small deployments);

@@ -51,7 +51,7 @@ WrkResult RunOne(Scenario s, int connections, int seconds)
 
 // Warm-up until steady: .NET tiers its code up for a minute or more under load (the gateway, with more
 // code on the path, longer than plain YARP), and a round measured before that is an outlier. Each
-// scenario runs in chunks until two in a row agree within 3 % (at least three chunks, at most
+// scenario runs in chunks until two in a row agree within 3 % (after at least a minute, at most
 // --warmup-max); every chunk is kept in results.json.
 var warmups = new Dictionary<string, List<WrkResult>>();
 foreach (var scenario in scenarios)
@@ -64,7 +64,8 @@ foreach (var scenario in scenarios)
         chunks.Add(chunk);
         elapsed += options.WarmupSeconds;
         Progress($"warm-up: {scenario.Name} {chunk.RequestsPerSecond:N0} req/s");
-        if (chunks.Count >= 3 && Math.Abs(chunk.RequestsPerSecond / chunks[^2].RequestsPerSecond - 1) < 0.03)
+        // At least a minute: a process still in its first tier can plateau for a while before tiering up.
+        if (elapsed >= Math.Min(60, options.WarmupMaxSeconds) && Math.Abs(chunk.RequestsPerSecond / chunks[^2].RequestsPerSecond - 1) < 0.03)
         {
             break;
         }
