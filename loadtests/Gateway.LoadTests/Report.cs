@@ -129,7 +129,10 @@ internal static class Report
             }
         }
 
-        s.AppendLine(CultureInfo.InvariantCulture, $"- Gateway RSS {Mb(r.GatewayRssAfterBytes)} MB after the load, {Mb(r.GatewayRssAfterInvalidBytes)} MB after the invalid-key rounds.");
+        if (r.GatewayRssAfterInvalidBytes > 0)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"- Gateway RSS {Mb(r.GatewayRssAfterBytes)} MB after the load, {Mb(r.GatewayRssAfterInvalidBytes)} MB after the invalid-key rounds.");
+        }
         s.AppendLine(CultureInfo.InvariantCulture, $"- Gateway startup to ready with {r.SeededKeys:N0} keys: {r.GatewayStartupSeconds:F2} s (target ≤ 10 s); resident memory {Mb(r.GatewayRssBeforeBytes)} MB after startup, {Mb(r.GatewayRssAfterBytes)} MB after the load (target ≤ 1 GB).");
         s.AppendLine(CultureInfo.InvariantCulture, $"- Uncached key lookup straight against the store ({r.UncachedLookup.Samples:N0} samples, half hits, half misses): p50 {r.UncachedLookup.P50Microseconds:F0} µs, p99 {r.UncachedLookup.P99Microseconds:F0} µs (target ≤ 1 ms), max {r.UncachedLookup.MaxMicroseconds:F0} µs.");
         return s.ToString();
