@@ -65,7 +65,7 @@ foreach (var scenario in scenarios)
         elapsed += options.WarmupSeconds;
         Progress($"warm-up: {scenario.Name} {chunk.RequestsPerSecond:N0} req/s");
         // At least a minute: a process still in its first tier can plateau for a while before tiering up.
-        if (elapsed >= Math.Min(60, options.WarmupMaxSeconds) && Math.Abs(chunk.RequestsPerSecond / chunks[^2].RequestsPerSecond - 1) < 0.03)
+        if (chunks.Count >= 2 && elapsed >= Math.Min(60, options.WarmupMaxSeconds) && Math.Abs(chunk.RequestsPerSecond / chunks[^2].RequestsPerSecond - 1) < 0.03)
         {
             break;
         }
