@@ -1,7 +1,6 @@
 using System.Reflection;
 using Gateway.Configuration;
 using Gateway.Hosting;
-using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;

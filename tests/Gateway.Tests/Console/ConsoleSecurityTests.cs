@@ -209,4 +209,28 @@ public sealed class ConsoleSecurityTests(BrowserFixture fixture)
         var error = await Assert.ThrowsAsync<Gateway.Hosting.GatewayStartupException>(() => TestGateway.StartAsync("--Gateway:Console:SessionLifetime=00:01:00"));
         Assert.Contains("Gateway:Console:SessionLifetime", error.Message);
     }
+
+    [Fact]
+    public async Task UnderTls_TheCookieIsHostPrefixedAndSecure()
+    {
+        using var dir = new TempDirectory();
+        var ca = TestCertificates.Ca("console-ca");
+        var (cert, key) = TestCertificates.WritePem(TestCertificates.Leaf(ca, "127.0.0.1"), dir.File("admin.pem"), dir.File("admin.key"));
+        await using var gw = await TestGateway.StartAsync("--Gateway:Admin:Urls=https://127.0.0.1:0",
+            $"--Gateway:Admin:Certificate:Path={cert}", $"--Gateway:Admin:Certificate:KeyPath={key}");
+        var https = new UriBuilder(gw.AdminUrl) { Scheme = "https" }.Uri;
+        await using var context = await fixture.Browser.NewContextAsync(new() { BaseURL = https.ToString().TrimEnd('/'), IgnoreHTTPSErrors = true });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/sign-in");
+        await page.GetByLabel("API key").FillAsync(gw.RootKey);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByTestId("signed-in-as")).ToHaveTextAsync("root");
+        var cookies = await context.CookiesAsync();
+        var session = Assert.Single(cookies, c => c.Name.Contains("gw_console", StringComparison.Ordinal) && !c.Name.EndsWith("_af", StringComparison.Ordinal));
+        Assert.Equal("__Host-gw_console", session.Name);
+        Assert.True(session.Secure);
+        Assert.True(session.HttpOnly);
+        Assert.Equal("/", session.Path);
+        Assert.True(Assert.Single(cookies, c => c.Name == "gw_console_af").Secure);
+    }
 }
