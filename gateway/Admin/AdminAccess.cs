@@ -19,17 +19,28 @@ internal static class AdminAccess
     public static bool IsTeamAdmin(Principal caller, Team team)
         => IsOrgAdmin(caller, team.Org) || (caller is User user && user.TryGetTeamRole(team.Name, out var role) && role == TeamRole.Admin);
 
+    /// <summary>The caller's own organization; any other (or none) answers 404.</summary>
+    public static Organization RequireOwnOrg(DirectorySnapshot d, Principal caller, string org)
+        => d.Organizations.TryGetValue(org, out var found) && caller.Org == org
+            ? found
+            : throw AdminProblemException.NotFound(ProblemCodes.OrgNotFound, $"Organization '{org}'");
+
     public static Organization RequireOrgAdmin(DirectorySnapshot d, Principal caller, string org)
     {
-        if (!d.Organizations.TryGetValue(org, out var found) || caller.Org != org)
-        {
-            throw AdminProblemException.NotFound(ProblemCodes.OrgNotFound, $"Organization '{org}'");
-        }
-
+        var found = RequireOwnOrg(d, caller, org);
         return IsOrgAdmin(caller, org)
             ? found
             : throw AdminProblemException.Forbidden(ProblemCodes.OrgAdminRequired, "Only an org admin may do this.");
     }
+
+    /// <summary>Only org admins see other users: to anyone else another user is not there.</summary>
+    public static bool CanSeeUser(Principal caller, User user) => caller.Id == user.Id || IsOrgAdmin(caller, user.Org);
+
+    /// <summary>The user, when the caller may see them; 404 <c>user_not_found</c> otherwise, exactly as for no such user.</summary>
+    public static User RequireVisibleUser(DirectorySnapshot d, Principal caller, string username)
+        => d.UsersByName.TryGetValue(username, out var user) && CanSeeUser(caller, user)
+            ? user
+            : throw AdminProblemException.NotFound(ProblemCodes.UserNotFound, $"User '{username}'");
 
     public static Team RequireTeamAdmin(DirectorySnapshot d, Principal caller, string team)
     {
@@ -66,7 +77,7 @@ internal static class AdminAccess
     /// <summary>A user's keys: the user or an org admin. A service account's: its managers.</summary>
     public static bool CanManageKeysOf(DirectorySnapshot d, Principal caller, Principal owner) => owner switch
     {
-        User user => caller.Id == user.Id || IsOrgAdmin(caller, user.Org),
+        User user => CanSeeUser(caller, user),
         ServiceAccount account => CanManageAccount(d, caller, account),
         _ => false,
     };

@@ -1,4 +1,3 @@
-using Gateway.Diagnostics;
 using Gateway.Directory;
 using Gateway.Policy.Access;
 using Gateway.Policy.Model;
@@ -24,26 +23,22 @@ internal static class DirectoryListEndpoints
         admin.MapGet("/projects", ListProjects);
     }
 
-    private static Organization RequireOwnOrg(DirectorySnapshot d, Principal caller, string org)
-        => d.Organizations.TryGetValue(org, out var found) && caller.Org == org
-            ? found
-            : throw AdminProblemException.NotFound(ProblemCodes.OrgNotFound, $"Organization '{org}'");
-
     private static IResult ListTeams(HttpContext http, string org, DirectoryService directory)
     {
         var caller = AdminCaller.From(http).Principal;
         var d = directory.Current;
-        RequireOwnOrg(d, caller, org);
+        AdminAccess.RequireOwnOrg(d, caller, org);
+        // One pass over the users and the projects, not one per team.
+        var members = d.UsersById.Values.Where(u => u.Org == org)
+            .SelectMany(u => u.Teams.Select(m => new MemberView(m.Key, u.Username, Wire.Of(m.Value))))
+            .ToLookup(m => m.Team, StringComparer.Ordinal);
+        var projects = d.Projects.Values.CountBy(p => p.Entity, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal);
         var teams = d.Teams.Values
             .Where(t => t.Org == org && AdminAccess.CanSeeTeam(caller, t))
             .OrderBy(t => t.Name, StringComparer.Ordinal)
             .Select(t => new TeamDetailView(t.Name, t.Org, t.CreatedAt, AdminAccess.IsTeamAdmin(caller, t),
-                d.UsersById.Values
-                    .Where(u => u.Teams.ContainsKey(t.Name))
-                    .OrderBy(u => u.Username, StringComparer.Ordinal)
-                    .Select(u => new MemberView(t.Name, u.Username, Wire.Of(u.Teams[t.Name])))
-                    .ToList(),
-                d.Projects.Values.Count(p => p.Entity == t.Name)))
+                members[t.Name].OrderBy(m => m.Username, StringComparer.Ordinal).ToList(),
+                projects.GetValueOrDefault(t.Name)))
             .ToList();
         return AdminJson.Json(teams);
     }
@@ -52,10 +47,10 @@ internal static class DirectoryListEndpoints
     {
         var caller = AdminCaller.From(http).Principal;
         var d = directory.Current;
-        RequireOwnOrg(d, caller, org);
-        // Only org admins see other users (as GET /users/{name} answers): a member lists themselves.
+        AdminAccess.RequireOwnOrg(d, caller, org);
+        // As GET /users/{name} answers: a member lists themselves.
         var users = d.UsersById.Values
-            .Where(u => u.Org == org && (u.Id == caller.Id || AdminAccess.IsOrgAdmin(caller, org)))
+            .Where(u => u.Org == org && AdminAccess.CanSeeUser(caller, u))
             .OrderBy(u => u.Username, StringComparer.Ordinal)
             .Select(UserView.Of)
             .ToList();

@@ -85,13 +85,7 @@ internal static class OrgEndpoints
     private static IResult GetUser(HttpContext http, string username, DirectoryService directory)
     {
         var caller = AdminCaller.From(http);
-        var d = directory.Current;
-        if (!d.UsersByName.TryGetValue(username, out var user) || !(user.Id == caller.Principal.Id || AdminAccess.IsOrgAdmin(caller.Principal, user.Org)))
-        {
-            throw AdminProblemException.NotFound(Diagnostics.ProblemCodes.UserNotFound, $"User '{username}'");
-        }
-
-        return AdminJson.Json(UserView.Of(user));
+        return AdminJson.Json(UserView.Of(AdminAccess.RequireVisibleUser(directory.Current, caller.Principal, username)));
     }
 
     private static IResult DeleteUser(HttpContext http, string username, DirectoryService directory, TimeProvider time)
@@ -99,13 +93,7 @@ internal static class OrgEndpoints
         var caller = AdminCaller.From(http);
         directory.Write(d =>
         {
-            // Only org admins see other users: for anyone else another user's name answers as an unknown one.
-            if (!d.UsersByName.TryGetValue(username, out var user) || user.Org != caller.Principal.Org
-                || (user.Id != caller.Principal.Id && !AdminAccess.IsOrgAdmin(caller.Principal, user.Org)))
-            {
-                throw AdminProblemException.NotFound(Diagnostics.ProblemCodes.UserNotFound, $"User '{username}'");
-            }
-
+            var user = AdminAccess.RequireVisibleUser(d, caller.Principal, username);
             AdminAccess.RequireOrgAdmin(d, caller.Principal, user.Org);
             if (user.Id == caller.Principal.Id)
             {
@@ -132,12 +120,7 @@ internal static class OrgEndpoints
         var caller = AdminCaller.From(http);
         var updated = directory.Write(d =>
         {
-            if (!d.UsersByName.TryGetValue(username, out var user) || user.Org != caller.Principal.Org
-                || (user.Id != caller.Principal.Id && !AdminAccess.IsOrgAdmin(caller.Principal, user.Org)))
-            {
-                throw AdminProblemException.NotFound(Diagnostics.ProblemCodes.UserNotFound, $"User '{username}'");
-            }
-
+            var user = AdminAccess.RequireVisibleUser(d, caller.Principal, username);
             AdminAccess.RequireOrgAdmin(d, caller.Principal, user.Org);
             if (user.Active == active)
             {

@@ -40,7 +40,7 @@ internal static class RequestBody
             sizeFeature.MaxRequestBodySize = limits.MaxBytes + 1L;
         }
 
-        ReadOnlyMemory<byte> bytes;
+        ArraySegment<byte> bytes;
         try
         {
             bytes = request.ContentLength is { } length
@@ -52,14 +52,13 @@ internal static class RequestBody
             throw TooLarge(limits.MaxBytes);
         }
 
-        var segment = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes, out var array) ? array : new ArraySegment<byte>(bytes.ToArray());
-        request.Body = new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false);
+        request.Body = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
         return compression is null ? bytes : Inflate(bytes, limits.MaxDecompressedBytes, compression == "gzip");
     }
 
     // With a Content-Length (already checked against the cap) the body goes straight into an array of
     // its size: no growing buffer and no 16 KB chunk per request. Kestrel ends the body at the length.
-    private static async Task<ReadOnlyMemory<byte>> ReadExactlyAsync(Stream body, int length, CancellationToken cancellationToken)
+    private static async Task<ArraySegment<byte>> ReadExactlyAsync(Stream body, int length, CancellationToken cancellationToken)
     {
         var bytes = new byte[length];
         var total = 0;
@@ -69,11 +68,11 @@ internal static class RequestBody
             total += read;
         }
 
-        return bytes.AsMemory(0, total);
+        return new ArraySegment<byte>(bytes, 0, total);
     }
 
     // Chunked: a pooled chunk, the copy grown only as far as the cap allows.
-    private static async Task<ReadOnlyMemory<byte>> ReadChunkedAsync(Stream body, int cap, CancellationToken cancellationToken)
+    private static async Task<ArraySegment<byte>> ReadChunkedAsync(Stream body, int cap, CancellationToken cancellationToken)
     {
         var buffer = new MemoryStream(4096);
         var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
@@ -95,7 +94,7 @@ internal static class RequestBody
             System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
         }
 
-        return new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
+        return new ArraySegment<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
     private static ReadOnlyMemory<byte> Inflate(ReadOnlyMemory<byte> compressed, int cap, bool isGzip)

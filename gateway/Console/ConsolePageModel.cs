@@ -79,6 +79,13 @@ internal abstract class ConsolePageModel : PageModel
     protected async Task<List<T>> ListAsync<T>(string pattern, object? route = null, IEnumerable<KeyValuePair<string, string?>>? query = null)
         => await ReadAsync<List<T>>(pattern, route, query) ?? [];
 
+    /// <summary>The teams the caller administers (what a create form may offer), per the admin API's team listing.</summary>
+    protected async Task<List<string>> ManagedTeamsAsync()
+    {
+        var teams = await GetAsync("/orgs/{org}/teams", new { org = Org });
+        return teams.Ok ? teams.As<List<TeamDetailView>>().Where(t => t.CanManage).Select(t => t.Name).ToList() : [];
+    }
+
     /// <summary>The key just created, shown once by the page that created it.</summary>
     public CreatedKeyView? CreatedKey { get; private set; }
 

@@ -18,11 +18,13 @@ internal sealed class ChangeSet
     public bool IsEmpty => _changes.Count == 0 && _audit.Count == 0;
 
     /// <summary>
-    /// False for audit events and newly minted access tokens only: those change no snapshot and no
-    /// other replica's cache (tokens are found by hash in the store), so they need no new directory
-    /// version and never wait for another replica. A revoked or deleted token does touch it.
+    /// False for audit events and newly minted tokens (whatever is stored with the access tokens:
+    /// exchanged tokens, console sessions) only: those change no snapshot and no other replica's cache
+    /// (tokens are found by hash in the store), so they need no new directory version and never wait
+    /// for another replica. A revoked or deleted token does touch it.
     /// </summary>
-    public bool TouchesDirectory => _changes.Exists(c => c.Delete || c.Record is not ApiKey { Format: ApiKeyFormatKind.AccessToken or ApiKeyFormatKind.ConsoleSession, RevokedAt: null });
+    public bool TouchesDirectory => _changes.Exists(c => c.Delete
+        || c.Record is not ApiKey { RevokedAt: null } key || BsonMapping.CollectionOf(key) != Collections.AccessTokens);
 
     /// <summary>True when it stores an imported legacy key: from then on an unchecked 40-character key can be real.</summary>
     public bool AddsImportedKey => _changes.Exists(c => c.Record is ApiKey { Format: ApiKeyFormatKind.ImportedLegacy } && !c.Delete);

@@ -22,7 +22,6 @@ internal sealed class ProjectsModel : ConsolePageModel
     private async Task LoadAsync()
     {
         Projects = await ListAsync<ProjectListView>("/projects");
-        var teams = await GetAsync("/orgs/{org}/teams", new { org = Org });
-        ManagedTeams = teams.Ok ? teams.As<List<TeamDetailView>>().Where(t => t.CanManage).Select(t => t.Name).ToList() : [];
+        ManagedTeams = await ManagedTeamsAsync();
     }
 }

@@ -50,7 +50,6 @@ internal sealed class ServiceAccountsModel : ConsolePageModel
         LastUsed = keys.Ok
             ? keys.As<List<KeyView>>().Where(k => k.LastUsedAt is not null).GroupBy(k => k.Owner).ToDictionary(g => g.Key, g => g.Max(k => k.LastUsedAt!.Value))
             : [];
-        var teams = await GetAsync("/orgs/{org}/teams", new { org = Org });
-        Teams = teams.Ok ? teams.As<List<TeamDetailView>>().Where(t => t.CanManage).Select(t => t.Name).ToList() : [];
+        Teams = await ManagedTeamsAsync();
     }
 }
