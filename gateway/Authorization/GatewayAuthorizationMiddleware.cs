@@ -35,136 +35,181 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     private readonly LogRateLimiter _shadowLog = new(20, time);
     private readonly Abuse.SampledAudit _shadowAudit = new(directory, time, limits.AuditedFailuresPerSecond);
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
-        // Fail closed on the unforeseen: an exception on the way to a decision is a 503, never a
-        // forward and never a 500 (the try costs nothing on the hot path; same state machine).
-        var trace = GatewayTracing.HasListeners ? GatewayTracing.StartRequest(context.Request, context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-") : null;
+        var trace = GatewayTracing.HasListeners ? GatewayTracing.StartRequest(context.Request, RouteIdOf(context)) : null;
+        // The common request (a key, a path-scoped route) is decided without awaiting anything: then
+        // no state machine is boxed for the decision, only ForwardAsync's around YARP's forwarder.
+        var decided = DecideAsync(context);
+        if (trace is null && decided.IsCompletedSuccessfully)
+        {
+            if (decided.Result)
+            {
+                return ForwardAsync(context, trace);
+            }
+
+            RecordRequest(context);
+            return Task.CompletedTask;
+        }
+
+        return CompleteAsync(decided, context, trace);
+    }
+
+    // The decision awaited something (a body, an id lookup, a JWT's keys, a written refusal), failed, or is traced.
+    private async Task CompleteAsync(ValueTask<bool> decided, HttpContext context, System.Diagnostics.Activity? trace)
+    {
+        bool forward;
         try
         {
-            var scope = context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>();
-            if (scope is null)
-            {
-                // Unreachable with validated configuration; fail closed if it ever happens.
-                await ProxyProblems.UnavailableAsync(context, ProblemCodes.GatewayMisconfigured, "This route has no valid scope.");
-                return;
-            }
-
-            var refusal = CheckRequestShape(context);
-            if (refusal is not null)
-            {
-                Log.Refused(logger, scope.RouteId, refusal);
-                await GatewayProblem.WriteAsync(context.Response, 400, refusal);
-                return;
-            }
-
-            var credential = CredentialExtractor.Extract(context.Request);
-            if (credential.Status is CredentialStatus.Ambiguous or CredentialStatus.InQuery)
-            {
-                var code = credential.Status == CredentialStatus.Ambiguous ? ProblemCodes.AmbiguousCredentials : ProblemCodes.CredentialsInQuery;
-                Log.Refused(logger, scope.RouteId, code);
-                await GatewayProblem.WriteAsync(context.Response, 400, code);
-                return;
-            }
-
-            if (scope.Kind == ScopeKind.Anonymous)
-            {
-                context.Features.Set(new GatewayFeature { AuthMethod = AuthMethods.Anonymous });
-                await ForwardAsync(context);
-                return;
-            }
-
-            if (credential.Status == CredentialStatus.None)
-            {
-                await (scope.Shadow
-                    ? ShadowAsync(context, scope, null, ProblemCodes.CredentialsRequired)
-                    : ProxyProblems.UnauthorizedAsync(context, ProblemCodes.CredentialsRequired));
-                return;
-            }
-
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var span = GatewayTracing.Start("gateway.authenticate", scope.RouteId);
-            var result = await authenticator.AuthenticateAsync(credential, context.Connection.RemoteIpAddress, allowRawJwt: true, context.RequestAborted);
-            GatewayTracing.End(span, result.Succeeded ? "authenticated" : result.Outcome == AuthenticationOutcome.Unavailable ? "unavailable" : "failed",
-                result.Succeeded ? result.Method : result.FailureReason);
-            metrics.Authenticated(result.Method, started);
-            if (result.Outcome == AuthenticationOutcome.Unavailable)
-            {
-                await ProxyProblems.UnavailableAsync(context, result);
-                return;
-            }
-
-            if (!result.Succeeded)
-            {
-                if (_failureLog.TryAcquire(out var suppressed))
-                {
-                    if (suppressed > 0)
-                    {
-                        Log.FailuresSuppressed(logger, suppressed);
-                    }
-
-                    Log.AuthenticationFailed(logger, scope.RouteId, result.FailureReason, result.KeyIdForLog ?? "-");
-                }
-
-                audit.Record(context, result, scope.RouteId);
-
-                await (result.Outcome == AuthenticationOutcome.Throttled
-                    ? ProxyProblems.Throttled(context, result).ExecuteAsync(context)
-                    : scope.Shadow
-                        ? ShadowAsync(context, scope, null, ProblemCodes.InvalidCredentials)
-                        : ProxyProblems.UnauthorizedAsync(context, ProblemCodes.InvalidCredentials));
-                return;
-            }
-
-            var decide = GatewayTracing.Start("gateway.decide", scope.RouteId);
-            var (feature, status, reason) = await AuthorizeAsync(context, scope, result);
-            GatewayTracing.End(decide, feature is null ? "denied" : "allowed", reason);
-            if (feature is null)
-            {
-                Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, reason);
-                metrics.Denied(reason);
-                if (scope.Shadow && status is 403 or 404)
-                {
-                    await ShadowAsync(context, scope, result.Principal, reason);
-                    return;
-                }
-
-                await (status == 503
-                    ? ProxyProblems.UnavailableAsync(context, reason, "The gateway could not establish what this request touches; retry later.", 5)
-                    : GatewayProblem.WriteAsync(context.Response, status, reason));
-                return;
-            }
-
-            context.Features.Set(feature);
-            if (feature.LocalAnswer is { } answer)
-            {
-                // Answered by the gateway (viewer): nothing is forwarded.
-                context.Response.StatusCode = 200;
-                context.Response.ContentType = "application/json";
-                context.Response.ContentLength = answer.Length;
-                await context.Response.Body.WriteAsync(answer, context.RequestAborted);
-                return;
-            }
-
-            await ForwardAsync(context);
+            forward = await decided;
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !context.Response.HasStarted)
         {
-            Log.Unexpected(logger, context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-", ex.GetType().Name);
+            // Fail closed on the unforeseen: an exception on the way to a decision is a 503, never a
+            // forward and never a 500.
+            Log.Unexpected(logger, RouteIdOf(context), ex.GetType().Name);
             context.Response.Clear();
             await ProxyProblems.UnavailableAsync(context, ProblemCodes.GatewayError, "The gateway could not decide this request.");
+            forward = false;
         }
-        finally
+        catch
         {
-            if (trace is not null)
+            EndTrace(context, trace);
+            RecordRequest(context);
+            throw;
+        }
+
+        if (forward)
+        {
+            await ForwardAsync(context, trace);
+            return;
+        }
+
+        EndTrace(context, trace);
+        RecordRequest(context);
+    }
+
+    /// <summary>
+    /// Everything up to the decision. True: allowed (or shadowed, or anonymous), the feature is set and
+    /// the request is to be forwarded. False: answered here (a refusal, or the gateway's own answer).
+    /// </summary>
+    private async ValueTask<bool> DecideAsync(HttpContext context)
+    {
+        var scope = context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>();
+        if (scope is null)
+        {
+            // Unreachable with validated configuration; fail closed if it ever happens.
+            await ProxyProblems.UnavailableAsync(context, ProblemCodes.GatewayMisconfigured, "This route has no valid scope.");
+            return false;
+        }
+
+        var refusal = CheckRequestShape(context);
+        if (refusal is not null)
+        {
+            Log.Refused(logger, scope.RouteId, refusal);
+            await GatewayProblem.WriteAsync(context.Response, 400, refusal);
+            return false;
+        }
+
+        var credential = CredentialExtractor.Extract(context.Request);
+        if (credential.Status is CredentialStatus.Ambiguous or CredentialStatus.InQuery)
+        {
+            var code = credential.Status == CredentialStatus.Ambiguous ? ProblemCodes.AmbiguousCredentials : ProblemCodes.CredentialsInQuery;
+            Log.Refused(logger, scope.RouteId, code);
+            await GatewayProblem.WriteAsync(context.Response, 400, code);
+            return false;
+        }
+
+        if (scope.Kind == ScopeKind.Anonymous)
+        {
+            context.Features.Set(new GatewayFeature { AuthMethod = AuthMethods.Anonymous });
+            return true;
+        }
+
+        if (credential.Status == CredentialStatus.None)
+        {
+            if (scope.Shadow)
             {
-                GatewayTracing.End(trace, context.Features.Get<GatewayFeature>() is null ? "refused" : "forwarded",
-                    context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                Shadow(context, scope, null, ProblemCodes.CredentialsRequired);
+                return true;
             }
 
-            metrics.Request(context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-",
-                Metrics.GatewayMetrics.OutcomeOf(context.Response.StatusCode, context.Features.Get<GatewayFeature>() is not null));
+            await ProxyProblems.UnauthorizedAsync(context, ProblemCodes.CredentialsRequired);
+            return false;
         }
+
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var span = GatewayTracing.Start("gateway.authenticate", scope.RouteId);
+        var result = await authenticator.AuthenticateAsync(credential, context.Connection.RemoteIpAddress, allowRawJwt: true, context.RequestAborted);
+        GatewayTracing.End(span, result.Succeeded ? "authenticated" : result.Outcome == AuthenticationOutcome.Unavailable ? "unavailable" : "failed",
+            result.Succeeded ? result.Method : result.FailureReason);
+        metrics.Authenticated(result.Method, started);
+        if (result.Outcome == AuthenticationOutcome.Unavailable)
+        {
+            await ProxyProblems.UnavailableAsync(context, result);
+            return false;
+        }
+
+        if (!result.Succeeded)
+        {
+            if (_failureLog.TryAcquire(out var suppressed))
+            {
+                if (suppressed > 0)
+                {
+                    Log.FailuresSuppressed(logger, suppressed);
+                }
+
+                Log.AuthenticationFailed(logger, scope.RouteId, result.FailureReason, result.KeyIdForLog ?? "-");
+            }
+
+            audit.Record(context, result, scope.RouteId);
+            if (result.Outcome == AuthenticationOutcome.Throttled)
+            {
+                await ProxyProblems.Throttled(context, result).ExecuteAsync(context);
+                return false;
+            }
+
+            if (scope.Shadow)
+            {
+                Shadow(context, scope, null, ProblemCodes.InvalidCredentials);
+                return true;
+            }
+
+            await ProxyProblems.UnauthorizedAsync(context, ProblemCodes.InvalidCredentials);
+            return false;
+        }
+
+        var decide = GatewayTracing.Start("gateway.decide", scope.RouteId);
+        var (feature, status, reason) = await AuthorizeAsync(context, scope, result);
+        GatewayTracing.End(decide, feature is null ? "denied" : "allowed", reason);
+        if (feature is null)
+        {
+            Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, reason);
+            metrics.Denied(reason);
+            if (scope.Shadow && status is 403 or 404)
+            {
+                Shadow(context, scope, result.Principal, reason);
+                return true;
+            }
+
+            await (status == 503
+                ? ProxyProblems.UnavailableAsync(context, reason, "The gateway could not establish what this request touches; retry later.", 5)
+                : GatewayProblem.WriteAsync(context.Response, status, reason));
+            return false;
+        }
+
+        context.Features.Set(feature);
+        if (feature.LocalAnswer is { } answer)
+        {
+            // Answered by the gateway (viewer): nothing is forwarded.
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = answer.Length;
+            await context.Response.Body.WriteAsync(answer, context.RequestAborted);
+            return false;
+        }
+
+        return true;
     }
 
     private ValueTask<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeAsync(HttpContext context, RouteScope scope, AuthenticationResult identity)
@@ -462,7 +507,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     /// sampled audit event in the principal's organization) and the request forwarded without any
     /// identity header; the client's credential is still stripped and the cluster's credential applied.
     /// </summary>
-    private Task ShadowAsync(HttpContext context, RouteScope scope, Policy.Model.Principal? principal, string reason)
+    private void Shadow(HttpContext context, RouteScope scope, Policy.Model.Principal? principal, string reason)
     {
         metrics.WouldDeny(scope.RouteId, reason);
         if (_shadowLog.TryAcquire(out _))
@@ -481,46 +526,74 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         }
 
         context.Features.Set(new GatewayFeature { Shadowed = true, AuthMethod = AuthMethods.Shadow });
-        return ForwardAsync(context);
     }
 
-    private async Task ForwardAsync(HttpContext context)
+    // Small on purpose: under load this is the one state machine the gateway adds to YARP's per request.
+    private async Task ForwardAsync(HttpContext context, System.Diagnostics.Activity? trace)
     {
-        // Checked only for requests that would be forwarded: refusals above never reveal cluster state.
-        if (context.GetEndpoint()?.Metadata.GetMetadata<UpstreamCredential>() is { Problem: not null })
-        {
-            await ProxyProblems.UnavailableAsync(context, ProblemCodes.UpstreamCredentialMissing, "The gateway has no credential for this upstream.", 30);
-            return;
-        }
-
-        var span = GatewayTracing.HasListeners ? GatewayTracing.Start("gateway.forward", context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-") : null;
         try
         {
-            await next(context);
+            // Checked only for requests that would be forwarded: refusals above never reveal cluster state.
+            if (context.GetEndpoint()?.Metadata.GetMetadata<UpstreamCredential>() is { Problem: not null })
+            {
+                await ProxyProblems.UnavailableAsync(context, ProblemCodes.UpstreamCredentialMissing, "The gateway has no credential for this upstream.", 30);
+                return;
+            }
+
+            var span = GatewayTracing.HasListeners ? GatewayTracing.Start("gateway.forward", RouteIdOf(context)) : null;
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                if (span is not null)
+                {
+                    var forwarderError = context.Features.Get<IForwarderErrorFeature>()?.Error ?? ForwarderError.None;
+                    GatewayTracing.End(span, forwarderError == ForwarderError.None ? "forwarded" : "error",
+                        forwarderError == ForwarderError.None ? context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : forwarderError.ToString());
+                }
+            }
+
+            var error = context.Features.Get<IForwarderErrorFeature>();
+            if (error is not null && error.Error != ForwarderError.None && !context.Response.HasStarted)
+            {
+                var timeout = error.Error == ForwarderError.RequestTimedOut;
+                Log.UpstreamFailed(logger, RouteIdOf(context), error.Error.ToString());
+                if (context.Response.StatusCode is 502 or 504 || timeout)
+                {
+                    await GatewayProblem.WriteAsync(context.Response, timeout ? 504 : 502,
+                        timeout ? ProblemCodes.UpstreamTimeout : ProblemCodes.UpstreamUnavailable,
+                        timeout ? "The upstream did not answer in time." : "The upstream could not be reached.");
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && !context.Response.HasStarted)
+        {
+            Log.Unexpected(logger, RouteIdOf(context), ex.GetType().Name);
+            context.Response.Clear();
+            await ProxyProblems.UnavailableAsync(context, ProblemCodes.GatewayError, "The gateway could not decide this request.");
         }
         finally
         {
-            if (span is not null)
-            {
-                var forwarderError = context.Features.Get<IForwarderErrorFeature>()?.Error ?? ForwarderError.None;
-                GatewayTracing.End(span, forwarderError == ForwarderError.None ? "forwarded" : "error",
-                    forwarderError == ForwarderError.None ? context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : forwarderError.ToString());
-            }
-        }
-
-        var error = context.Features.Get<IForwarderErrorFeature>();
-        if (error is not null && error.Error != ForwarderError.None && !context.Response.HasStarted)
-        {
-            var timeout = error.Error == ForwarderError.RequestTimedOut;
-            Log.UpstreamFailed(logger, context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-", error.Error.ToString());
-            if (context.Response.StatusCode is 502 or 504 || timeout)
-            {
-                await GatewayProblem.WriteAsync(context.Response, timeout ? 504 : 502,
-                    timeout ? ProblemCodes.UpstreamTimeout : ProblemCodes.UpstreamUnavailable,
-                    timeout ? "The upstream did not answer in time." : "The upstream could not be reached.");
-            }
+            EndTrace(context, trace);
+            RecordRequest(context);
         }
     }
+
+    private static string RouteIdOf(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-";
+
+    private static void EndTrace(HttpContext context, System.Diagnostics.Activity? trace)
+    {
+        if (trace is not null)
+        {
+            GatewayTracing.End(trace, context.Features.Get<GatewayFeature>() is null ? "refused" : "forwarded",
+                context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    private void RecordRequest(HttpContext context) =>
+        metrics.Request(RouteIdOf(context), Metrics.GatewayMetrics.OutcomeOf(context.Response.StatusCode, context.Features.Get<GatewayFeature>() is not null));
 
     private static string? Single(HttpContext context, string header)
     {
