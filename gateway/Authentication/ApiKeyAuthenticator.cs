@@ -34,7 +34,7 @@ internal sealed partial class ApiKeyAuthenticator(
     /// from the caches only (a cached valid key still works) and any failure is
     /// <see cref="AuthenticationOutcome.Throttled"/>.
     /// </summary>
-    public AuthenticationResult Authenticate(string credential, IPAddress? client)
+    public AuthenticationResult Authenticate(ReadOnlySpan<char> credential, IPAddress? client)
     {
         var shape = format.Classify(credential, out var keyIdSpan);
         var isToken = shape == KeyShape.Malformed && tokenFormat.IsAccessToken(credential, out keyIdSpan);
@@ -49,7 +49,7 @@ internal sealed partial class ApiKeyAuthenticator(
         return result;
     }
 
-    private AuthenticationResult Authenticate(string credential, KeyShape shape, bool isToken, ReadOnlySpan<char> keyIdSpan, bool cacheOnly)
+    private AuthenticationResult Authenticate(ReadOnlySpan<char> credential, KeyShape shape, bool isToken, ReadOnlySpan<char> keyIdSpan, bool cacheOnly)
     {
         var snapshot = directory.Current;
         if ((shape == KeyShape.Malformed && !isToken) || (shape == KeyShape.UncheckedLegacy && !snapshot.HasImportedKeys))

@@ -24,50 +24,152 @@ internal enum CredentialSource
     ApiKeyHeader,
 }
 
-/// <summary>The one credential of a request, or why there is none.</summary>
-internal readonly record struct Credential(CredentialStatus Status, string? Value, CredentialSource Source)
+/// <summary>
+/// The one credential of a request, or why there is none. It points into the header it came from
+/// instead of copying it: a Bearer token or key header is a slice, and a Basic password is decoded
+/// again into the caller's stack buffer when read (<see cref="Read"/>), so the key path never
+/// allocates the secret as a string. <see cref="Value"/> makes the string where one is needed (a
+/// JWT's validation cache, the console).
+/// </summary>
+internal readonly struct Credential
 {
-    public static readonly Credential Missing = new(CredentialStatus.None, null, CredentialSource.None);
-    public static readonly Credential AmbiguousCredential = new(CredentialStatus.Ambiguous, null, CredentialSource.None);
-    public static readonly Credential QueryCredential = new(CredentialStatus.InQuery, null, CredentialSource.None);
-    public static readonly Credential MalformedCredential = new(CredentialStatus.Malformed, null, CredentialSource.None);
+    /// <summary>Longest Basic password read from a stack buffer; longer ones are read into a string.</summary>
+    public const int StackLength = 512;
 
-    /// <summary>Three base64url segments separated by dots: a JWT, for the federation path.</summary>
-    public bool IsJwtShaped
+    public static readonly Credential Missing = new(CredentialStatus.None, CredentialSource.None, null, 0, 0);
+    public static readonly Credential AmbiguousCredential = new(CredentialStatus.Ambiguous, CredentialSource.None, null, 0, 0);
+    public static readonly Credential QueryCredential = new(CredentialStatus.InQuery, CredentialSource.None, null, 0, 0);
+    public static readonly Credential MalformedCredential = new(CredentialStatus.Malformed, CredentialSource.None, null, 0, 0);
+
+    // _text[_start.._start+_length] is the credential (Bearer, key header) or its base64 (Basic, where
+    // the password starts _skip bytes into the decoded text).
+    private readonly string? _text;
+    private readonly int _start;
+    private readonly int _length;
+    private readonly int _skip;
+    private readonly bool _jwt;
+
+    private Credential(CredentialStatus status, CredentialSource source, string? text, int start, int length, int skip = 0, bool? jwt = null)
+    {
+        Status = status;
+        Source = source;
+        _text = text;
+        _start = start;
+        _length = length;
+        _skip = skip;
+        _jwt = jwt ?? (text is not null && IsJwt(text.AsSpan(start, length)));
+    }
+
+    /// <summary>A whole string as the credential (a key header, a key typed into the console).</summary>
+    public Credential(CredentialStatus status, string value, CredentialSource source)
+        : this(status, source, value, 0, value.Length)
+    {
+    }
+
+    /// <summary>A slice of <paramref name="header"/> as the credential (a Bearer token).</summary>
+    public static Credential Slice(string header, int start, CredentialSource source) =>
+        new(CredentialStatus.Present, source, header, start, header.Length - start);
+
+    /// <summary>A Basic header whose base64 starts at <paramref name="start"/>; the password <paramref name="skip"/> bytes into the decoded text.</summary>
+    public static Credential Basic(string header, int start, int skip, bool isJwt) =>
+        new(CredentialStatus.Present, CredentialSource.Basic, header, start, header.Length - start, skip, isJwt);
+
+    public CredentialStatus Status { get; }
+
+    public CredentialSource Source { get; }
+
+    /// <summary>An upper bound of the credential's length in characters.</summary>
+    public int MaxLength => Source == CredentialSource.Basic ? _length / 4 * 3 : _length;
+
+    /// <summary>
+    /// The credential's text: a slice of its header, or the Basic password decoded into
+    /// <paramref name="buffer"/> (at least <see cref="MaxLength"/> long). Empty when there is none.
+    /// </summary>
+    public ReadOnlySpan<char> Read(Span<char> buffer)
+    {
+        if (_text is null)
+        {
+            return default;
+        }
+
+        if (Source != CredentialSource.Basic)
+        {
+            return _text.AsSpan(_start, _length);
+        }
+
+        // Validated when extracted: the same bytes decode the same way again (the same call).
+        var encoded = _text.AsSpan(_start, _length);
+        Span<byte> stack = stackalloc byte[StackLength * 2];
+        var ascii = encoded.Length <= StackLength ? stack[..encoded.Length] : new byte[encoded.Length];
+        var decoded = encoded.Length <= StackLength ? stack.Slice(StackLength, encoded.Length) : new byte[encoded.Length];
+        for (var i = 0; i < encoded.Length; i++)
+        {
+            ascii[i] = (byte)encoded[i];
+        }
+
+        System.Buffers.Text.Base64.DecodeFromUtf8(ascii, decoded, out _, out var written);
+        System.Text.Ascii.ToUtf16(decoded[_skip..written], buffer, out var chars);
+        return buffer[..chars];
+    }
+
+    /// <summary>The credential as a new string, or null when there is none.</summary>
+    public string? Value
     {
         get
         {
-            if (Value is null)
+            if (_text is null)
             {
-                return false;
+                return null;
             }
 
-            var segments = 0;
-            var length = 0;
-            foreach (var c in Value)
+            if (Source != CredentialSource.Basic)
             {
-                if (c == '.')
-                {
-                    if (length == 0)
-                    {
-                        return false;
-                    }
+                return _start == 0 && _length == _text.Length ? _text : _text.Substring(_start, _length);
+            }
 
-                    segments++;
-                    length = 0;
-                }
-                else if (char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
-                {
-                    length++;
-                }
-                else
+            var buffer = new char[MaxLength];
+            return new string(Read(buffer));
+        }
+    }
+
+    /// <summary>The same credential text as <paramref name="other"/>, compared without copying either.</summary>
+    public bool SameAs(in Credential other)
+    {
+        Span<char> mine = MaxLength <= StackLength ? stackalloc char[StackLength] : new char[MaxLength];
+        Span<char> theirs = other.MaxLength <= StackLength ? stackalloc char[StackLength] : new char[other.MaxLength];
+        return Read(mine).SequenceEqual(other.Read(theirs));
+    }
+
+    /// <summary>Three base64url segments separated by dots: a JWT, for the federation path.</summary>
+    public bool IsJwtShaped => _jwt;
+
+    public static bool IsJwt(ReadOnlySpan<char> value)
+    {
+        var segments = 0;
+        var length = 0;
+        foreach (var c in value)
+        {
+            if (c == '.')
+            {
+                if (length == 0)
                 {
                     return false;
                 }
-            }
 
-            // A JWS may have an empty third segment only when unsigned; it is still JWT-shaped (and refused later).
-            return segments == 2;
+                segments++;
+                length = 0;
+            }
+            else if (char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
+            {
+                length++;
+            }
+            else
+            {
+                return false;
+            }
         }
+
+        // A JWS may have an empty third segment only when unsigned; it is still JWT-shaped (and refused later).
+        return segments == 2;
     }
 }

@@ -27,7 +27,11 @@ internal sealed class CredentialAuthenticator(ApiKeyAuthenticator keys, Federate
 
         if (!credential.IsJwtShaped)
         {
-            return ValueTask.FromResult(keys.Authenticate(credential.Value!, client));
+            // A key is read from the header into the stack: no string of the secret is made.
+            Span<char> buffer = stackalloc char[Credential.StackLength];
+            return ValueTask.FromResult(credential.MaxLength <= Credential.StackLength
+                ? keys.Authenticate(credential.Read(buffer), client)
+                : keys.Authenticate(credential.Value, client));
         }
 
         if (!allowRawJwt)

@@ -47,13 +47,14 @@ internal static class CredentialExtractor
             return Credential.MalformedCredential;
         }
 
+        var fromHeader = new Credential(CredentialStatus.Present, key, CredentialSource.ApiKeyHeader);
         if (fromAuthorization.Status == CredentialStatus.None)
         {
-            return new Credential(CredentialStatus.Present, key, CredentialSource.ApiKeyHeader);
+            return fromHeader;
         }
 
         // Both places used: allowed only when they carry the very same credential.
-        return fromAuthorization.Status == CredentialStatus.Present && string.Equals(fromAuthorization.Value, key, StringComparison.Ordinal)
+        return fromAuthorization.Status == CredentialStatus.Present && fromAuthorization.SameAs(fromHeader)
             ? fromAuthorization
             : Credential.AmbiguousCredential;
     }
@@ -68,7 +69,7 @@ internal static class CredentialExtractor
         var value = header.AsSpan();
         if (value.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {
-            return ParseBasic(value[6..]);
+            return ParseBasic(header, 6);
         }
 
         if (value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
@@ -76,14 +77,17 @@ internal static class CredentialExtractor
             var token = value[7..];
             return token.IsEmpty || token.ContainsAny(' ', '\t', ',')
                 ? Credential.MalformedCredential
-                : new Credential(CredentialStatus.Present, token.ToString(), CredentialSource.Bearer);
+                : Credential.Slice(header, 7, CredentialSource.Bearer);
         }
 
         return Credential.MalformedCredential;
     }
 
-    private static Credential ParseBasic(ReadOnlySpan<char> encoded)
+    // Validates the whole header once (base64, a colon, an ASCII password); the credential keeps
+    // pointing at the header and decodes the password again when read.
+    private static Credential ParseBasic(string header, int start)
     {
+        var encoded = header.AsSpan(start);
         if (encoded.IsEmpty || encoded.Length > 4096)
         {
             return Credential.MalformedCredential;
@@ -119,7 +123,9 @@ internal static class CredentialExtractor
             return Credential.MalformedCredential;
         }
 
-        return new Credential(CredentialStatus.Present, Encoding.ASCII.GetString(password), CredentialSource.Basic);
+        Span<char> chars = stackalloc char[password.Length];
+        Ascii.ToUtf16(password, chars, out _);
+        return Credential.Basic(header, start, colon + 1, Credential.IsJwt(chars));
     }
 
     private static bool HasQueryCredential(string query)

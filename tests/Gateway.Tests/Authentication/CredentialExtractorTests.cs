@@ -88,4 +88,50 @@ public sealed class CredentialExtractorTests
     [InlineData("a.b.c.d", false)]
     public void RecognizesJwtShapedCredentials(string value, bool jwt)
         => Assert.Equal(jwt, new Credential(CredentialStatus.Present, value, CredentialSource.Bearer).IsJwtShaped);
+
+    [Fact]
+    public void Read_GivesTheCredentialWithoutAString_AndTheSameTextAsValue()
+    {
+        Span<char> buffer = stackalloc char[Credential.StackLength];
+        var basic = Extract(r => r.Headers.Authorization = Basic("api:gw_0123456789_abc"));
+        Assert.Equal("gw_0123456789_abc", basic.Read(buffer).ToString());
+        Assert.True(basic.MaxLength >= "gw_0123456789_abc".Length);
+        var bearer = Extract(r => r.Headers.Authorization = "Bearer gw_at_tok");
+        Assert.Equal("gw_at_tok", bearer.Read(buffer).ToString());
+        Assert.True(Credential.Missing.Read(buffer).IsEmpty);
+        Assert.Null(Credential.Missing.Value);
+    }
+
+    [Fact]
+    public void LongBasicPasswords_AreReadWhole()
+    {
+        var password = new string('k', 2 * Credential.StackLength);
+        var credential = Extract(r => r.Headers.Authorization = Basic("api:" + password));
+        Assert.Equal(password, credential.Value);
+        Assert.Equal(password, credential.Read(new char[credential.MaxLength]).ToString());
+    }
+
+    [Fact]
+    public void AJwtSentAsBasicPassword_IsStillJwtShaped()
+    {
+        const string Jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
+        Assert.True(Extract(r => r.Headers.Authorization = Basic("api:" + Jwt)).IsJwtShaped);
+        Assert.True(Extract(r => r.Headers.Authorization = "Bearer " + Jwt).IsJwtShaped);
+        Assert.False(Extract(r => r.Headers.Authorization = Basic("api:gw_key")).IsJwtShaped);
+    }
+
+    [Fact]
+    public void SameCredentialInBearerAndKeyHeader_IsOne()
+    {
+        Assert.Equal(CredentialStatus.Present, Extract(r =>
+        {
+            r.Headers.Authorization = "Bearer same";
+            r.Headers["wandb-api-key"] = "same";
+        }).Status);
+        Assert.Equal(CredentialStatus.Ambiguous, Extract(r =>
+        {
+            r.Headers.Authorization = "Bearer same";
+            r.Headers["wandb-api-key"] = "samE";
+        }).Status);
+    }
 }
