@@ -88,7 +88,7 @@ internal static class RequestScope
             return false;
         }
 
-        value = raw.ToString();
+        value = NameTable.Get(raw);
         return true;
     }
 

@@ -122,27 +122,44 @@ public class HotPathBenchmarks
         context.Request.Headers.Authorization = _authorization;
         context.Request.Headers.ContentType = "application/json";
         context.Request.Headers.UserAgent = "W&B Internal Client 0.22.3";
+        context.Request.Headers.Accept = "*/*";
+        context.Request.Headers.AcceptEncoding = "gzip, deflate";
+        context.Request.Host = new HostString("gateway.example");
         context.Connection.RemoteIpAddress = System.Net.IPAddress.Loopback;
         context.SetEndpoint(_endpoint);
         return context;
     }
 
-    /// <summary>What YARP does for every request anyway (build the outgoing message, copy headers): subtracted from the hot path.</summary>
+    /// <summary>
+    /// What plain YARP does for this request anyway, subtracted from the hot path: the outgoing
+    /// message with the client's request headers copied (what the wandb SDK sends: User-Agent,
+    /// Authorization, Accept, Accept-Encoding; Content-Type goes to the content), and its default
+    /// transforms: a transform context and X-Forwarded-For, -Proto and -Host.
+    /// </summary>
     [Benchmark(Baseline = true)]
     public int OutgoingMessageOnly()
     {
-        using var outgoing = new HttpRequestMessage(HttpMethod.Post, "http://upstream/files/ml-team/resnet/run-1/file_stream");
-        outgoing.Headers.TryAddWithoutValidation("Authorization", _authorization);
-        outgoing.Headers.TryAddWithoutValidation("User-Agent", "W&B Internal Client 0.22.3");
-        return outgoing.Headers.NonValidated.Count;
+        using var outgoing = CopiedMessage();
+        var transform = new RequestTransformContext { HttpContext = _context, ProxyRequest = outgoing, Path = _context.Request.Path, DestinationPrefix = "http://upstream/" };
+        outgoing.Headers.TryAddWithoutValidation("X-Forwarded-For", "127.0.0.1");
+        outgoing.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "http");
+        outgoing.Headers.TryAddWithoutValidation("X-Forwarded-Host", "gateway.example");
+        return outgoing.Headers.NonValidated.Count + (transform.HeadersCopied ? 1 : 0);
     }
 
-    [Benchmark]
-    public async Task<int> AuthorizeAndSetHeaders()
+    private HttpRequestMessage CopiedMessage()
     {
-        await Run();
-        return _context.Response.StatusCode;
+        var outgoing = new HttpRequestMessage(HttpMethod.Post, "http://upstream/files/ml-team/resnet/run-1/file_stream");
+        outgoing.Headers.TryAddWithoutValidation("User-Agent", "W&B Internal Client 0.22.3");
+        outgoing.Headers.TryAddWithoutValidation("Authorization", _authorization);
+        outgoing.Headers.TryAddWithoutValidation("Accept", "*/*");
+        outgoing.Headers.TryAddWithoutValidation("Accept-Encoding", "gzip, deflate");
+        return outgoing;
     }
+
+    // A Task, not a Task<int>: a Task<int> of 200 is not cached and would add the benchmark's own 72 B.
+    [Benchmark]
+    public Task AuthorizeAndSetHeaders() => Run();
 
     private async Task Run()
     {
@@ -156,9 +173,7 @@ public class HotPathBenchmarks
     /// <summary>The outgoing message plus the identity transform alone (for the allocation breakdown).</summary>
     internal async Task TransformAsync()
     {
-        using var outgoing = new HttpRequestMessage(HttpMethod.Post, "http://upstream/files/ml-team/resnet/run-1/file_stream");
-        outgoing.Headers.TryAddWithoutValidation("Authorization", _authorization);
-        outgoing.Headers.TryAddWithoutValidation("User-Agent", "W&B Internal Client 0.22.3");
+        using var outgoing = CopiedMessage();
         await _transform.ApplyAsync(new RequestTransformContext { HttpContext = _context, ProxyRequest = outgoing, Path = _context.Request.Path, DestinationPrefix = "http://upstream/" });
     }
 
