@@ -145,6 +145,12 @@ internal readonly struct Credential
 
     public static bool IsJwt(ReadOnlySpan<char> value)
     {
+        // Keys and access tokens have no dot: one vectorized search settles them.
+        if (!value.Contains('.'))
+        {
+            return false;
+        }
+
         var segments = 0;
         var length = 0;
         foreach (var c in value)

@@ -144,8 +144,12 @@ public class HotPathBenchmarks
         outgoing.Headers.TryAddWithoutValidation("X-Forwarded-For", "127.0.0.1");
         outgoing.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "http");
         outgoing.Headers.TryAddWithoutValidation("X-Forwarded-Host", "gateway.example");
-        return outgoing.Headers.NonValidated.Count + (transform.HeadersCopied ? 1 : 0);
+        // YARP hands its context to the transforms: kept here too, or the JIT would put it on the stack.
+        _yarpContext = transform;
+        return outgoing.Headers.NonValidated.Count;
     }
+
+    private RequestTransformContext? _yarpContext;
 
     private HttpRequestMessage CopiedMessage()
     {

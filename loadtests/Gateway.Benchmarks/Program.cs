@@ -8,4 +8,26 @@ if (args.Contains("--allocations"))
     return;
 }
 
+// dotnet run -c Release --project loadtests/Gateway.Benchmarks -- --loop 30   (the API-key hot path for N seconds, to attach perf to)
+if (args.Length == 2 && args[0] == "--loop")
+{
+    var bench = new Gateway.Benchmarks.HotPathBenchmarks { Credential = "api_key" };
+    bench.Setup();
+    var until = DateTime.UtcNow.AddSeconds(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+    long count = 0;
+    while (DateTime.UtcNow < until)
+    {
+        for (var i = 0; i < 10_000; i++)
+        {
+            bench.AuthorizeAndSetHeaders().GetAwaiter().GetResult();
+        }
+
+        count += 10_000;
+    }
+
+    Console.WriteLine($"{count:N0} requests");
+    bench.Cleanup();
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Gateway.Benchmarks.HotPathBenchmarks).Assembly).Run(args);
