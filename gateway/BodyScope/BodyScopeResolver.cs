@@ -12,7 +12,7 @@ internal static class BodyScopeResolver
     /// <summary>What a body names; <paramref name="Body"/> is the (decompressed) bytes that were parsed.</summary>
     internal sealed record BodyScopeResult(List<ScopeReference> References, GraphQL.GraphQlAnalysis? GraphQl, ReadOnlyMemory<byte> Body);
 
-    public static async Task<BodyScopeResult> ResolveAsync(HttpContext context, RouteScope scope, string? defaultEntity)
+    public static async ValueTask<BodyScopeResult> ResolveAsync(HttpContext context, RouteScope scope, string? defaultEntity)
     {
         var limits = scope.Body!;
         var request = context.Request;

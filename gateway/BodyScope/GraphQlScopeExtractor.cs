@@ -87,10 +87,10 @@ internal static class GraphQlScopeExtractor
     {
         foreach (var property in envelope.EnumerateObject())
         {
-            var name = property.Name;
-            if (Array.IndexOf(EnvelopeKeys, name) >= 0)
+            // Compared in place: the key's name becomes a string only on the way to a refusal.
+            if (IsEnvelopeKey(property))
             {
-                if (name == "extensions" && property.Value.ValueKind == JsonValueKind.Object && property.Value.EnumerateObject().Any(p => p.NameEquals("persistedQuery") || PropertyFolding.IsVariantOf(p.Name, "persistedQuery")))
+                if (property.NameEquals("extensions") && property.Value.ValueKind == JsonValueKind.Object && property.Value.EnumerateObject().Any(p => p.NameEquals("persistedQuery") || PropertyFolding.IsVariantOf(p.Name, "persistedQuery")))
                 {
                     throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "Persisted queries are not accepted: send the document in \"query\".");
                 }
@@ -98,10 +98,24 @@ internal static class GraphQlScopeExtractor
                 continue;
             }
 
+            var name = property.Name;
             throw EnvelopeKeys.Any(k => PropertyFolding.IsVariantOf(name, k))
                 ? new BodyScopeException(400, BodyScopeCodes.AmbiguousProperty, "An envelope key differs from query, variables, operationName or extensions only in case: some servers would read it as that key.")
                 : new BodyScopeException(400, BodyScopeCodes.UnknownEnvelopeKey, "The GraphQL request has keys other than query, variables, operationName and extensions.");
         }
+    }
+
+    private static bool IsEnvelopeKey(JsonProperty property)
+    {
+        foreach (var key in EnvelopeKeys)
+        {
+            if (property.NameEquals(key))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void ExtractEnvelope(JsonElement envelope, int index, BodyLimits limits, GraphQlAnalysis analysis, GraphQlRuleTable? rules, string? defaultEntity)
@@ -149,7 +163,7 @@ internal static class GraphQlScopeExtractor
             // The parser counts every AST level (argument, value, object field...): give it room as a
             // recursion guard; the walker enforces the documented, logical depth. Locations are kept
             // under rules: a defaulted entity is made explicit by editing the document's text.
-            document = GraphQL.GraphQlDocumentCache.Parse(queryElement.GetString()!, new ParserOptions
+            document = GraphQL.GraphQlDocumentCache.Parse(queryElement, new ParserOptions
             {
                 Ignore = rules is null ? IgnoreOptions.All : IgnoreOptions.Comments,
                 MaxDepth = limits.MaxDepth * 4 + 16,

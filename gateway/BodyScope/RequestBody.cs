@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Compression;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -12,7 +13,7 @@ namespace Gateway.BodyScope;
 /// </summary>
 internal static class RequestBody
 {
-    public static async Task<ReadOnlyMemory<byte>> ReadAsync(HttpContext context, BodyLimits limits)
+    public static async ValueTask<ReadOnlyMemory<byte>> ReadAsync(HttpContext context, BodyLimits limits)
     {
         var request = context.Request;
         var encoding = request.Headers.ContentEncoding;
@@ -44,7 +45,7 @@ internal static class RequestBody
         try
         {
             bytes = request.ContentLength is { } length
-                ? await ReadExactlyAsync(request.Body, (int)length, context.RequestAborted)
+                ? TryReadBuffered(request, (int)length) ?? await ReadExactlyAsync(request.Body, (int)length, context.RequestAborted)
                 : await ReadChunkedAsync(request.Body, limits.MaxBytes, context.RequestAborted);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
@@ -54,6 +55,32 @@ internal static class RequestBody
 
         request.Body = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
         return compression is null ? bytes : Inflate(bytes, limits.MaxDecompressedBytes, compression == "gzip");
+    }
+
+    // A small body usually arrived with its headers: when the whole of it is buffered already it is
+    // taken without awaiting, so the decision completes synchronously (no state machine boxed on the
+    // way). Otherwise nothing is consumed and the stream is read as below.
+    private static ArraySegment<byte>? TryReadBuffered(HttpRequest request, int length)
+    {
+        var reader = request.BodyReader;
+        if (!reader.TryRead(out var result))
+        {
+            return null;
+        }
+
+        var buffer = result.Buffer;
+        if (buffer.Length < length && !result.IsCompleted)
+        {
+            reader.AdvanceTo(buffer.Start, buffer.End);
+            return null;
+        }
+
+        // Kestrel ends the body at its Content-Length: a completed read shorter than that is a truncated body, read as it is.
+        var take = (int)Math.Min(buffer.Length, length);
+        var bytes = new byte[take];
+        buffer.Slice(0, take).CopyTo(bytes);
+        reader.AdvanceTo(buffer.GetPosition(take));
+        return new ArraySegment<byte>(bytes, 0, take);
     }
 
     // With a Content-Length (already checked against the cap) the body goes straight into an array of

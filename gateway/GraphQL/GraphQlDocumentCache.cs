@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using System.Text.Json;
 using GraphQLParser;
 using GraphQLParser.AST;
 
@@ -7,9 +9,11 @@ namespace Gateway.GraphQL;
 /// <summary>
 /// Parsed documents by their exact text. The SDKs send the same few operations over and over, with
 /// only the variables changing, so most GraphQL requests skip the parser (about half the time and
-/// allocation of reading one). Keyed by the whole query string (ordinal) and the parser options: the
-/// same text under the same options always parses to the same tree, and nothing downstream changes a
-/// tree, so sharing one between requests cannot carry anything from one request into another. Only
+/// allocation of reading one). Keyed by the query's raw JSON bytes, escapes and all, and the parser
+/// options: equal raw bytes are the same text, the same text under the same options always parses to
+/// the same tree, and nothing downstream changes a tree, so sharing one between requests cannot carry
+/// anything from one request into another. A hit needs no copy of the query at all (it is not even
+/// unescaped into a string); the same text escaped differently is merely a second entry. Only
 /// successful parses are kept; bounded in entries and in the size of each document, and emptied when
 /// full (a flood of distinct documents costs what parsing costs, never memory).
 /// </summary>
@@ -18,28 +22,60 @@ internal static class GraphQlDocumentCache
     public const int MaxEntries = 512;
     public const int MaxQueryLength = 16 * 1024;
 
-    private static readonly ConcurrentDictionary<(string Query, IgnoreOptions Ignore, int MaxDepth), GraphQLDocument> Documents = new();
+    // One table per parser options (a route's rules and depth limit: a handful).
+    private static readonly ConcurrentDictionary<(IgnoreOptions Ignore, int MaxDepth), ConcurrentDictionary<byte[], GraphQLDocument>> Tables = new();
+    private static int _count;
 
-    public static GraphQLDocument Parse(string query, ParserOptions options)
+    /// <summary>The document in <paramref name="query"/>, a JSON string; throws what the parser throws.</summary>
+    public static GraphQLDocument Parse(JsonElement query, ParserOptions options)
     {
-        if (query.Length > MaxQueryLength)
+        var raw = JsonMarshal.GetRawUtf8Value(query);
+        if (raw.Length > MaxQueryLength)
         {
-            return Parser.Parse(query, options);
+            return Parser.Parse(query.GetString()!, options);
         }
 
-        var key = (query, options.Ignore, options.MaxDepth ?? -1);
-        if (Documents.TryGetValue(key, out var cached))
+        var table = Tables.GetOrAdd((options.Ignore, options.MaxDepth ?? -1), static _ => new ConcurrentDictionary<byte[], GraphQLDocument>(RawText.Comparer));
+        if (table.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(raw, out var cached))
         {
             return cached;
         }
 
-        var document = Parser.Parse(query, options);
-        if (Documents.Count >= MaxEntries)
+        var document = Parser.Parse(query.GetString()!, options);
+        if (Interlocked.Increment(ref _count) > MaxEntries)
         {
-            Documents.Clear();
+            foreach (var entries in Tables.Values)
+            {
+                entries.Clear();
+            }
+
+            Interlocked.Exchange(ref _count, 1);
         }
 
-        Documents.TryAdd(key, document);
+        table.TryAdd(raw.ToArray(), document);
         return document;
+    }
+
+    // Ordinal bytes with a randomized hash (the query text is the client's: no chosen collisions).
+    private sealed class RawText : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+    {
+        public static readonly RawText Comparer = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] bytes) => Hash(bytes);
+
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+        public int GetHashCode(ReadOnlySpan<byte> alternate) => Hash(alternate);
+
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
+
+        private static int Hash(ReadOnlySpan<byte> bytes)
+        {
+            // Marvin over the bytes read as chars, plus the odd last byte and the length.
+            var hash = string.GetHashCode(MemoryMarshal.Cast<byte, char>(bytes));
+            return (bytes.Length & 1) == 0 ? HashCode.Combine(hash, bytes.Length) : HashCode.Combine(hash, bytes[^1], bytes.Length);
+        }
     }
 }

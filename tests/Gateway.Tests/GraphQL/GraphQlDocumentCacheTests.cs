@@ -29,17 +29,38 @@ public sealed class GraphQlDocumentCacheTests
         return table!;
     }
 
+    // The query as a JSON string element, as the extractor hands it over.
+    private static JsonElement Json(string query) => JsonDocument.Parse(JsonSerializer.Serialize(query)).RootElement;
+
+    private static JsonElement RawJson(string rawString) => JsonDocument.Parse(rawString).RootElement;
+
     [Fact]
     public void TheSameText_IsParsedOnce_PerParserOptions()
     {
-        var query = "query Cached" + Guid.NewGuid().ToString("N") + " { viewer { id } }";
-        var first = GraphQlDocumentCache.Parse(query, new ParserOptions { Ignore = IgnoreOptions.Comments, MaxDepth = 80 });
-        Assert.Same(first, GraphQlDocumentCache.Parse(new string(query.AsSpan()), new ParserOptions { Ignore = IgnoreOptions.Comments, MaxDepth = 80 }));
-        Assert.NotSame(first, GraphQlDocumentCache.Parse(query, new ParserOptions { Ignore = IgnoreOptions.All, MaxDepth = 80 }));
-        Assert.NotSame(first, GraphQlDocumentCache.Parse(query, new ParserOptions { Ignore = IgnoreOptions.Comments, MaxDepth = 81 }));
+        var query = "query Cached" + Guid.NewGuid().ToString("N") + " {\n viewer { id } }";
+        var first = GraphQlDocumentCache.Parse(Json(query), new ParserOptions { Ignore = IgnoreOptions.Comments, MaxDepth = 80 });
+        Assert.Same(first, GraphQlDocumentCache.Parse(Json(new string(query.AsSpan())), new ParserOptions { Ignore = IgnoreOptions.Comments, MaxDepth = 80 }));
+        Assert.NotSame(first, GraphQlDocumentCache.Parse(Json(query), new ParserOptions { Ignore = IgnoreOptions.All, MaxDepth = 80 }));
+        Assert.NotSame(first, GraphQlDocumentCache.Parse(Json(query), new ParserOptions { Ignore = IgnoreOptions.Comments, MaxDepth = 81 }));
 
         var huge = "query Q { viewer { id } }" + new string(' ', GraphQlDocumentCache.MaxQueryLength);
-        Assert.NotSame(GraphQlDocumentCache.Parse(huge, new ParserOptions()), GraphQlDocumentCache.Parse(huge, new ParserOptions()));
+        Assert.NotSame(GraphQlDocumentCache.Parse(Json(huge), new ParserOptions()), GraphQlDocumentCache.Parse(Json(huge), new ParserOptions()));
+    }
+
+    [Fact]
+    public void TheSameTextEscapedDifferently_ParsesToTheSameOperation_AndDifferentTextsNeverShareATree()
+    {
+        var name = "Escaped" + Guid.NewGuid().ToString("N");
+        var options = new ParserOptions { Ignore = IgnoreOptions.Comments, MaxDepth = 80 };
+        var plain = GraphQlDocumentCache.Parse(RawJson($"\"query {name} {{ viewer {{ id }} }}\""), options);
+        var escaped = GraphQlDocumentCache.Parse(RawJson($"\"query {name} {{ \\u0076iewer {{ id }} }}\""), options);
+        Assert.Equal(plain.Source.ToString(), escaped.Source.ToString());
+
+        // One byte apart (the field): two entries, two different trees.
+        var other = GraphQlDocumentCache.Parse(RawJson($"\"query {name} {{ viewes {{ id }} }}\""), options);
+        Assert.NotSame(plain, other);
+        Assert.Contains("viewes", other.Source.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("viewes", plain.Source.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
