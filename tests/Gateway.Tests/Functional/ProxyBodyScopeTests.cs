@@ -37,6 +37,43 @@ public sealed class ProxyBodyScopeTests(ProxyFixture fixture) : ProxyTestBase(fi
         Assert.Equal("bob", upstream.Single("X-Gateway-Principal"));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ABodyArrivingAfterItsHeaders_IsReadWhole_AndDecidedOnAllOfIt(bool forbidden)
+    {
+        // Headers and half the body first, the rest later: the gateway finds part of the body buffered,
+        // must not decide on it, and reads the rest. The forbidden project sits in the late half.
+        var marker = Marker();
+        var body = Encoding.UTF8.GetBytes("{\"query\":" + JsonSerializer.Serialize(UpsertBucket)
+            + ",\"variables\":{\"entity\":\"ml\",\"name\":\"r1\",\"project\":\"" + (forbidden ? "secret" : "team-p") + "\"}}");
+        var head = $"POST /gql HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {K("bob")}\r\nContent-Type: application/json\r\n"
+            + $"X-Test-Marker: {marker}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(Gw.ProxyUrl.Host, Gw.ProxyUrl.Port);
+        var stream = client.GetStream();
+        var half = body.Length / 2;
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head).Concat(body[..half]).ToArray());
+        await stream.FlushAsync();
+        await Task.Delay(300);
+        await stream.WriteAsync(body.AsMemory(half));
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var response = await reader.ReadToEndAsync(timeout.Token);
+        if (forbidden)
+        {
+            Assert.StartsWith("HTTP/1.1 404", response, StringComparison.Ordinal);
+            Assert.Contains("project_not_found", response, StringComparison.Ordinal);
+            Assert.Null(Upstream(marker));
+        }
+        else
+        {
+            Assert.StartsWith("HTTP/1.1 200", response, StringComparison.Ordinal);
+            Assert.Equal(Encoding.UTF8.GetString(body), Upstream(marker)!.Body);
+            Assert.Equal("team-p", Upstream(marker)!.Single("X-Gateway-Project"));
+        }
+    }
+
     [Fact]
     public async Task RestrictedWithoutGrant_404_OtherTeamsProjectAsTeamSa_403()
     {
