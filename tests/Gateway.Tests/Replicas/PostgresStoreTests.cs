@@ -54,6 +54,15 @@ public sealed class PostgresStoreTests(PostgresFixture pg)
         var key = (await a.PostAsync("/admin/v1/service-accounts/ci@ml/keys", a.RootKey, new { name = "k" })).Str("key");
         var otherKey = (await a.PostAsync("/admin/v1/service-accounts/other@ml/keys", a.RootKey, new { name = "k" })).Str("key");
         await using var b = await TestGateway.StartAsync(dir => Config(dir, echo.Url), Postgres(database));
+        // B listens before its sync has connected; that first (forced) reload empties B's key cache,
+        // so the keys are cached only after it, or a key cached before it would count one more miss.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        while (!(await b.Http.GetStringAsync(new Uri(b.AdminUrl, "/metrics"))).Contains("gateway_directory_reloads_total{cause=\"start\"}", StringComparison.Ordinal))
+        {
+            Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), "B's directory sync did not start");
+            await Task.Delay(20);
+        }
+
         Assert.Equal(200, (await b.ProxyAsync(HttpMethod.Post, "/files/ml/p/r/file_stream", key)).Status);
         Assert.Equal(200, (await b.ProxyAsync(HttpMethod.Post, "/files/ml/p/r/file_stream", otherKey)).Status);
 
