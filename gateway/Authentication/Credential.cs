@@ -97,19 +97,34 @@ internal readonly struct Credential
             return _text.AsSpan(_start, _length);
         }
 
-        // Validated when extracted: the same bytes decode the same way again (the same call).
+        // Validated when extracted: the same decoding gives the same bytes again.
         var encoded = _text.AsSpan(_start, _length);
-        Span<byte> stack = stackalloc byte[StackLength * 2];
-        var ascii = encoded.Length <= StackLength ? stack[..encoded.Length] : new byte[encoded.Length];
-        var decoded = encoded.Length <= StackLength ? stack.Slice(StackLength, encoded.Length) : new byte[encoded.Length];
+        Span<byte> ascii = encoded.Length <= StackLength ? stackalloc byte[encoded.Length] : new byte[encoded.Length];
+        Span<byte> decoded = encoded.Length <= StackLength ? stackalloc byte[encoded.Length] : new byte[encoded.Length];
+        TryDecodeBase64(encoded, ascii, decoded, out var written);
+        System.Text.Ascii.ToUtf16(decoded[_skip..written], buffer, out var chars);
+        return buffer[..chars];
+    }
+
+    /// <summary>
+    /// The one decoding of a Basic header's base64, for the check at extraction and every read after:
+    /// ASCII only, into <paramref name="decoded"/>; <paramref name="ascii"/> and <paramref name="decoded"/>
+    /// are scratch at least as long as <paramref name="encoded"/>.
+    /// </summary>
+    public static bool TryDecodeBase64(ReadOnlySpan<char> encoded, Span<byte> ascii, Span<byte> decoded, out int written)
+    {
+        written = 0;
         for (var i = 0; i < encoded.Length; i++)
         {
+            if (encoded[i] > 0x7F)
+            {
+                return false;
+            }
+
             ascii[i] = (byte)encoded[i];
         }
 
-        System.Buffers.Text.Base64.DecodeFromUtf8(ascii, decoded, out _, out var written);
-        System.Text.Ascii.ToUtf16(decoded[_skip..written], buffer, out var chars);
-        return buffer[..chars];
+        return System.Buffers.Text.Base64.DecodeFromUtf8(ascii[..encoded.Length], decoded, out _, out written) == System.Buffers.OperationStatus.Done;
     }
 
     /// <summary>The credential as a new string, or null when there is none.</summary>

@@ -28,7 +28,7 @@ internal sealed class CredentialAuthenticator(ApiKeyAuthenticator keys, Federate
         if (!credential.IsJwtShaped)
         {
             // A key is read from the header into the stack: no string of the secret is made.
-            Span<char> buffer = stackalloc char[Credential.StackLength];
+            Span<char> buffer = stackalloc char[Math.Min(credential.MaxLength, Credential.StackLength)];
             return ValueTask.FromResult(credential.MaxLength <= Credential.StackLength
                 ? keys.Authenticate(credential.Read(buffer), client)
                 : keys.Authenticate(credential.Value, client));

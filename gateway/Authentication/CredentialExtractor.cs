@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Buffers.Text;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
@@ -95,17 +93,7 @@ internal static class CredentialExtractor
 
         Span<byte> bytes = stackalloc byte[encoded.Length];
         Span<byte> ascii = stackalloc byte[encoded.Length];
-        for (var i = 0; i < encoded.Length; i++)
-        {
-            if (encoded[i] > 0x7F)
-            {
-                return Credential.MalformedCredential;
-            }
-
-            ascii[i] = (byte)encoded[i];
-        }
-
-        if (Base64.DecodeFromUtf8(ascii, bytes, out _, out var written) != OperationStatus.Done)
+        if (!Credential.TryDecodeBase64(encoded, ascii, bytes, out var written))
         {
             return Credential.MalformedCredential;
         }

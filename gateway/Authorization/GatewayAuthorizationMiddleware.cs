@@ -65,11 +65,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !context.Response.HasStarted)
         {
-            // Fail closed on the unforeseen: an exception on the way to a decision is a 503, never a
-            // forward and never a 500.
-            Log.Unexpected(logger, RouteIdOf(context), ex.GetType().Name);
-            context.Response.Clear();
-            await ProxyProblems.UnavailableAsync(context, ProblemCodes.GatewayError, "The gateway could not decide this request.");
+            await FailClosedAsync(context, ex);
             forward = false;
         }
         catch
@@ -570,15 +566,22 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !context.Response.HasStarted)
         {
-            Log.Unexpected(logger, RouteIdOf(context), ex.GetType().Name);
-            context.Response.Clear();
-            await ProxyProblems.UnavailableAsync(context, ProblemCodes.GatewayError, "The gateway could not decide this request.");
+            await FailClosedAsync(context, ex);
         }
         finally
         {
             EndTrace(context, trace);
             RecordRequest(context);
         }
+    }
+
+    // Fail closed on the unforeseen: an exception before the response started is a 503, never a
+    // forward and never a 500.
+    private Task FailClosedAsync(HttpContext context, Exception exception)
+    {
+        Log.Unexpected(logger, RouteIdOf(context), exception.GetType().Name);
+        context.Response.Clear();
+        return ProxyProblems.UnavailableAsync(context, ProblemCodes.GatewayError, "The gateway could not decide this request.");
     }
 
     private static string RouteIdOf(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-";

@@ -102,7 +102,7 @@ internal static class RequestBody
     private static async Task<ArraySegment<byte>> ReadChunkedAsync(Stream body, int cap, CancellationToken cancellationToken)
     {
         var buffer = new MemoryStream(4096);
-        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
             int read;
@@ -118,7 +118,7 @@ internal static class RequestBody
         }
         finally
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
+            ArrayPool<byte>.Shared.Return(chunk);
         }
 
         return new ArraySegment<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
