@@ -25,7 +25,7 @@ internal readonly struct KeyHash : IEquatable<KeyHash>
         Span<byte> bytes = stackalloc byte[MaxKeyLength];
         var count = Encoding.ASCII.GetBytes(key, bytes);
         Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(bytes[..count], hash);
+        Sha256.Hash(bytes[..count], hash);
         return new KeyHash(hash);
     }
 

@@ -30,4 +30,11 @@ if (args.Length == 2 && args[0] == "--loop")
     return;
 }
 
+// dotnet run -c Release --project loadtests/Gateway.Benchmarks -- --last-used 10000   (a last-used flush's cost per key)
+if (args.Length == 2 && args[0] == "--last-used")
+{
+    Gateway.Benchmarks.LastUsedFlushProbe.Run(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Gateway.Benchmarks.HotPathBenchmarks).Assembly).Run(args);
