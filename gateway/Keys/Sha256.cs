@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Gateway.Keys;
 
@@ -63,33 +64,39 @@ internal static class Sha256
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // The schedule and the round constants are indexed through refs (span bounds checks in the 64
+    // rounds cost about a third of the hash): both are exactly 64 words, checked here once.
     private static void Compress(Span<uint> state, ReadOnlySpan<byte> block, Span<uint> w)
     {
+        if (w.Length != 64 || K.Length != 64)
+        {
+            throw new ArgumentException("The message schedule is 64 words.", nameof(w));
+        }
+
+        ref var schedule = ref MemoryMarshal.GetReference(w);
         for (var t = 0; t < 16; t++)
         {
-            w[t] = BinaryPrimitives.ReadUInt32BigEndian(block[(t * 4)..]);
+            Unsafe.Add(ref schedule, t) = BinaryPrimitives.ReadUInt32BigEndian(block.Slice(t * 4, 4));
         }
 
         for (var t = 16; t < 64; t++)
         {
-            var w15 = w[t - 15];
-            var w2 = w[t - 2];
+            var w15 = Unsafe.Add(ref schedule, t - 15);
+            var w2 = Unsafe.Add(ref schedule, t - 2);
             var s0 = BitOperations.RotateRight(w15, 7) ^ BitOperations.RotateRight(w15, 18) ^ (w15 >> 3);
             var s1 = BitOperations.RotateRight(w2, 17) ^ BitOperations.RotateRight(w2, 19) ^ (w2 >> 10);
-            w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+            Unsafe.Add(ref schedule, t) = Unsafe.Add(ref schedule, t - 16) + s0 + Unsafe.Add(ref schedule, t - 7) + s1;
         }
 
         uint a = state[0], b = state[1], c = state[2], d = state[3], e = state[4], f = state[5], g = state[6], h = state[7];
-        var k = K;
+        ref var k = ref MemoryMarshal.GetReference(K);
         for (var t = 0; t < 64; t++)
         {
             var s1 = BitOperations.RotateRight(e, 6) ^ BitOperations.RotateRight(e, 11) ^ BitOperations.RotateRight(e, 25);
             var ch = (e & f) ^ (~e & g);
-            var t1 = h + s1 + ch + k[t] + w[t];
+            var t1 = h + s1 + ch + Unsafe.Add(ref k, t) + Unsafe.Add(ref schedule, t);
             var s0 = BitOperations.RotateRight(a, 2) ^ BitOperations.RotateRight(a, 13) ^ BitOperations.RotateRight(a, 22);
             var maj = (a & b) ^ (a & c) ^ (b & c);
-            var t2 = s0 + maj;
             h = g;
             g = f;
             f = e;
@@ -97,7 +104,7 @@ internal static class Sha256
             d = c;
             c = b;
             b = a;
-            a = t1 + t2;
+            a = t1 + s0 + maj;
         }
 
         state[0] += a;
