@@ -25,16 +25,19 @@ internal sealed class FailedAuthenticationLimiter(LimitsOptions options, TimePro
 
     public bool IsLimited(IPAddress? address, ReadOnlySpan<char> keyId)
     {
-        var window = CurrentWindow();
-        return _all.Count(0, time.GetUtcNow().ToUnixTimeSeconds()) >= options.FailedAuthenticationsPerSecond
+        // One clock read for both windows (every authenticated request passes here).
+        var seconds = time.GetUtcNow().ToUnixTimeSeconds();
+        var window = seconds / (long)Window.TotalSeconds;
+        return _all.Count(0, seconds) >= options.FailedAuthenticationsPerSecond
             || (address is not null && _addresses.Count(HashOf(address), window) >= options.FailedAuthenticationsPerAddress)
             || (!keyId.IsEmpty && _keyIds.Count(string.GetHashCode(keyId), window) >= options.FailedAuthenticationsPerKeyId);
     }
 
     public void RecordFailure(IPAddress? address, ReadOnlySpan<char> keyId)
     {
-        var window = CurrentWindow();
-        _all.Increment(0, time.GetUtcNow().ToUnixTimeSeconds());
+        var seconds = time.GetUtcNow().ToUnixTimeSeconds();
+        var window = seconds / (long)Window.TotalSeconds;
+        _all.Increment(0, seconds);
         if (address is not null)
         {
             _addresses.Increment(HashOf(address), window);
@@ -53,8 +56,6 @@ internal sealed class FailedAuthenticationLimiter(LimitsOptions options, TimePro
         var length = (long)Window.TotalSeconds;
         return (int)(length - seconds % length);
     }
-
-    private long CurrentWindow() => time.GetUtcNow().ToUnixTimeSeconds() / (long)Window.TotalSeconds;
 
     private static int HashOf(IPAddress address)
     {
