@@ -19,6 +19,8 @@ namespace Gateway.BodyScope;
 /// </summary>
 internal static class GraphQlScopeExtractor
 {
+    // Argument lists and input objects, copied for two passes over them: rented, not allocated per field.
+    private static readonly System.Buffers.ArrayPool<(ROM Name, Value Value)> Pool = System.Buffers.ArrayPool<(ROM Name, Value Value)>.Shared;
     private static readonly JsonDocumentOptions DocumentOptions = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
 
     /// <summary>Every reference of the request, without rules (the argument walk alone).</summary>
@@ -180,9 +182,18 @@ internal static class GraphQlScopeExtractor
             throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "The query is not a valid GraphQL document.");
         }
 
-        var operations = document.Definitions.OfType<GraphQLOperationDefinition>().ToList();
-        analysis.SingleOperation.Add(operations.Count == 1
-            || (operationName is not null && operations.Count(o => o.Name?.StringValue == operationName) == 1 && operations.Count(o => o.Name is null) == 0));
+        int operations = 0, named = 0, anonymous = 0;
+        foreach (var definition in document.Definitions)
+        {
+            if (definition is GraphQLOperationDefinition operation)
+            {
+                operations++;
+                anonymous += operation.Name is null ? 1 : 0;
+                named += operationName is not null && operation.Name?.StringValue == operationName ? 1 : 0;
+            }
+        }
+
+        analysis.SingleOperation.Add(operations == 1 || (named == 1 && anonymous == 0));
         var walker = new Walker(limits, variables, analysis, document, rules, defaultEntity, index);
         walker.WalkDocument();
     }
@@ -336,7 +347,7 @@ internal static class GraphQlScopeExtractor
         private void WalkField(GraphQLField field, int depth, string? parent, List<string?> inherited)
         {
             var name = field.Name.StringValue;
-            if (rules is not null && parent is not null && rules.Nested.TryGetValue(parent + "." + name, out var nested) && nested.Kind == GraphQlRuleKind.Refused)
+            if (rules is not null && parent is not null && NestedRule(parent, name) is { Kind: GraphQlRuleKind.Refused } nested)
             {
                 throw new BodyScopeException(403, GraphQlCodes.FieldRefused, $"The field '{name}' under '{parent}' is not forwarded by this gateway{(nested.Why is null ? "" : ": " + nested.Why)}.");
             }
@@ -344,17 +355,39 @@ internal static class GraphQlScopeExtractor
             var effective = inherited;
             if (field.Arguments is { Count: > 0 } arguments)
             {
-                var members = new List<(ROM Name, Value Value)>(arguments.Count);
-                foreach (var argument in arguments.Items)
+                var members = Pool.Rent(arguments.Count);
+                try
                 {
-                    members.Add((argument.Name.Value, Value.Of(argument.Value)));
-                }
+                    for (var i = 0; i < arguments.Count; i++)
+                    {
+                        members[i] = (arguments.Items[i].Name.Value, Value.Of(arguments.Items[i].Value));
+                    }
 
-                Container(members, field.Name.Value, inherited, depth, out effective);
+                    Container(members.AsSpan(0, arguments.Count), field.Name.Value, inherited, depth, out effective);
+                }
+                finally
+                {
+                    Pool.Return(members, clearArray: true);
+                }
             }
 
             // A field below an entity (entity(name:) { project(name:) }) pairs with that entity.
             WalkSelections(field.SelectionSet, depth + 1, name, effective);
+        }
+
+        // "parent.field" looked up from the stack: no string per nested field of every request.
+        private GraphQlRule? NestedRule(string parent, string name)
+        {
+            if (rules!.Nested.Count == 0 || parent.Length + name.Length + 1 > 256)
+            {
+                return rules.Nested.Count == 0 ? null : rules.Nested.GetValueOrDefault(parent + "." + name);
+            }
+
+            Span<char> key = stackalloc char[parent.Length + name.Length + 1];
+            parent.CopyTo(key);
+            key[parent.Length] = '.';
+            name.CopyTo(key[(parent.Length + 1)..]);
+            return rules.Nested.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var rule) ? rule : null;
         }
 
         private void WalkSelections(GraphQLSelectionSet? set, int depth, string? parent, List<string?> inherited)
@@ -458,7 +491,7 @@ internal static class GraphQlScopeExtractor
             var found = 0;
             foreach (var id in rule.Ids)
             {
-                var argument = field.Arguments?.Items.FirstOrDefault(a => a.Name.StringValue == id.Path[0]);
+                var argument = Argument(field, id.Path[0]);
                 if (argument is null)
                 {
                     continue;
@@ -485,15 +518,7 @@ internal static class GraphQlScopeExtractor
 
                     return count;
                 case ValueKind.Object when step < id.Path.Length:
-                    foreach (var (name, member) in resolved.Members())
-                    {
-                        if (name.Span.SequenceEqual(id.Path[step]))
-                        {
-                            return Ids(member, id, step + 1, depth + 1);
-                        }
-                    }
-
-                    return 0;
+                    return resolved.TryGetMember(id.Path[step], last: false, out var member) ? Ids(member, id, step + 1, depth + 1) : 0;
                 case ValueKind.String when step == id.Path.Length:
                     if (analysis.Ids.Count >= MaxIds)
                     {
@@ -517,8 +542,25 @@ internal static class GraphQlScopeExtractor
 
         private Value ArgumentValue(GraphQLField field, string name)
         {
-            var argument = field.Arguments?.Items.FirstOrDefault(a => a.Name.StringValue == name);
+            var argument = Argument(field, name);
             return argument is null ? Value.Null : Resolve(Value.Of(argument.Value));
+        }
+
+        // The first argument of that name (as FirstOrDefault did, without a closure per call).
+        private static GraphQLArgument? Argument(GraphQLField field, string name)
+        {
+            if (field.Arguments is { } arguments)
+            {
+                foreach (var argument in arguments.Items)
+                {
+                    if (argument.Name.Value.Span.SequenceEqual(name))
+                    {
+                        return argument;
+                    }
+                }
+            }
+
+            return null;
         }
 
         // The entity a listing names (null: the default entity).
@@ -527,16 +569,7 @@ internal static class GraphQlScopeExtractor
             var value = ArgumentValue(field, path[0]);
             for (var i = 1; i < path.Length && value.Kind == ValueKind.Object; i++)
             {
-                var next = Value.Null;
-                foreach (var (name, member) in value.Members())
-                {
-                    if (name.Span.SequenceEqual(path[i]))
-                    {
-                        next = Resolve(member);
-                    }
-                }
-
-                value = next;
+                value = value.TryGetMember(path[i], last: true, out var member) ? Resolve(member) : Value.Null;
             }
 
             return value.Kind == ValueKind.String ? value.Text.ToString() : null;
@@ -552,7 +585,7 @@ internal static class GraphQlScopeExtractor
             }
 
             var literal = JsonSerializer.Serialize(defaultEntity);
-            var argument = field.Arguments?.Items.FirstOrDefault(a => a.Name.StringValue == path[0]);
+            var argument = Argument(field, path[0]);
             if (argument is null)
             {
                 if (path.Length > 1)
@@ -637,20 +670,29 @@ internal static class GraphQlScopeExtractor
         }
 
         // One argument list or input object. Returns how many references it (and what is below it) produced.
-        private int Container(List<(ROM Name, Value Value)> members, ROM fieldName, List<string?> inherited, int depth, out List<string?> effective)
+        private int Container(ReadOnlySpan<(ROM Name, Value Value)> members, ROM fieldName, List<string?> inherited, int depth, out List<string?> effective)
         {
             CheckDepth(depth);
             List<string?>? entities = null;
             List<string>? projects = null;
             var produced = 0;
-            foreach (var (name, value) in members)
+            // Each member's role, decided once for both passes below.
+            Span<Role> roles = members.Length <= 64 ? stackalloc Role[members.Length] : new Role[members.Length];
+            for (var i = 0; i < members.Length; i++)
             {
-                if (IsEntityName(name.Span, fieldName.Span))
+                var name = members[i].Name.Span;
+                roles[i] = IsEntityName(name, fieldName.Span) ? Role.Entity : IsProjectName(name, fieldName.Span) ? Role.Project : Role.Other;
+            }
+
+            for (var i = 0; i < members.Length; i++)
+            {
+                var (name, value) = members[i];
+                if (roles[i] == Role.Entity)
                 {
                     entities ??= [];
                     AddStrings(value, name, depth, entities, entity: true);
                 }
-                else if (IsProjectName(name.Span, fieldName.Span))
+                else if (roles[i] == Role.Project)
                 {
                     var found = new List<string?>(1);
                     AddStrings(value, name, depth, found, entity: false);
@@ -677,12 +719,11 @@ internal static class GraphQlScopeExtractor
                 }
             }
 
-            foreach (var (name, value) in members)
+            for (var i = 0; i < members.Length; i++)
             {
-                if (value.Kind is ValueKind.Object or ValueKind.List or ValueKind.Variable
-                    && !IsEntityName(name.Span, fieldName.Span) && !IsProjectName(name.Span, fieldName.Span))
+                if (members[i].Value.Kind is ValueKind.Object or ValueKind.List or ValueKind.Variable && roles[i] == Role.Other)
                 {
-                    produced += Nested(value, effective, depth + 1);
+                    produced += Nested(members[i].Value, effective, depth + 1);
                 }
             }
 
@@ -727,7 +768,18 @@ internal static class GraphQlScopeExtractor
             switch (resolved.Kind)
             {
                 case ValueKind.Object:
-                    return Container(resolved.Members(), ROM.Empty, inherited, depth, out _);
+                    var count = resolved.MemberCount;
+                    var members = Pool.Rent(count);
+                    try
+                    {
+                        resolved.CopyMembers(members);
+                        return Container(members.AsSpan(0, count), ROM.Empty, inherited, depth, out _);
+                    }
+                    finally
+                    {
+                        Pool.Return(members, clearArray: true);
+                    }
+
                 case ValueKind.List:
                     var produced = 0;
                     foreach (var item in resolved.Items())
@@ -820,6 +872,13 @@ internal static class GraphQlScopeExtractor
         }
     }
 
+    private enum Role : byte
+    {
+        Other,
+        Entity,
+        Project,
+    }
+
     private enum ValueKind
     {
         Null,
@@ -875,25 +934,65 @@ internal static class GraphQlScopeExtractor
             _ => new Value(ValueKind.Other, null, value, true),
         };
 
-        public List<(ROM Name, Value Value)> Members()
+        public int MemberCount => _isJson ? _json.GetPropertyCount() : ((GraphQLObjectValue)_ast!).Fields?.Count ?? 0;
+
+        /// <summary>The members in order, into an array of at least <see cref="MemberCount"/>.</summary>
+        public void CopyMembers((ROM Name, Value Value)[] into)
         {
-            var members = new List<(ROM, Value)>();
+            var i = 0;
             if (_isJson)
             {
                 foreach (var property in _json.EnumerateObject())
                 {
-                    members.Add((property.Name.AsMemory(), Of(property.Value)));
+                    into[i++] = (property.Name.AsMemory(), Of(property.Value));
                 }
             }
             else if (((GraphQLObjectValue)_ast!).Fields is { } fields)
             {
                 foreach (var field in fields)
                 {
-                    members.Add((field.Name.Value, Of(field.Value)));
+                    into[i++] = (field.Name.Value, Of(field.Value));
+                }
+            }
+        }
+
+        /// <summary>The first (or, with <paramref name="last"/>, the last) member of that name.</summary>
+        public bool TryGetMember(string name, bool last, out Value member)
+        {
+            member = Null;
+            var found = false;
+            if (_isJson)
+            {
+                foreach (var property in _json.EnumerateObject())
+                {
+                    if (property.NameEquals(name))
+                    {
+                        member = Of(property.Value);
+                        found = true;
+                        if (!last)
+                        {
+                            return true;
+                        }
+                    }
+                }
+            }
+            else if (((GraphQLObjectValue)_ast!).Fields is { } fields)
+            {
+                foreach (var field in fields)
+                {
+                    if (field.Name.Value.Span.SequenceEqual(name))
+                    {
+                        member = Of(field.Value);
+                        found = true;
+                        if (!last)
+                        {
+                            return true;
+                        }
+                    }
                 }
             }
 
-            return members;
+            return found;
         }
 
         public IEnumerable<Value> Items()

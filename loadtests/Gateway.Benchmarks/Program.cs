@@ -30,6 +30,28 @@ if (args.Length == 2 && args[0] == "--loop")
     return;
 }
 
+// dotnet run -c Release --project loadtests/Gateway.Benchmarks -- --loop-graphql 30   (UpsertBucket under the rule table for N seconds)
+if (args.Length == 2 && args[0] == "--loop-graphql")
+{
+    var bench = new Gateway.Benchmarks.IdentityTrafficBenchmarks();
+    bench.Setup();
+    var until = DateTime.UtcNow.AddSeconds(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+    long count = 0;
+    while (DateTime.UtcNow < until)
+    {
+        for (var i = 0; i < 10_000; i++)
+        {
+            bench.UpsertBucketRules();
+        }
+
+        count += 10_000;
+    }
+
+    Console.WriteLine($"{count:N0} requests");
+    bench.Cleanup();
+    return;
+}
+
 // dotnet run -c Release --project loadtests/Gateway.Benchmarks -- --last-used 10000   (a last-used flush's cost per key)
 if (args.Length == 2 && args[0] == "--last-used")
 {
