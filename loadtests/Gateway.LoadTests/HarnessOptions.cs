@@ -13,6 +13,7 @@ internal sealed record HarnessOptions
     public int WarmupMaxSeconds { get; init; } = 150;
     public int[] Connections { get; init; } = [32];
     public bool Pinned { get; init; } = true;
+    public bool ReadyToRun { get; init; }
     public bool Smoke { get; init; }
     public bool Install { get; init; } = true;
     public string Output { get; init; } = "loadtests/results";
@@ -35,6 +36,7 @@ internal sealed record HarnessOptions
                 "--warmup-max" => options with { WarmupMaxSeconds = Number() },
                 "--connections" => options with { Connections = [.. Next().Split(',').Select(c => int.Parse(c, NumberStyles.None, CultureInfo.InvariantCulture))] },
                 "--unpinned" => options with { Pinned = false },
+                "--ready-to-run" => options with { ReadyToRun = true },
                 "--out" => options with { Output = Next() },
                 "--only" => options with { Only = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) },
                 "--no-install" => options with { Install = false },
@@ -69,6 +71,8 @@ internal sealed record HarnessOptions
           --connections N,..  wrk connections, one wrk thread; a list runs every scenario at each (default 32)
           --unpinned          no taskset: proxies, upstream and wrk share both cores (small deployments);
                               default pins the proxies to CPU 0, wrk and the upstream to CPU 1
+          --ready-to-run      publish both proxies ReadyToRun (linux-x64): precompiled code from the start,
+                              the shorter warm-up an operator who publishes that way sees
           --only a,b          run only these scenarios
           --out DIR           where results.json, results.md and chart.png go (default loadtests/results)
           --no-install        do not apt-get install wrk/nginx when missing

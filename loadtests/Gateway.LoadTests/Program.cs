@@ -20,7 +20,7 @@ var root = Tools.RepositoryRoot();
 var output = Path.GetFullPath(Path.IsPathRooted(options.Output) ? options.Output : Path.Combine(root, options.Output));
 System.IO.Directory.CreateDirectory(output);
 Tools.EnsureInstalled(options.Install);
-Servers.Publish(root, output);
+Servers.Publish(root, output, options.ReadyToRun);
 
 Progress($"Seeding a fresh store with {options.Keys:N0} keys...");
 var seed = Seeder.Seed(Path.Combine(output, "store"), options.Keys, options.RotatingKeys);

@@ -128,4 +128,43 @@ public sealed class RuleTableTests
         using var json = JsonDocument.Parse(rewritten);
         Assert.Equal("query Q($p: String) { model(entityName: \"ml\", name: $p) { id } a: project(name: \"x\", entityName: \"ml\") { id } }", json.RootElement.GetProperty("query").GetString());
     }
+
+    private static GraphQlAnalysis AnalyzeWithRules(string query, object? variables)
+    {
+        var limits = new BodyLimits
+        {
+            MaxBytes = 1 << 20, MaxDecompressedBytes = 1 << 20, MaxFields = 10_000,
+            EntityNames = BodyLimits.DefaultEntityNames.ToHashSet().ToFrozenSet(), ProjectNames = BodyLimits.DefaultProjectNames.ToHashSet().ToFrozenSet(),
+        };
+        return GraphQlScopeExtractor.Analyze(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { query, variables })), limits, Builtin(), "ml");
+    }
+
+    [Fact]
+    public void AnIdInsideAnInputObjectVariable_IsFound_LiteralOrJson()
+    {
+        // input.id through a JSON object (the variables) and through a GraphQL object literal: the same id.
+        var json = AnalyzeWithRules("mutation D($input: DeleteRunInput!) { deleteRun(input: $input) { clientMutationId } }", new { input = new { clientMutationId = "c", id = "UnVuOjc3" } });
+        var literal = AnalyzeWithRules("mutation D { deleteRun(input: {clientMutationId: \"c\", id: \"UnVuOjc3\"}) { clientMutationId } }", null);
+        Assert.Equal("UnVuOjc3", Assert.Single(json.Ids).Id);
+        Assert.Equal("UnVuOjc3", Assert.Single(literal.Ids).Id);
+
+        // The first member named id is the one read (a GraphQL server refuses duplicates anyway).
+        var doubled = AnalyzeWithRules("mutation D { deleteRun(input: {id: \"UnVuOjE=\", id: \"UnVuOjI=\"}) { clientMutationId } }", null);
+        Assert.Equal("UnVuOjE=", Assert.Single(doubled.Ids).Id);
+    }
+
+    [Fact]
+    public void AWideInputObject_IsWalkedWhole_PastTheStackSizedRoles()
+    {
+        // 100 members (more than the 64 whose roles are kept on the stack), the project last, nested objects between.
+        var members = string.Join(", ", Enumerable.Range(0, 100).Select(i => $"f{i}: {{inner{i}: \"v\"}}"));
+        var analysis = AnalyzeWithRules($"mutation U {{ upsertBucket(input: {{{members}, entityName: \"team-a\", modelName: \"proj-z\"}}) {{ bucket {{ id }} }} }}", null);
+        Assert.Equal([new ScopeReference("team-a", "proj-z", AccessAction.Write)], analysis.References);
+
+        // The same through a variable whose value is a JSON object of 100 nested members.
+        var input = Enumerable.Range(0, 100).ToDictionary(i => $"f{i}", object (i) => new Dictionary<string, object> { ["entityName"] = $"team-{i % 3}", ["modelName"] = "p" });
+        var viaJson = AnalyzeWithRules("mutation U($i: UpsertBucketInput!) { upsertBucket(input: $i) { bucket { id } } }", new { i = input });
+        Assert.Equal(3, viaJson.References.Distinct().Count());
+        Assert.All(viaJson.References, r => Assert.Equal("p", r.Project));
+    }
 }
