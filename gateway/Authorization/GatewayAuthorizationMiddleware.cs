@@ -461,8 +461,8 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         var headers = context.Request.Headers;
         // Framing two servers could compute differently (Kestrel keeps a Content-Length sent with
         // Transfer-Encoding as X-Content-Length; HTTP/1.0 has no chunked encoding): refused, not fixed up.
-        if ((headers.TransferEncoding.Count > 0 && (headers.ContainsKey("X-Content-Length") || context.Request.Protocol == "HTTP/1.0"))
-            || headers.ContentLength is not null && headers.TransferEncoding.Count > 0)
+        if (headers.TransferEncoding.Count > 0
+            && (headers.ContainsKey("X-Content-Length") || context.Request.Protocol == "HTTP/1.0" || headers.ContentLength is not null))
         {
             return ProblemCodes.AmbiguousFraming;
         }
@@ -477,6 +477,9 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return ProblemCodes.AmbiguousFraming;
         }
 
+        // Attribution headers sent more than once are noted in the same pass (no lookups per request)
+        // and refused after it, as before: a bad header anywhere is reported first.
+        var attributionTwice = false;
         foreach (var header in headers)
         {
             if (headerNames.IsUnderscoreTwin(header.Key))
@@ -488,14 +491,13 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             {
                 return ProblemCodes.InvalidHeader;
             }
+
+            attributionTwice |= header.Value.Count > 1
+                && (string.Equals(header.Key, IdentityHeaderNames.AttributionUsername, StringComparison.OrdinalIgnoreCase)
+                    || string.Equals(header.Key, IdentityHeaderNames.AttributionEmail, StringComparison.OrdinalIgnoreCase));
         }
 
-        if (headers[IdentityHeaderNames.AttributionUsername].Count > 1 || headers[IdentityHeaderNames.AttributionEmail].Count > 1)
-        {
-            return ProblemCodes.ReservedHeader;
-        }
-
-        return null;
+        return attributionTwice ? ProblemCodes.ReservedHeader : null;
     }
 
     /// <summary>

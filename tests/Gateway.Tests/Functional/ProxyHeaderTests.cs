@@ -44,6 +44,27 @@ public sealed class ProxyHeaderTests(ProxyFixture fixture) : ProxyTestBase(fixtu
         Assert.Null(Upstream(marker));
     }
 
+    [Theory]
+    [InlineData("X-WANDB-USERNAME: bob", "X-WANDB-USERNAME: carol")]
+    [InlineData("X-WANDB-USERNAME: bob", "x-wandb-username: carol")]
+    [InlineData("X-WANDB-USER-EMAIL: bob@acme.example", "X-Wandb-User-Email: carol@acme.example")]
+    public async Task AnAttributionHeaderSentTwice_Is400_NothingForwarded(string first, string second)
+    {
+        // Which of two values an upstream reads is its choice: refused, whoever would be attributed.
+        var marker = Marker();
+        var (status, text) = await RawHttp.SendAsync(Gw.ProxyUrl, RawHttp.Get("/files/ml/team-p/r/file_stream", "gw",
+            "Authorization: " + Basic(K("ci@ml")), first, second, "X-Test-Marker: " + marker));
+        Assert.True(status == 400 && text.Contains("\"code\":\"reserved_header\""), text);
+        Assert.Null(Upstream(marker));
+
+        // Once, the same request is forwarded.
+        var once = Marker();
+        var (allowed, _) = await RawHttp.SendAsync(Gw.ProxyUrl, RawHttp.Get("/files/ml/team-p/r/file_stream", "gw",
+            "Authorization: " + Basic(K("ci@ml")), first, "X-Test-Marker: " + once));
+        Assert.Equal(200, allowed);
+        Assert.NotNull(Upstream(once));
+    }
+
     [Fact]
     public async Task ConnectionHeader_CannotRemoveAHeaderTheGatewaySets()
     {
