@@ -195,7 +195,14 @@ internal static class GraphQlScopeExtractor
 
         analysis.SingleOperation.Add(operations == 1 || (named == 1 && anonymous == 0));
         var walker = new Walker(limits, variables, analysis, document, rules, defaultEntity, index);
-        walker.WalkDocument();
+        try
+        {
+            walker.WalkDocument();
+        }
+        finally
+        {
+            walker.Release();
+        }
     }
 
     private sealed class Walker(BodyLimits limits, JsonElement? variables, GraphQlAnalysis analysis, GraphQLDocument document,
@@ -212,6 +219,22 @@ internal static class GraphQlScopeExtractor
         private FrozenSet<string>? _extraProjects;
         private AccessAction _action;
         private int _fields;
+        private VariableLookup? _variableLookup;
+        private bool _variableLookupBuilt;
+
+        /// <summary>Returns what the walk rented.</summary>
+        public void Release() => _variableLookup?.Release();
+
+        private bool TryGetVariable(JsonElement variables, ReadOnlySpan<char> name, out JsonElement value)
+        {
+            if (!_variableLookupBuilt)
+            {
+                _variableLookupBuilt = true;
+                _variableLookup = VariableLookup.Build(variables);
+            }
+
+            return _variableLookup is { } lookup ? lookup.TryGet(name, out value) : variables.TryGetProperty(name, out value);
+        }
 
         public void WalkDocument()
         {
@@ -826,7 +849,7 @@ internal static class GraphQlScopeExtractor
             }
 
             var name = value.VariableName;
-            if (variables is { } vars && vars.TryGetProperty(name.Span, out var supplied))
+            if (variables is { } vars && TryGetVariable(vars, name.Span, out var supplied))
             {
                 return Value.Of(supplied);
             }
@@ -869,6 +892,114 @@ internal static class GraphQlScopeExtractor
             {
                 throw new BodyScopeException(400, BodyScopeCodes.TooDeep, $"The document nests deeper than {limits.MaxDepth}.");
             }
+        }
+    }
+
+    /// <summary>
+    /// A request's variables by name, built once per document when there are more than a few: the
+    /// walker resolves a variable for every argument or input field that names one (the SDK's
+    /// UpsertBucket: nineteen), and <see cref="JsonElement.TryGetProperty(ReadOnlySpan{char}, out JsonElement)"/>
+    /// scans the object each time. Names match on the body's raw UTF-8 (GraphQL variable names are
+    /// ASCII); a name the body wrote with escapes is not indexed, and a miss then falls back to
+    /// TryGetProperty itself, so the answer is always TryGetProperty's. The body was parsed with
+    /// duplicate properties refused: one property per name.
+    /// </summary>
+    private sealed class VariableLookup
+    {
+        private const int MinProperties = 8;
+        private static readonly System.Buffers.ArrayPool<JsonProperty> Properties = System.Buffers.ArrayPool<JsonProperty>.Shared;
+        private readonly JsonElement _variables;
+        private readonly JsonProperty[] _properties;
+        private readonly int[] _slots;
+        private readonly int _mask;
+        private readonly bool _hasEscapedNames;
+
+        private VariableLookup(JsonElement variables, int count)
+        {
+            _variables = variables;
+            _properties = Properties.Rent(count);
+            var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)count * 2);
+            _slots = System.Buffers.ArrayPool<int>.Shared.Rent(size);
+            Array.Clear(_slots, 0, size);
+            _mask = size - 1;
+            var i = 0;
+            foreach (var property in variables.EnumerateObject())
+            {
+                var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property);
+                if (raw.Contains((byte)'\\'))
+                {
+                    _hasEscapedNames = true;
+                    continue;
+                }
+
+                _properties[i] = property;
+                var slot = (int)Hash(raw) & _mask;
+                while (_slots[slot] != 0)
+                {
+                    slot = (slot + 1) & _mask;
+                }
+
+                _slots[slot] = ++i;
+            }
+        }
+
+        public static VariableLookup? Build(JsonElement variables)
+        {
+            var count = variables.GetPropertyCount();
+            return count < MinProperties ? null : new VariableLookup(variables, count);
+        }
+
+        public bool TryGet(ReadOnlySpan<char> name, out JsonElement value)
+        {
+            if (System.Text.Ascii.IsValid(name))
+            {
+                for (var slot = (int)Hash(name) & _mask; _slots[slot] != 0; slot = (slot + 1) & _mask)
+                {
+                    var property = _properties[_slots[slot] - 1];
+                    if (System.Text.Ascii.Equals(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property), name))
+                    {
+                        value = property.Value;
+                        return true;
+                    }
+                }
+
+                if (!_hasEscapedNames)
+                {
+                    value = default;
+                    return false;
+                }
+            }
+
+            return _variables.TryGetProperty(name, out value);
+        }
+
+        public void Release()
+        {
+            Properties.Return(_properties, clearArray: true);
+            System.Buffers.ArrayPool<int>.Shared.Return(_slots);
+        }
+
+        // FNV-1a over the name's bytes (ASCII names: a char and its byte hash the same).
+        private static uint Hash(ReadOnlySpan<byte> name)
+        {
+            var hash = 2166136261u;
+            foreach (var b in name)
+            {
+                hash = (hash ^ b) * 16777619u;
+            }
+
+            return hash;
+        }
+
+        private static uint Hash(ReadOnlySpan<char> name)
+        {
+            var hash = 2166136261u;
+            foreach (var c in name)
+            {
+                hash = (hash ^ (byte)c) * 16777619u;
+            }
+
+            return hash;
         }
     }
 

@@ -167,4 +167,37 @@ public sealed class RuleTableTests
         Assert.Equal(3, viaJson.References.Distinct().Count());
         Assert.All(viaJson.References, r => Assert.Equal("p", r.Project));
     }
+
+    private static GraphQlAnalysis AnalyzeRaw(string body)
+    {
+        var limits = new BodyLimits
+        {
+            MaxBytes = 1 << 20, MaxDecompressedBytes = 1 << 20,
+            EntityNames = BodyLimits.DefaultEntityNames.ToHashSet().ToFrozenSet(), ProjectNames = BodyLimits.DefaultProjectNames.ToHashSet().ToFrozenSet(),
+        };
+        return GraphQlScopeExtractor.Analyze(Encoding.UTF8.GetBytes(body), limits, Builtin(), "ml");
+    }
+
+    private const string ManyVariables = "mutation U($a: String, $b: String, $c: String, $d: String, $e: String, $f: String, $g: String, $entity: String, $project: String) " +
+        "{ upsertBucket(input: {name: $a, groupName: $b, description: $c, displayName: $d, notes: $e, commit: $f, host: $g, entityName: $entity, modelName: $project}) { bucket { id } } }";
+
+    [Theory]
+    // Nine variables (the lookup is indexed from eight): plain names, a name written with escapes, a missing one.
+    [InlineData("""{"a":"1","b":"2","c":"3","d":"4","e":"5","f":"6","g":"7","entity":"team-a","project":"proj-z"}""", "team-a", "proj-z")]
+    [InlineData("""{"a":"1","b":"2","c":"3","d":"4","e":"5","f":"6","g":"7","en\u0074ity":"team-a","\u0070roject":"proj-z"}""", "team-a", "proj-z")]
+    [InlineData("""{"a":"1","b":"2","c":"3","d":"4","e":"5","f":"6","g":"7","h":"8","project":"proj-z"}""", "ml", "proj-z")]
+    public void ManyVariables_ResolveAsTryGetPropertyWould(string variables, string entity, string project)
+    {
+        var analysis = AnalyzeRaw("{\"query\":" + JsonSerializer.Serialize(ManyVariables) + ",\"variables\":" + variables + "}");
+        Assert.Equal([new ScopeReference(entity == "ml" ? null : entity, project, AccessAction.Write)], analysis.References);
+    }
+
+    [Fact]
+    public void AVariableNamedTwice_OnceEscaped_IsRefusedAsADuplicate()
+    {
+        // The index matches raw names; that is only sound because one name cannot appear twice, escaped or not.
+        var variables = """{"a":"1","b":"2","c":"3","d":"4","e":"5","f":"6","g":"7","entity":"team-a","en\u0074ity":"team-b","project":"p"}""";
+        var refused = Assert.Throws<BodyScopeException>(() => AnalyzeRaw("{\"query\":" + JsonSerializer.Serialize(ManyVariables) + ",\"variables\":" + variables + "}"));
+        Assert.Equal(BodyScopeCodes.DuplicateProperty, refused.Code);
+    }
 }
