@@ -25,9 +25,7 @@ internal sealed class FailedAuthenticationLimiter(LimitsOptions options, TimePro
 
     public bool IsLimited(IPAddress? address, ReadOnlySpan<char> keyId)
     {
-        // One clock read for both windows (every authenticated request passes here).
-        var seconds = time.GetUtcNow().ToUnixTimeSeconds();
-        var window = seconds / (long)Window.TotalSeconds;
+        var (seconds, window) = Now();
         return _all.Count(0, seconds) >= options.FailedAuthenticationsPerSecond
             || (address is not null && _addresses.Count(HashOf(address), window) >= options.FailedAuthenticationsPerAddress)
             || (!keyId.IsEmpty && _keyIds.Count(string.GetHashCode(keyId), window) >= options.FailedAuthenticationsPerKeyId);
@@ -35,8 +33,7 @@ internal sealed class FailedAuthenticationLimiter(LimitsOptions options, TimePro
 
     public void RecordFailure(IPAddress? address, ReadOnlySpan<char> keyId)
     {
-        var seconds = time.GetUtcNow().ToUnixTimeSeconds();
-        var window = seconds / (long)Window.TotalSeconds;
+        var (seconds, window) = Now();
         _all.Increment(0, seconds);
         if (address is not null)
         {
@@ -55,6 +52,13 @@ internal sealed class FailedAuthenticationLimiter(LimitsOptions options, TimePro
         var seconds = time.GetUtcNow().ToUnixTimeSeconds();
         var length = (long)Window.TotalSeconds;
         return (int)(length - seconds % length);
+    }
+
+    // One clock read for both the per-second and the per-minute window (every authenticated request passes here).
+    private (long Seconds, long Window) Now()
+    {
+        var seconds = time.GetUtcNow().ToUnixTimeSeconds();
+        return (seconds, seconds / (long)Window.TotalSeconds);
     }
 
     private static int HashOf(IPAddress address)
