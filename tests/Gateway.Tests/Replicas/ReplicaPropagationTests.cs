@@ -18,11 +18,25 @@ public sealed class ReplicaPropagationTests(PostgresFixture pg, ITestOutputHelpe
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
 
-    private static async Task<T> Ok<T>(Task<(int Status, T Json)> call)
+    // An admin call reads its own replica's snapshot, which follows the store within milliseconds: a
+    // setup call naming what another replica has just written can meet a 404 first (it failed one
+    // fresh-clone run: a key for a service account created on C, asked of A). A 404 changed nothing,
+    // so it is retried until the bound; any other answer must be a success at once.
+    private static async Task<T> Ok<T>(Func<Task<(int Status, T Json)>> call)
     {
-        var (status, json) = await call;
-        Assert.True(status is 200 or 201 or 204, $"setup call answered {status}: {json}");
-        return json;
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var (status, json) = await call();
+            if (status == 404 && clock.Elapsed < Bound)
+            {
+                await Task.Delay(5);
+                continue;
+            }
+
+            Assert.True(status is 200 or 201 or 204, $"setup call answered {status}: {json}");
+            return json;
+        }
     }
 
     /// <summary>Grants and new principals propagate like revocations: sends until the replica answers 200.</summary>
@@ -66,12 +80,12 @@ public sealed class ReplicaPropagationTests(PostgresFixture pg, ITestOutputHelpe
         var (a, b, c) = (set[0], set[1], set[2]);
         _diagnose = () => "replica A:\n" + string.Join('\n', a.Output.Split('\n').TakeLast(30));
         var root = set.RootKey;
-        await Ok(set.AdminAsync(a, HttpMethod.Post, "/admin/v1/orgs/acme/teams", root, new { name = "ml" }));
-        await Ok(set.AdminAsync(b, HttpMethod.Post, "/admin/v1/teams/ml/projects", root, new { name = "p" }));
-        await Ok(set.AdminAsync(c, HttpMethod.Post, "/admin/v1/teams/ml/service-accounts", root, new { name = "ci" }));
+        await Ok(() => set.AdminAsync(a, HttpMethod.Post, "/admin/v1/orgs/acme/teams", root, new { name = "ml" }));
+        await Ok(() => set.AdminAsync(b, HttpMethod.Post, "/admin/v1/teams/ml/projects", root, new { name = "p" }));
+        await Ok(() => set.AdminAsync(c, HttpMethod.Post, "/admin/v1/teams/ml/service-accounts", root, new { name = "ci" }));
 
         // A key created on A works on B and C (found in the store by its hash, once its owner has reached them).
-        var created = await Ok(set.AdminAsync(a, HttpMethod.Post, "/admin/v1/service-accounts/ci@ml/keys", root, new { name = "k1" }));
+        var created = await Ok(() => set.AdminAsync(a, HttpMethod.Post, "/admin/v1/service-accounts/ci@ml/keys", root, new { name = "k1" }));
         var (key, keyId) = (created.GetProperty("key").GetString()!, created.GetProperty("keyId").GetString()!);
         foreach (var replica in set.Replicas)
         {
@@ -79,7 +93,7 @@ public sealed class ReplicaPropagationTests(PostgresFixture pg, ITestOutputHelpe
         }
 
         // Deleted on B: refused on A and C.
-        await Ok(set.AdminAsync(b, HttpMethod.Delete, $"/admin/v1/keys/{keyId}", root));
+        await Ok(() => set.AdminAsync(b, HttpMethod.Delete, $"/admin/v1/keys/{keyId}", root));
         var times = new List<(string, TimeSpan)>
         {
             ("key deleted, A", await UntilRefusedAsync(() => set.WriteAsync(a, key), [401])),
@@ -87,51 +101,51 @@ public sealed class ReplicaPropagationTests(PostgresFixture pg, ITestOutputHelpe
         };
 
         // Deactivated on C: its other key refused on A and B; reactivated on A: accepted again.
-        var second = (await Ok(set.AdminAsync(a, HttpMethod.Post, "/admin/v1/service-accounts/ci@ml/keys", root, new { name = "k2" }))).GetProperty("key").GetString()!;
+        var second = (await Ok(() => set.AdminAsync(a, HttpMethod.Post, "/admin/v1/service-accounts/ci@ml/keys", root, new { name = "k2" }))).GetProperty("key").GetString()!;
         await UntilAllowedAsync(() => set.WriteAsync(a, second));
         await UntilAllowedAsync(() => set.WriteAsync(b, second));
-        await Ok(set.AdminAsync(c, HttpMethod.Post, "/admin/v1/service-accounts/ci@ml/deactivate", root));
+        await Ok(() => set.AdminAsync(c, HttpMethod.Post, "/admin/v1/service-accounts/ci@ml/deactivate", root));
         times.Add(("deactivated, A", await UntilRefusedAsync(() => set.WriteAsync(a, second), [401])));
         times.Add(("deactivated, B", await UntilRefusedAsync(() => set.WriteAsync(b, second), [401])));
 
         // A grant removed on A: the grantee refused on B and C.
-        await Ok(set.AdminAsync(a, HttpMethod.Post, "/admin/v1/orgs/acme/users", root, new { username = "olga", email = "olga@acme.example", orgRole = "member" }));
-        var olga = (await Ok(set.AdminAsync(a, HttpMethod.Post, "/admin/v1/users/olga/keys", root, new { name = "k" }))).GetProperty("key").GetString()!;
-        await Ok(set.AdminAsync(a, HttpMethod.Put, "/admin/v1/projects/ml/p/grants/olga", root, new { role = "owner" }));
+        await Ok(() => set.AdminAsync(a, HttpMethod.Post, "/admin/v1/orgs/acme/users", root, new { username = "olga", email = "olga@acme.example", orgRole = "member" }));
+        var olga = (await Ok(() => set.AdminAsync(a, HttpMethod.Post, "/admin/v1/users/olga/keys", root, new { name = "k" }))).GetProperty("key").GetString()!;
+        await Ok(() => set.AdminAsync(a, HttpMethod.Put, "/admin/v1/projects/ml/p/grants/olga", root, new { role = "owner" }));
         await UntilAllowedAsync(() => set.WriteAsync(b, olga));
         await UntilAllowedAsync(() => set.WriteAsync(c, olga));
-        await Ok(set.AdminAsync(a, HttpMethod.Delete, "/admin/v1/projects/ml/p/grants/olga", root));
+        await Ok(() => set.AdminAsync(a, HttpMethod.Delete, "/admin/v1/projects/ml/p/grants/olga", root));
         times.Add(("grant removed, B", await UntilRefusedAsync(() => set.WriteAsync(b, olga), [403, 404])));
         times.Add(("grant removed, C", await UntilRefusedAsync(() => set.WriteAsync(c, olga), [403, 404])));
 
         // A project made restricted on B: a team member without a grant refused on A and C.
-        await Ok(set.AdminAsync(a, HttpMethod.Post, "/admin/v1/orgs/acme/users", root, new { username = "bob", email = "bob@acme.example", orgRole = "member" }));
-        await Ok(set.AdminAsync(a, HttpMethod.Put, "/admin/v1/teams/ml/members/bob", root, new { role = "member" }));
-        var bob = (await Ok(set.AdminAsync(a, HttpMethod.Post, "/admin/v1/users/bob/keys", root, new { name = "k" }))).GetProperty("key").GetString()!;
+        await Ok(() => set.AdminAsync(a, HttpMethod.Post, "/admin/v1/orgs/acme/users", root, new { username = "bob", email = "bob@acme.example", orgRole = "member" }));
+        await Ok(() => set.AdminAsync(a, HttpMethod.Put, "/admin/v1/teams/ml/members/bob", root, new { role = "member" }));
+        var bob = (await Ok(() => set.AdminAsync(a, HttpMethod.Post, "/admin/v1/users/bob/keys", root, new { name = "k" }))).GetProperty("key").GetString()!;
         await UntilAllowedAsync(() => set.WriteAsync(a, bob));
         await UntilAllowedAsync(() => set.WriteAsync(c, bob));
-        await Ok(set.AdminAsync(b, HttpMethod.Patch, "/admin/v1/projects/ml/p", root, new { visibility = "restricted" }));
+        await Ok(() => set.AdminAsync(b, HttpMethod.Patch, "/admin/v1/projects/ml/p", root, new { visibility = "restricted" }));
         times.Add(("made restricted, A", await UntilRefusedAsync(() => set.WriteAsync(a, bob), [403, 404])));
         times.Add(("made restricted, C", await UntilRefusedAsync(() => set.WriteAsync(c, bob), [403, 404])));
 
         // An issuer removed on C: the access tokens exchanged from it end on A and B.
         await using var idp = await TestIssuer.StartAsync();
-        await Ok(set.AdminAsync(a, HttpMethod.Post, "/admin/v1/orgs/acme/issuers", root, new { issuer = idp.Url }));
-        await Ok(set.AdminAsync(a, HttpMethod.Post, "/admin/v1/teams/ml/service-accounts", root, new { name = "ext", authentication = "federated", issuer = idp.Url, subject = "repo:acme/train" }));
-        await Ok(set.AdminAsync(a, HttpMethod.Put, "/admin/v1/projects/ml/p/grants/ext@ml", root, new { role = "contributor" }));
+        await Ok(() => set.AdminAsync(a, HttpMethod.Post, "/admin/v1/orgs/acme/issuers", root, new { issuer = idp.Url }));
+        await Ok(() => set.AdminAsync(a, HttpMethod.Post, "/admin/v1/teams/ml/service-accounts", root, new { name = "ext", authentication = "federated", issuer = idp.Url, subject = "repo:acme/train" }));
+        await Ok(() => set.AdminAsync(a, HttpMethod.Put, "/admin/v1/projects/ml/p/grants/ext@ml", root, new { role = "contributor" }));
         var token = await ExchangeAsync(set, b, idp.Token("repo:acme/train"));
         await UntilAllowedAsync(() => set.WriteAsync(a, token));
         await UntilAllowedAsync(() => set.WriteAsync(b, token));
         // (An issuer is removed after the accounts mapped to it.) The account deleted on C: its
         // exchanged token ends on A and B; then the issuer removed on C: A and B exchange nothing from it.
-        await Ok(set.AdminAsync(c, HttpMethod.Delete, "/admin/v1/service-accounts/ext@ml", root));
+        await Ok(() => set.AdminAsync(c, HttpMethod.Delete, "/admin/v1/service-accounts/ext@ml", root));
         times.Add(("federated account deleted, A", await UntilRefusedAsync(() => set.WriteAsync(a, token), [401])));
         times.Add(("federated account deleted, B", await UntilRefusedAsync(() => set.WriteAsync(b, token), [401])));
-        await Ok(set.AdminAsync(a, HttpMethod.Post, "/admin/v1/teams/ml/service-accounts", root, new { name = "ext2", authentication = "federated", issuer = idp.Url, subject = "repo:acme/eval" }));
+        await Ok(() => set.AdminAsync(a, HttpMethod.Post, "/admin/v1/teams/ml/service-accounts", root, new { name = "ext2", authentication = "federated", issuer = idp.Url, subject = "repo:acme/eval" }));
         await UntilAllowedAsync(() => ExchangeStatusAsync(set, a, idp.Token("repo:acme/eval")));
         await UntilAllowedAsync(() => ExchangeStatusAsync(set, b, idp.Token("repo:acme/eval")));
-        await Ok(set.AdminAsync(c, HttpMethod.Delete, "/admin/v1/service-accounts/ext2@ml", root));
-        await Ok(set.AdminAsync(c, HttpMethod.Delete, "/admin/v1/orgs/acme/issuers?issuer=" + Uri.EscapeDataString(idp.Url), root));
+        await Ok(() => set.AdminAsync(c, HttpMethod.Delete, "/admin/v1/service-accounts/ext2@ml", root));
+        await Ok(() => set.AdminAsync(c, HttpMethod.Delete, "/admin/v1/orgs/acme/issuers?issuer=" + Uri.EscapeDataString(idp.Url), root));
         times.Add(("issuer removed, A", await UntilRefusedAsync(() => ExchangeStatusAsync(set, a, idp.Token("repo:acme/eval")), [400])));
         times.Add(("issuer removed, B", await UntilRefusedAsync(() => ExchangeStatusAsync(set, b, idp.Token("repo:acme/eval")), [400])));
 
