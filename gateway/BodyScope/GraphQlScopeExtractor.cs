@@ -398,19 +398,18 @@ internal static class GraphQlScopeExtractor
             WalkSelections(field.SelectionSet, depth + 1, name, effective);
         }
 
-        // "parent.field" looked up from the stack: no string per nested field of every request.
+        // The rule for "parent.field", if any.
         private GraphQlRule? NestedRule(string parent, string name)
         {
-            if (rules!.Nested.Count == 0 || parent.Length + name.Length + 1 > 256)
+            var nested = rules!.Nested;
+            if (nested.Count == 0)
             {
-                return rules.Nested.Count == 0 ? null : rules.Nested.GetValueOrDefault(parent + "." + name);
+                return null;
             }
 
-            Span<char> key = stackalloc char[parent.Length + name.Length + 1];
-            parent.CopyTo(key);
-            key[parent.Length] = '.';
-            name.CopyTo(key[(parent.Length + 1)..]);
-            return rules.Nested.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var rule) ? rule : null;
+            var length = parent.Length + name.Length + 1;
+            var key = Dotted(parent, name, length <= 256 ? stackalloc char[length] : new char[length]);
+            return nested.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var rule) ? rule : null;
         }
 
         private void WalkSelections(GraphQLSelectionSet? set, int depth, string? parent, List<string?> inherited)
@@ -777,11 +776,17 @@ internal static class GraphQlScopeExtractor
                 return false;
             }
 
-            Span<char> qualified = stackalloc char[fieldName.Length + name.Length + 1];
-            fieldName.CopyTo(qualified);
-            qualified[fieldName.Length] = '.';
-            name.CopyTo(qualified[(fieldName.Length + 1)..]);
-            return set.Contains(qualified);
+            return set.Contains(Dotted(fieldName, name, stackalloc char[fieldName.Length + name.Length + 1]));
+        }
+
+        // "first.second" written into <paramref name="into"/> (exactly that long): the key of a qualified
+        // argument name and of a nested rule, built on the stack instead of as a string per field.
+        private static ReadOnlySpan<char> Dotted(ReadOnlySpan<char> first, ReadOnlySpan<char> second, Span<char> into)
+        {
+            first.CopyTo(into);
+            into[first.Length] = '.';
+            second.CopyTo(into[(first.Length + 1)..]);
+            return into;
         }
 
         private int Nested(Value value, List<string?> inherited, int depth)
@@ -979,24 +984,14 @@ internal static class GraphQlScopeExtractor
             System.Buffers.ArrayPool<int>.Shared.Return(_slots);
         }
 
-        // FNV-1a over the name's bytes (ASCII names: a char and its byte hash the same).
-        private static uint Hash(ReadOnlySpan<byte> name)
+        // FNV-1a over the name's low bytes: the raw UTF-8 name and the variable's (ASCII) chars hash the same.
+        private static uint Hash<T>(ReadOnlySpan<T> name)
+            where T : unmanaged, System.Numerics.IBinaryInteger<T>
         {
             var hash = 2166136261u;
-            foreach (var b in name)
+            foreach (var unit in name)
             {
-                hash = (hash ^ b) * 16777619u;
-            }
-
-            return hash;
-        }
-
-        private static uint Hash(ReadOnlySpan<char> name)
-        {
-            var hash = 2166136261u;
-            foreach (var c in name)
-            {
-                hash = (hash ^ (byte)c) * 16777619u;
+                hash = (hash ^ byte.CreateTruncating(unit)) * 16777619u;
             }
 
             return hash;
