@@ -34,30 +34,47 @@ internal sealed partial class ApiKeyAuthenticator(
     /// from the caches only (a cached valid key still works) and any failure is
     /// <see cref="AuthenticationOutcome.Throttled"/>.
     /// </summary>
-    public AuthenticationResult Authenticate(ReadOnlySpan<char> credential, IPAddress? client)
+    public AuthenticationResult Authenticate(ReadOnlySpan<char> credential, IPAddress? client) => Authenticate(Examine(credential), client);
+
+    /// <summary>
+    /// Everything that follows from the credential's text alone (shape, checksum, key id, hash): a pure
+    /// function of it, so the same text may reuse it (<see cref="ConnectionCredentialMemo"/>). Nothing
+    /// here depends on the store, the time or the caller.
+    /// </summary>
+    public KeyFacts Examine(ReadOnlySpan<char> credential)
     {
-        var shape = format.Classify(credential, out var keyIdSpan);
-        var isToken = shape == KeyShape.Malformed && tokenFormat.IsAccessToken(credential, out keyIdSpan);
-        var limited = limiter.IsLimited(client, keyIdSpan);
-        var result = Authenticate(credential, shape, isToken, keyIdSpan, cacheOnly: limited);
+        var shape = format.Classify(credential, out var keyId);
+        var isToken = shape == KeyShape.Malformed && tokenFormat.IsAccessToken(credential, out keyId);
+        // A malformed credential is refused before any hashing.
+        return new KeyFacts(shape, isToken, keyId, shape != KeyShape.Malformed || isToken ? KeyHash.Of(credential) : default);
+    }
+
+    /// <summary>Authenticates a credential from its <see cref="KeyFacts"/>: every check that depends on the store, the time or the caller.</summary>
+    public AuthenticationResult Authenticate(in KeyFacts facts, IPAddress? client)
+    {
+        var limited = limiter.IsLimited(client, facts.KeyId);
+        var result = Authenticate(facts, cacheOnly: limited);
         if (result.Outcome == AuthenticationOutcome.Failed)
         {
-            limiter.RecordFailure(client, keyIdSpan);
+            limiter.RecordFailure(client, facts.KeyId);
             return limited ? AuthenticationResult.Throttled(result) : result;
         }
 
         return result;
     }
 
-    private AuthenticationResult Authenticate(ReadOnlySpan<char> credential, KeyShape shape, bool isToken, ReadOnlySpan<char> keyIdSpan, bool cacheOnly)
+    private AuthenticationResult Authenticate(in KeyFacts facts, bool cacheOnly)
     {
+        var shape = facts.Shape;
+        var isToken = facts.IsToken;
+        var keyIdSpan = facts.KeyId;
+        var hash = facts.Hash;
         var snapshot = directory.Current;
         if ((shape == KeyShape.Malformed && !isToken) || (shape == KeyShape.UncheckedLegacy && !snapshot.HasImportedKeys))
         {
             return AuthenticationResult.Fail(AuthenticationReasons.KeyMalformed);
         }
 
-        var hash = KeyHash.Of(credential);
         if (cache.IsKnownMissing(hash))
         {
             metrics.KeyCacheNegativeHit.Inc();
@@ -144,4 +161,19 @@ internal sealed partial class ApiKeyAuthenticator(
             Message = "The store could not answer a key lookup; failing closed.")]
         public static partial void StoreUnavailable(ILogger logger, Exception exception);
     }
+}
+
+/// <summary>
+/// What a presented key's text alone says: its shape, whether it is an access token, its public key id
+/// (standard keys and tokens only) and its SHA-256 (default for a malformed one).
+/// </summary>
+internal readonly ref struct KeyFacts(KeyShape shape, bool isToken, ReadOnlySpan<char> keyId, KeyHash hash)
+{
+    public KeyShape Shape { get; } = shape;
+
+    public bool IsToken { get; } = isToken;
+
+    public ReadOnlySpan<char> KeyId { get; } = keyId;
+
+    public KeyHash Hash { get; } = hash;
 }

@@ -114,14 +114,10 @@ internal readonly struct Credential
     public static bool TryDecodeBase64(ReadOnlySpan<char> encoded, Span<byte> ascii, Span<byte> decoded, out int written)
     {
         written = 0;
-        for (var i = 0; i < encoded.Length; i++)
+        // Narrowed in one vectorized pass; anything outside ASCII is not base64 and is refused.
+        if (System.Text.Ascii.FromUtf16(encoded, ascii, out _) != System.Buffers.OperationStatus.Done)
         {
-            if (encoded[i] > 0x7F)
-            {
-                return false;
-            }
-
-            ascii[i] = (byte)encoded[i];
+            return false;
         }
 
         return System.Buffers.Text.Base64.DecodeFromUtf8(ascii[..encoded.Length], decoded, out _, out written) == System.Buffers.OperationStatus.Done;
@@ -154,6 +150,17 @@ internal readonly struct Credential
         Span<char> theirs = other.MaxLength <= StackLength ? stackalloc char[StackLength] : new char[other.MaxLength];
         return Read(mine).SequenceEqual(other.Read(theirs));
     }
+
+    /// <summary>
+    /// Whether this is the credential <paramref name="other"/> read from the very same header string
+    /// (the same instance, the same slice): then everything derived from one holds for the other.
+    /// </summary>
+    internal bool IsSameReading(in Credential other) =>
+        _text is not null && ReferenceEquals(_text, other._text) && _start == other._start && _length == other._length
+        && _skip == other._skip && Source == other.Source && Status == other.Status && _jwt == other._jwt;
+
+    /// <summary>The header string this credential was read from (null when there is none).</summary>
+    internal string? Header => _text;
 
     /// <summary>Three base64url segments separated by dots: a JWT, for the federation path.</summary>
     public bool IsJwtShaped => _jwt;

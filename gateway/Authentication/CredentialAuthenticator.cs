@@ -12,7 +12,8 @@ namespace Gateway.Authentication;
 /// </summary>
 internal sealed class CredentialAuthenticator(ApiKeyAuthenticator keys, FederatedTokenValidator federated, FailedAuthenticationLimiter limiter, Store.StoreFreshness freshness)
 {
-    public ValueTask<AuthenticationResult> AuthenticateAsync(in Credential credential, IPAddress? client, bool allowRawJwt, CancellationToken cancellationToken)
+    public ValueTask<AuthenticationResult> AuthenticateAsync(in Credential credential, IPAddress? client, bool allowRawJwt, CancellationToken cancellationToken,
+        ConnectionCredentialMemo? memo = null)
     {
         if (credential.Status != CredentialStatus.Present)
         {
@@ -27,11 +28,7 @@ internal sealed class CredentialAuthenticator(ApiKeyAuthenticator keys, Federate
 
         if (!credential.IsJwtShaped)
         {
-            // A key is read from the header into the stack: no string of the secret is made.
-            Span<char> buffer = stackalloc char[Math.Min(credential.MaxLength, Credential.StackLength)];
-            return ValueTask.FromResult(credential.MaxLength <= Credential.StackLength
-                ? keys.Authenticate(credential.Read(buffer), client)
-                : keys.Authenticate(credential.Value, client));
+            return ValueTask.FromResult(AuthenticateKey(credential, client, memo));
         }
 
         if (!allowRawJwt)
@@ -43,6 +40,20 @@ internal sealed class CredentialAuthenticator(ApiKeyAuthenticator keys, Federate
         return limiter.IsLimited(client, default)
             ? ValueTask.FromResult(Failed(AuthenticationResult.Fail(AuthenticationReasons.Throttled), client))
             : AuthenticateJwtAsync(credential.Value!, client, cancellationToken);
+    }
+
+    private AuthenticationResult AuthenticateKey(in Credential credential, IPAddress? client, ConnectionCredentialMemo? memo)
+    {
+        if (memo is not null && memo.TryGetFacts(credential, out var known))
+        {
+            return keys.Authenticate(known, client);
+        }
+
+        // A key is read from the header into the stack: no string of the secret is made.
+        Span<char> buffer = stackalloc char[Math.Min(credential.MaxLength, Credential.StackLength)];
+        var facts = keys.Examine(credential.MaxLength <= Credential.StackLength ? credential.Read(buffer) : credential.Value);
+        memo?.Remember(credential, facts);
+        return keys.Authenticate(facts, client);
     }
 
     private async ValueTask<AuthenticationResult> AuthenticateJwtAsync(string token, IPAddress? client, CancellationToken cancellationToken)

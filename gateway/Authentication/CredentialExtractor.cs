@@ -18,7 +18,7 @@ internal static class CredentialExtractor
     private static readonly string[] QueryNames =
         ["api_key", "apikey", "api-key", "key", "access_token", "token", "wandb_api_key", "wandb-api-key", "auth", "authorization", "password", "assertion"];
 
-    public static Credential Extract(HttpRequest request)
+    public static Credential Extract(HttpRequest request, ConnectionCredentialMemo? memo = null)
     {
         if (request.QueryString.HasValue && HasQueryCredential(request.QueryString.Value!))
         {
@@ -33,7 +33,7 @@ internal static class CredentialExtractor
             return Credential.AmbiguousCredential;
         }
 
-        var fromAuthorization = authorization.Count == 1 ? ParseAuthorization(authorization[0]) : Credential.Missing;
+        var fromAuthorization = authorization.Count == 1 ? ParseAuthorization(authorization[0], memo) : Credential.Missing;
         if (apiKey.Count == 0)
         {
             return fromAuthorization;
@@ -57,11 +57,17 @@ internal static class CredentialExtractor
             : Credential.AmbiguousCredential;
     }
 
-    private static Credential ParseAuthorization(string? header)
+    private static Credential ParseAuthorization(string? header, ConnectionCredentialMemo? memo)
     {
         if (string.IsNullOrEmpty(header) || header.Length > MaxCredentialLength)
         {
             return Credential.MalformedCredential;
+        }
+
+        // The same header string as before on this connection: the same parse.
+        if (memo is not null && memo.TryGetCredential(header, out var remembered))
+        {
+            return remembered;
         }
 
         var value = header.AsSpan();

@@ -37,26 +37,30 @@ internal sealed partial class GatewayAuthorizationMiddleware(
 
     public Task InvokeAsync(HttpContext context)
     {
-        var trace = GatewayTracing.HasListeners ? GatewayTracing.StartRequest(context.Request, RouteIdOf(context)) : null;
+        // The endpoint and its scope are looked up once here and handed on (each lookup is a feature
+        // and a metadata search, and a forwarded request used to make five).
+        var endpoint = context.GetEndpoint();
+        var scope = endpoint?.Metadata.GetMetadata<RouteScope>();
+        var trace = GatewayTracing.HasListeners ? GatewayTracing.StartRequest(context.Request, scope?.RouteId ?? "-") : null;
         // The common request (a key, a path-scoped route) is decided without awaiting anything: then
         // no state machine is boxed for the decision, only ForwardAsync's around YARP's forwarder.
-        var decided = DecideAsync(context);
+        var decided = DecideAsync(context, scope);
         if (trace is null && decided.IsCompletedSuccessfully)
         {
             if (decided.Result)
             {
-                return ForwardAsync(context, trace);
+                return ForwardAsync(context, endpoint!, scope!.RouteId, trace);
             }
 
-            RecordRequest(context);
+            RecordRequest(context, scope);
             return Task.CompletedTask;
         }
 
-        return CompleteAsync(decided, context, trace);
+        return CompleteAsync(decided, context, endpoint, scope, trace);
     }
 
     // The decision awaited something (a body, an id lookup, a JWT's keys, a written refusal), failed, or is traced.
-    private async Task CompleteAsync(ValueTask<bool> decided, HttpContext context, System.Diagnostics.Activity? trace)
+    private async Task CompleteAsync(ValueTask<bool> decided, HttpContext context, Endpoint? endpoint, RouteScope? scope, System.Diagnostics.Activity? trace)
     {
         bool forward;
         try
@@ -71,27 +75,26 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         catch
         {
             EndTrace(context, trace);
-            RecordRequest(context);
+            RecordRequest(context, scope);
             throw;
         }
 
         if (forward)
         {
-            await ForwardAsync(context, trace);
+            await ForwardAsync(context, endpoint!, scope!.RouteId, trace);
             return;
         }
 
         EndTrace(context, trace);
-        RecordRequest(context);
+        RecordRequest(context, scope);
     }
 
     /// <summary>
     /// Everything up to the decision. True: allowed (or shadowed, or anonymous), the feature is set and
     /// the request is to be forwarded. False: answered here (a refusal, or the gateway's own answer).
     /// </summary>
-    private async ValueTask<bool> DecideAsync(HttpContext context)
+    private async ValueTask<bool> DecideAsync(HttpContext context, RouteScope? scope)
     {
-        var scope = context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>();
         if (scope is null)
         {
             // Unreachable with validated configuration; fail closed if it ever happens.
@@ -107,7 +110,9 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return false;
         }
 
-        var credential = CredentialExtractor.Extract(context.Request);
+        // Anonymous routes still refuse ambiguous or query credentials, but never authenticate one.
+        var memo = scope.Kind == ScopeKind.Anonymous ? null : ConnectionCredentialMemo.Of(context);
+        var credential = CredentialExtractor.Extract(context.Request, memo);
         if (credential.Status is CredentialStatus.Ambiguous or CredentialStatus.InQuery)
         {
             var code = credential.Status == CredentialStatus.Ambiguous ? ProblemCodes.AmbiguousCredentials : ProblemCodes.CredentialsInQuery;
@@ -136,7 +141,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var span = GatewayTracing.Start("gateway.authenticate", scope.RouteId);
-        var result = await authenticator.AuthenticateAsync(credential, context.Connection.RemoteIpAddress, allowRawJwt: true, context.RequestAborted);
+        var result = await authenticator.AuthenticateAsync(credential, context.Connection.RemoteIpAddress, allowRawJwt: true, context.RequestAborted, memo);
         GatewayTracing.End(span, result.Succeeded ? "authenticated" : result.Outcome == AuthenticationOutcome.Unavailable ? "unavailable" : "failed",
             result.Succeeded ? result.Method : result.FailureReason);
         metrics.Authenticated(result.Method, started);
@@ -527,18 +532,19 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     }
 
     // Small on purpose: under load this is the one state machine the gateway adds to YARP's per request.
-    private async Task ForwardAsync(HttpContext context, System.Diagnostics.Activity? trace)
+    // Only a decided request comes here: the endpoint has a scope, and the feature is set.
+    private async Task ForwardAsync(HttpContext context, Endpoint endpoint, string routeId, System.Diagnostics.Activity? trace)
     {
         try
         {
             // Checked only for requests that would be forwarded: refusals above never reveal cluster state.
-            if (context.GetEndpoint()?.Metadata.GetMetadata<UpstreamCredential>() is { Problem: not null })
+            if (endpoint.Metadata.GetMetadata<UpstreamCredential>() is { Problem: not null })
             {
                 await ProxyProblems.UnavailableAsync(context, ProblemCodes.UpstreamCredentialMissing, "The gateway has no credential for this upstream.", 30);
                 return;
             }
 
-            var span = GatewayTracing.HasListeners ? GatewayTracing.Start("gateway.forward", RouteIdOf(context)) : null;
+            var span = GatewayTracing.HasListeners ? GatewayTracing.Start("gateway.forward", routeId) : null;
             try
             {
                 await next(context);
@@ -553,11 +559,11 @@ internal sealed partial class GatewayAuthorizationMiddleware(
                 }
             }
 
-            var error = context.Features.Get<IForwarderErrorFeature>();
-            if (error is not null && error.Error != ForwarderError.None && !context.Response.HasStarted)
+            // A response already started cannot be replaced: the error feature is only looked up before.
+            if (!context.Response.HasStarted && context.Features.Get<IForwarderErrorFeature>() is { Error: not ForwarderError.None } error)
             {
                 var timeout = error.Error == ForwarderError.RequestTimedOut;
-                Log.UpstreamFailed(logger, RouteIdOf(context), error.Error.ToString());
+                Log.UpstreamFailed(logger, routeId, error.Error.ToString());
                 if (context.Response.StatusCode is 502 or 504 || timeout)
                 {
                     await GatewayProblem.WriteAsync(context.Response, timeout ? 504 : 502,
@@ -573,7 +579,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         finally
         {
             EndTrace(context, trace);
-            RecordRequest(context);
+            metrics.Request(routeId, Metrics.GatewayMetrics.OutcomeOf(context.Response.StatusCode, authorized: true));
         }
     }
 
@@ -597,8 +603,8 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         }
     }
 
-    private void RecordRequest(HttpContext context) =>
-        metrics.Request(RouteIdOf(context), Metrics.GatewayMetrics.OutcomeOf(context.Response.StatusCode, context.Features.Get<GatewayFeature>() is not null));
+    private void RecordRequest(HttpContext context, RouteScope? scope) =>
+        metrics.Request(scope?.RouteId ?? "-", Metrics.GatewayMetrics.OutcomeOf(context.Response.StatusCode, context.Features.Get<GatewayFeature>() is not null));
 
     private static string? Single(HttpContext context, string header)
     {

@@ -7,6 +7,9 @@ internal static class Base62
 {
     public const string Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+    /// <summary>The alphabet for vectorized searches.</summary>
+    public static readonly System.Buffers.SearchValues<char> Values = System.Buffers.SearchValues.Create(Alphabet);
+
     /// <summary>Fills <paramref name="destination"/> with uniformly random alphabet characters from the CSPRNG.</summary>
     public static void FillRandom(Span<char> destination) => RandomNumberGenerator.GetItems(Alphabet, destination);
 
@@ -26,6 +29,4 @@ internal static class Base62
             value /= 62;
         }
     }
-
-    public static bool IsAlphabet(char c) => char.IsAsciiLetterOrDigit(c);
 }

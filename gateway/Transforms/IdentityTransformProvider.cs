@@ -59,20 +59,11 @@ internal sealed partial class IdentityTransformProvider(IdentityHeaderNames name
         }
 
         // YARP copied the client's headers into the outgoing message: strip what may not pass there.
-        // NonValidated's enumerator is a struct (an IHeaderDictionary's is boxed on every request), and
-        // removing one name per pass keeps the enumeration valid without a list of names.
         var headers = transform.ProxyRequest.Headers;
-        while (FirstForbidden(headers) is { } name)
-        {
-            headers.Remove(name);
-        }
-
+        Strip(headers);
         if (transform.ProxyRequest.Content is { } content)
         {
-            while (FirstForbidden(content.Headers) is { } name)
-            {
-                content.Headers.Remove(name);
-            }
+            Strip(content.Headers);
         }
 
         var remote = http.Connection.RemoteIpAddress;
@@ -140,17 +131,42 @@ internal sealed partial class IdentityTransformProvider(IdentityHeaderNames name
         return ValueTask.CompletedTask;
     }
 
-    private string? FirstForbidden(System.Net.Http.Headers.HttpHeaders headers)
+    // One pass notes the names to remove (usually one: the client's credential), then they are removed:
+    // removing while enumerating is not allowed. NonValidated's enumerator is a struct (an
+    // IHeaderDictionary's is boxed on every request). More names than the buffer holds take another pass.
+    private void Strip(System.Net.Http.Headers.HttpHeaders headers)
     {
-        foreach (var header in headers.NonValidated)
+        var found = default(HeaderNameBuffer);
+        int count;
+        do
         {
-            if (names.IsReserved(header.Key) || IdentityHeaderNames.IsStripped(header.Key))
+            count = 0;
+            foreach (var header in headers.NonValidated)
             {
-                return header.Key;
+                if (names.IsReserved(header.Key) || IdentityHeaderNames.IsStripped(header.Key))
+                {
+                    if (count == HeaderNameBuffer.Length)
+                    {
+                        break;
+                    }
+
+                    found[count++] = header.Key;
+                }
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                headers.Remove(found[i]!);
             }
         }
+        while (count == HeaderNameBuffer.Length);
+    }
 
-        return null;
+    [System.Runtime.CompilerServices.InlineArray(Length)]
+    private struct HeaderNameBuffer
+    {
+        public const int Length = 8;
+        private string? _first;
     }
 
     private volatile AddressText? _lastAddress;

@@ -8,10 +8,10 @@ if (args.Contains("--allocations"))
     return;
 }
 
-// dotnet run -c Release --project loadtests/Gateway.Benchmarks -- --loop 30   (the API-key hot path for N seconds, to attach perf to)
-if (args.Length == 2 && args[0] == "--loop")
+// dotnet run -c Release --project loadtests/Gateway.Benchmarks -- --loop 30 [--keep-alive]   (the API-key hot path for N seconds, to attach perf to)
+if (args.Length >= 2 && args[0] == "--loop")
 {
-    var bench = new Gateway.Benchmarks.HotPathBenchmarks { Credential = "api_key" };
+    var bench = new Gateway.Benchmarks.HotPathBenchmarks { Credential = "api_key", KeepAlive = args.Contains("--keep-alive") };
     bench.Setup();
     var until = DateTime.UtcNow.AddSeconds(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
     long count = 0;

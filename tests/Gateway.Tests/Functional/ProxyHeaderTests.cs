@@ -28,6 +28,34 @@ public sealed class ProxyHeaderTests(ProxyFixture fixture) : ProxyTestBase(fixtu
         Assert.Empty(upstream.Values("X-Gateway-Anything-New"));
     }
 
+    [Fact]
+    public async Task MoreForbiddenHeadersThanOnePassNotes_AreAllRemoved()
+    {
+        // The transform notes up to eight names per pass over the outgoing headers: 25 take several.
+        var (response, upstream) = await SendAsync(HttpMethod.Post, "/files/ml/team-p/r/file_stream", K("ci@ml"), r =>
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                r.Headers.TryAddWithoutValidation($"X-Gateway-Spoof-{i}", "ceo");
+            }
+
+            r.Headers.TryAddWithoutValidation("X-Gateway-Entity", "victim-team");
+            r.Headers.TryAddWithoutValidation("Cookie", "wandb_session=stolen");
+            r.Headers.TryAddWithoutValidation("X-Forwarded-For", "10.9.9.9");
+            r.Headers.TryAddWithoutValidation("X-Real-IP", "10.9.9.9");
+            r.Headers.TryAddWithoutValidation("X-Test-Kept", "yes");
+        });
+        Assert.Equal(200, response.Status);
+        Assert.NotNull(upstream);
+        Assert.DoesNotContain(upstream.Headers, h => h.Key.StartsWith("X-Gateway-Spoof", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(["ml"], upstream.Values("X-Gateway-Entity"));
+        Assert.False(upstream.Has("Cookie"));
+        Assert.False(upstream.Has("X-Real-IP"));
+        Assert.False(upstream.Has("Authorization"));
+        Assert.Equal(["127.0.0.1"], upstream.Values("X-Forwarded-For"));
+        Assert.Equal(["yes"], upstream.Values("X-Test-Kept"));
+    }
+
     [Theory]
     [InlineData("X_Gateway_Entity")]
     [InlineData("x_gateway_principal")]
