@@ -102,7 +102,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return false;
         }
 
-        var refusal = CheckRequestShape(context);
+        var refusal = CheckRequestShape(context, out var claim);
         if (refusal is not null)
         {
             Log.Refused(logger, scope.RouteId, refusal);
@@ -181,7 +181,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         }
 
         var decide = GatewayTracing.Start("gateway.decide", scope.RouteId);
-        var (feature, status, reason) = await AuthorizeAsync(context, scope, result);
+        var (feature, status, reason) = await AuthorizeAsync(context, scope, result, claim);
         GatewayTracing.End(decide, feature is null ? "denied" : "allowed", reason);
         if (feature is null)
         {
@@ -213,18 +213,18 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         return true;
     }
 
-    private ValueTask<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeAsync(HttpContext context, RouteScope scope, AuthenticationResult identity)
+    private ValueTask<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeAsync(HttpContext context, RouteScope scope, AuthenticationResult identity, AttributionClaim claim)
     {
         if (scope.IsBodyScoped)
         {
-            return AuthorizeBodyAsync(context, scope, identity);
+            return AuthorizeBodyAsync(context, scope, identity, claim);
         }
 
         // Path, query, header and authenticated routes name at most one (entity, project): no body to
         // read, no list to build.
         if (scope.Kind == ScopeKind.Authenticated)
         {
-            return ValueTask.FromResult(Authorize(context, scope, identity, []));
+            return ValueTask.FromResult(Authorize(scope, identity, claim, []));
         }
 
         if (RequestScope.HasAmbiguousQueryNames(context, scope))
@@ -238,10 +238,10 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return ValueTask.FromResult<(GatewayFeature?, int, string)>((null, 400, ProblemCodes.InvalidScope));
         }
 
-        return ValueTask.FromResult(Authorize(context, scope, identity, [new ScopeReference(entity, project, scope.ActionFor(context.Request.Method))]));
+        return ValueTask.FromResult(Authorize(scope, identity, claim, [new ScopeReference(entity, project, scope.ActionFor(context.Request.Method))]));
     }
 
-    private async ValueTask<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeBodyAsync(HttpContext context, RouteScope scope, AuthenticationResult identity)
+    private async ValueTask<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeBodyAsync(HttpContext context, RouteScope scope, AuthenticationResult identity, AttributionClaim claim)
     {
         var principal = identity.Principal!;
         BodyScopeResolver.BodyScopeResult body;
@@ -284,7 +284,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return (null, 400, BodyScopeCodes.ScopeNotFound);
         }
 
-        var decided = Authorize(context, scope, identity, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(references));
+        var decided = Authorize(scope, identity, claim, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(references));
         if (decided.Feature is { } feature && graphQl is not null)
         {
             Shape(context, feature, graphQl, body.Body, identity.Snapshot ?? directory.Current);
@@ -364,11 +364,10 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         return (0, "");
     }
 
-    private (GatewayFeature? Feature, int Status, string Reason) Authorize(HttpContext context, RouteScope scope, in AuthenticationResult identity, ReadOnlySpan<ScopeReference> references)
+    private (GatewayFeature? Feature, int Status, string Reason) Authorize(RouteScope scope, in AuthenticationResult identity, AttributionClaim claim, ReadOnlySpan<ScopeReference> references)
     {
         var principal = identity.Principal!;
         var snapshot = identity.Snapshot ?? directory.Current;
-        var claim = new AttributionClaim(Single(context, IdentityHeaderNames.AttributionUsername), Single(context, IdentityHeaderNames.AttributionEmail));
         if (references.IsEmpty)
         {
             // Needs only authentication (an authenticated route, or a GraphQL operation naming no project).
@@ -461,8 +460,10 @@ internal sealed partial class GatewayAuthorizationMiddleware(
 
     // One meaning per request: refuse what the upstream could read differently from the gateway.
     // (The raw path was already checked by RawPathMiddleware, before routing.)
-    private string? CheckRequestShape(HttpContext context)
+    // Also reads the attribution claim (each header's one non-empty value) in the same pass over the headers.
+    private string? CheckRequestShape(HttpContext context, out AttributionClaim claim)
     {
+        claim = default;
         var headers = context.Request.Headers;
         // Framing two servers could compute differently (Kestrel keeps a Content-Length sent with
         // Transfer-Encoding as X-Content-Length; HTTP/1.0 has no chunked encoding): refused, not fixed up.
@@ -482,9 +483,11 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return ProblemCodes.AmbiguousFraming;
         }
 
-        // Attribution headers sent more than once are noted in the same pass (no lookups per request)
-        // and refused after it, as before: a bad header anywhere is reported first.
+        // Attribution headers are read in the same pass (no lookups per request); one sent more than
+        // once is refused after it, as before: a bad header anywhere is reported first.
         var attributionTwice = false;
+        string? username = null;
+        string? email = null;
         foreach (var header in headers)
         {
             if (headerNames.IsUnderscoreTwin(header.Key))
@@ -497,11 +500,16 @@ internal sealed partial class GatewayAuthorizationMiddleware(
                 return ProblemCodes.InvalidHeader;
             }
 
-            attributionTwice |= header.Value.Count > 1
-                && (string.Equals(header.Key, IdentityHeaderNames.AttributionUsername, StringComparison.OrdinalIgnoreCase)
-                    || string.Equals(header.Key, IdentityHeaderNames.AttributionEmail, StringComparison.OrdinalIgnoreCase));
+            var isUsername = string.Equals(header.Key, IdentityHeaderNames.AttributionUsername, StringComparison.OrdinalIgnoreCase);
+            if (isUsername || string.Equals(header.Key, IdentityHeaderNames.AttributionEmail, StringComparison.OrdinalIgnoreCase))
+            {
+                attributionTwice |= header.Value.Count > 1;
+                var single = header.Value.Count == 1 && !string.IsNullOrEmpty(header.Value[0]) ? header.Value[0] : null;
+                (username, email) = isUsername ? (single, email) : (username, single);
+            }
         }
 
+        claim = new AttributionClaim(username, email);
         return attributionTwice ? ProblemCodes.ReservedHeader : null;
     }
 
@@ -579,7 +587,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         finally
         {
             EndTrace(context, trace);
-            metrics.Request(routeId, Metrics.GatewayMetrics.OutcomeOf(context.Response.StatusCode, authorized: true));
+            metrics.Request(routeId, context.Response.StatusCode, authorized: true);
         }
     }
 
@@ -604,13 +612,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     }
 
     private void RecordRequest(HttpContext context, RouteScope? scope) =>
-        metrics.Request(scope?.RouteId ?? "-", Metrics.GatewayMetrics.OutcomeOf(context.Response.StatusCode, context.Features.Get<GatewayFeature>() is not null));
-
-    private static string? Single(HttpContext context, string header)
-    {
-        var values = context.Request.Headers[header];
-        return values.Count == 1 && !string.IsNullOrEmpty(values[0]) ? values[0] : null;
-    }
+        metrics.Request(scope?.RouteId ?? "-", context.Response.StatusCode, context.Features.Get<GatewayFeature>() is not null);
 
     private static partial class Log
     {

@@ -26,7 +26,8 @@ internal sealed class GatewayMetrics
     private readonly Gauge _storeUnconfirmed;
     private readonly Counter _directoryReloads;
     private readonly Histogram _propagation;
-    private readonly ConcurrentDictionary<(string, string), Counter.Child> _requestChildren = new();
+    // By route, then by outcome index: one string lookup per request instead of hashing a (route, outcome) pair.
+    private readonly ConcurrentDictionary<string, Counter.Child?[]> _requestChildren = new();
     private readonly ConcurrentDictionary<string, Counter.Child> _denialChildren = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string, string), Counter.Child> _wouldDenyChildren = new();
     private readonly ConcurrentDictionary<string, Histogram.Child> _authChildren = new(StringComparer.Ordinal);
@@ -78,8 +79,14 @@ internal sealed class GatewayMetrics
 
     public Counter.Child JwksFailure { get; }
 
-    public void Request(string route, string outcome)
-        => _requestChildren.GetOrAdd((route, outcome), static (key, counter) => counter.WithLabels(key.Item1, key.Item2), _requests).Inc();
+    /// <summary>Counts a proxied request by route and the outcome its answer shows.</summary>
+    public void Request(string route, int status, bool authorized)
+    {
+        var outcome = OutcomeIndexOf(status, authorized);
+        var children = _requestChildren.GetOrAdd(route, static _ => new Counter.Child?[Outcomes.Length]);
+        // Two threads may both fill a slot: the registry hands both the same child for the same labels.
+        (children[outcome] ??= _requests.WithLabels(route, Outcomes[outcome])).Inc();
+    }
 
     public void Denied(string reason)
         => _denialChildren.GetOrAdd(reason, static (key, counter) => counter.WithLabels(key), _denials).Inc();
@@ -113,15 +120,17 @@ internal sealed class GatewayMetrics
 
     public void DirectoryPropagated(TimeSpan lag) => _propagation.Observe(Math.Max(0, lag.TotalSeconds));
 
-    /// <summary>Where a proxied request ended, from its answer: one place instead of one call per exit.</summary>
-    public static string OutcomeOf(int status, bool authorized) => (status, authorized) switch
+    private static readonly string[] Outcomes = ["upstream_error", "unavailable", "forwarded", "unauthenticated", "denied", "throttled", "refused"];
+
+    /// <summary>Where a proxied request ended, from its answer (an index into <see cref="Outcomes"/>): one place instead of one call per exit.</summary>
+    private static int OutcomeIndexOf(int status, bool authorized) => (status, authorized) switch
     {
-        (502 or 504, true) => "upstream_error",
-        (503, _) => "unavailable",
-        (_, true) => "forwarded",
-        (401, false) => "unauthenticated",
-        (403 or 404, false) => "denied",
-        (429, false) => "throttled",
-        _ => "refused",
+        (502 or 504, true) => 0,
+        (503, _) => 1,
+        (_, true) => 2,
+        (401, false) => 3,
+        (403 or 404, false) => 4,
+        (429, false) => 5,
+        _ => 6,
     };
 }
