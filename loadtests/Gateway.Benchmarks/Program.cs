@@ -8,10 +8,11 @@ if (args.Contains("--allocations"))
     return;
 }
 
-// dotnet run -c Release --project loadtests/Gateway.Benchmarks -- --loop 30 [--keep-alive]   (the API-key hot path for N seconds, to attach perf to)
+// dotnet run -c Release --project loadtests/Gateway.Benchmarks -- --loop 30 [--keep-alive] [--rotating 10000]   (the API-key hot path for N seconds, to attach perf to)
 if (args.Length >= 2 && args[0] == "--loop")
 {
-    var bench = new Gateway.Benchmarks.HotPathBenchmarks { Credential = "api_key", KeepAlive = args.Contains("--keep-alive") };
+    var rotating = Array.IndexOf(args, "--rotating") is var at and > 0 ? int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture) : 0;
+    var bench = new Gateway.Benchmarks.HotPathBenchmarks { Credential = "api_key", KeepAlive = args.Contains("--keep-alive"), Rotating = rotating };
     bench.Setup();
     var until = DateTime.UtcNow.AddSeconds(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
     long count = 0;
