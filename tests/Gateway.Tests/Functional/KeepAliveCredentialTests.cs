@@ -78,6 +78,33 @@ public sealed class KeepAliveCredentialTests(ProxyFixture fixture) : ProxyTestBa
         Assert.Equal(1, connections);
     }
 
+    [Fact]
+    public async Task AKeyInUse_IsDecidedByItsOwnersCurrentMembershipAndStatus_OnTheNextRequest()
+    {
+        // A key in the cache (and read once on its connection) is still its owner's as the directory
+        // has it now: a membership removed or an owner deactivated decides the very next request.
+        var root = Gw.RootKey;
+        Assert.Equal(201, (await Gw.PostAsync("/admin/v1/orgs/acme/users", root, new { username = "memo-user", email = "memo-user@acme.example", orgRole = "member" })).Status);
+        var key = (await Gw.PostAsync("/admin/v1/users/memo-user/keys", root, new { name = "laptop" })).Str("key");
+        Assert.Equal(200, (await Gw.PutAsync("/admin/v1/teams/ml/members/memo-user", root, new { role = "member" })).Status);
+        for (var i = 0; i < 3; i++)
+        {
+            var (status, upstream) = await SendAsync(HttpMethod.Post, "/files/ml/team-p/r/file_stream", key);
+            Assert.Equal(200, status.Status);
+            Assert.Equal(["memo-user"], upstream!.Values("X-Gateway-Principal"));
+        }
+
+        Assert.Equal(204, (await Gw.DeleteAsync("/admin/v1/teams/ml/members/memo-user", root)).Status);
+        var (removed, nothing) = await SendAsync(HttpMethod.Post, "/files/ml/team-p/r/file_stream", key);
+        Assert.True(removed.Status is 403 or 404, removed.ToString());
+        Assert.Null(nothing);
+
+        Assert.Equal(200, (await Gw.PutAsync("/admin/v1/teams/ml/members/memo-user", root, new { role = "member" })).Status);
+        Assert.Equal(200, (await SendAsync(HttpMethod.Post, "/files/ml/team-p/r/file_stream", key)).Response.Status);
+        Assert.Equal(200, (await Gw.PostAsync("/admin/v1/users/memo-user/deactivate", root, null)).Status);
+        Assert.Equal(401, (await SendAsync(HttpMethod.Post, "/files/ml/team-p/r/file_stream", key)).Response.Status);
+    }
+
     /// <summary>
     /// The premise of the memo: Kestrel gives back the very same string for an Authorization header
     /// whose bytes repeat on a keep-alive connection, and a new one when they change. Should a later
