@@ -14,6 +14,9 @@ internal sealed record HarnessOptions
     public int[] Connections { get; init; } = [32];
     public bool Pinned { get; init; } = true;
     public bool ReadyToRun { get; init; }
+
+    /// <summary>One wrk thread per connection, each sending one key's request again and again (an SDK's session), instead of rotating keys per request.</summary>
+    public bool KeepAliveKeys { get; init; }
     public bool Smoke { get; init; }
     public bool Install { get; init; } = true;
     public string Output { get; init; } = "loadtests/results";
@@ -37,6 +40,7 @@ internal sealed record HarnessOptions
                 "--connections" => options with { Connections = [.. Next().Split(',').Select(c => int.Parse(c, NumberStyles.None, CultureInfo.InvariantCulture))] },
                 "--unpinned" => options with { Pinned = false },
                 "--ready-to-run" => options with { ReadyToRun = true },
+                "--keep-alive-keys" => options with { KeepAliveKeys = true },
                 "--out" => options with { Output = Next() },
                 "--only" => options with { Only = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) },
                 "--no-install" => options with { Install = false },
@@ -73,6 +77,8 @@ internal sealed record HarnessOptions
                               default pins the proxies to CPU 0, wrk and the upstream to CPU 1
           --ready-to-run      publish both proxies ReadyToRun (linux-x64): precompiled code from the start,
                               the shorter warm-up an operator who publishes that way sees
+          --keep-alive-keys   one wrk thread per connection, each repeating one key's request (SDK sessions
+                              on keep-alive connections) instead of every request taking the next key
           --only a,b          run only these scenarios
           --out DIR           where results.json, results.md and chart.png go (default loadtests/results)
           --no-install        do not apt-get install wrk/nginx when missing

@@ -44,7 +44,7 @@ WrkResult RunOne(Scenario s, int connections, int seconds)
 {
     var process = s.Name.StartsWith("gateway", StringComparison.Ordinal) ? servers.Gateway : s.Name.StartsWith("yarp", StringComparison.Ordinal) ? servers.Yarp : null;
     var cpuBefore = process?.CpuSeconds() ?? double.NaN;
-    var result = Wrk.Run(s.Url, script, s.Data, s.InvalidEvery, s.InvalidEvery > 0 ? invalidFile : null, connections, seconds, servers.LoadCpus);
+    var result = Wrk.Run(s.Url, script, s.Data, s.InvalidEvery, s.InvalidEvery > 0 ? invalidFile : null, connections, seconds, servers.LoadCpus, options.KeepAliveKeys);
     var cpu = (process?.CpuSeconds() ?? double.NaN) - cpuBefore;
     return result with { CpuMicrosPerRequest = result.Requests > 0 ? cpu * 1e6 / result.Requests : double.NaN };
 }

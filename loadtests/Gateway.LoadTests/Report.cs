@@ -71,7 +71,8 @@ internal static class Report
         var m = r.Machine;
         s.AppendLine(CultureInfo.InvariantCulture, $"Run {r.At:yyyy-MM-dd HH:mm} UTC on {m.Cpu}, {m.Cores} cores, {m.Os}, {m.Runtime}; {m.Wrk}; {m.Nginx}.");
         var pinning = m.Pinned ? "Proxies pinned to CPU 0, wrk and the nginx upstream to CPU 1." : "Unpinned: proxies, upstream and wrk share both cores.";
-        s.AppendLine(CultureInfo.InvariantCulture, $"wrk -t1 -c{string.Join("/", r.Options.Connections)}, {r.Options.Rounds} interleaved rounds (alternating order) of {r.Options.DurationSeconds} s after a warm-up until steady (chunks of {r.Options.WarmupSeconds} s until two agree within 3 %, at least 60 s, at most {r.Options.WarmupMaxSeconds} s) per scenario; medians over rounds. {pinning}{(r.Options.ReadyToRun ? " Both proxies published ReadyToRun." : "")}");
+        var threads = r.Options.KeepAliveKeys ? "-tN (one thread per connection, each repeating one key's request: keep-alive keys)" : "-t1";
+        s.AppendLine(CultureInfo.InvariantCulture, $"wrk {threads} -c{string.Join("/", r.Options.Connections)}, {r.Options.Rounds} interleaved rounds (alternating order) of {r.Options.DurationSeconds} s after a warm-up until steady (chunks of {r.Options.WarmupSeconds} s until two agree within 3 %, at least 60 s, at most {r.Options.WarmupMaxSeconds} s) per scenario; medians over rounds. {pinning}{(r.Options.ReadyToRun ? " Both proxies published ReadyToRun." : "")}");
         s.AppendLine(CultureInfo.InvariantCulture, $"Store: {r.SeededKeys:N0} keys (seeded in {r.SeedSeconds:F1} s); the load rotates over {r.Options.RotatingKeys:N0} of them.");
         s.AppendLine();
         s.AppendLine("| scenario | conns | req/s | × plain YARP | CPU µs/req | p50 ms | p90 ms | p99 ms | rounds (req/s) | warm-up chunks (req/s) | statuses |");

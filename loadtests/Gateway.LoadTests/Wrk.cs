@@ -22,7 +22,7 @@ internal static partial class Wrk
 {
     private const string Script = """
         local lines, invalid, threads = {}, {}, {}
-        function setup(thread) table.insert(threads, thread) end
+        function setup(thread) table.insert(threads, thread); thread:set("id", #threads) end
         function init(args)
           for line in io.lines(args[1]) do
             local auth, path, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
@@ -30,12 +30,14 @@ internal static partial class Wrk
           end
           every = tonumber(args[2]) or 0
           if every > 0 then for line in io.lines(args[3]) do table.insert(invalid, line) end end
+          fixed = args[4] == "1"
           counter = 0
           statuses = {}
         end
         function request()
           counter = counter + 1
-          local e = lines[(counter % #lines) + 1]
+          -- Keep-alive keys: each thread (one connection) repeats its own line, as an SDK session does.
+          local e = fixed and lines[(id % #lines) + 1] or lines[(counter % #lines) + 1]
           local auth = e[1]
           if every > 0 and counter % every == 0 then auth = invalid[(math.floor(counter / every) % #invalid) + 1] end
           local headers = { ["Content-Type"] = "application/json", ["User-Agent"] = "W&B Internal Client 0.22.3" }
@@ -70,12 +72,12 @@ internal static partial class Wrk
         return path;
     }
 
-    public static WrkResult Run(string url, string script, string data, int invalidEvery, string? invalidFile, int connections, int seconds, string? cpus)
+    public static WrkResult Run(string url, string script, string data, int invalidEvery, string? invalidFile, int connections, int seconds, string? cpus, bool keepAliveKeys = false)
     {
         var args = new List<string>
         {
-            "-t1", $"-c{connections}", $"-d{seconds}s", "--latency", "--timeout", "5s",
-            "-s", script, url, "--", data, invalidEvery.ToString(CultureInfo.InvariantCulture), invalidFile ?? "",
+            keepAliveKeys ? $"-t{connections}" : "-t1", $"-c{connections}", $"-d{seconds}s", "--latency", "--timeout", "5s",
+            "-s", script, url, "--", data, invalidEvery.ToString(CultureInfo.InvariantCulture), invalidFile ?? "", keepAliveKeys ? "1" : "0",
         };
         var output = cpus is not null ? Tools.Run("taskset", ["-c", cpus, Tools.Wrk, .. args]) : Tools.Run(Tools.Wrk, [.. args]);
         return Parse(output) with { Connections = connections };
