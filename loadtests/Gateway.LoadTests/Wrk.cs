@@ -88,8 +88,10 @@ internal static partial class Wrk
         var rps = double.Parse(Rps().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
         var requests = long.Parse(Total().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
         double Percentile(string p) => ToMs(Regex.Match(output, $@"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", RegexOptions.Multiline));
-        var statuses = StatusLine().Matches(output).ToDictionary(
-            m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), m => long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        // One STATUS line per wrk thread and status: summed over threads.
+        var statuses = StatusLine().Matches(output)
+            .GroupBy(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture))
+            .ToDictionary(g => g.Key, g => g.Sum(m => long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)));
         return new WrkResult(rps, Percentile("50"), Percentile("90"), Percentile("99"), requests, statuses);
     }
 
