@@ -2,11 +2,6 @@ using System.Net.Sockets;
 using System.Text;
 using Gateway.Tests.Common;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Gateway.Tests.Functional;
@@ -113,21 +108,17 @@ public sealed class KeepAliveCredentialTests(ProxyFixture fixture) : ProxyTestBa
     [Fact]
     public async Task Kestrel_HandsBackTheSameAuthorizationString_WhileItsBytesRepeatOnAConnection()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var app = builder.Build();
         string? previous = null;
         var same = new List<bool>();
-        app.Run(context =>
+        var (app, url) = await LoopbackHost.StartAsync(host => host.Run(context =>
         {
             var current = context.Request.Headers.Authorization[0];
             same.Add(ReferenceEquals(previous, current));
             previous = current;
             return Task.CompletedTask;
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }) { BaseAddress = new Uri(address) };
+        }));
+        await using var _ = app;
+        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }) { BaseAddress = url };
         foreach (var value in new[] { "Basic a2V5LW9uZQ==", "Basic a2V5LW9uZQ==", "Basic a2V5LW9uZQ==", "Basic a2V5LXR3bw==", "Basic a2V5LXR3bw==" })
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/");
