@@ -64,6 +64,8 @@ public sealed class FailedAuthenticationLimiterTests
     [Fact]
     public void MemoryIsFixed_HoweverManyAddressesFail()
     {
+        // One-time work (type and static initialization on a first call) is kept out of the measurement.
+        _limiter.RecordFailure(null, default);
         var before = GC.GetAllocatedBytesForCurrentThread();
         Span<byte> bytes = stackalloc byte[4];
         for (var i = 0; i < 100_000; i++)
@@ -72,6 +74,9 @@ public sealed class FailedAuthenticationLimiterTests
             BitConverter.TryWriteBytes(bytes, i);
         }
 
-        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1024);
+        // Even 8 bytes a call would be 800 KB; the bound leaves room for one-off runtime bookkeeping,
+        // which failed one fresh-clone run in about ten at the old 1 KB bound.
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 64 * 1024, $"{allocated} bytes for 100 000 recorded failures");
     }
 }
