@@ -41,7 +41,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         // and a metadata search, and a forwarded request used to make five).
         var endpoint = context.GetEndpoint();
         var scope = endpoint?.Metadata.GetMetadata<RouteScope>();
-        var trace = GatewayTracing.HasListeners ? GatewayTracing.StartRequest(context.Request, scope?.RouteId ?? "-") : null;
+        var trace = GatewayTracing.HasListeners ? GatewayTracing.StartRequest(context.Request, RouteIdOf(scope)) : null;
         // The common request (a key, a path-scoped route) is decided without awaiting anything: then
         // no state machine is boxed for the decision, only ForwardAsync's around YARP's forwarder.
         var decided = DecideAsync(context, scope);
@@ -69,7 +69,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !context.Response.HasStarted)
         {
-            await FailClosedAsync(context, ex);
+            await FailClosedAsync(context, RouteIdOf(scope), ex);
             forward = false;
         }
         catch
@@ -582,7 +582,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !context.Response.HasStarted)
         {
-            await FailClosedAsync(context, ex);
+            await FailClosedAsync(context, routeId, ex);
         }
         finally
         {
@@ -593,14 +593,15 @@ internal sealed partial class GatewayAuthorizationMiddleware(
 
     // Fail closed on the unforeseen: an exception before the response started is a 503, never a
     // forward and never a 500.
-    private Task FailClosedAsync(HttpContext context, Exception exception)
+    private Task FailClosedAsync(HttpContext context, string routeId, Exception exception)
     {
-        Log.Unexpected(logger, RouteIdOf(context), exception.GetType().Name);
+        Log.Unexpected(logger, routeId, exception.GetType().Name);
         context.Response.Clear();
         return ProxyProblems.UnavailableAsync(context, ProblemCodes.GatewayError, "The gateway could not decide this request.");
     }
 
-    private static string RouteIdOf(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>()?.RouteId ?? "-";
+    // The endpoint's scope is looked up once per request (InvokeAsync); "-" where a route has none.
+    private static string RouteIdOf(RouteScope? scope) => scope?.RouteId ?? "-";
 
     private static void EndTrace(HttpContext context, System.Diagnostics.Activity? trace)
     {
@@ -612,7 +613,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     }
 
     private void RecordRequest(HttpContext context, RouteScope? scope) =>
-        metrics.Request(scope?.RouteId ?? "-", context.Response.StatusCode, context.Features.Get<GatewayFeature>() is not null);
+        metrics.Request(RouteIdOf(scope), context.Response.StatusCode, context.Features.Get<GatewayFeature>() is not null);
 
     private static partial class Log
     {

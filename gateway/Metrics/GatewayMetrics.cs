@@ -82,10 +82,10 @@ internal sealed class GatewayMetrics
     /// <summary>Counts a proxied request by route and the outcome its answer shows.</summary>
     public void Request(string route, int status, bool authorized)
     {
-        var outcome = OutcomeIndexOf(status, authorized);
-        var children = _requestChildren.GetOrAdd(route, static _ => new Counter.Child?[Outcomes.Length]);
+        var outcome = (int)OutcomeOf(status, authorized);
+        var children = _requestChildren.GetOrAdd(route, static _ => new Counter.Child?[OutcomeLabels.Length]);
         // Two threads may both fill a slot: the registry hands both the same child for the same labels.
-        (children[outcome] ??= _requests.WithLabels(route, Outcomes[outcome])).Inc();
+        (children[outcome] ??= _requests.WithLabels(route, OutcomeLabels[outcome])).Inc();
     }
 
     public void Denied(string reason)
@@ -120,17 +120,29 @@ internal sealed class GatewayMetrics
 
     public void DirectoryPropagated(TimeSpan lag) => _propagation.Observe(Math.Max(0, lag.TotalSeconds));
 
-    private static readonly string[] Outcomes = ["upstream_error", "unavailable", "forwarded", "unauthenticated", "denied", "throttled", "refused"];
+    // The metric's label for each Outcome, in the enum's order.
+    private static readonly string[] OutcomeLabels = ["upstream_error", "unavailable", "forwarded", "unauthenticated", "denied", "throttled", "refused"];
 
-    /// <summary>Where a proxied request ended, from its answer (an index into <see cref="Outcomes"/>): one place instead of one call per exit.</summary>
-    private static int OutcomeIndexOf(int status, bool authorized) => (status, authorized) switch
+    /// <summary>Where a proxied request ended, from its answer: one place instead of one call per exit.</summary>
+    private static Outcome OutcomeOf(int status, bool authorized) => (status, authorized) switch
     {
-        (502 or 504, true) => 0,
-        (503, _) => 1,
-        (_, true) => 2,
-        (401, false) => 3,
-        (403 or 404, false) => 4,
-        (429, false) => 5,
-        _ => 6,
+        (502 or 504, true) => Outcome.UpstreamError,
+        (503, _) => Outcome.Unavailable,
+        (_, true) => Outcome.Forwarded,
+        (401, false) => Outcome.Unauthenticated,
+        (403 or 404, false) => Outcome.Denied,
+        (429, false) => Outcome.Throttled,
+        _ => Outcome.Refused,
     };
+
+    private enum Outcome
+    {
+        UpstreamError,
+        Unavailable,
+        Forwarded,
+        Unauthenticated,
+        Denied,
+        Throttled,
+        Refused,
+    }
 }
