@@ -55,6 +55,107 @@ public sealed class DifferentialCheckTests
         }
     }
 
+    /// <summary>
+    /// The escape check jumps between <c>\u</c> occurrences and counts the backslashes before each; the
+    /// reference walks every escape from the left. Both must refuse exactly the same bodies, on inputs
+    /// dense in backslashes, <c>u</c>s and surrogate hex digits (a fixed seed: the same cases every run).
+    /// </summary>
+    [Fact]
+    public void Utf8Body_EscapeCheck_AgreesWithAnEscapeByEscapeWalk()
+    {
+        // Pieces of escapes as well as whole ones, so that backslash runs, split escapes and pairs all occur.
+        string[] pieces = ["\\", "\\u", "\\ud83d", "\\uD800", "\\ude00", "\\uDFFF", "\\u0041", "\\n", "u", "d83d", "DC00", "0", "x", "\""];
+        var random = new Random(1616);
+        var refused = 0;
+        for (var n = 0; n < 50_000; n++)
+        {
+            var builder = new StringBuilder();
+            for (var i = random.Next(0, 10); i > 0; i--)
+            {
+                builder.Append(pieces[random.Next(pieces.Length)]);
+            }
+
+            var text = builder.ToString();
+            var bytes = Encoding.ASCII.GetBytes(text);
+            var expected = ReferenceRefuses(bytes);
+            var actual = false;
+            try
+            {
+                Utf8Body.CheckEscapes(bytes);
+            }
+            catch (BodyScopeException)
+            {
+                actual = true;
+            }
+
+            Assert.True(expected == actual, $"'{text}': reference {(expected ? "refuses" : "accepts")}");
+            refused += expected ? 1 : 0;
+        }
+
+        // The generator must reach both answers often, or the comparison proves little.
+        Assert.InRange(refused, 2_000, 48_000);
+    }
+
+    // The former check: from one backslash to the next, skipping each escape's second character.
+    private static bool ReferenceRefuses(byte[] body)
+    {
+        static int Hex(byte[] b, int at)
+        {
+            if (at + 4 > b.Length)
+            {
+                return -1;
+            }
+
+            var value = 0;
+            for (var k = at; k < at + 4; k++)
+            {
+                var digit = "0123456789abcdef".IndexOf(char.ToLowerInvariant((char)b[k]), StringComparison.Ordinal);
+                if (digit < 0)
+                {
+                    return -1;
+                }
+
+                value = (value << 4) | digit;
+            }
+
+            return value;
+        }
+
+        for (var i = 0; i < body.Length - 1; i++)
+        {
+            if (body[i] != '\\')
+            {
+                continue;
+            }
+
+            if (body[i + 1] == 'u' && Hex(body, i + 2) is var unit and >= 0)
+            {
+                if (unit is >= 0xDC00 and <= 0xDFFF)
+                {
+                    return true;
+                }
+
+                if (unit is >= 0xD800 and <= 0xDBFF)
+                {
+                    if (i + 7 >= body.Length || body[i + 6] != '\\' || body[i + 7] != 'u' || Hex(body, i + 8) is < 0xDC00 or > 0xDFFF)
+                    {
+                        return true;
+                    }
+
+                    i += 11;
+                    continue;
+                }
+
+                i += 5;
+                continue;
+            }
+
+            i += 1;
+        }
+
+        return false;
+    }
+
     [Fact]
     public void ImportedKeyStrength_RandomKeysPass_PatternsFail()
     {
