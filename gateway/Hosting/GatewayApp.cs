@@ -48,8 +48,14 @@ internal static class GatewayApp
         builder.Logging.AddConsole();
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(builder.Configuration.GetSection("Logging:Console"));
         // Hosting and YARP log full URLs, query strings included, at Information: a key sent in a query
-        // string would reach the log before any middleware could refuse it.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        // string would reach the log before any middleware could refuse it. Hosting's category is off
+        // entirely (above Information it logs only startup failures, which surface as exceptions anyway):
+        // while it is enabled at any level, ASP.NET Core starts an Activity for every request for log
+        // correlation, and HttpClient then writes that Activity's traceparent into every forwarded
+        // request: about 2 KB allocated per request (measured under load, 6.7 → 4.7 KB) for ids nothing
+        // reads. The gateway's own spans (GatewayTracing) do not depend on it; without them the client's
+        // traceparent passes through unchanged, as through plain YARP without an Activity.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
         // Kestrel's bad-request logs quote the request line, query string included.

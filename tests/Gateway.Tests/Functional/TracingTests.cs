@@ -125,4 +125,45 @@ public sealed class TracingTests
         Assert.DoesNotContain(gw.RootKey, everything);
         Assert.DoesNotContain("gw_not_a_key", everything);
     }
+
+    /// <summary>
+    /// Without tracing configured no Activity exists for a request: ASP.NET Core would start one for
+    /// log correlation while its hosting log category is enabled (about 2 KB a request), and HttpClient
+    /// would then write its made-up traceparent into the forwarded request. So a request without a
+    /// traceparent reaches the upstream without one, and a client's passes through as sent (a trace
+    /// context grants nothing, as in plain YARP).
+    /// </summary>
+    [Fact]
+    public async Task WithoutTracing_NoActivityIsMade_AndTheClientsTraceparentPassesAsSent()
+    {
+        await using var echo = await EchoUpstream.StartAsync();
+        await using var gw = await TestGateway.StartAsync(_ => $$"""
+            { "ReverseProxy": { "Routes": {
+                "plain": { "ClusterId": "c", "Match": { "Path": "/read/{entity}/{project}/{**rest}" },
+                          "Metadata": { "Gateway.Scope": "path", "Gateway.Entity": "entity", "Gateway.Project": "project" } } },
+              "Clusters": { "c": { "Destinations": { "d": { "Address": "{{echo.Url}}" } } } } } }
+            """);
+        await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs/acme/teams", gw.RootKey, new { name = "ml" }));
+        await OrgFixture.Ok(gw.PutAsync("/admin/v1/teams/ml/members/root", gw.RootKey, new { role = "member" }));
+
+        using var bare = new HttpRequestMessage(HttpMethod.Get, new Uri(gw.ProxyUrl, "/read/ml/p/x"));
+        bare.Headers.Authorization = new AuthenticationHeaderValue("Bearer", gw.RootKey);
+        using (var response = await gw.Http.SendAsync(bare))
+        {
+            Assert.Equal(200, (int)response.StatusCode);
+        }
+
+        Assert.Null(echo.Received.Last().Single("traceparent"));
+
+        const string clientParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        using var traced = new HttpRequestMessage(HttpMethod.Get, new Uri(gw.ProxyUrl, "/read/ml/p/y"));
+        traced.Headers.Authorization = new AuthenticationHeaderValue("Bearer", gw.RootKey);
+        traced.Headers.TryAddWithoutValidation("traceparent", clientParent);
+        using (var response = await gw.Http.SendAsync(traced))
+        {
+            Assert.Equal(200, (int)response.StatusCode);
+        }
+
+        Assert.Equal(clientParent, echo.Received.Last().Single("traceparent"));
+    }
 }
