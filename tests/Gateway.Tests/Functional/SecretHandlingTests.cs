@@ -58,6 +58,15 @@ public sealed class SecretHandlingTests
         {
             await Task.Delay(300);
             var keys = await gw.GetAsync("/admin/v1/keys?owner=root", gw.RootKey);
+            if (keys.Status == 503)
+            {
+                // A store that cannot answer in time on a loaded machine is a 503 with Retry-After (one
+                // fresh-clone run met one here): the contract holds, and the poll asks again.
+                Assert.NotNull(keys.Headers.RetryAfter);
+                continue;
+            }
+
+            Assert.True(keys.Status == 200, $"{keys.Status}: {keys.Text}");
             var value = keys.Json[0].GetProperty("lastUsedAt");
             lastUsed = value.ValueKind == System.Text.Json.JsonValueKind.Null ? null : value.GetDateTimeOffset();
         }
