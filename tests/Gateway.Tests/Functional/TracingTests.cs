@@ -54,6 +54,29 @@ public sealed class TracingTests
                    .ToDictionary(kv => kv.First(f => f.Field == 1).Value.ToStringUtf8(),
                        kv => kv.Where(f => f.Field == 2).Select(v => Fields(v.Value).FirstOrDefault(x => x.Field == 1).Value?.ToStringUtf8() ?? "").FirstOrDefault() ?? ""));
 
+    // A gateway whose one route reads /read/{entity}/{project}/... from the echo upstream, with root a
+    // member of team ml (so /read/ml/p/... is allowed).
+    private static async Task<TestGateway> StartReadRouteAsync(EchoUpstream echo, string route, params string[] args)
+    {
+        var gw = await TestGateway.StartAsync(_ => $$"""
+            { "ReverseProxy": { "Routes": {
+                "{{route}}": { "ClusterId": "c", "Match": { "Path": "/read/{entity}/{project}/{**rest}" },
+                          "Metadata": { "Gateway.Scope": "path", "Gateway.Entity": "entity", "Gateway.Project": "project" } } },
+              "Clusters": { "c": { "Destinations": { "d": { "Address": "{{echo.Url}}" } } } } } }
+            """, args);
+        try
+        {
+            await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs/acme/teams", gw.RootKey, new { name = "ml" }));
+            await OrgFixture.Ok(gw.PutAsync("/admin/v1/teams/ml/members/root", gw.RootKey, new { role = "member" }));
+            return gw;
+        }
+        catch
+        {
+            await gw.DisposeAsync();
+            throw;
+        }
+    }
+
     [Fact]
     public async Task ThePipelinesSpans_AreExported_AndTheUpstreamContinuesTheTrace()
     {
@@ -67,14 +90,7 @@ public sealed class TracingTests
         }));
         await using var _ = receiver;
         await using var echo = await EchoUpstream.StartAsync();
-        await using var gw = await TestGateway.StartAsync(_ => $$"""
-            { "ReverseProxy": { "Routes": {
-                "traced": { "ClusterId": "c", "Match": { "Path": "/read/{entity}/{project}/{**rest}" },
-                          "Metadata": { "Gateway.Scope": "path", "Gateway.Entity": "entity", "Gateway.Project": "project" } } },
-              "Clusters": { "c": { "Destinations": { "d": { "Address": "{{echo.Url}}" } } } } } }
-            """, $"--Gateway:Tracing:OtlpEndpoint={new Uri(receiverUrl, "/v1/traces")}");
-        await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs/acme/teams", gw.RootKey, new { name = "ml" }));
-        await OrgFixture.Ok(gw.PutAsync("/admin/v1/teams/ml/members/root", gw.RootKey, new { role = "member" }));
+        await using var gw = await StartReadRouteAsync(echo, "traced", $"--Gateway:Tracing:OtlpEndpoint={new Uri(receiverUrl, "/v1/traces")}");
 
         const string clientTrace = "0af7651916cd43dd8448eb211c80319c";
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(gw.ProxyUrl, "/read/ml/p/x"));
@@ -137,14 +153,7 @@ public sealed class TracingTests
     public async Task WithoutTracing_NoActivityIsMade_AndTheClientsTraceparentPassesAsSent()
     {
         await using var echo = await EchoUpstream.StartAsync();
-        await using var gw = await TestGateway.StartAsync(_ => $$"""
-            { "ReverseProxy": { "Routes": {
-                "plain": { "ClusterId": "c", "Match": { "Path": "/read/{entity}/{project}/{**rest}" },
-                          "Metadata": { "Gateway.Scope": "path", "Gateway.Entity": "entity", "Gateway.Project": "project" } } },
-              "Clusters": { "c": { "Destinations": { "d": { "Address": "{{echo.Url}}" } } } } } }
-            """);
-        await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs/acme/teams", gw.RootKey, new { name = "ml" }));
-        await OrgFixture.Ok(gw.PutAsync("/admin/v1/teams/ml/members/root", gw.RootKey, new { role = "member" }));
+        await using var gw = await StartReadRouteAsync(echo, "plain");
 
         using var bare = new HttpRequestMessage(HttpMethod.Get, new Uri(gw.ProxyUrl, "/read/ml/p/x"));
         bare.Headers.Authorization = new AuthenticationHeaderValue("Bearer", gw.RootKey);
