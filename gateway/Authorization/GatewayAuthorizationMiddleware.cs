@@ -227,7 +227,9 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return ValueTask.FromResult(Authorize(scope, identity, claim, []));
         }
 
-        if (RequestScope.HasAmbiguousQueryNames(context, scope))
+        if (RequestScope.HasAmbiguousQueryNames(context, scope)
+            || (scope.Kind == ScopeKind.Header
+                && (RequestScope.HasHeaderTwin(context.Request.Headers, scope.Entity) || RequestScope.HasHeaderTwin(context.Request.Headers, scope.Project))))
         {
             return ValueTask.FromResult<(GatewayFeature?, int, string)>((null, 400, BodyScopeCodes.AmbiguousProperty));
         }

@@ -17,7 +17,7 @@ internal static class BodyScopeResolver
         var limits = scope.Body!;
         var request = context.Request;
         var action = scope.ActionFor(request.Method);
-        var hasBody = request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+        var hasBody = HasBody(context);
         if (scope.Kind == ScopeKind.GraphQl && HttpMethods.IsGet(request.Method))
         {
             return ResolveGraphQlGet(request, scope, hasBody, defaultEntity);
@@ -67,6 +67,25 @@ internal static class BodyScopeResolver
         }
 
         return new BodyScopeResult(references, graphQl, body);
+    }
+
+    /// <summary>
+    /// Whether the request carries a body, as the server knows it from the framing: on HTTP/2 and
+    /// HTTP/3 a body is a stream's DATA frames, announced by no header at all (no Content-Length is
+    /// required and Transfer-Encoding does not exist), so headers cannot tell. Kestrel's body detection
+    /// covers every protocol; a Content-Length above zero counts as well, whatever it says.
+    /// </summary>
+    internal static bool HasBody(HttpContext context)
+    {
+        var request = context.Request;
+        if (request.ContentLength > 0)
+        {
+            return true;
+        }
+
+        return context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>() is { } detection
+            ? detection.CanHaveBody
+            : request.ContentLength is null && request.Headers.TransferEncoding.Count > 0;
     }
 
     // GET on a GraphQL route: only when the operator enabled it, and then the URL is the request.
@@ -127,6 +146,11 @@ internal static class BodyScopeResolver
 
     private static string? ProjectIdHeader(HttpRequest request)
     {
+        if (RequestScope.HasHeaderTwin(request.Headers, Otlp.OtlpScopeExtractor.ProjectHeader))
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.AmbiguousProperty, "A header differs from the project_id header only in case, '-' or '_'.");
+        }
+
         var values = request.Headers[Otlp.OtlpScopeExtractor.ProjectHeader];
         return values.Count switch
         {
@@ -147,6 +171,11 @@ internal static class BodyScopeResolver
         if (!Diagnostics.MediaType.Is(contentType, expected))
         {
             throw new BodyScopeException(415, BodyScopeCodes.UnsupportedMediaType, $"This route accepts {expected} bodies only.");
+        }
+
+        if (kind is not ScopeKind.Multipart and not ScopeKind.Otlp && !Diagnostics.MediaType.IsUtf8OrUnstated(contentType))
+        {
+            throw new BodyScopeException(415, BodyScopeCodes.UnsupportedCharset, "JSON bodies are UTF-8: send no charset, or charset=utf-8.");
         }
     }
 }

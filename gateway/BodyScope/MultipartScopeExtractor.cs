@@ -9,7 +9,8 @@ namespace Gateway.BodyScope;
 /// every common parser would split and name the parts the same way: one <c>boundary</c> parameter
 /// (with two, the gateway's reader used the first and Python's the last), each part one
 /// <c>Content-Disposition</c> with one plain <c>name</c> (no <c>name*</c>: RFC 5987 names win in some
-/// parsers and are ignored by others), and the scope field exactly once, as a plain field.
+/// parsers and are ignored by others), and the scope field exactly once, as a plain field. Part
+/// header lines hold no control character but HTAB, in any part.
 /// </summary>
 internal static class MultipartScopeExtractor
 {
@@ -28,6 +29,17 @@ internal static class MultipartScopeExtractor
             while ((section = await reader.ReadNextSectionAsync()) is not null)
             {
                 var headers = section.Headers ?? throw Malformed("A part has no headers.");
+                foreach (var header in headers)
+                {
+                    // The reader ends a header line only at CRLF; a bare CR or LF (or any other control
+                    // character) stays inside the value here, while Werkzeug and others split the line
+                    // there: "name=project_id\rX: y" would hide a project_id part from the gateway.
+                    if (!Authorization.HeaderSyntax.IsValid(header.Key, header.Value))
+                    {
+                        throw Malformed("A part header has a control character or an invalid name.");
+                    }
+                }
+
                 if (!headers.TryGetValue("Content-Disposition", out var dispositions) || dispositions.Count != 1)
                 {
                     throw Ambiguous("Each part has exactly one Content-Disposition header.");

@@ -28,6 +28,9 @@ internal static class PropertyFolding
         return true;
     }
 
+    /// <summary>True when <paramref name="name"/> is <paramref name="known"/> or folds to it.</summary>
+    public static bool Folds(ReadOnlySpan<char> name, ReadOnlySpan<char> known) => name.SequenceEqual(known) || IsVariantOf(name, known);
+
     /// <summary>UTF-8 form of <see cref="IsVariantOf(ReadOnlySpan{char}, ReadOnlySpan{char})"/>; cheap when the lengths rule it out.</summary>
     public static bool IsVariantOf(ReadOnlySpan<byte> utf8Name, string known)
     {

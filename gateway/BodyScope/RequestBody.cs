@@ -52,6 +52,13 @@ internal static class RequestBody
         {
             throw TooLarge(limits.MaxBytes);
         }
+        catch (Exception ex) when (ex is BadHttpRequestException or IOException)
+        {
+            // The client's framing broke mid-body (an HTTP/2 stream whose DATA disagrees with its
+            // Content-Length, a malformed chunk, a reset stream): a client error, not the gateway's.
+            // Kestrel has usually reset the stream already, and the answer below goes nowhere.
+            throw new BodyScopeException(400, BodyScopeCodes.IncompleteBody, "The request body ended early, ran past its Content-Length, or was malformed.");
+        }
 
         request.Body = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
         return compression is null ? bytes : Inflate(bytes, limits.MaxDecompressedBytes, compression == "gzip");

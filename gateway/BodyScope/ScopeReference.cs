@@ -57,6 +57,12 @@ internal static class BodyScopeCodes
     public const string ScopeNotFound = "scope_not_found";
     public const string InvalidMultipart = "invalid_multipart";
 
+    /// <summary>The body's framing broke while it was read (length mismatch, malformed chunk, reset stream).</summary>
+    public const string IncompleteBody = "incomplete_body";
+
+    /// <summary>A JSON body declared in a charset other than UTF-8 (another parser would decode it differently).</summary>
+    public const string UnsupportedCharset = "unsupported_charset";
+
     /// <summary>A property, envelope key, form field or parameter another parser could read as a scope field.</summary>
     public const string AmbiguousProperty = "ambiguous_property";
 

@@ -28,16 +28,30 @@ internal static class RawPath
 
     /// <summary>
     /// Refuses what two servers could read differently: empty segments (<c>//</c>), dot segments in any
-    /// encoding (<c>.</c>, <c>..</c>, <c>%2E</c>, <c>%252E</c>, <c>%u002E</c>), backslashes, a fragment,
-    /// NUL, and path parameters: <c>;</c> raw or encoded anywhere, because Tomcat, Jetty and Spring
-    /// strip <c>;params</c> from each segment before resolving dots (<c>/a/..;/b</c> is <c>/b</c> there).
+    /// encoding (<c>.</c>, <c>..</c>, <c>%2E</c>, <c>%252E</c>, <c>%u002E</c>), backslashes in any
+    /// encoding (<c>\</c>, <c>%5C</c>, <c>%255C</c>, <c>%u005C</c>: Windows servers, IIS and Tomcat's
+    /// <c>ALLOW_BACKSLASH</c> read them as <c>/</c>, so <c>..%5C..%5Cother</c> climbs out of a project),
+    /// a dot segment hidden behind an encoded slash (<c>..%2F</c>: servers that decode <c>%2F</c> before
+    /// resolving dots climb there too), a fragment, NUL, and path parameters: <c>;</c> raw or encoded
+    /// anywhere, because Tomcat, Jetty and Spring strip <c>;params</c> from each segment before
+    /// resolving dots (<c>/a/..;/b</c> is <c>/b</c> there).
     /// </summary>
     public static bool IsUnambiguous(ReadOnlySpan<char> path)
     {
-        if (path.IndexOfAny(Forbidden) >= 0
-            || path.Contains("%3b", StringComparison.OrdinalIgnoreCase)
-            || path.Contains("%253b", StringComparison.OrdinalIgnoreCase)
-            || path.Contains("%00", StringComparison.Ordinal))
+        if (path.IndexOfAny(Forbidden) >= 0)
+        {
+            return false;
+        }
+
+        // Only a path with '%' can hide anything encoded; the common path skips these searches.
+        if (path.Contains('%')
+            && (path.Contains("%3b", StringComparison.OrdinalIgnoreCase)
+                || path.Contains("%253b", StringComparison.OrdinalIgnoreCase)
+                || path.Contains("%00", StringComparison.Ordinal)
+                || path.Contains("%5c", StringComparison.OrdinalIgnoreCase)
+                || path.Contains("%255c", StringComparison.OrdinalIgnoreCase)
+                || path.Contains("%u005c", StringComparison.OrdinalIgnoreCase)
+                || HidesDotSegment(path)))
         {
             return false;
         }
@@ -83,6 +97,51 @@ internal static class RawPath
 
         var end = rest.IndexOf('/');
         return end < 0 ? rest : rest[..end];
+    }
+
+    // A segment such as "..%2F..%2Fother" is one segment to Kestrel and to the gateway, and three
+    // (two of them "..") to a server that decodes %2F (or a double-encoded %252F) before resolving dots.
+    private static bool HidesDotSegment(ReadOnlySpan<char> path)
+    {
+        var rest = path;
+        while (!rest.IsEmpty)
+        {
+            var end = rest.IndexOf('/');
+            var segment = end < 0 ? rest : rest[..end];
+            rest = end < 0 ? default : rest[(end + 1)..];
+            if (!segment.Contains("%2f", StringComparison.OrdinalIgnoreCase) && !segment.Contains("%252f", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            while (!segment.IsEmpty)
+            {
+                var slash = EncodedSlash(segment, out var width);
+                var piece = slash < 0 ? segment : segment[..slash];
+                if (IsDotSegment(piece))
+                {
+                    return true;
+                }
+
+                segment = slash < 0 ? default : segment[(slash + width)..];
+            }
+        }
+
+        return false;
+    }
+
+    private static int EncodedSlash(ReadOnlySpan<char> segment, out int width)
+    {
+        var single = segment.IndexOf("%2f", StringComparison.OrdinalIgnoreCase);
+        var twice = segment.IndexOf("%252f", StringComparison.OrdinalIgnoreCase);
+        if (twice >= 0 && (single < 0 || twice < single))
+        {
+            width = 5;
+            return twice;
+        }
+
+        width = 3;
+        return single;
     }
 
     private static readonly System.Buffers.SearchValues<char> Forbidden = System.Buffers.SearchValues.Create("\\#;\0");

@@ -48,6 +48,9 @@ internal static class RequestScope
     /// Go's <c>url.Values</c>, Python's <c>parse_qs</c> and Express exactly, so the gateway would
     /// authorize a project the upstream never reads (and the upstream fall back to a default the
     /// gateway never checked). Read raw: the query collection has already merged the spellings.
+    /// Also true for a scope name followed by <c>[</c> (<c>?entity[]=</c>, <c>?entity[0]=</c>): Express's
+    /// <c>qs</c> and PHP merge those into the parameter (<c>entity = ['other', 'mine']</c>), which
+    /// ASP.NET, Go and Python keep as another name.
     /// </summary>
     public static bool HasAmbiguousQueryNames(HttpContext context, RouteScope scope)
     {
@@ -71,7 +74,52 @@ internal static class RequestScope
         return false;
     }
 
-    private static bool IsVariant(ReadOnlySpan<char> name, string? known) => known is not null && BodyScope.PropertyFolding.IsVariantOf(name, known);
+    /// <summary>
+    /// True when a header other than <paramref name="scopeHeader"/> would be read as it by some server:
+    /// CGI and WSGI servers (and Rack, PHP) name headers <c>HTTP_X_ENTITY</c>, so <c>X_Entity</c>,
+    /// <c>X-Entity</c> and <c>x_entity</c> all become one variable (the last one sent wins there),
+    /// while the gateway reads only the exact name. The reserved-header rule is the same one for the
+    /// gateway's own names; this is it for a route's scope headers.
+    /// </summary>
+    public static bool HasHeaderTwin(IHeaderDictionary headers, string? scopeHeader)
+    {
+        if (scopeHeader is null)
+        {
+            return false;
+        }
+
+        foreach (var header in headers)
+        {
+            if (header.Key.Length == scopeHeader.Length
+                && !string.Equals(header.Key, scopeHeader, StringComparison.OrdinalIgnoreCase)
+                && SameAsCgiName(header.Key, scopeHeader))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool SameAsCgiName(string a, string b)
+    {
+        for (var i = 0; i < a.Length; i++)
+        {
+            var x = a[i] == '_' ? '-' : char.ToLowerInvariant(a[i]);
+            var y = b[i] == '_' ? '-' : char.ToLowerInvariant(b[i]);
+            if (x != y)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsVariant(ReadOnlySpan<char> name, string? known)
+        => known is not null
+            && (BodyScope.PropertyFolding.IsVariantOf(name, known)
+                || (name.Length > known.Length && name[known.Length] == '[' && BodyScope.PropertyFolding.Folds(name[..known.Length], known)));
 
     private static bool TryPathValue(ReadOnlySpan<char> path, int segment, bool isEntity, out string? value, ref string? error)
     {

@@ -143,7 +143,9 @@ internal sealed partial class IdentityTransformProvider(IdentityHeaderNames name
             count = 0;
             foreach (var header in headers.NonValidated)
             {
-                if (names.IsReserved(header.Key) || IdentityHeaderNames.IsStripped(header.Key))
+                // TE as well: YARP passes an HTTP/2 client's "TE: trailers" on (for gRPC), and over an
+                // HTTP/1.1 hop it is a hop-by-hop header the upstream would obey; no tracking API uses it.
+                if (names.IsReserved(header.Key) || IdentityHeaderNames.IsStripped(header.Key) || string.Equals(header.Key, "TE", StringComparison.OrdinalIgnoreCase))
                 {
                     if (count == HeaderNameBuffer.Length)
                     {

@@ -1,4 +1,5 @@
 using Gateway.Tests.Common;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Gateway.Tests.Functional;
@@ -17,12 +18,29 @@ public class ProxyFixture : IAsyncLifetime
 
     public Dictionary<string, string> Keys { get; } = new();
 
+    /// <summary>The proxy listeners besides <see cref="TestGateway.ProxyUrl"/> (HTTP/1.1): plain HTTP/2 with prior knowledge, and TLS (HTTP/1.1 and HTTP/2 by ALPN).</summary>
+    public Uri H2cUrl { get; private set; } = null!;
+
+    public Uri TlsUrl { get; private set; } = null!;
+
+    /// <summary>The thumbprint of the TLS listener's certificate (a client trusts exactly it).</summary>
+    public string TlsThumbprint { get; private set; } = "";
+
+    private readonly TempDirectory _certificates = new();
+
     /// <summary>Arguments choosing the store (none: the embedded LiteDB file).</summary>
     protected virtual Task<string[]> StoreArgumentsAsync() => Task.FromResult<string[]>([]);
 
     public virtual async Task InitializeAsync()
     {
         var store = await StoreArgumentsAsync();
+        using (var ca = TestCertificates.Ca("proxy-ca"))
+        using (var leaf = TestCertificates.Leaf(ca, "gateway"))
+        {
+            TestCertificates.WritePem(leaf, _certificates.File("gw.crt"), _certificates.File("gw.key"));
+            TlsThumbprint = leaf.Thumbprint;
+        }
+
         Echo = await EchoUpstream.StartAsync();
         Gw = await TestGateway.StartAsync(dir =>
         {
@@ -31,7 +49,14 @@ public class ProxyFixture : IAsyncLifetime
         }, [
             "--Gateway:Store:LastUsedFlushInterval=00:00:01",
             // Tests look for particular sampled audit events (shadow mode): write every one.
-            "--Gateway:Limits:AuditedFailuresPerSecond=1000000", .. store]);
+            "--Gateway:Limits:AuditedFailuresPerSecond=1000000",
+            // Every protocol a client may speak: the first listener is ProxyUrl (HTTP/1.1).
+            "--Gateway:Proxy:Urls=http://127.0.0.1:0;h2c://127.0.0.1:0;https://127.0.0.1:0",
+            $"--Gateway:Proxy:Certificate:Path={_certificates.File("gw.crt")}",
+            $"--Gateway:Proxy:Certificate:KeyPath={_certificates.File("gw.key")}", .. store]);
+        var ports = Gw.Services.GetRequiredService<Gateway.Hosting.GatewayListeners>().ProxyPorts;
+        H2cUrl = new Uri($"http://127.0.0.1:{ports[1]}");
+        TlsUrl = new Uri($"https://127.0.0.1:{ports[2]}");
         await OrgFixture.BuildAsync(Gw, Keys);
     }
 
@@ -39,6 +64,7 @@ public class ProxyFixture : IAsyncLifetime
     {
         await Gw.DisposeAsync();
         await Echo.DisposeAsync();
+        _certificates.Dispose();
     }
 
     public static string Config(Uri echo, string secretFile) => $$"""
@@ -76,6 +102,7 @@ public class ProxyFixture : IAsyncLifetime
           "weave-json": { "ClusterId": "echo", "Match": { "Path": "/weave/{**op}", "Methods": [ "POST" ] },
                           "Metadata": { "Gateway.Scope": "json", "Gateway.Action": "write" } },
           "weave-file": { "ClusterId": "echo", "Match": { "Path": "/weave-file/create" }, "Metadata": { "Gateway.Scope": "multipart" } },
+          "otlp": { "ClusterId": "echo", "Match": { "Path": "/otlp/v1/traces", "Methods": [ "POST" ] }, "Metadata": { "Gateway.Scope": "otlp" } },
           "weave-read": { "ClusterId": "echo", "Match": { "Path": "/weave-read" }, "Metadata": { "Gateway.Scope": "query", "Gateway.ProjectId": "project_id" } },
           "down": { "ClusterId": "nowhere", "Match": { "Path": "/down/{entity}/{project}" },
                     "Metadata": { "Gateway.Scope": "path", "Gateway.Entity": "entity", "Gateway.Project": "project" } }
