@@ -25,6 +25,8 @@ public static class FuzzTargets
         ["graphql"] = GraphQl,
         ["json"] = Json,
         ["jwt"] = Jwt,
+        ["multipart"] = Multipart,
+        ["mediatype"] = MediaTypeCharset,
     };
 
     // Gateway objects are made on first use, never in a static constructor: instrumented code must not
@@ -97,6 +99,13 @@ public static class FuzzTargets
         var text = Encoding.Latin1.GetString(input);
         if (RawPath.IsUnambiguous(text))
         {
+            // A backslash in any spelling, or a dot segment behind an encoded slash, never passes.
+            if (text.Contains('\\') || text.Contains("%5c", StringComparison.OrdinalIgnoreCase) || text.Contains("%u005c", StringComparison.OrdinalIgnoreCase)
+                || System.Text.RegularExpressions.Regex.IsMatch(text, @"(^|/|%2f|%252f)(\.|%2e|%252e|%u002e){1,2}(%2f|%252f)", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
+            {
+                throw new InvalidOperationException("An encoded backslash or a dot segment behind an encoded slash passed.");
+            }
+
             for (var i = 0; i < 8; i++)
             {
                 _ = RawPath.Segment(text, i);
@@ -131,6 +140,48 @@ public static class FuzzTargets
         }
         catch (BodyScopeException)
         {
+        }
+    }
+
+    private static BodyLimits? _multipartLimits;
+
+    private static BodyLimits MultipartLimits => _multipartLimits ??= new() { MaxBytes = BodyLimits.DefaultJsonBytes, MaxDecompressedBytes = BodyLimits.DefaultJsonBytes };
+
+    /// <summary>The first line is the Content-Type, the rest the body. A body that passes has no control character (HTAB aside) in any part header line.</summary>
+    public static void Multipart(byte[] input)
+    {
+        var newline = Array.IndexOf(input, (byte)'\n');
+        var contentType = Encoding.Latin1.GetString(input, 0, newline < 0 ? input.Length : newline);
+        var body = newline < 0 ? [] : input[(newline + 1)..];
+        try
+        {
+            var references = MultipartScopeExtractor.ExtractAsync(body, contentType, MultipartLimits, AccessAction.Write).GetAwaiter().GetResult();
+            if (references.Count > 1)
+            {
+                throw new InvalidOperationException("A multipart body passed with two project_id parts.");
+            }
+        }
+        catch (BodyScopeException)
+        {
+        }
+    }
+
+    /// <summary>A content type that passes the charset rule names "charset" at most once, and then as utf-8.</summary>
+    public static void MediaTypeCharset(byte[] input)
+    {
+        var text = Encoding.Latin1.GetString(input);
+        if (!Diagnostics.MediaType.IsUtf8OrUnstated(text))
+        {
+            return;
+        }
+
+        var semicolon = text.IndexOf(';');
+        var parameters = semicolon < 0 ? "" : text[(semicolon + 1)..];
+        var at = parameters.IndexOf("charset", StringComparison.OrdinalIgnoreCase);
+        if (at >= 0 && (parameters.IndexOf("charset", at + 1, StringComparison.OrdinalIgnoreCase) >= 0
+            || !System.Text.RegularExpressions.Regex.IsMatch(parameters[at..], "^charset[ \t]*=[ \t]*\"?utf-8(\"|[ \t]*(;|$))", System.Text.RegularExpressions.RegexOptions.IgnoreCase)))
+        {
+            throw new InvalidOperationException("A content type passed with a charset other than one utf-8.");
         }
     }
 

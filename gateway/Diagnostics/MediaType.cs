@@ -32,6 +32,13 @@ internal static class MediaType
         }
 
         rest = rest[(semicolon + 1)..];
+        // "charset" anywhere else (inside a quoted value, in a malformed parameter) is refused too: a
+        // lenient parser may find it there, and no real client writes it.
+        if (Occurrences(rest, "charset") > 1)
+        {
+            return false;
+        }
+
         var charsets = 0;
         while (true)
         {
@@ -47,7 +54,7 @@ internal static class MediaType
             {
                 // A parameter without a value: skip it, unless it could be a charset another parser reads.
                 var bare = end < 0 ? rest : rest[..end];
-                if (bare.Trim().Equals("charset", StringComparison.OrdinalIgnoreCase))
+                if (bare.Contains("charset", StringComparison.OrdinalIgnoreCase))
                 {
                     return false;
                 }
@@ -93,12 +100,16 @@ internal static class MediaType
                 rest = end < 0 ? default : rest[end..];
             }
 
-            if (name.Equals("charset", StringComparison.OrdinalIgnoreCase) || name.Equals("charset*", StringComparison.OrdinalIgnoreCase))
+            if (name.Equals("charset", StringComparison.OrdinalIgnoreCase))
             {
                 if (++charsets > 1 || escaped || !value.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
                 {
                     return false;
                 }
+            }
+            else if (name.Contains("charset", StringComparison.OrdinalIgnoreCase) || value.Contains("charset", StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
             }
 
             if (!rest.IsEmpty && rest[0] == ';')
@@ -106,5 +117,18 @@ internal static class MediaType
                 rest = rest[1..];
             }
         }
+    }
+
+    private static int Occurrences(ReadOnlySpan<char> text, string word)
+    {
+        var count = 0;
+        int at;
+        while ((at = text.IndexOf(word, StringComparison.OrdinalIgnoreCase)) >= 0)
+        {
+            count++;
+            text = text[(at + word.Length)..];
+        }
+
+        return count;
     }
 }

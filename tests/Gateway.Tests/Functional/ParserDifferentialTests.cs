@@ -13,7 +13,7 @@ namespace Gateway.Tests.Functional;
 /// ml/team-p team-visible, ml/open-p open; cv/cv-p belongs to cv.
 /// </summary>
 [Collection(ProxyCollection.Name)]
-public sealed class ParserDifferentialTests(ProxyFixture fixture) : ProxyTestBase(fixture)
+public sealed partial class ParserDifferentialTests(ProxyFixture fixture) : ProxyTestBase(fixture)
 {
     private async Task<(int Status, string Text, EchoRequest? Upstream)> RawAsync(string method, string target, string? body = null,
         string contentType = "application/json", string? who = "bob", params string[] headers)
