@@ -36,6 +36,12 @@ internal static class AdminAccess
     /// <summary>Only org admins see other users: to anyone else another user is not there.</summary>
     public static bool CanSeeUser(Principal caller, User user) => caller.Id == user.Id || IsOrgAdmin(caller, user.Org);
 
+    /// <summary>The user, when the caller may act on them (<see cref="MayActOn"/>); 404 <c>user_not_found</c> otherwise, exactly as for no such user.</summary>
+    public static User RequireUserToActOn(DirectorySnapshot d, Principal caller, string username)
+        => d.UsersByName.TryGetValue(username, out var user) && CanSeeUser(caller, user) && MayActOn(d, caller, user)
+            ? user
+            : throw AdminProblemException.NotFound(ProblemCodes.UserNotFound, $"User '{username}'");
+
     /// <summary>The user, when the caller may see them; 404 <c>user_not_found</c> otherwise, exactly as for no such user.</summary>
     public static User RequireVisibleUser(DirectorySnapshot d, Principal caller, string username)
         => d.UsersByName.TryGetValue(username, out var user) && CanSeeUser(caller, user)
@@ -64,9 +70,13 @@ internal static class AdminAccess
             ? IsOrgAdmin(caller, account.Org)
             : d.Teams.TryGetValue(account.Team, out var team) && IsTeamAdmin(caller, team);
 
-    public static ServiceAccount RequireManagedAccount(DirectorySnapshot d, Principal caller, string name)
+    /// <summary>
+    /// The service account, when the caller manages it and, to act on it (<paramref name="toActOn"/>),
+    /// holds every right it holds; 404 <c>service_account_not_found</c> otherwise.
+    /// </summary>
+    public static ServiceAccount RequireManagedAccount(DirectorySnapshot d, Principal caller, string name, bool toActOn = true)
     {
-        if (d.AccountsByName.TryGetValue(name, out var account) && CanManageAccount(d, caller, account))
+        if (d.AccountsByName.TryGetValue(name, out var account) && (toActOn ? MayActOn(d, caller, account) : CanManageAccount(d, caller, account)))
         {
             return account;
         }
@@ -74,13 +84,53 @@ internal static class AdminAccess
         throw AdminProblemException.NotFound(ProblemCodes.ServiceAccountNotFound, $"Service account '{name}'");
     }
 
-    /// <summary>A user's keys: the user or an org admin. A service account's: its managers.</summary>
-    public static bool CanManageKeysOf(DirectorySnapshot d, Principal caller, Principal owner) => owner switch
+    /// <summary>A user's keys: the user or an org admin. A service account's: its managers. Never above the caller's rights.</summary>
+    public static bool CanManageKeysOf(DirectorySnapshot d, Principal caller, Principal owner) => MayActOn(d, caller, owner);
+
+    /// <summary>
+    /// The one rule for acting on a principal (minting or importing its keys, deleting its keys,
+    /// deactivating, reactivating or deleting it): the caller must manage it and hold every right it
+    /// holds, so no caller can borrow rights above its own. A user: the user itself, or an admin of its
+    /// org; an operator only by an operator (an operator outranks every org role). A service account:
+    /// its managers (org admins; for a team account, its team's admins), and only when each project
+    /// granted to it directly is one the caller may manage (a grant from another team's project owner
+    /// does not pass to this team's admins). Refusals answer as for a principal the caller cannot see.
+    /// </summary>
+    public static bool MayActOn(DirectorySnapshot d, Principal caller, Principal target) => target switch
     {
-        User user => CanSeeUser(caller, user),
-        ServiceAccount account => CanManageAccount(d, caller, account),
+        User user => (user.Id == caller.Id || IsOrgAdmin(caller, user.Org)) && (!user.Operator || IsOperator(caller)),
+        ServiceAccount account => CanManageAccount(d, caller, account) && GrantsWithin(d, caller, account),
         _ => false,
     };
+
+    /// <summary>
+    /// Setting or removing a user's role in a team (a team admin's own business) is refused when the
+    /// user outranks the caller in the org: an org admin to anyone but an org admin, an operator to
+    /// anyone but an operator.
+    /// </summary>
+    public static bool MayChangeTeamRoleOf(Principal caller, User user)
+        => (!user.Operator || IsOperator(caller)) && (user.OrgRole != OrgRole.Admin || IsOrgAdmin(caller, user.Org));
+
+    public static bool IsOperator(Principal caller) => caller is User { Operator: true, Active: true };
+
+    private static bool GrantsWithin(DirectorySnapshot d, Principal caller, ServiceAccount account)
+    {
+        if (IsOrgAdmin(caller, account.Org))
+        {
+            return true;
+        }
+
+        foreach (var grant in d.Grants.Values)
+        {
+            if (grant.PrincipalId == account.Id
+                && !AccessEvaluator.Evaluate(new AccessRequest(caller, grant.Project.Entity, grant.Project.Name, AccessAction.Manage), d).IsAllowed)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>The project, when the caller may manage it; 403 when it may only see it; 404 otherwise.</summary>
     public static Project RequireManagedProject(DirectorySnapshot d, Principal caller, string entity, string project)

@@ -25,7 +25,7 @@ internal static class OperatorEndpoints
         admin.MapDelete("/operators/{username}", (HttpContext h, string username, DirectoryService d, TimeProvider t) => SetOperator(h, username, d, t, false));
     }
 
-    public static bool IsOperator(Principal caller) => caller is User { Operator: true, Active: true };
+    public static bool IsOperator(Principal caller) => AdminAccess.IsOperator(caller);
 
     private static void RequireOperator(Principal caller)
     {

@@ -93,7 +93,7 @@ internal static class OrgEndpoints
         var caller = AdminCaller.From(http);
         directory.Write(d =>
         {
-            var user = AdminAccess.RequireVisibleUser(d, caller.Principal, username);
+            var user = AdminAccess.RequireUserToActOn(d, caller.Principal, username);
             AdminAccess.RequireOrgAdmin(d, caller.Principal, user.Org);
             if (user.Id == caller.Principal.Id)
             {
@@ -120,7 +120,7 @@ internal static class OrgEndpoints
         var caller = AdminCaller.From(http);
         var updated = directory.Write(d =>
         {
-            var user = AdminAccess.RequireVisibleUser(d, caller.Principal, username);
+            var user = AdminAccess.RequireUserToActOn(d, caller.Principal, username);
             AdminAccess.RequireOrgAdmin(d, caller.Principal, user.Org);
             if (user.Active == active)
             {

@@ -181,7 +181,7 @@ internal static class ServiceAccountEndpoints
     }
 
     private static IResult Get(HttpContext http, string sa, DirectoryService directory)
-        => AdminJson.Json(ServiceAccountView.Of(AdminAccess.RequireManagedAccount(directory.Current, AdminCaller.From(http).Principal, sa)));
+        => AdminJson.Json(ServiceAccountView.Of(AdminAccess.RequireManagedAccount(directory.Current, AdminCaller.From(http).Principal, sa, toActOn: false)));
 
     private static IResult Delete(HttpContext http, string sa, DirectoryService directory, TimeProvider time)
     {

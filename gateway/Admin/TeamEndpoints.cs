@@ -29,7 +29,7 @@ internal static class TeamEndpoints
         {
             var found = AdminAccess.RequireTeamAdmin(d, caller.Principal, team);
             errors.ThrowIfAny();
-            if (!d.UsersByName.TryGetValue(username, out var user) || user.Org != found.Org)
+            if (!d.UsersByName.TryGetValue(username, out var user) || user.Org != found.Org || !AdminAccess.MayChangeTeamRoleOf(caller.Principal, user))
             {
                 throw AdminProblemException.NotFound(ProblemCodes.UserNotFound, $"User '{username}'");
             }
@@ -48,7 +48,8 @@ internal static class TeamEndpoints
         directory.Write(d =>
         {
             var found = AdminAccess.RequireTeamAdmin(d, caller.Principal, team);
-            if (!d.UsersByName.TryGetValue(username, out var user) || user.Org != found.Org || !user.Teams.ContainsKey(team))
+            if (!d.UsersByName.TryGetValue(username, out var user) || user.Org != found.Org || !user.Teams.ContainsKey(team)
+                || !AdminAccess.MayChangeTeamRoleOf(caller.Principal, user))
             {
                 throw AdminProblemException.NotFound(ProblemCodes.MembershipNotFound, $"Membership of '{username}' in '{team}'");
             }
