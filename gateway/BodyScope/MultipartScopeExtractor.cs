@@ -20,6 +20,7 @@ internal static class MultipartScopeExtractor
     public static async Task<List<ScopeReference>> ExtractAsync(ReadOnlyMemory<byte> body, string? contentType, BodyLimits limits, AccessAction action)
     {
         var boundary = Boundary(contentType);
+        CheckDelimiters(body.Span, boundary);
         var field = limits.ProjectIdField;
         var references = new List<ScopeReference>();
         var reader = new MultipartReader(boundary, new MemoryStream(body.ToArray(), writable: false)) { BodyLengthLimit = limits.MaxBytes };
@@ -90,6 +91,44 @@ internal static class MultipartScopeExtractor
         return references;
     }
 
+    /// <summary>
+    /// Every occurrence of <c>--boundary</c> in the body must be a delimiter line exactly as RFC 2046
+    /// writes it: at the start of the body or after CRLF, and followed by CRLF, or by <c>--</c> (the
+    /// close) and then CRLF or the end. ASP.NET's reader knows delimiters only after CRLF and skips any
+    /// text after one up to the next CRLF; Werkzeug also splits at a bare LF or CR and wants only
+    /// whitespace after it. So <c>x\n--AAA</c> inside a part's data, or <c>--AAA\nContent-Disposition:
+    /// ...</c>, starts a part for one parser that the other never sees. A boundary string a part
+    /// merely contains is refused too: clients choose boundaries that their data does not contain.
+    /// </summary>
+    internal static void CheckDelimiters(ReadOnlySpan<byte> body, string boundary)
+    {
+        Span<byte> marker = stackalloc byte[boundary.Length + 2];
+        marker[0] = (byte)'-';
+        marker[1] = (byte)'-';
+        Encoding.ASCII.GetBytes(boundary, marker[2..]);
+        var offset = 0;
+        while (true)
+        {
+            var found = body[offset..].IndexOf(marker);
+            if (found < 0)
+            {
+                return;
+            }
+
+            var at = offset + found;
+            var after = body[(at + marker.Length)..];
+            var lineStart = at == 0 || (at >= 2 && body[at - 2] == '\r' && body[at - 1] == '\n');
+            var lineEnd = after.StartsWith("\r\n"u8)
+                || (after.StartsWith("--"u8) && (after.Length == 2 || after[2..].StartsWith("\r\n"u8)));
+            if (!lineStart || !lineEnd)
+            {
+                throw Ambiguous("A boundary appears other than as a delimiter line of its own (CRLF before it, CRLF or '--' after it).");
+            }
+
+            offset = at + marker.Length;
+        }
+    }
+
     /// <summary>The one <c>boundary</c> parameter of the content type.</summary>
     internal static string Boundary(string? contentType)
     {
@@ -97,10 +136,12 @@ internal static class MultipartScopeExtractor
         var count = 0;
         foreach (var (name, value) in HeaderParameters.Parse(contentType ?? "", skipFirst: true))
         {
-            if (name.TrimEnd('*').Equals("boundary", StringComparison.OrdinalIgnoreCase))
+            if (name.StartsWith("boundary", StringComparison.OrdinalIgnoreCase)
+                && (name.Length == "boundary".Length || name["boundary".Length] == '*'))
             {
+                // boundary*, boundary*0, boundary*1*: RFC 2231 forms some parsers join and others ignore.
                 count++;
-                boundary = name.EndsWith('*') ? null : value;
+                boundary = name.Length == "boundary".Length ? value : null;
             }
         }
 
@@ -149,8 +190,9 @@ internal readonly record struct FormDisposition(string Name, bool HasFileName)
                     names++;
                     name = value;
                     break;
-                case "name*":
-                    throw MultipartScopeExtractor.Ambiguous("A part is named with name*: parsers differ on which name wins.");
+                case var star when star.StartsWith("name*", StringComparison.Ordinal):
+                    // name*, and RFC 2231 continuations name*0, name*1*: joined by some parsers, ignored by others.
+                    throw MultipartScopeExtractor.Ambiguous("A part is named with name* or a continuation: parsers differ on which name wins.");
                 case "filename" or "filename*":
                     file = true;
                     break;
@@ -173,6 +215,9 @@ internal readonly record struct FormDisposition(string Name, bool HasFileName)
 /// </summary>
 internal static class HeaderParameters
 {
+    private static readonly System.Buffers.SearchValues<char> TokenCharacters =
+        System.Buffers.SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
     public static IEnumerable<(string Name, string Value)> Parse(string header, bool skipFirst)
     {
         var result = new List<(string, string)>();
@@ -267,6 +312,13 @@ internal static class HeaderParameters
                 if (value.Contains('"'))
                 {
                     throw MultipartScopeExtractor.Malformed("A header parameter has a stray quote.");
+                }
+
+                // An unquoted value is an RFC 9110 token: Werkzeug ends it at the first other character
+                // ("name=project_id@x" is project_id there, "boundary=AAA=BBB" is AAA), ASP.NET does not.
+                if (value.AsSpan().ContainsAnyExcept(TokenCharacters))
+                {
+                    throw MultipartScopeExtractor.Ambiguous("An unquoted header parameter holds a character outside a token: quote it.");
                 }
 
                 i = end < 0 ? header.Length : end;

@@ -80,6 +80,45 @@ internal static class RawPath
         }
     }
 
+    /// <summary>
+    /// The same rules on the path once decoded (Kestrel's <c>Request.Path</c>), which is what YARP
+    /// re-encodes and sends: <c>%25%35%43</c> passes the raw check as plain percent signs, and reaches
+    /// the upstream as <c>%255C</c>, the double-encoded backslash the raw check refuses. Only the
+    /// encoded spellings and dot segments are checked here; characters the raw path may carry encoded
+    /// (<c>%23</c>, <c>%3F</c>) are forwarded encoded again.
+    /// </summary>
+    public static bool IsUnambiguousDecoded(ReadOnlySpan<char> decoded)
+    {
+        if (decoded.Contains('\\') || decoded.Contains(';') || decoded.Contains('\0'))
+        {
+            return false;
+        }
+
+        if (decoded.Contains('%')
+            && (decoded.Contains("%3b", StringComparison.OrdinalIgnoreCase)
+                || decoded.Contains("%00", StringComparison.Ordinal)
+                || decoded.Contains("%5c", StringComparison.OrdinalIgnoreCase)
+                || decoded.Contains("%u005c", StringComparison.OrdinalIgnoreCase)
+                || HidesDotSegment(decoded)))
+        {
+            return false;
+        }
+
+        var rest = decoded;
+        while (!rest.IsEmpty)
+        {
+            var slash = rest.IndexOf('/');
+            if (IsDotSegment(slash < 0 ? rest : rest[..slash]))
+            {
+                return false;
+            }
+
+            rest = slash < 0 ? default : rest[(slash + 1)..];
+        }
+
+        return true;
+    }
+
     /// <summary>The raw segment at template index <paramref name="index"/> (0 = first segment after the leading slash).</summary>
     public static ReadOnlySpan<char> Segment(ReadOnlySpan<char> path, int index)
     {

@@ -14,7 +14,8 @@ internal sealed class RawPathMiddleware(RequestDelegate next, GatewayListeners l
     public Task InvokeAsync(HttpContext context)
     {
         if (listeners.KindOf(context) == ListenerKind.Proxy
-            && (!RawPath.TryGet(context, out var path) || !RawPath.IsUnambiguous(path)))
+            && (!RawPath.TryGet(context, out var path) || !RawPath.IsUnambiguous(path)
+                || (path.Contains("%25", StringComparison.Ordinal) && !RawPath.IsUnambiguousDecoded(context.Request.Path.Value))))
         {
             return GatewayProblem.WriteAsync(context.Response, StatusCodes.Status400BadRequest, ProblemCodes.InvalidPath);
         }

@@ -48,9 +48,9 @@ internal static class RequestScope
     /// Go's <c>url.Values</c>, Python's <c>parse_qs</c> and Express exactly, so the gateway would
     /// authorize a project the upstream never reads (and the upstream fall back to a default the
     /// gateway never checked). Read raw: the query collection has already merged the spellings.
-    /// Also true for a scope name followed by <c>[</c> (<c>?entity[]=</c>, <c>?entity[0]=</c>): Express's
-    /// <c>qs</c> and PHP merge those into the parameter (<c>entity = ['other', 'mine']</c>), which
-    /// ASP.NET, Go and Python keep as another name.
+    /// Also true for a scope name followed by <c>[</c> (<c>?entity[]=</c>, <c>?entity[0]=</c>) or in a
+    /// leading bracket (<c>?[entity]=</c>): Express's <c>qs</c> and PHP merge those into the parameter
+    /// (<c>entity = ['other', 'mine']</c>), which ASP.NET, Go and Python keep as another name.
     /// </summary>
     public static bool HasAmbiguousQueryNames(HttpContext context, RouteScope scope)
     {
@@ -119,7 +119,22 @@ internal static class RequestScope
     private static bool IsVariant(ReadOnlySpan<char> name, string? known)
         => known is not null
             && (BodyScope.PropertyFolding.IsVariantOf(name, known)
-                || (name.Length > known.Length && name[known.Length] == '[' && BodyScope.PropertyFolding.Folds(name[..known.Length], known)));
+                || (name.Length > known.Length && name[known.Length] == '[' && BodyScope.PropertyFolding.Folds(name[..known.Length], known))
+                || LeadingBracketNames(name, known));
+
+    // qs reads a name that starts with a bracket by its first segment: "[entity]=x" and "[entity][a]=x"
+    // set entity there.
+    private static bool LeadingBracketNames(ReadOnlySpan<char> name, string known)
+    {
+        if (name.IsEmpty || name[0] != '[')
+        {
+            return false;
+        }
+
+        var close = name.IndexOf(']');
+        var inner = close < 0 ? name[1..] : name[1..close];
+        return BodyScope.PropertyFolding.Folds(inner, known);
+    }
 
     private static bool TryPathValue(ReadOnlySpan<char> path, int segment, bool isEntity, out string? value, ref string? error)
     {

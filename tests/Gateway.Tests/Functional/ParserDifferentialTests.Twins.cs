@@ -59,6 +59,46 @@ public sealed partial class ParserDifferentialTests
         await AssertRefused(400, "invalid_multipart", RawAsync("POST", "/weave-file/create", other, "multipart/form-data; boundary=AAA", who: "ci@ml"));
     }
 
+    // Werkzeug also ends a part's data at a bare LF or CR before "--boundary", and reads only
+    // whitespace after a boundary; ASP.NET's reader needs CRLF before one and skips the rest of its line.
+    [Theory]
+    [InlineData("--AAA\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nx\n--AAA\r\nContent-Disposition: form-data; name=\"project_id\"\r\n\r\ncv/cv-p\r\n")]
+    [InlineData("--AAA\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nx\r--AAA\r\nContent-Disposition: form-data; name=\"project_id\"\r\n\r\ncv/cv-p\r\n")]
+    [InlineData("--AAA\nContent-Disposition: form-data; name=\"project_id\"\r\nContent-Disposition: form-data; name=\"note2\"\r\n\r\ncv/cv-p\r\n")]
+    [InlineData("--AAA junk\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nx\r\n")]
+    [InlineData("--AAA\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nx --AAA y\r\n")]
+    public async Task BoundariesOutsideTheirOwnCrlfLines_AreRefused(string before)
+    {
+        var body = before + Part("AAA", "form-data; name=\"project_id\"", "ml/open-p") + File("AAA") + "--AAA--\r\n";
+        await AssertRefused(400, "ambiguous_multipart", RawAsync("POST", "/weave-file/create", body, "multipart/form-data; boundary=AAA", who: "ci@ml"));
+    }
+
+    [Theory]
+    [InlineData("form-data; name=\"project\"; name*1=\"_id\"")]         // RFC 2231 continuation: Werkzeug joins it
+    [InlineData("form-data; name=project_id@x")]                          // Werkzeug ends an unquoted token at '@'
+    [InlineData("form-data; name=project_id/x")]
+    [InlineData("form-data; name=project_id(x)")]
+    [InlineData("form-data; name=project_id=x")]
+    public async Task PartNamesOtherParsersReadAsTheScopeField_AreRefused(string disposition)
+    {
+        var body = Part("AAA", disposition, "cv/cv-p") + Part("AAA", "form-data; name=\"project_id\"", "ml/open-p") + File("AAA") + "--AAA--\r\n";
+        await AssertRefused(400, "ambiguous_multipart", RawAsync("POST", "/weave-file/create", body, "multipart/form-data; boundary=AAA", who: "ci@ml"));
+    }
+
+    [Theory]
+    [InlineData("multipart/form-data; boundary=AAA=BBB")]                 // Werkzeug: boundary AAA
+    [InlineData("multipart/form-data; boundary=AAA/BBB")]
+    [InlineData("multipart/form-data; boundary=AAA; boundary*1=BBB")]
+    public async Task BoundariesOtherParsersReadDifferently_AreRefused(string contentType)
+    {
+        var body = "--AAA=BBB\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nx\r\n"
+            + Part("AAA", "form-data; name=\"project_id\"", "cv/cv-p") + File("AAA") + "--AAA--\r\n\r\n"
+            + Part("AAA=BBB", "form-data; name=\"project_id\"", "ml/open-p") + "--AAA=BBB--\r\n";
+        var (status, text, upstream) = await RawAsync("POST", "/weave-file/create", body, contentType, who: "ci@ml");
+        Assert.True(status == 400 && (text.Contains("\"code\":\"ambiguous_multipart\"", StringComparison.Ordinal) || text.Contains("\"code\":\"invalid_multipart\"", StringComparison.Ordinal)), text);
+        Assert.Null(upstream);
+    }
+
     [Fact]
     public async Task ATabInAPartHeader_IsFine()
     {
@@ -112,6 +152,11 @@ public sealed partial class ParserDifferentialTests
     [InlineData("/q?Entity[x]=cv&entity=ml&project=open-p")]
     [InlineData("/weave-read?project_id[]=cv/cv-p&project_id=ml/open-p")]
     [InlineData("/weave/calls/query?project_id[0]=cv/cv-p")]
+    [InlineData("/q?[entity]=cv&[project]=cv-p")]                           // qs: a leading bracket names the key
+    [InlineData("/q?%5Bentity%5D=cv&project=open-p")]
+    [InlineData("/q?entity=ml&project=open-p&[entity]=cv")]
+    [InlineData("/weave-read?[project_id]=cv/cv-p")]
+    [InlineData("/weave/calls/query?[project_id]=cv/cv-p")]
     public async Task BracketedScopeParameters_AreRefused(string target)
     {
         var post = target.StartsWith("/weave/", StringComparison.Ordinal);
@@ -136,6 +181,11 @@ public sealed partial class ParserDifferentialTests
     [InlineData("/traces/v2/ml/open-p/x%2f..%2f..%2fcv%2fcv-p")]
     [InlineData("/traces/v2/ml/open-p/..%252F..%252Fcv%252Fcv-p")]
     [InlineData("/traces/v2/ml/open-p/%2e%2e%2F%2e%2e%2Fcv")]
+    // Each character of %5C percent-encoded: Kestrel decodes it once to "%5C" text, which YARP sends as %255C.
+    [InlineData("/traces/v2/ml/open-p/..%25%35%43..%25%35%43cv%25%35%43cv-p%25%35%43calls")]
+    [InlineData("/traces/v2/ml/open-p/..%25%32%46..%25%32%46cv%25%32%46cv-p")]
+    [InlineData("/traces/v2/ml/open-p/%25%32%65%25%32%65/%25%32%65%25%32%65/cv/cv-p/calls")]
+    [InlineData("/traces/v2/ml/open-p/calls%25%33%62x")]
     public async Task EncodedBackslashesAndSlashesHidingDots_AreRefused(string target)
         => await AssertRefused(400, "invalid_path", RawAsync("GET", target, who: "ci@ml"));
 

@@ -53,7 +53,8 @@ public sealed class ProxyPathTests(ProxyFixture fixture) : ProxyTestBase(fixture
         var (status, text) = await RawHttp.SendAsync(Gw.ProxyUrl, RawHttp.Get("/read/ml/open-p%2F..%2Fsecret/x", "gw",
             "Authorization: Basic " + Convert.ToBase64String(Encoding.ASCII.GetBytes("api:" + K("bob")))));
         Assert.Equal(400, status);
-        Assert.Contains("\"code\":\"invalid_scope\"", text);
+        // A dot segment behind an encoded slash: refused before routing, whichever segment it is in.
+        Assert.Contains("\"code\":\"invalid_path\"", text);
         var (dots, dotsText) = await RawHttp.SendAsync(Gw.ProxyUrl, RawHttp.Get("/read/ml/open-p/../secret/x", "gw",
             "Authorization: Basic " + Convert.ToBase64String(Encoding.ASCII.GetBytes("api:" + K("bob")))));
         Assert.Equal(400, dots);
