@@ -16,6 +16,25 @@ internal static class DirectoryRules
         }
     }
 
+    /// <summary>
+    /// True when a taken name or email belongs to another organization than <paramref name="org"/>:
+    /// the conflict then tells the caller that something it may not see exists, and is a probe.
+    /// </summary>
+    public static bool HeldElsewhere(DirectorySnapshot d, string org, string? name, string? email)
+    {
+        if (name is not null)
+        {
+            if ((d.Organizations.ContainsKey(name) && name != org)
+                || (d.Teams.TryGetValue(name, out var team) && team.Org != org)
+                || (d.UsersByName.TryGetValue(name, out var user) && user.Org != org))
+            {
+                return true;
+            }
+        }
+
+        return email is not null && d.UsersByEmail.Any(e => string.Equals(e.Key, email, StringComparison.OrdinalIgnoreCase) && e.Value.Org != org);
+    }
+
     /// <summary>Emails are unique ignoring case (federated people map on them).</summary>
     public static void RequireFreeEmail(DirectorySnapshot d, string email)
     {

@@ -22,13 +22,14 @@ internal static class OrgEndpoints
         admin.MapPost("/users/{username}/reactivate", (HttpContext h, string username, DirectoryService d, TimeProvider t) => SetActive(h, username, d, t, true));
     }
 
-    private static async Task<IResult> CreateTeamAsync(HttpContext http, string org, DirectoryService directory, TimeProvider time)
+    private static async Task<IResult> CreateTeamAsync(HttpContext http, string org, DirectoryService directory, ProbeGuard probes, TimeProvider time)
     {
         var caller = AdminCaller.From(http);
         var body = await AdminJson.ReadAsync<CreateTeamRequest>(http);
         var errors = new FieldErrors();
         errors.Entity("name", body.Name);
-        var team = directory.Write(d =>
+        probes.ThrowIfLimited(http, caller);
+        var team = probes.CountingConflicts(http, caller, "team.create_conflict", org, body.Name, null, () => directory.Write(d =>
         {
             AdminAccess.RequireOrgAdmin(d, caller.Principal, org);
             errors.ThrowIfAny();
@@ -37,11 +38,11 @@ internal static class OrgEndpoints
             var now = time.UtcNowMillis();
             var created = new Team { Name = body.Name!, Org = org, CreatedAt = now };
             return (new ChangeSet().Put(created).Record(caller.Audit(now, org, "team.create", created.Name)), created);
-        });
+        }));
         return AdminJson.Json(TeamView.Of(team), 201);
     }
 
-    private static async Task<IResult> CreateUserAsync(HttpContext http, string org, DirectoryService directory, TimeProvider time)
+    private static async Task<IResult> CreateUserAsync(HttpContext http, string org, DirectoryService directory, ProbeGuard probes, TimeProvider time)
     {
         var caller = AdminCaller.From(http);
         var body = await AdminJson.ReadAsync<CreateUserRequest>(http);
@@ -58,7 +59,8 @@ internal static class OrgEndpoints
 
         var role = errors.Enum<OrgRole>("orgRole", body.OrgRole, OrgRole.Member);
         errors.Entity("defaultEntity", body.DefaultEntity, required: false);
-        var user = directory.Write(d =>
+        probes.ThrowIfLimited(http, caller);
+        var user = probes.CountingConflicts(http, caller, "user.create_conflict", org, body.Username, body.Email, () => directory.Write(d =>
         {
             AdminAccess.RequireOrgAdmin(d, caller.Principal, org);
             if (body.DefaultEntity is { } entity && entity != body.Username && !(d.Teams.TryGetValue(entity, out var team) && team.Org == org))
@@ -78,7 +80,7 @@ internal static class OrgEndpoints
                 DefaultEntity = body.DefaultEntity, CreatedAt = now,
             };
             return (new ChangeSet().Put(created).Record(caller.Audit(now, org, "user.create", created.Username, $"orgRole={Wire.Of(role)}")), created);
-        });
+        }));
         return AdminJson.Json(UserView.Of(user), 201);
     }
 
@@ -113,7 +115,8 @@ internal static class OrgEndpoints
 
     /// <summary>
     /// Suspends or restores a user: while deactivated every key, access token and console session of
-    /// theirs is refused (authentication checks the owner), and they work again on reactivation.
+    /// theirs is refused (authentication checks the owner); keys and access tokens work again on
+    /// reactivation, console sessions never (they are revoked at deactivation).
     /// </summary>
     private static IResult SetActive(HttpContext http, string username, DirectoryService directory, TimeProvider time, bool active)
     {
@@ -137,9 +140,18 @@ internal static class OrgEndpoints
                 DirectoryRules.RequireNotLastOperator(d, user);
             }
 
+            var now = time.UtcNowMillis();
             var changed = user with { Active = active };
             var changes = new ChangeSet().Put(changed)
-                .Record(caller.Audit(time.UtcNowMillis(), user.Org, active ? "user.reactivate" : "user.deactivate", username));
+                .Record(caller.Audit(now, user.Org, active ? "user.reactivate" : "user.deactivate", username));
+            if (!active)
+            {
+                // Keys come back with the user; console sessions do not: reactivation needs a new sign-in.
+                foreach (var session in directory.Store.LiveAccessTokensOfOwner(user.Id, now).Where(k => k is { Format: ApiKeyFormatKind.ConsoleSession, RevokedAt: null }))
+                {
+                    changes.Put(session with { RevokedAt = now });
+                }
+            }
             return (changes, changed);
         });
         return AdminJson.Json(UserView.Of(updated));

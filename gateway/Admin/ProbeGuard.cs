@@ -58,6 +58,28 @@ internal sealed class ProbeGuard(FailedAuthenticationLimiter limiter, DirectoryS
         directory.Write(_ => (new ChangeSet().Record(caller.Audit(now, caller.Principal.Org, action, target, detail)), 0));
     }
 
+    /// <summary>
+    /// Runs a create whose name or email must be unique. A 409 <c>name_taken</c> / <c>email_taken</c>
+    /// caused by an object of another organization (which the caller cannot see) is a probe: it stays
+    /// a 409 (uniqueness must hold), and is counted against the failed-authentication limits and
+    /// audited in the caller's organization with the value hashed, never in clear.
+    /// </summary>
+    public T CountingConflicts<T>(HttpContext http, AdminCaller caller, string action, string org, string? name, string? email, Func<T> create)
+    {
+        try
+        {
+            return create();
+        }
+        catch (AdminProblemException ex) when (ex.Problem.Code is ProblemCodes.NameTaken or ProblemCodes.EmailTaken
+            && DirectoryRules.HeldElsewhere(directory.Current, org, ex.Problem.Code == ProblemCodes.NameTaken ? name : null, ex.Problem.Code == ProblemCodes.EmailTaken ? email : null))
+        {
+            var value = ex.Problem.Code == ProblemCodes.NameTaken ? name! : email!.ToLowerInvariant();
+            var digest = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value)))[..16].ToLowerInvariant();
+            RecordProbe(http, caller, action, org, $"conflict={ex.Problem.Code} sha256={digest}");
+            throw;
+        }
+    }
+
     private static string Bucket(AdminCaller caller) => "probe:" + caller.Principal.Id;
 
     public static AdminProblemException Refused()

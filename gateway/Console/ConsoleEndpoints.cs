@@ -52,14 +52,19 @@ internal static class ConsoleEndpoints
                 }
             }
         });
+        // Under TLS only (every admin URL https), the anti-forgery cookie is __Host- like the session's:
+        // Secure, host-only and path /, so a sibling subdomain cannot plant one.
+        var tlsOnly = ListenerAddress.Split(options.Admin.Urls) is { Count: > 0 } urls && urls.All(u => u.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
         services.AddAntiforgery(antiforgery =>
         {
-            antiforgery.Cookie.Name = "gw_console_af";
+            antiforgery.Cookie.Name = tlsOnly ? "__Host-gw_console_af" : "gw_console_af";
             antiforgery.Cookie.SameSite = SameSiteMode.Strict;
             antiforgery.Cookie.HttpOnly = true;
-            antiforgery.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.SameAsRequest;
+            antiforgery.Cookie.Path = "/";
+            antiforgery.Cookie.SecurePolicy = tlsOnly ? Microsoft.AspNetCore.Http.CookieSecurePolicy.Always : Microsoft.AspNetCore.Http.CookieSecurePolicy.SameAsRequest;
             antiforgery.FormFieldName = "__gw_af";
         });
+        services.AddSingleton<Microsoft.AspNetCore.Antiforgery.IAntiforgeryAdditionalDataProvider, ConsoleAntiforgeryData>();
         var protection = services.AddDataProtection().SetApplicationName("ml-auth-gateway-console");
         var keysPath = options.Console.KeysPath
             ?? (options.Store.IsPostgres ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.Store.Path)) ?? ".", "console-keys"));

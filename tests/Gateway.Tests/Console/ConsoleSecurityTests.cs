@@ -231,6 +231,8 @@ public sealed class ConsoleSecurityTests(BrowserFixture fixture)
         Assert.True(session.Secure);
         Assert.True(session.HttpOnly);
         Assert.Equal("/", session.Path);
-        Assert.True(Assert.Single(cookies, c => c.Name == "gw_console_af").Secure);
+        var antiforgery = Assert.Single(cookies, c => c.Name == "__Host-gw_console_af");
+        Assert.True(antiforgery.Secure);
+        Assert.Equal("/", antiforgery.Path);
     }
 }

@@ -230,11 +230,12 @@ public sealed class ConsoleWorkflowTests(BrowserFixture fixture) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task DeactivatingAUser_EndsTheirSessionAndKeys_UntilReactivated()
+    public async Task DeactivatingAUser_EndsTheirSessionForGood_AndTheirKeysUntilReactivated()
     {
         var keys = new Dictionary<string, string>();
         await OrgFixture.BuildAsync(_gw, keys);
         var bob = await SignInAsync(fixture.Browser, _gw, keys["bob"]);
+        var bobsCookie = (await bob.Context.CookiesAsync()).Single(c => c.Name == "gw_console");
         Assert.Equal(200, (await WriteRunAsync(keys["bob"])).Status);
 
         var erin = await SignInAsync(fixture.Browser, _gw, keys["erin"]);
@@ -253,6 +254,12 @@ public sealed class ConsoleWorkflowTests(BrowserFixture fixture) : IAsyncLifetim
         await erin.GetByRole(AriaRole.Button, new() { Name = "Reactivate bob" }).ClickAsync();
         await Expect(erin.GetByTestId("user-bob")).ToContainTextAsync("active");
         Assert.Equal(200, (await WriteRunAsync(keys["bob"])).Status);
+        // His keys work again; the session he had does not come back: reactivation needs a new sign-in.
+        var replay = await OpenAsync(fixture.Browser, _gw);
+        await replay.Context.AddCookiesAsync([new Cookie { Name = bobsCookie.Name, Value = bobsCookie.Value, Url = _gw.AdminUrl.ToString() }]);
+        await replay.GotoAsync("/keys");
+        await Expect(replay).ToHaveURLAsync(new Regex("/sign-in$"));
+        await CloseAsync(replay);
 
         // A service account: deactivation revokes its keys; reactivation lets it have new ones.
         await erin.GotoAsync("/service-accounts/ci%40ml");
