@@ -32,7 +32,9 @@ internal static class DirectoryListEndpoints
         var members = d.UsersById.Values.Where(u => u.Org == org)
             .SelectMany(u => u.Teams.Select(m => new MemberView(m.Key, u.Username, Wire.Of(m.Value))))
             .ToLookup(m => m.Team, StringComparer.Ordinal);
-        var projects = d.Projects.Values.CountBy(p => p.Entity, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal);
+        // Counted as the project listing lists them: a restricted project the caller may not see is not counted.
+        var projects = d.Projects.Values.Where(p => d.TryGetEntity(p.Entity, out var owner) && owner.Org == org && IsListed(d, caller, p, out _))
+            .CountBy(p => p.Entity, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal);
         var teams = d.Teams.Values
             .Where(t => t.Org == org && AdminAccess.CanSeeTeam(caller, t))
             .OrderBy(t => t.Name, StringComparer.Ordinal)
@@ -41,6 +43,14 @@ internal static class DirectoryListEndpoints
                 projects.GetValueOrDefault(t.Name)))
             .ToList();
         return AdminJson.Json(teams);
+    }
+
+    // Listed (and counted) when the caller may read it through the proxy or manage it here (an org
+    // admin manages a team's project without being a member who could read its runs).
+    private static bool IsListed(DirectorySnapshot d, Principal caller, Project project, out bool manage)
+    {
+        manage = AccessEvaluator.Evaluate(new AccessRequest(caller, project.Entity, project.Name, AccessAction.Manage), d).IsAllowed;
+        return manage || AccessEvaluator.Evaluate(new AccessRequest(caller, project.Entity, project.Name, AccessAction.Read), d).IsAllowed;
     }
 
     private static IResult ListUsers(HttpContext http, string org, DirectoryService directory)
@@ -69,10 +79,7 @@ internal static class DirectoryListEndpoints
                 continue;
             }
 
-            // Listed when the caller may read it through the proxy or manage it here (an org admin
-            // manages a team's project without being a member who could read its runs).
-            var manage = AccessEvaluator.Evaluate(new AccessRequest(caller, project.Entity, project.Name, AccessAction.Manage), d).IsAllowed;
-            if (!manage && !AccessEvaluator.Evaluate(new AccessRequest(caller, project.Entity, project.Name, AccessAction.Read), d).IsAllowed)
+            if (!IsListed(d, caller, project, out var manage))
             {
                 continue;
             }

@@ -33,6 +33,19 @@ public sealed class AdminAuthorizationTests(OrgFixture org) : IClassFixture<OrgF
     }
 
     [Fact]
+    public async Task TeamListings_CountOnlyTheProjectsTheCallerMaySee()
+    {
+        // ml holds team-p, open-p, pub-p, late-p and the restricted secret (alice's grant-free members do not see it).
+        static int MlProjects(ApiResponse teams) => teams.Json.EnumerateArray().Single(t => t.GetProperty("name").GetString() == "ml").GetProperty("projects").GetInt32();
+        var bob = await Gw.GetAsync("/admin/v1/orgs/acme/teams", K("bob"));
+        var listed = (await Gw.GetAsync("/admin/v1/projects?entity=ml", K("bob"))).Json.GetArrayLength();
+        Assert.Equal(listed, MlProjects(bob));
+        Assert.DoesNotContain("secret", (await Gw.GetAsync("/admin/v1/projects?entity=ml", K("bob"))).Text, StringComparison.Ordinal);
+        // An org admin sees (and counts) every one, the restricted one included.
+        Assert.Equal(MlProjects(bob) + 1, MlProjects(await Gw.GetAsync("/admin/v1/orgs/acme/teams", K("erin"))));
+    }
+
+    [Fact]
     public async Task CreateTeam_OrgAdminOnly()
     {
         await Expect(201, Gw.PostAsync("/admin/v1/orgs/acme/teams", K("erin"), new { name = Unique("t") }));
