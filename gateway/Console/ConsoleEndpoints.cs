@@ -24,14 +24,14 @@ internal sealed class ConsoleHeadersFilter : IResourceFilter
     }
 }
 
-/// <summary>The operator console: Razor Pages at <c>/</c> on the admin listener, its two static files, its headers.</summary>
+/// <summary>The operator console: Razor Pages at <c>/</c> on the admin listener, its static files (style, script, icon), its headers.</summary>
 internal static class ConsoleEndpoints
 {
     // No inline script or style anywhere: the one script and the one stylesheet are files of our own.
     private const string ContentSecurityPolicy =
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-    private static readonly string[] Assets = ["console.css", "console.js"];
+    private static readonly string[] Assets = ["console.css", "console.js", "favicon.svg"];
 
     public static void AddGatewayConsole(this IServiceCollection services, GatewayOptions options)
     {
@@ -95,12 +95,20 @@ internal static class ConsoleEndpoints
         foreach (var name in Assets)
         {
             var bytes = ReadAsset(name);
-            var type = name.EndsWith(".css", StringComparison.Ordinal) ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8";
-            endpoints.MapGet("/console/" + name, (HttpContext http) =>
+            var type = name.EndsWith(".css", StringComparison.Ordinal) ? "text/css; charset=utf-8"
+                : name.EndsWith(".svg", StringComparison.Ordinal) ? "image/svg+xml" : "text/javascript; charset=utf-8";
+            IResult Serve(HttpContext http)
             {
                 SetSecurityHeaders(http.Response, cacheable: true);
                 return Results.Bytes(bytes, type);
-            }).WithMetadata(ListenerMetadata.Admin);
+            }
+
+            endpoints.MapGet("/console/" + name, Serve).WithMetadata(ListenerMetadata.Admin);
+            if (name == "favicon.svg")
+            {
+                // Browsers ask for /favicon.ico before (or without) reading the page's icon link.
+                endpoints.MapGet("/favicon.ico", Serve).WithMetadata(ListenerMetadata.Admin);
+            }
         }
     }
 

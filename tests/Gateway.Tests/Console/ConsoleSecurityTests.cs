@@ -113,6 +113,16 @@ public sealed class ConsoleSecurityTests(BrowserFixture fixture)
     {
         await using var gw = await TestGateway.StartAsync();
         var page = await SignInAsync(fixture.Browser, gw, gw.RootKey);
+        // No page asks for anything that fails (the favicon was once a 404 in every browser console).
+        var failed = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.Response += (_, r) =>
+        {
+            if (r.Status >= 400)
+            {
+                failed.Enqueue($"{r.Status} {r.Url}");
+            }
+        };
+        page.RequestFailed += (_, r) => failed.Enqueue($"failed {r.Url}");
         foreach (var path in new[] { "/", "/teams", "/users", "/projects", "/service-accounts", "/keys", "/issuers", "/audit" })
         {
             var response = (await page.GotoAsync(path))!;
@@ -132,6 +142,11 @@ public sealed class ConsoleSecurityTests(BrowserFixture fixture)
             Assert.Equal(0, unlabelled);
             Assert.DoesNotContain(gw.RootKey, await page.ContentAsync());
         }
+
+        Assert.Empty(failed);
+        var icon = await page.APIRequest.GetAsync("/favicon.ico");
+        Assert.Equal(200, icon.Status);
+        Assert.Equal("image/svg+xml", icon.Headers["content-type"]);
 
         // Not on the proxy listener: there "/" is not the console.
         using var http = new HttpClient();
