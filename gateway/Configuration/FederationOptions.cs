@@ -36,6 +36,13 @@ internal sealed record FederationOptions
     /// <summary>Successful JWT validations kept (by token hash, until <c>exp</c>).</summary>
     public int ValidationCacheSize { get; init; } = 100_000;
 
+    /// <summary>
+    /// Lets discovery and JWKS fetches reach loopback, private, link-local and other non-public
+    /// addresses (off: an org admin registering an issuer could otherwise make the gateway probe its
+    /// own network). Turn on for an identity provider inside the network.
+    /// </summary>
+    public bool AllowPrivateIssuerAddresses { get; init; }
+
     /// <summary>Issuers defined in gateway.json (read-only through the admin API).</summary>
     public IReadOnlyList<IssuerOptions> Issuers { get; init; } = [];
 }

@@ -5,7 +5,8 @@ using Gateway.Configuration;
 namespace Gateway.Federation;
 
 /// <summary>
-/// Fetches an issuer's discovery document and key set: no redirects, a timeout, a size cap, and the
+/// Fetches an issuer's discovery document and key set: no redirects, public addresses only (see
+/// <see cref="OutboundAddressPolicy"/>), a timeout, a size cap, and the
 /// discovery document's <c>issuer</c> must equal the configured issuer exactly (OpenID Connect
 /// Discovery 1.0, section 4.3), so one issuer's document cannot point at another's keys.
 /// </summary>
@@ -23,6 +24,7 @@ internal sealed class IssuerDocumentClient : IDisposable
             ConnectTimeout = options.FetchTimeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             AutomaticDecompression = DecompressionMethods.None,
+            ConnectCallback = OutboundAddressPolicy.Connect(options.AllowPrivateIssuerAddresses),
         })
         {
             Timeout = options.FetchTimeout,

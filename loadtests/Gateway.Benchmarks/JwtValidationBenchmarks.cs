@@ -41,9 +41,9 @@ public class JwtValidationBenchmarks
                 Authentication = AuthenticationKind.Federated, Issuer = _issuer.Url, Subject = "repo:acme/train",
             }));
         var directory = new DirectoryService(_store, new ApiKeyCache(1000, 1000));
-        _cached = Validator(directory, new FederationOptions(), new Metrics.GatewayMetrics());
+        _cached = Validator(directory, new FederationOptions { AllowPrivateIssuerAddresses = true }, new Metrics.GatewayMetrics());
         // Far fewer cache entries than distinct tokens: every validation misses.
-        _uncached = Validator(directory, new FederationOptions { ValidationCacheSize = 16 }, new Metrics.GatewayMetrics());
+        _uncached = Validator(directory, new FederationOptions { ValidationCacheSize = 16, AllowPrivateIssuerAddresses = true }, new Metrics.GatewayMetrics());
         _tokens = Enumerable.Range(0, Distinct).Select(_ => _issuer.Token("repo:acme/train", "acme", TimeSpan.FromMinutes(50))).ToArray();
         foreach (var token in _tokens)
         {

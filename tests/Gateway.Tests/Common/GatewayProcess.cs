@@ -63,6 +63,7 @@ public sealed class GatewayProcess : IDisposable
         [
             gatewayDll, "--Gateway:Proxy:Urls=http://127.0.0.1:0", "--Gateway:Admin:Urls=http://127.0.0.1:0", "--Logging:LogLevel:Gateway.Hosting=Information",
             $"--Gateway:Store:Path={storePath}", "--Gateway:Bootstrap:Organization=acme", "--Gateway:Bootstrap:AdminUser=root",
+            "--Gateway:Federation:AllowPrivateIssuerAddresses=true",
             .. extraArgs,
         ];
         foreach (var arg in arguments)

@@ -77,6 +77,8 @@ public sealed class TestGateway : IAsyncDisposable
             "--Gateway:Limits:FailedAuthenticationsPerAddress=1000000",
             "--Gateway:Limits:FailedAuthenticationsPerKeyId=1000000",
             "--Gateway:Limits:FailedAuthenticationsPerSecond=1000000",
+            // The test issuers are served on loopback (the outbound policy itself is tested with this off).
+            "--Gateway:Federation:AllowPrivateIssuerAddresses=true",
             .. extraArgs,
         ];
         var app = GatewayApp.Build(args, b =>

@@ -12,7 +12,7 @@ namespace Gateway.Tests.Federation;
 public sealed class IssuerKeysTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private readonly FederationOptions _options = new();
+    private readonly FederationOptions _options = new() { AllowPrivateIssuerAddresses = true };
     private TestIssuer _idp = null!;
     private IssuerDocumentClient _client = null!;
     private IssuerKeys _keys = null!;

@@ -57,6 +57,73 @@ public sealed class IssuerAdminTests
     }
 
     [Fact]
+    public async Task IssuerFetches_NeverReachPrivateAddresses_UnlessAllowed()
+    {
+        // An org admin registering an issuer makes the gateway fetch from it: without the setting a
+        // loopback (or private, link-local) issuer is never contacted, and its keys show the failure.
+        await using var idp = await TestIssuer.StartAsync();
+        var (gw, _) = await StartAsync("--Gateway:Federation:AllowPrivateIssuerAddresses=false");
+        await using (gw)
+        {
+            Assert.Equal(201, (await gw.PostAsync("/admin/v1/orgs/acme/issuers", gw.RootKey, new { issuer = idp.Url })).Status);
+            var failed = false;
+            for (var i = 0; i < 100 && !failed; i++)
+            {
+                await Task.Delay(50);
+                var listed = await gw.GetAsync("/admin/v1/orgs/acme/issuers", gw.RootKey);
+                failed = listed.Json.EnumerateArray().Single().GetProperty("keys").GetProperty("lastFetchFailed").GetBoolean();
+            }
+
+            Assert.True(failed, "the fetch did not fail");
+            Assert.Equal(0, idp.DiscoveryFetches);
+            Assert.Equal(0, idp.JwksFetches);
+            Assert.Contains("AllowPrivateIssuerAddresses", gw.Logs.All, StringComparison.Ordinal);
+        }
+
+        // The control: allowed, the same issuer is fetched at registration.
+        var (allowed, _) = await StartAsync();
+        await using (allowed)
+        {
+            Assert.Equal(201, (await allowed.PostAsync("/admin/v1/orgs/acme/issuers", allowed.RootKey, new { issuer = idp.Url })).Status);
+            for (var i = 0; i < 100 && idp.JwksFetches == 0; i++)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.True(idp.DiscoveryFetches > 0 && idp.JwksFetches > 0);
+        }
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", false)]
+    [InlineData("127.8.8.8", false)]
+    [InlineData("10.1.2.3", false)]
+    [InlineData("172.16.0.1", false)]
+    [InlineData("172.31.255.255", false)]
+    [InlineData("192.168.1.1", false)]
+    [InlineData("169.254.169.254", false)] // cloud metadata
+    [InlineData("100.64.0.1", false)]
+    [InlineData("0.0.0.0", false)]
+    [InlineData("224.0.0.1", false)]
+    [InlineData("255.255.255.255", false)]
+    [InlineData("::1", false)]
+    [InlineData("::", false)]
+    [InlineData("fe80::1", false)]
+    [InlineData("fd00::1", false)]
+    [InlineData("ff02::1", false)]
+    [InlineData("::ffff:127.0.0.1", false)]
+    [InlineData("::ffff:10.0.0.1", false)]
+    [InlineData("64:ff9b::a00:1", false)]
+    [InlineData("2002:a00:1::", false)]
+    [InlineData("8.8.8.8", true)]
+    [InlineData("172.32.0.1", true)]
+    [InlineData("140.82.112.3", true)]
+    [InlineData("2606:4700::1111", true)]
+    [InlineData("::ffff:8.8.8.8", true)]
+    public void OutboundAddressPolicy_AllowsPublicAddressesOnly(string address, bool allowed)
+        => Assert.Equal(allowed, Gateway.Federation.OutboundAddressPolicy.IsPublic(System.Net.IPAddress.Parse(address)));
+
+    [Fact]
     public async Task InvalidDefinitions_ReportEveryFieldAtOnce()
     {
         var (gw, _) = await StartAsync();
