@@ -130,7 +130,27 @@ internal sealed partial class ApiKeyAuthenticator(
             return AuthenticationResult.Fail(AuthenticationReasons.KeyExpired, key.KeyId);
         }
 
-        if (!snapshot.TryGetPrincipal(key.OwnerId, out var principal))
+        if ((!snapshot.TryGetPrincipal(key.OwnerId, out var principal) || !principal.Active) && !cacheOnly)
+        {
+            // A live key whose owner this replica does not know (or knows as inactive) may be newer
+            // than its snapshot: made on another replica a moment ago, before the change reached this
+            // one. Decide on the store's version, never on a lagging snapshot: a valid key is not a 401.
+            // The snapshot read above may itself be older than the current one (it was taken before the
+            // store lookup, during which the notification may have landed): decide on the newest.
+            try
+            {
+                directory.CatchUp();
+                snapshot = directory.Current;
+                snapshot.TryGetPrincipal(key.OwnerId, out principal);
+            }
+            catch (StoreUnavailableException ex)
+            {
+                Log.StoreUnavailable(logger, ex);
+                return AuthenticationResult.StoreUnavailable(key.KeyId);
+            }
+        }
+
+        if (principal is null)
         {
             return AuthenticationResult.Fail(AuthenticationReasons.OwnerDeleted, key.KeyId);
         }

@@ -158,6 +158,32 @@ internal sealed class DirectoryService
         }
     }
 
+    /// <summary>
+    /// On a shared store: when the store's version is ahead of this replica's snapshot, reloads now
+    /// instead of waiting for the notification (a key created on another replica a moment ago names an
+    /// owner this snapshot does not know yet). One cheap version read; concurrent callers wait for the
+    /// one reload (the write gate) and then find nothing left to do. True when the snapshot moved.
+    /// Throws <see cref="StoreUnavailableException"/> when the store cannot say.
+    /// </summary>
+    public bool CatchUp()
+    {
+        if (!Store.IsShared)
+        {
+            return false;
+        }
+
+        var stored = Store.ReadVersion();
+        if (stored <= Current.Version)
+        {
+            return false;
+        }
+
+        lock (_writeGate)
+        {
+            return stored > _current.Version && RefreshLocked(force: false);
+        }
+    }
+
     private bool RefreshLocked(bool force)
     {
         var data = Store.LoadDirectory();
