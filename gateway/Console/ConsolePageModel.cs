@@ -47,7 +47,49 @@ internal abstract class ConsolePageModel : PageModel
 
         Session = session;
         ViewData["Signed"] = session;
+        if (HttpMethods.IsGet(Request.Method))
+        {
+            // What the POST before the redirect had to say (see ConsoleOnce).
+            var (message, secret) = ConsoleOnce.Take<OnceSecret>(Response, Request);
+            if (message is not null)
+            {
+                Message = message;
+                MessageIsError = false;
+            }
+
+            CreatedKey = secret?.Key;
+            CreatedOrg = secret?.Org;
+        }
+
         await next();
+    }
+
+    /// <summary>A secret shown once after a redirect: a new key, or a new organization with its admin's key.</summary>
+    internal sealed record OnceSecret(CreatedKeyView? Key, CreatedOrgView? Org);
+
+    /// <summary>The organization just created (with its first admin's key), shown once.</summary>
+    public CreatedOrgView? CreatedOrg { get; protected set; }
+
+    /// <summary>
+    /// Post/Redirect/Get: after a successful action, redirect to this page (without the handler) with
+    /// its banner and any one-time secret, so a refresh never repeats the action; after a refusal,
+    /// render the page with the refusal and the form's errors (nothing was done, so nothing repeats).
+    /// </summary>
+    protected async Task<IActionResult> AfterPostAsync(Func<Task> load)
+    {
+        if (Message is not null && !MessageIsError)
+        {
+            var secret = CreatedKey is null && CreatedOrg is null ? null : new OnceSecret(CreatedKey, CreatedOrg);
+            ConsoleOnce.Carry(Response, Request, Message, secret);
+            // The page as it was shown (its filters), without the handler and the one-step states
+            // (a confirmation asked, a creation announced) that the action has just ended.
+            var query = string.Join('&', Request.Query.Where(q => q.Key.ToLowerInvariant() is not ("handler" or "confirm" or "created" or "delete"))
+                .SelectMany(q => q.Value.Select(v => Uri.EscapeDataString(q.Key) + "=" + Uri.EscapeDataString(v ?? ""))));
+            return Redirect(Request.PathBase.ToUriComponent() + Request.Path.ToUriComponent() + (query.Length > 0 ? "?" + query : ""));
+        }
+
+        await load();
+        return Page();
     }
 
     protected Task<AdminReply> GetAsync(string pattern, object? route = null, IEnumerable<KeyValuePair<string, string?>>? query = null)

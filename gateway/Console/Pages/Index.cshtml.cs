@@ -9,20 +9,18 @@ internal sealed class IndexModel : ConsolePageModel
 {
     public List<OrgView> Orgs { get; private set; } = [];
 
-    public CreatedOrgView? Created { get; private set; }
-
     public bool IsOperator => OperatorEndpoints.IsOperator(Session.Principal);
 
     public async Task OnGetAsync() => Orgs = await ListAsync<OrgView>("/orgs");
 
-    public async Task OnPostCreateOrgAsync([FromForm] string? name, [FromForm] string? adminUsername, [FromForm] string? adminEmail)
+    public async Task<IActionResult> OnPostCreateOrgAsync([FromForm] string? name, [FromForm] string? adminUsername, [FromForm] string? adminEmail)
     {
         var reply = await SendAsync(HttpMethods.Post, "/orgs", body: new { name, admin = new { username = adminUsername, email = adminEmail } });
         if (Report(reply, $"Organization '{name}' created with its first admin '{adminUsername}'."))
         {
-            Created = reply.As<CreatedOrgView>();
+            CreatedOrg = reply.As<CreatedOrgView>();
         }
 
-        Orgs = await ListAsync<OrgView>("/orgs");
+        return await AfterPostAsync(async () => Orgs = await ListAsync<OrgView>("/orgs"));
     }
 }

@@ -11,17 +11,17 @@ internal sealed class IssuersModel : ConsolePageModel
 
     public async Task OnGetAsync() => await LoadAsync();
 
-    public async Task OnPostAddAsync([FromForm] string? issuer, [FromForm] string? audience, [FromForm] bool acceptRawJwt)
+    public async Task<IActionResult> OnPostAddAsync([FromForm] string? issuer, [FromForm] string? audience, [FromForm] bool acceptRawJwt)
     {
         var body = new { issuer, audiences = string.IsNullOrWhiteSpace(audience) ? null : new[] { audience.Trim() }, acceptRawJwt = acceptRawJwt ? true : (bool?)null };
         Report(await SendAsync(HttpMethods.Post, "/orgs/{org}/issuers", new { org = Org }, body), $"'{issuer}' is trusted; its keys are being fetched.");
-        await LoadAsync();
+        return await AfterPostAsync(LoadAsync);
     }
 
-    public async Task OnPostRemoveAsync([FromForm] string issuer)
+    public async Task<IActionResult> OnPostRemoveAsync([FromForm] string issuer)
     {
         Report(await SendAsync(HttpMethods.Delete, "/orgs/{org}/issuers", new { org = Org }, query: [new("issuer", issuer)]), $"'{issuer}' is no longer trusted.");
-        await LoadAsync();
+        return await AfterPostAsync(LoadAsync);
     }
 
     private async Task LoadAsync() => Issuers = await ListAsync<IssuerView>("/orgs/{org}/issuers", new { org = Org });

@@ -20,17 +20,17 @@ internal sealed class KeysModel : ConsolePageModel
 
     public async Task OnGetAsync() => await LoadAsync();
 
-    public async Task OnPostCreateAsync([FromForm] string keyOwner, [FromForm] string? keyName, [FromForm] string? format, [FromForm] string? expiresAt)
+    public async Task<IActionResult> OnPostCreateAsync([FromForm] string keyOwner, [FromForm] string? keyName, [FromForm] string? format, [FromForm] string? expiresAt)
     {
         await CreateKeyAsync(keyOwner?.Trim() ?? "", keyName, format, expiresAt);
-        await LoadAsync();
+        return await AfterPostAsync(LoadAsync);
     }
 
-    public async Task OnPostDeleteKeyAsync([FromForm] string keyId)
+    public async Task<IActionResult> OnPostDeleteKeyAsync([FromForm] string keyId)
     {
         await DeleteKeyAsync(keyId);
         Confirm = null;
-        await LoadAsync();
+        return await AfterPostAsync(LoadAsync);
     }
 
     private async Task LoadAsync()

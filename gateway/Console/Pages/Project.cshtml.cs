@@ -19,24 +19,24 @@ internal sealed class ProjectModel : ConsolePageModel
 
     public async Task OnGetAsync() => await LoadAsync();
 
-    public async Task OnPostVisibilityAsync([FromForm] string? visibility)
+    public async Task<IActionResult> OnPostVisibilityAsync([FromForm] string? visibility)
     {
         Report(await SendAsync(HttpMethods.Patch, "/projects/{entity}/{project}", Route, new { visibility }), $"Visibility is now {visibility}.");
-        await LoadAsync();
+        return await AfterPostAsync(LoadAsync);
     }
 
-    public async Task OnPostGrantAsync([FromForm] string principal, [FromForm] string? role)
+    public async Task<IActionResult> OnPostGrantAsync([FromForm] string principal, [FromForm] string? role)
     {
         Report(await SendAsync(HttpMethods.Put, "/projects/{entity}/{project}/grants/{principal}", new { entity = Entity, project = ProjectName, principal }, new { role }),
             $"'{principal}' is now {role} of {Entity}/{ProjectName}.");
-        await LoadAsync();
+        return await AfterPostAsync(LoadAsync);
     }
 
-    public async Task OnPostRemoveGrantAsync([FromForm] string principal)
+    public async Task<IActionResult> OnPostRemoveGrantAsync([FromForm] string principal)
     {
         Report(await SendAsync(HttpMethods.Delete, "/projects/{entity}/{project}/grants/{principal}", new { entity = Entity, project = ProjectName, principal }),
             $"The grant of '{principal}' is removed.");
-        await LoadAsync();
+        return await AfterPostAsync(LoadAsync);
     }
 
     private object Route => new { entity = Entity, project = ProjectName };

@@ -13,10 +13,10 @@ internal sealed class ProjectsModel : ConsolePageModel
 
     public async Task OnGetAsync() => await LoadAsync();
 
-    public async Task OnPostCreateAsync([FromForm] string team, [FromForm] string? name, [FromForm] string? visibility)
+    public async Task<IActionResult> OnPostCreateAsync([FromForm] string team, [FromForm] string? name, [FromForm] string? visibility)
     {
         Report(await SendAsync(HttpMethods.Post, "/teams/{team}/projects", new { team }, new { name, visibility }), $"Project '{team}/{name}' created ({visibility}).");
-        await LoadAsync();
+        return await AfterPostAsync(LoadAsync);
     }
 
     private async Task LoadAsync()

@@ -35,16 +35,16 @@ internal sealed class ServiceAccountModel : ConsolePageModel
         await LoadAsync();
     }
 
-    public async Task OnPostDeactivateAsync()
+    public async Task<IActionResult> OnPostDeactivateAsync()
     {
         Report(await SendAsync(HttpMethods.Post, "/service-accounts/{sa}/deactivate", new { sa = Name }), $"'{Name}' is deactivated and its keys are revoked.");
-        await LoadAsync();
+        return await AfterPostAsync(LoadAsync);
     }
 
-    public async Task OnPostReactivateAsync()
+    public async Task<IActionResult> OnPostReactivateAsync()
     {
         Report(await SendAsync(HttpMethods.Post, "/service-accounts/{sa}/reactivate", new { sa = Name }), $"'{Name}' is active again; create a new key for it.");
-        await LoadAsync();
+        return await AfterPostAsync(LoadAsync);
     }
 
     public async Task<IActionResult> OnPostDeleteAsync([FromForm] string? confirmName)
@@ -70,17 +70,17 @@ internal sealed class ServiceAccountModel : ConsolePageModel
         return Page();
     }
 
-    public async Task OnPostCreateKeyAsync([FromForm] string? keyName, [FromForm] string? expiresAt)
+    public async Task<IActionResult> OnPostCreateKeyAsync([FromForm] string? keyName, [FromForm] string? expiresAt)
     {
         await CreateKeyAsync(Name, keyName, null, expiresAt);
-        await LoadAsync();
+        return await AfterPostAsync(LoadAsync);
     }
 
-    public async Task OnPostDeleteKeyAsync([FromForm] string keyId)
+    public async Task<IActionResult> OnPostDeleteKeyAsync([FromForm] string keyId)
     {
         await DeleteKeyAsync(keyId);
         Confirm = null;
-        await LoadAsync();
+        return await AfterPostAsync(LoadAsync);
     }
 
     private async Task LoadAsync()

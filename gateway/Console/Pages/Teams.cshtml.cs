@@ -13,22 +13,22 @@ internal sealed class TeamsModel : ConsolePageModel
 
     public async Task OnGetAsync() => await LoadAsync();
 
-    public async Task OnPostCreateAsync([FromForm] string? name)
+    public async Task<IActionResult> OnPostCreateAsync([FromForm] string? name)
     {
         Report(await SendAsync(HttpMethods.Post, "/orgs/{org}/teams", new { org = Org }, new { name }), $"Team '{name}' created.");
-        await LoadAsync();
+        return await AfterPostAsync(LoadAsync);
     }
 
-    public async Task OnPostSetMemberAsync([FromForm] string team, [FromForm] string username, [FromForm] string? role)
+    public async Task<IActionResult> OnPostSetMemberAsync([FromForm] string team, [FromForm] string username, [FromForm] string? role)
     {
         Report(await SendAsync(HttpMethods.Put, "/teams/{team}/members/{username}", new { team, username }, new { role }), $"'{username}' is now {role} of '{team}'.");
-        await LoadAsync();
+        return await AfterPostAsync(LoadAsync);
     }
 
-    public async Task OnPostRemoveMemberAsync([FromForm] string team, [FromForm] string username)
+    public async Task<IActionResult> OnPostRemoveMemberAsync([FromForm] string team, [FromForm] string username)
     {
         Report(await SendAsync(HttpMethods.Delete, "/teams/{team}/members/{username}", new { team, username }), $"'{username}' removed from '{team}'.");
-        await LoadAsync();
+        return await AfterPostAsync(LoadAsync);
     }
 
     private async Task LoadAsync() => Teams = await ListAsync<TeamDetailView>("/orgs/{org}/teams", new { org = Org });

@@ -13,23 +13,23 @@ internal sealed class UsersModel : ConsolePageModel
 
     public async Task OnGetAsync() => await LoadAsync();
 
-    public async Task OnPostCreateAsync([FromForm] string? username, [FromForm] string? email, [FromForm] string? orgRole, [FromForm] string? defaultEntity)
+    public async Task<IActionResult> OnPostCreateAsync([FromForm] string? username, [FromForm] string? email, [FromForm] string? orgRole, [FromForm] string? defaultEntity)
     {
         var body = new { username, email, orgRole, defaultEntity = string.IsNullOrWhiteSpace(defaultEntity) ? null : defaultEntity };
         Report(await SendAsync(HttpMethods.Post, "/orgs/{org}/users", new { org = Org }, body), $"User '{username}' created. Create a key for them on the API keys page.");
-        await LoadAsync();
+        return await AfterPostAsync(LoadAsync);
     }
 
-    public async Task OnPostDeactivateAsync([FromForm] string username)
+    public async Task<IActionResult> OnPostDeactivateAsync([FromForm] string username)
     {
-        Report(await SendAsync(HttpMethods.Post, "/users/{username}/deactivate", new { username }), $"'{username}' is deactivated: their keys and sessions are refused until reactivated.");
-        await LoadAsync();
+        Report(await SendAsync(HttpMethods.Post, "/users/{username}/deactivate", new { username }), $"'{username}' is deactivated: their keys are refused until reactivated, and their console sessions have ended.");
+        return await AfterPostAsync(LoadAsync);
     }
 
-    public async Task OnPostReactivateAsync([FromForm] string username)
+    public async Task<IActionResult> OnPostReactivateAsync([FromForm] string username)
     {
         Report(await SendAsync(HttpMethods.Post, "/users/{username}/reactivate", new { username }), $"'{username}' is active again.");
-        await LoadAsync();
+        return await AfterPostAsync(LoadAsync);
     }
 
     private async Task LoadAsync() => Users = await ListAsync<UserView>("/orgs/{org}/users", new { org = Org });

@@ -109,6 +109,30 @@ public sealed class ConsoleSecurityTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task ARefreshAfterCreatingAKey_CreatesNothing_AndTheKeyIsShownOnlyOnce()
+    {
+        await using var gw = await TestGateway.StartAsync();
+        var page = await SignInAsync(fixture.Browser, gw, gw.RootKey);
+        await page.GotoAsync("/keys");
+        await page.GetByLabel("Key name").FillAsync("once");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
+        // Post/Redirect/Get: the key is shown on the page the POST redirected to, a plain GET of /keys.
+        await Expect(Banner(page)).ToHaveTextAsync("Key created.");
+        await Expect(page).ToHaveURLAsync(new Regex("/keys$"));
+        var shown = await page.GetByTestId("new-key-value").InputValueAsync();
+        Assert.Equal(200, (await gw.GetAsync("/admin/v1/whoami", shown)).Status);
+
+        // A refresh repeats the GET: no second key, and the secret is not shown again.
+        await page.ReloadAsync();
+        await Expect(page.GetByTestId("one-time-key")).ToHaveCountAsync(0);
+        var keys = await gw.GetAsync("/admin/v1/keys?owner=root", gw.RootKey);
+        Assert.Single(keys.Json.EnumerateArray(), k => k.GetProperty("name").GetString() == "once");
+        // Nothing of the secret rests in any cookie in clear.
+        Assert.DoesNotContain(await page.Context.CookiesAsync(), c => c.Value.Contains(shown[..12], StringComparison.Ordinal));
+        await CloseAsync(page);
+    }
+
+    [Fact]
     public async Task EveryPage_ServesItsSecurityHeaders_AndNoInlineScript()
     {
         await using var gw = await TestGateway.StartAsync();
