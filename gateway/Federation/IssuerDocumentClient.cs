@@ -25,6 +25,9 @@ internal sealed class IssuerDocumentClient : IDisposable
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             AutomaticDecompression = DecompressionMethods.None,
             ConnectCallback = OutboundAddressPolicy.Connect(options.AllowPrivateIssuerAddresses),
+            // Direct connections only: through an HTTP_PROXY the callback would check the proxy's
+            // address, and the proxy would fetch any address for us.
+            UseProxy = false,
         })
         {
             Timeout = options.FetchTimeout,
