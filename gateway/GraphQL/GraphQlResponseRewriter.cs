@@ -32,6 +32,11 @@ internal static class GraphQlResponseRewriter
         byte[]? rewritten = null;
         try
         {
+            if (!MediaType.IsUtf8OrUnstated(context.ProxyResponse.Content.Headers.ContentType?.ToString()))
+            {
+                throw new InvalidDataException("The answer is declared in another charset than UTF-8.");
+            }
+
             var body = await ReadAsync(context.ProxyResponse, http.RequestAborted);
             rewritten = Rewrite(body, analysis, facts);
         }
@@ -72,7 +77,9 @@ internal static class GraphQlResponseRewriter
 
     internal static byte[] Rewrite(byte[] body, GraphQlAnalysis analysis, ViewerAnswer.Facts facts)
     {
-        var root = JsonNode.Parse(body) ?? throw new InvalidDataException("null answer");
+        // Duplicate keys are read differently by different clients (first or last wins): unreadable.
+        var root = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) ?? throw new InvalidDataException("null answer");
+        CheckShape(root, analysis);
         foreach (var viewer in analysis.Viewers)
         {
             DropErrors(root, analysis, viewer.Envelope, viewer.ResponseKey);
@@ -107,6 +114,33 @@ internal static class GraphQlResponseRewriter
         }
 
         return System.Text.Encoding.UTF8.GetBytes(root.ToJsonString());
+    }
+
+    /// <summary>
+    /// The answer must have the request's shape, or nothing below can be trusted to find what it must
+    /// filter or replace: an array of one response per operation for a batch (an object there would
+    /// pass every listing and viewer through untouched), an object otherwise; each response an object
+    /// with <c>data</c> (an object, or null beside <c>errors</c>) or <c>errors</c>.
+    /// </summary>
+    private static void CheckShape(JsonNode root, GraphQlAnalysis analysis)
+    {
+        var responses = analysis.IsBatch
+            ? root is JsonArray array && array.Count == analysis.SingleOperation.Count ? array.ToList() : throw new InvalidDataException("A batch was not answered by one response per operation.")
+            : [root];
+        foreach (var response in responses)
+        {
+            if (response is not JsonObject item)
+            {
+                throw new InvalidDataException("A response is not an object.");
+            }
+
+            var hasData = item.TryGetPropertyValue("data", out var data);
+            var hasErrors = item.TryGetPropertyValue("errors", out var errors) && errors is JsonArray;
+            if ((!hasData && !hasErrors) || (hasData && data is not (null or JsonObject)) || (hasData && data is null && !hasErrors))
+            {
+                throw new InvalidDataException("A response has neither data nor errors of the expected kinds.");
+            }
+        }
     }
 
     private static JsonObject Answer(ViewerSelection viewer, ViewerAnswer.Facts facts)

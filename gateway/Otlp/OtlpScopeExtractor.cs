@@ -212,6 +212,43 @@ internal static class OtlpScopeExtractor
         }
 
         string? text = null;
+        // AnyValue's members form a oneof: protobuf keeps the last one on the wire, whatever its wire
+        // type (a string_value followed by an int_value is an int). Only when the last member is
+        // string_value is this value a string.
+        var last = 0;
+        var input = message.CreateCodedInput();
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
+        {
+            var member = WireFormat.GetTagFieldNumber(tag);
+            if (member is >= 1 and <= 7)
+            {
+                // A member on another wire type than its own is read differently by different
+                // protobuf runtimes (unknown field, or an error): refused.
+                var expected = member switch
+                {
+                    2 or 3 => WireFormat.WireType.Varint,
+                    4 => WireFormat.WireType.Fixed64,
+                    _ => WireFormat.WireType.LengthDelimited,
+                };
+                if (WireFormat.GetTagWireType(tag) != expected)
+                {
+                    throw Malformed();
+                }
+
+                last = member;
+            }
+
+            if (WireFormat.GetTagWireType(tag) != WireFormat.WireType.LengthDelimited)
+            {
+                input.SkipLastField();
+            }
+            else
+            {
+                input.ReadBytes();
+            }
+        }
+
         Fields(message, (number, field) =>
         {
             switch (number)
@@ -247,7 +284,7 @@ internal static class OtlpScopeExtractor
             }
         });
 
-        return text;
+        return last == 1 ? text : null;
     }
 
     // Strict UTF-8: a string two parsers could decode differently is refused.

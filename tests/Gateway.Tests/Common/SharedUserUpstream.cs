@@ -40,6 +40,12 @@ public sealed class SharedUserUpstream : IAsyncDisposable
 
     public bool Fail { get; set; }
 
+    /// <summary>
+    /// When set, the GraphQL answer is replaced: given the well-formed answer, returns the body (and
+    /// content type) to send instead, as a misbehaving or compromised upstream would.
+    /// </summary>
+    public Func<string, (string Body, string ContentType)>? Misanswer { get; set; }
+
     public static async Task<SharedUserUpstream> StartAsync()
     {
         SharedUserUpstream? self = null;
@@ -61,6 +67,14 @@ public sealed class SharedUserUpstream : IAsyncDisposable
             }
 
             self.Received.Enqueue(request);
+            if (context.Request.Path == "/graphql" && self.Misanswer is { } misanswer)
+            {
+                var (body, type) = misanswer(self.Answer(request.Body));
+                context.Response.ContentType = type;
+                await context.Response.WriteAsync(body);
+                return;
+            }
+
             await context.Response.WriteAsync(context.Request.Path == "/graphql" ? self.Answer(request.Body) : JsonSerializer.Serialize(request));
         }));
         self = new SharedUserUpstream(app, url);

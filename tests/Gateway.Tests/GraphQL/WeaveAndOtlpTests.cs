@@ -116,6 +116,45 @@ public sealed class WeaveAndOtlpTests(SharedUpstreamFixture fixture) : IClassFix
         Assert.Equal(415, json.Status);
     }
 
+    [Fact]
+    public async Task Otlp_AttributesAreReadAsProtobufReadsThem_TheLastOneofMemberCounts()
+    {
+        static ByteString Any(Action<CodedOutputStream> members) => Message(members);
+        static ByteString Text(string value) => Any(o => { o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteString(value); });
+        static byte[] Export(ByteString entity, ByteString project)
+        {
+            static ByteString Attribute(string key, ByteString value) => Message(o =>
+            {
+                o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteString(key);
+                o.WriteTag(2, WireFormat.WireType.LengthDelimited); o.WriteBytes(value);
+            });
+            var resource = Message(o =>
+            {
+                o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteBytes(Attribute("wandb.entity", entity));
+                o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteBytes(Attribute("wandb.project", project));
+            });
+            var resourceSpans = Message(o => { o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteBytes(resource); });
+            return Message(o => { o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteBytes(resourceSpans); }).ToByteArray();
+        }
+
+        // string_value "ml" then int_value 7: protobuf keeps the int, so the entity is no string at all.
+        var stringThenInt = Any(o => { o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteString("ml"); o.WriteTag(3, WireFormat.WireType.Varint); o.WriteInt64(7); });
+        var (refused, upstream) = await OtlpAsync(Export(stringThenInt, Text("team-p")), null);
+        Assert.True(refused.Status == 400 && refused.Code == "invalid_scope", refused.ToString());
+        Assert.Null(upstream);
+        // int_value then string_value "cv": the string is the value, and it is what is authorized.
+        var intThenString = Any(o => { o.WriteTag(3, WireFormat.WireType.Varint); o.WriteInt64(7); o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteString("cv"); });
+        var (other, _) = await OtlpAsync(Export(intThenString, Text("cv-p")), null);
+        Assert.True(other.Status == 403 && other.Code == "outside_service_account_scope", other.ToString());
+        // A member on a wire type other than its own: runtimes differ, refused.
+        var wrongWire = Any(o => { o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteString("ml"); o.WriteTag(1, WireFormat.WireType.Varint); o.WriteInt64(1); });
+        var (malformed, _) = await OtlpAsync(Export(wrongWire, Text("team-p")), null);
+        Assert.True(malformed.Status == 400 && malformed.Code == "invalid_protobuf", malformed.ToString());
+        // The plain form still works.
+        var (ok, forwarded) = await OtlpAsync(Export(Text("ml"), Text("team-p")), null);
+        Assert.True(ok.Status == 200 && forwarded is not null, ok.ToString());
+    }
+
     [Theory]
     [InlineData(12, false)]
     [InlineData(13, true)]
