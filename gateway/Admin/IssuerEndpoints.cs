@@ -23,12 +23,31 @@ internal static class IssuerEndpoints
         admin.MapDelete("/orgs/{org}/issuers", Delete);
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext http, string org, DirectoryService directory, IssuerKeyRegistry keys, TimeProvider time)
+    private static async Task<IResult> CreateAsync(HttpContext http, string org, DirectoryService directory, IssuerKeyRegistry keys, ProbeGuard probes, TimeProvider time)
     {
         var caller = AdminCaller.From(http);
         var body = await AdminJson.ReadAsync<CreateIssuerRequest>(http);
         var errors = new FieldErrors();
-        var issuer = directory.Write(d =>
+        probes.ThrowIfLimited(http, caller);
+        var heldElsewhere = false;
+        TrustedIssuer issuer;
+        try
+        {
+            issuer = Register();
+        }
+        catch (AdminProblemException ex) when (ex.Problem.Code == ProblemCodes.IssuerExists && heldElsewhere)
+        {
+            // Another organization's issuer: the 409 tells which identity providers others use.
+            var digest = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(body.Issuer ?? "")))[..16].ToLowerInvariant();
+            probes.RecordProbe(http, caller, "issuer.create_conflict", org, $"conflict=issuer_exists sha256={digest}");
+            throw;
+        }
+
+        // Fetch its keys now, so the first exchange does not wait for them.
+        _ = keys.For(issuer).RefreshIfDueAsync();
+        return AdminJson.Json(IssuerView.Of(issuer, keys), 201);
+
+        TrustedIssuer Register() => directory.Write(d =>
         {
             AdminAccess.RequireOrgAdmin(d, caller.Principal, org);
             var now = time.UtcNowMillis();
@@ -36,17 +55,15 @@ internal static class IssuerEndpoints
                 Seconds(body.MaxTokenLifetimeSeconds), Seconds(body.ClockSkewSeconds), body.AcceptRawJwt);
             var created = IssuerRules.Build(draft, now, errors.Add);
             errors.ThrowIfAny();
-            if (d.Issuers.ContainsKey(created!.Url))
+            if (d.Issuers.TryGetValue(created!.Url, out var existing))
             {
+                heldElsewhere = existing.Org != org;
                 throw AdminProblemException.Conflict(ProblemCodes.IssuerExists, "This issuer is already registered (an issuer belongs to one organization).");
             }
 
             var detail = $"audiences={string.Join(',', created.Audiences)} algorithms={string.Join(',', created.Algorithms)} acceptRawJwt={created.AcceptRawJwt}";
             return (new ChangeSet().Put(created).Record(caller.Audit(now, org, "issuer.create", created.Url, detail)), created);
         });
-        // Fetch its keys now, so the first exchange does not wait for them.
-        _ = keys.For(issuer).RefreshIfDueAsync();
-        return AdminJson.Json(IssuerView.Of(issuer, keys), 201);
     }
 
     private static IResult List(HttpContext http, string org, DirectoryService directory, IssuerKeyRegistry keys)

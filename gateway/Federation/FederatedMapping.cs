@@ -7,8 +7,9 @@ namespace Gateway.Federation;
 /// <summary>
 /// The one rule from an (issuer, subject) to a principal, on the exact pair: the external service
 /// account of a team of the issuer's organization whose subject equals <c>sub</c>; else the user of
-/// that organization whose email equals <c>sub</c> (W&amp;B's rule for people); else nobody. Nothing
-/// else in a token (email, name, groups) counts.
+/// that organization whose email equals <c>sub</c> (W&amp;B's rule for people; not a gateway operator
+/// through an issuer registered by an org admin); else nobody. Nothing else in a token (email, name,
+/// groups) counts.
 /// </summary>
 internal static class FederatedMapping
 {
@@ -21,7 +22,10 @@ internal static class FederatedMapping
             return true;
         }
 
-        if (snapshot.UsersByEmail.TryGetValue(subject, out var user) && user.Org == issuer.Org)
+        // An issuer an org admin registered maps to the people of that org, never to a gateway operator:
+        // an org admin may not act on an operator, so may not mint tokens for one either (they could
+        // sign one with their own issuer's key). Issuers of gateway.json are the operators' own choice.
+        if (snapshot.UsersByEmail.TryGetValue(subject, out var user) && user.Org == issuer.Org && (!user.Operator || issuer.FromConfiguration))
         {
             principal = user;
             return true;

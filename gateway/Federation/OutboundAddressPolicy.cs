@@ -35,7 +35,9 @@ internal static class OutboundAddressPolicy
                 || (b[0] == 169 && b[1] == 254)                 // link-local, cloud metadata
                 || (b[0] == 172 && b[1] >= 16 && b[1] < 32)
                 || (b[0] == 192 && b[1] == 168)
-                || (b[0] == 192 && b[1] == 0 && b[2] == 0)      // IETF protocol assignments
+                || (b[0] == 192 && b[1] == 0 && (b[2] == 0 || b[2] == 2)) // IETF protocol assignments, TEST-NET-1
+                || (b[0] == 198 && b[1] == 51 && b[2] == 100)   // TEST-NET-2
+                || (b[0] == 203 && b[1] == 0 && b[2] == 113)    // TEST-NET-3
                 || (b[0] == 198 && (b[1] == 18 || b[1] == 19))  // benchmarking
                 || b[0] >= 224);                                // multicast and reserved
         }
@@ -48,7 +50,10 @@ internal static class OutboundAddressPolicy
                 || (b[0] & 0xfe) == 0xfc                                      // unique local fc00::/7
                 || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)                    // link-local fe80::/10
                 || (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b) // NAT64 64:ff9b::/96 (embeds IPv4)
-                || (b[0] == 0x20 && b[1] == 0x02));                           // 6to4 2002::/16 (embeds IPv4)
+                || (b[0] == 0x20 && b[1] == 0x02)                             // 6to4 2002::/16 (embeds IPv4)
+                || (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00) // Teredo 2001::/32 (embeds IPv4)
+                || (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) // documentation 2001:db8::/32
+                || b[..12].IndexOfAnyExcept((byte)0) < 0);                    // IPv4-compatible ::a.b.c.d (and ::, ::1)
         }
 
         return false;

@@ -26,13 +26,18 @@ internal static class GraphQlDocumentCache
     private static readonly ConcurrentDictionary<(IgnoreOptions Ignore, int MaxDepth), ConcurrentDictionary<byte[], GraphQLDocument>> Tables = new();
     private static int _count;
 
-    /// <summary>The document in <paramref name="query"/>, a JSON string; throws what the parser throws.</summary>
+    /// <summary>
+    /// The document in <paramref name="query"/>, a JSON string; throws what the parser throws, and a
+    /// <see cref="BodyScope.BodyScopeException"/> for a document breaking the uniqueness rules (never cached).
+    /// </summary>
     public static GraphQLDocument Parse(JsonElement query, ParserOptions options)
     {
         var raw = JsonMarshal.GetRawUtf8Value(query);
         if (raw.Length > MaxQueryLength)
         {
-            return Parser.Parse(query.GetString()!, options);
+            var large = Parser.Parse(query.GetString()!, options);
+            DocumentUniqueness.Check(large);
+            return large;
         }
 
         var table = Tables.GetOrAdd((options.Ignore, options.MaxDepth ?? -1), static _ => new ConcurrentDictionary<byte[], GraphQLDocument>(RawText.Comparer));
@@ -42,6 +47,7 @@ internal static class GraphQlDocumentCache
         }
 
         var document = Parser.Parse(query.GetString()!, options);
+        DocumentUniqueness.Check(document);
         if (Interlocked.Increment(ref _count) > MaxEntries)
         {
             foreach (var entries in Tables.Values)

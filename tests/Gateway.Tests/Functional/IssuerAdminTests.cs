@@ -94,6 +94,51 @@ public sealed class IssuerAdminTests
         }
     }
 
+    [Fact]
+    public async Task AnOrgAdminsIssuer_NeverMapsToAnOperator_AndAnotherOrgsIssuerIsAProbe()
+    {
+        await using var idp = await TestIssuer.StartAsync();
+        var (gw, _) = await StartAsync("--Gateway:Limits:FailedAuthenticationsPerKeyId=3");
+        await using var disposeGateway = gw;
+        await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs/acme/users", gw.RootKey, new { username = "erin", email = "erin@acme.example", orgRole = "admin" }));
+        var erin = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/erin/keys", gw.RootKey, new { name = "k" }))).Str("key");
+        await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs/acme/users", gw.RootKey, new { username = "opm", email = "opm@acme.example" }));
+        await OrgFixture.Ok(gw.PutAsync("/admin/v1/operators/opm", gw.RootKey, new { }));
+
+        // erin, an org admin but no operator, trusts an issuer whose keys she holds and signs a token
+        // naming the operator's email: no access token for the operator (nor for root, the bootstrap operator).
+        await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs/acme/issuers", erin, new { issuer = idp.Url }));
+        foreach (var operatorEmail in new[] { "opm@acme.example", "root@localhost" })
+        {
+            var refused = await FederationFixture.ExchangeAsync(gw, idp.Token(operatorEmail));
+            Assert.True(refused.Status == 400 && refused.Text.Contains("invalid_grant", StringComparison.Ordinal), refused.ToString());
+        }
+
+        Assert.Equal(403, (await gw.PutAsync("/admin/v1/operators/erin", erin, new { })).Status);
+        // The people of the org still map by email.
+        var alice = await FederationFixture.ExchangeAsync(gw, idp.Token("alice@acme.example"));
+        Assert.True(alice.Status == 200, alice.ToString());
+        Assert.Equal("alice", (await gw.GetAsync("/admin/v1/whoami", alice.Str("access_token"))).Str("principal"));
+
+        // Another organization's issuer: the 409 says which identity provider it uses, so it is a probe.
+        var globex = await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs", gw.RootKey, new { name = "globex", admin = new { username = "gus", email = "gus@globex.example" } }));
+        var gus = globex.Json.GetProperty("adminKey").GetProperty("key").GetString()!;
+        await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs/globex/issuers", gus, new { issuer = "https://idp.globex-internal.example" }));
+        for (var i = 0; i < 3; i++)
+        {
+            var conflict = await gw.PostAsync("/admin/v1/orgs/acme/issuers", erin, new { issuer = "https://idp.globex-internal.example" });
+            Assert.True(conflict.Status == 409 && conflict.Code == "issuer_exists", conflict.ToString());
+        }
+
+        var limited = await gw.PostAsync("/admin/v1/orgs/acme/issuers", erin, new { issuer = "https://idp.globex-internal.example" });
+        Assert.True(limited.Status == 429, limited.ToString());
+        var audit = await gw.GetAsync("/admin/v1/audit?action=issuer.create_conflict", gw.RootKey);
+        Assert.Equal(3, audit.Json.GetArrayLength());
+        Assert.DoesNotContain("globex-internal", audit.Text, StringComparison.Ordinal);
+        // The probes are audited in the prober's organization, not in the one probed.
+        Assert.Equal(0, (await gw.GetAsync("/admin/v1/audit?action=issuer.create_conflict", gus)).Json.GetArrayLength());
+    }
+
     [Theory]
     [InlineData("127.0.0.1", false)]
     [InlineData("127.8.8.8", false)]
@@ -115,6 +160,12 @@ public sealed class IssuerAdminTests
     [InlineData("::ffff:10.0.0.1", false)]
     [InlineData("64:ff9b::a00:1", false)]
     [InlineData("2002:a00:1::", false)]
+    [InlineData("192.0.2.10", false)]
+    [InlineData("198.51.100.1", false)]
+    [InlineData("203.0.113.5", false)]
+    [InlineData("2001:0:a00:1::", false)]     // Teredo
+    [InlineData("::a00:1", false)]            // IPv4-compatible
+    [InlineData("2001:db8::1", false)]
     [InlineData("8.8.8.8", true)]
     [InlineData("172.32.0.1", true)]
     [InlineData("140.82.112.3", true)]

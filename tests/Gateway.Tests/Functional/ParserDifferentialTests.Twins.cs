@@ -167,6 +167,21 @@ public sealed partial class ParserDifferentialTests
     public async Task OtherBracketedParameters_AreForwarded()
         => await AssertForwarded(RawAsync("GET", "/q?entity=ml&project=open-p&filter[entity]=x&entityx[]=1", who: "ci@ml"));
 
+    // ---- GraphQL names that must be unique -------------------------------------------------------
+
+    [Theory]
+    // graphql-js executes these with the last duplicate; a reader of the first would authorize the other.
+    [InlineData("mutation { deleteRun(input: {id: \"UnVuOjE=\", id: \"UnVuOjM=\"}) { clientMutationId } }")]
+    [InlineData("{ project(name: \"open-p\", name: \"cv-p\", entityName: \"ml\") { id } }")]
+    [InlineData("{ project(name: \"open-p\", entityName: \"ml\", entityName: \"cv\") { id } }")]
+    [InlineData("mutation M($input: UpsertBucketInput = {modelName: \"open-p\", entityName: \"ml\", entityName: \"cv\"}) { upsertBucket(input: $input) { bucket { id } } }")]
+    [InlineData("query A { viewer { id } } query A { project(name: \"cv-p\", entityName: \"cv\") { id } }")]
+    [InlineData("query Q($e: String, $e: String) { project(name: \"open-p\", entityName: $e) { id } }")]
+    [InlineData("{ ...F } fragment F on Query { viewer { id } } fragment F on Query { project(name: \"cv-p\", entityName: \"cv\") { id } }")]
+    [InlineData("{ project(name: \"open-p\", entityName: \"ml\") @include(if: true, if: false) { id } }")]
+    public async Task DuplicateNamesInAGraphQlDocument_AreRefused(string query)
+        => await AssertRefused(400, "invalid_graphql", RawAsync("POST", "/gql", Gql(query), who: "ci@ml"));
+
     // ---- backslashes and slashes hidden by encoding ------------------------------------------------
 
     [Theory]
