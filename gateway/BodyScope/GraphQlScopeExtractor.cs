@@ -646,6 +646,13 @@ internal static class GraphQlScopeExtractor
                             {
                                 analysis.Edits.Add(new EntityEdit(envelope, 0, 0, null, name, path[step..]));
                             }
+                            else if ((variables is null || !variables.Value.TryGetProperty(name, out _))
+                                && _operation?.Variables?.Items.FirstOrDefault(d => d.Variable.Name.StringValue == name)?.DefaultValue is GraphQLObjectValue fallback)
+                            {
+                                // Not sent, so the variable's default is what executes
+                                // ($input: UpsertBucketInput = {modelName: "p"}): edit the entity into it.
+                                MakeExplicit(fallback, path, step);
+                            }
                         }
 
                         break;

@@ -98,6 +98,26 @@ public sealed class SharedIdentityTests(SharedUpstreamFixture fixture) : IClassF
         Assert.Contains("model(entityName: \\\"ml\\\", name: \\\"team-p\\\")", missing!.Body);
         var (_, missingInput) = await PostAsync("ci@ml", Gql("mutation { upsertBucket(input: {modelName: \"team-p\"}) { bucket { id } } }"));
         Assert.Contains("entityName: \\\"ml\\\", modelName", missingInput!.Body);
+
+        // The input in a variable's default, the variable not sent: the default is what executes, so the
+        // entity is made explicit there, and the run lands in the team, not in the shared user's entity.
+        const string defaulted = "mutation M($input: UpsertBucketInput = {modelName: \"team-p\", name: \"r\"}) { upsertBucket(input: $input) { bucket { project { name entity { name } } } } }";
+        var (landed, inDefault) = await PostAsync("ci@ml", Gql(defaulted));
+        Assert.Contains("{entityName: \\\"ml\\\", modelName: \\\"team-p\\\"", inDefault!.Body);
+        Assert.Equal("ml", landed.Json.GetProperty("data").GetProperty("upsertBucket").GetProperty("bucket").GetProperty("project").GetProperty("entity").GetProperty("name").GetString());
+
+        // Scoped mutations that name their entity in input.entityName: a null or missing one is made
+        // explicit too, never left to the shared user's default.
+        var (_, artifactType) = await PostAsync("ci@ml", Gql("mutation { createArtifactType(input: {entityName: null, projectName: \"team-p\", name: \"dataset\"}) { artifactType { id } } }"));
+        Assert.Contains("entityName: \\\"ml\\\", projectName", artifactType!.Body);
+        var (_, runFiles) = await PostAsync("ci@ml", Gql("mutation { createRunFiles(input: {projectName: \"team-p\", runName: \"r\", files: [\"a.txt\"]}) { runID } }"));
+        Assert.Contains("{entityName: \\\"ml\\\", projectName", runFiles!.Body);
+        const string viaVariable = "mutation C($input: CreateArtifactInput!) { createArtifact(input: $input) { artifact { id } } }";
+        var (_, artifact) = await PostAsync("ci@ml", Gql(viaVariable, new { input = new { projectName = "team-p", artifactTypeName = "dataset", digest = "d", artifactCollectionNames = new[] { "c" } } }));
+        using (var sent = JsonDocument.Parse(artifact!.Body))
+        {
+            Assert.Equal("ml", sent.RootElement.GetProperty("variables").GetProperty("input").GetProperty("entityName").GetString());
+        }
     }
 
     [Fact]
