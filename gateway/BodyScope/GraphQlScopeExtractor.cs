@@ -409,7 +409,15 @@ internal static class GraphQlScopeExtractor
 
             var length = parent.Length + name.Length + 1;
             var key = Dotted(parent, name, length <= 256 ? stackalloc char[length] : new char[length]);
-            return nested.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var rule) ? rule : null;
+            var lookup = nested.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (lookup.TryGetValue(key, out var rule))
+            {
+                return rule;
+            }
+
+            // "*.field": the field under any parent without a rule of its own (a secret wherever its type appears).
+            Span<char> any = stackalloc char[Math.Min(name.Length + 2, 256)];
+            return name.Length + 2 <= 256 && lookup.TryGetValue(Dotted("*", name, any), out var wildcard) ? wildcard : null;
         }
 
         private void WalkSelections(GraphQLSelectionSet? set, int depth, string? parent, List<string?> inherited)

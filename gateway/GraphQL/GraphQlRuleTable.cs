@@ -145,7 +145,7 @@ internal sealed class GraphQlRuleTable
                     foreach (var field in Objects(section, Where, errors))
                     {
                         var valid = section.Name == "nested"
-                            ? field.Name.Split('.') is [var parent, var child] && IsName(parent) && IsName(child)
+                            ? field.Name.Split('.') is [var parent, var child] && (IsName(parent) || parent == "*") && IsName(child)
                             : IsName(field.Name);
                         if (!valid)
                         {

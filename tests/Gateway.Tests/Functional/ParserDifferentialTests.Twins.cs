@@ -182,6 +182,23 @@ public sealed partial class ParserDifferentialTests
     public async Task DuplicateNamesInAGraphQlDocument_AreRefused(string query)
         => await AssertRefused(400, "invalid_graphql", RawAsync("POST", "/gql", Gql(query), who: "ci@ml"));
 
+    // ---- GraphQL below the root: secrets and listings wherever their type appears ------------------
+
+    [Theory]
+    // User.apiKey reached through a parent the rules did not name: on a real server the shared upstream user's key.
+    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { user { apiKey } } }")]
+    [InlineData("{ entity(name: \"ml\") { project(name: \"team-p\") { user { apiKey } } } }")]
+    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { run(name: \"r\") { user { apiKeys { edges { node { id name } } } } } } }")]
+    // Every team's projects, restricted ones included, through fields that left the authorized scope.
+    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { user { teams { edges { node { projects { edges { node { name } } } } } } } } }")]
+    [InlineData("{ organization(name: \"acme\") { teams { projects { name } } } }")]
+    [InlineData("{ models(entityName: \"ml\") { edges { node { user { teams { edges { node { projects { edges { node { name } } } } } } } } } } }")]
+    // A project named below a field that changed the entity: not the one authorized.
+    [InlineData("{ organization(name: \"acme\") { orgEntity { project(name: \"x\") { id } } } }")]
+    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { user { project(name: \"secret\") { id } } } }")]
+    public async Task SecretsAndListingsBelowTheRoot_AreRefused(string query)
+        => await AssertRefused(403, "graphql_field_refused", RawAsync("POST", "/gql", Gql(query), who: "ci@ml"));
+
     // ---- backslashes and slashes hidden by encoding ------------------------------------------------
 
     [Theory]
