@@ -100,13 +100,10 @@ internal static class ConsoleOnce
         }
     }
 
-    private static CookieOptions Options(HttpRequest request) => new()
+    private static CookieOptions Options(HttpRequest request)
     {
-        HttpOnly = true,
-        SameSite = SameSiteMode.Strict,
-        Secure = request.IsHttps,
-        Path = "/",
-        MaxAge = Lifetime,
-        IsEssential = true,
-    };
+        var options = ConsoleCookies.Options(request, null);
+        options.MaxAge = Lifetime;
+        return options;
+    }
 }

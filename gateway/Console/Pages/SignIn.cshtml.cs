@@ -64,7 +64,7 @@ internal sealed partial class SignInModel(
             return Page();
         }
 
-        ConsoleCookies.Set(Response, Request, session.Token, session.Stored.ExpiresAt!.Value);
+        ConsoleCookies.Set(Response, Request, session.Token, session.Stored.CreatedAt, session.Stored.ExpiresAt!.Value);
         return Redirect("/");
     }
 

@@ -139,7 +139,8 @@ public static class RawHttp2
         into.Write(bytes);
     }
 
-    private static byte[] Frame(byte type, byte flags, int stream, byte[] payload)
+    /// <summary>One HTTP/2 frame: the 9-byte header (length, type, flags, stream) and the payload.</summary>
+    public static byte[] Frame(byte type, byte flags, int stream, byte[] payload)
     {
         var frame = new byte[9 + payload.Length];
         frame[0] = (byte)(payload.Length >> 16);

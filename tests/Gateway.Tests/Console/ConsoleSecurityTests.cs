@@ -27,8 +27,14 @@ public sealed class ConsoleSecurityTests(BrowserFixture fixture)
         Assert.True(session.HttpOnly);
         Assert.Equal(SameSiteAttribute.Strict, session.SameSite);
         Assert.False(session.Secure); // plain http here; under TLS the cookie is __Host-gw_console and Secure
-        var lifetime = DateTimeOffset.FromUnixTimeSeconds((long)session.Expires) - DateTimeOffset.UtcNow;
-        Assert.InRange(lifetime.TotalMinutes, 25, 31);
+        // Measured on the browser's own clock, which keeps the cookie. The cookie has Max-Age, counted
+        // from its receipt; with Expires alone Chromium shifted it by the server Date header's lag
+        // (31.03 minutes left, one run in two). The wall clock here can leap forward between two
+        // readings, which only shortens what is left: hence the wide lower bound.
+        var browserNow = DateTimeOffset.FromUnixTimeMilliseconds((long)await page.EvaluateAsync<double>("Date.now()"));
+        var lifetime = DateTimeOffset.FromUnixTimeSeconds((long)session.Expires) - browserNow;
+        Assert.True(lifetime.TotalMinutes is > 25 and <= 31,
+            $"{lifetime.TotalMinutes:F3} minutes left by the browser's clock ({(browserNow - DateTimeOffset.UtcNow).TotalSeconds:F1} s from the test's)");
         Assert.DoesNotContain(cookies, c => c.Value.Contains(gw.RootKey, StringComparison.Ordinal) || gw.RootKey.Contains(c.Value, StringComparison.Ordinal));
         Assert.DoesNotContain(gw.RootKey, await page.ContentAsync());
         Assert.Equal("", await page.EvaluateAsync<string>("document.cookie")); // nothing readable by script

@@ -296,18 +296,7 @@ public sealed class TlsTests : IDisposable
         Assert.Equal(200, (int)fine.StatusCode);
     }
 
-    private static byte[] Frame(byte type, byte flags, int stream, byte[] payload)
-    {
-        var frame = new byte[9 + payload.Length];
-        frame[0] = (byte)(payload.Length >> 16);
-        frame[1] = (byte)(payload.Length >> 8);
-        frame[2] = (byte)payload.Length;
-        frame[3] = type;
-        frame[4] = flags;
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(5), stream);
-        payload.CopyTo(frame, 9);
-        return frame;
-    }
+    private static byte[] Frame(byte type, byte flags, int stream, byte[] payload) => RawHttp2.Frame(type, flags, stream, payload);
 
     // The client preface, SETTINGS, and per stream a HEADERS frame (:method GET, :scheme https, :path /
     // from the static table, :authority literal), optionally followed by RST_STREAM CANCEL.
