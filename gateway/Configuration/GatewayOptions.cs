@@ -40,6 +40,13 @@ internal sealed record ListenerOptions
 
     /// <summary>The PEM certificate and key of this listener's <c>https://</c> URLs (required with them).</summary>
     public CertificateOptions? Certificate { get; init; }
+
+    /// <summary>
+    /// Addresses and CIDR networks of the proxies in front of this listener (a load balancer, an ingress):
+    /// only a connection from one of them has its client address taken from <c>X-Forwarded-For</c>. Empty:
+    /// the socket's address is the client, whatever a request claims.
+    /// </summary>
+    public IReadOnlyList<string> TrustedProxies { get; init; } = [];
 }
 
 internal sealed record CertificateOptions

@@ -26,6 +26,8 @@ internal static class GatewayOptionsValidator
 
         var proxyPorts = ValidateListener(options.Proxy, "Gateway:Proxy:Urls", errors);
         var adminPorts = ValidateListener(options.Admin, "Gateway:Admin:Urls", errors);
+        Hosting.TrustedProxies.Validate(options.Proxy.TrustedProxies, "Gateway:Proxy:TrustedProxies", errors);
+        Hosting.TrustedProxies.Validate(options.Admin.TrustedProxies, "Gateway:Admin:TrustedProxies", errors);
         foreach (var port in proxyPorts.Intersect(adminPorts).Where(p => p != 0))
         {
             errors.Add($"Gateway:Proxy:Urls and Gateway:Admin:Urls both use port {port}: the admin API needs a listener of its own.");

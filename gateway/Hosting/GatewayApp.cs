@@ -123,6 +123,7 @@ internal static class GatewayApp
         // proxy, the admin API and the console authenticate with the gateway's own credentials. This
         // is the key WebApplication checks before adding it (as UseAuthentication sets it).
         ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
+        app.UseTrustedProxies(options, listeners);
         app.UseMiddleware<RawPathMiddleware>();
         app.UseRouting();
         app.MapGatewayHealth();

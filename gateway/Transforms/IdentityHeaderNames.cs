@@ -16,6 +16,8 @@ internal sealed class IdentityHeaderNames
         // Who/where the client is, as load balancers and frameworks read it: set by the gateway alone.
         "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Prefix", "X-Forwarded-Port",
         "X-Real-IP", "X-Client-IP", "X-Original-URL", "X-Rewrite-URL", "X-Original-Host",
+        // What ASP.NET's forwarded-headers middleware keeps of the hops it consumed (trusted proxies).
+        "X-Original-For", "X-Original-Proto", "X-Original-Prefix",
         // Kestrel keeps a Content-Length sent with chunked encoding under this name.
         "X-Content-Length",
     ];
