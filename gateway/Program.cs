@@ -8,6 +8,11 @@ if (Gateway.Cli.AdminCli.Matches(args))
     return await Gateway.Cli.AdminCli.RunAsync(args, environment, Console.Out, Console.Error);
 }
 
+if (Gateway.Cli.HealthCommand.Matches(args))
+{
+    return await Gateway.Cli.HealthCommand.RunAsync(args, Console.Out, Console.Error);
+}
+
 if (StoreCopyCommand.Matches(args))
 {
     return StoreCopyCommand.Run(args, Console.Out, Console.Error);
