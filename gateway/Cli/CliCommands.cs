@@ -45,7 +45,7 @@ internal static class CliCommands
             Body(("username", a.At(1)), ("email", a.Required("email")), ("orgRole", a.Option("role")), ("defaultEntity", a.Option("default-entity"))))),
         new("users list", "ORG", "users (an org admin sees all, a member themselves)", a => new(HttpMethod.Get, $"/orgs/{E(a.At(0))}/users")),
         new("users get", "USERNAME", "a user", a => new(HttpMethod.Get, $"/users/{E(a.At(0))}")),
-        new("users deactivate", "USERNAME", "refuse the user's keys and sessions until reactivated", a => new(HttpMethod.Post, $"/users/{E(a.At(0))}/deactivate")),
+        new("users deactivate", "USERNAME", "refuse the user's keys until reactivated; end their console sessions", a => new(HttpMethod.Post, $"/users/{E(a.At(0))}/deactivate")),
         new("users reactivate", "USERNAME", "accept the user's keys again", a => new(HttpMethod.Post, $"/users/{E(a.At(0))}/reactivate")),
         new("users delete", "USERNAME", "delete a user, their keys and personal projects", a => new(HttpMethod.Delete, $"/users/{E(a.At(0))}")),
         new("members set", "TEAM USERNAME --role admin|member|viewer", "add a member or change their role", a => new(HttpMethod.Put, $"/teams/{E(a.At(0))}/members/{E(a.At(1))}",

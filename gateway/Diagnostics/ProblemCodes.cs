@@ -11,6 +11,9 @@ internal static class ProblemCodes
     public const string IssuerUnavailable = "issuer_unavailable";
     public const string TooManyFailedAuthentications = "too_many_failed_authentications";
     public const string NotFound = "not_found";
+
+    /// <summary>No route (proxy), admin endpoint or console page has this path.</summary>
+    public const string RouteNotFound = "route_not_found";
     public const string InvalidBody = "invalid_body";
     public const string InvalidFields = "invalid_fields";
     public const string InvalidQuery = "invalid_query";

@@ -47,6 +47,9 @@ internal static class GatewayApp
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         builder.Logging.AddConsole();
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(builder.Configuration.GetSection("Logging:Console"));
+        // Every line carries its time (UTC, ISO 8601) unless Logging:Console:FormatterOptions:TimestampFormat says otherwise.
+        builder.Services.PostConfigure<Microsoft.Extensions.Logging.Console.SimpleConsoleFormatterOptions>(LogTimestamps.Apply);
+        builder.Services.PostConfigure<Microsoft.Extensions.Logging.Console.JsonConsoleFormatterOptions>(LogTimestamps.Apply);
         // Hosting and YARP log full URLs, query strings included, at Information: a key sent in a query
         // string would reach the log before any middleware could refuse it. Hosting's category is off
         // entirely (above Information it logs only startup failures, which surface as exceptions anyway):
@@ -135,6 +138,9 @@ internal static class GatewayApp
 
         TokenExchangeEndpoint.Map(app);
         app.MapGatewayProxy();
+        // Whatever nothing else matches, on either listener: a problem with a code, not an empty 404.
+        app.MapFallback("{**path}", (HttpContext context) => Diagnostics.GatewayProblem.WriteAsync(context.Response, StatusCodes.Status404NotFound,
+            Diagnostics.ProblemCodes.RouteNotFound, "No route of this gateway matches this method and path.")).WithMetadata(ListenerMetadata.Any);
         return app;
     }
 

@@ -41,6 +41,10 @@ public sealed partial class DeployTests
         using var dir = new TempDirectory();
         using var gateway = GatewayProcess.Start(dir.Path, dir.File("gateway.db"));
         Assert.True(await gateway.WaitReadyAsync(TimeSpan.FromSeconds(60)), gateway.Output);
+        // Every log entry starts with its UTC time (continuation lines of an entry are indented).
+        var entries = gateway.Output.Split('\n').Where(l => l.Length > 0 && !char.IsWhiteSpace(l[0])).ToList();
+        Assert.NotEmpty(entries);
+        Assert.All(entries, l => Assert.Matches(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z ", l));
         // The same command line, with this build's Gateway.dll and this process's port for the image's.
         string[] command = [.. check.Skip(1).Select(a => a
             .Replace("/app/Gateway.dll", Path.Combine(AppContext.BaseDirectory, "Gateway.dll"), StringComparison.Ordinal)

@@ -8,6 +8,18 @@ namespace Gateway.Tests.Functional;
 public class ProxyStatusTests(ProxyFixture fixture) : ProxyTestBase(fixture)
 {
     [Fact]
+    public async Task AnUnknownPath_IsAProblemWithACode_OnBothListeners()
+    {
+        var (proxy, upstream) = await SendAsync(HttpMethod.Get, "/no/such/route", K("bob"));
+        AssertProblem(proxy, 404, "route_not_found");
+        Assert.Null(upstream);
+        // A path a route has, with a method it does not take (/weave/{**op} is POST only).
+        var (method, _) = await SendAsync(HttpMethod.Get, "/weave/call/start", K("bob"));
+        AssertProblem(method, 404, "route_not_found");
+        AssertProblem(await Gw.GetAsync("/admin/v1/no-such-endpoint", Gw.RootKey), 404, "route_not_found");
+    }
+
+    [Fact]
     public async Task Allowed_IsForwardedWithVerifiedIdentityHeaders_AndNoClientCredential()
     {
         var (response, upstream) = await SendAsync(HttpMethod.Post, "/files/ml/team-p/run-1/file_stream", K("bob"));
