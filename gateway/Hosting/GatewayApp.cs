@@ -110,8 +110,10 @@ internal static class GatewayApp
         // Which port is which, once bound (port 0 in the configuration picks a free one).
         var hostLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Hosting");
         app.Lifetime.ApplicationStarted.Register(() => HostingLog.Listening(hostLogger, string.Join(",", listeners.ProxyPorts), string.Join(",", listeners.AdminPorts)));
-        var proxyErrors = ProxyConfigPrevalidator.ValidateAsync(
-            app.Services.GetRequiredService<IProxyConfigProvider>(), app.Services.GetRequiredService<IConfigValidator>()).GetAwaiter().GetResult();
+        var proxyErrors = new List<string>();
+        ProxyConfigKeys.Validate(app.Configuration.GetSection("ReverseProxy"), proxyErrors);
+        proxyErrors.AddRange(ProxyConfigPrevalidator.ValidateAsync(
+            app.Services.GetRequiredService<IProxyConfigProvider>(), app.Services.GetRequiredService<IConfigValidator>()).GetAwaiter().GetResult());
         if (proxyErrors.Count > 0)
         {
             throw new GatewayStartupException(proxyErrors);

@@ -38,6 +38,28 @@ public sealed class ProxyConfigurationTests
     }
 
     [Fact]
+    public void MisspelledYarpKeys_RefuseStartup_NamingEachWithTheKnownOnes()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("gateway.json"), """
+        { "ReverseProxy": {
+            "Routes": { "r": { "ClusterId": "c", "Match": { "Paths": "/a/{**rest}" }, "Metdata": { "Gateway.Scope": "authenticated" } } },
+            "Clusters": { "c": { "Destinatons": { "d": { "Address": "http://127.0.0.1:9/" } } },
+                          "ok": { "Destinations": { "d": { "Adress": "http://127.0.0.1:9/" } } } },
+            "Cluster": { "x": "y" } } }
+        """);
+        var ex = Assert.Throws<GatewayStartupException>(() => GatewayApp.Build(
+            ["--config", dir.File("gateway.json"), "--Gateway:Store:Path=" + dir.File("gateway.db"), "--Gateway:Proxy:Urls=http://127.0.0.1:0", "--Gateway:Admin:Urls=http://127.0.0.1:0"]));
+        Assert.Contains(ex.Errors, e => e.StartsWith("ReverseProxy:Routes:r:Metdata is not a known setting there. Known: ClusterId, Match,", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("ReverseProxy:Routes:r:Match:Paths is not a known setting there. Known: Path,", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("ReverseProxy:Clusters:c:Destinatons is not a known setting there.", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("ReverseProxy:Clusters:c has no Destinations", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("ReverseProxy:Clusters:ok:Destinations:d:Adress is not a known setting there. Known: Address,", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.StartsWith("ReverseProxy:Cluster is not a known setting there. Known: Routes, Clusters.", StringComparison.Ordinal));
+        Assert.False(File.Exists(dir.File("gateway.db")), "the store must not be touched by a refused start");
+    }
+
+    [Fact]
     public void ClusterSecretsWrittenInline_AreRefused()
     {
         using var dir = new TempDirectory();
