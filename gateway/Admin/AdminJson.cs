@@ -59,7 +59,9 @@ internal static class AdminJson
         catch (JsonException ex)
         {
             var field = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? null : ex.Path.TrimStart('$', '.');
-            var detail = field is null ? "The body is not valid JSON for this operation." : $"Field '{field}' is not allowed or has the wrong type.";
+            var detail = field is null ? "The body is not valid JSON for this operation."
+                : field.EndsWith("At", StringComparison.Ordinal) ? $"Field '{field}' must be an ISO 8601 time with its offset, such as 2027-01-31T00:00:00Z."
+                : $"Field '{field}' is not allowed or has the wrong type.";
             throw new AdminProblemException(400, ProblemCodes.InvalidBody, detail);
         }
     }

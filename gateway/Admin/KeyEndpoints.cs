@@ -31,7 +31,9 @@ internal static class KeyEndpoints
         User Owner(DirectorySnapshot d) => d.UsersByName.TryGetValue(username, out var user) && user.Org == caller.Principal.Org
             && AdminAccess.CanManageKeysOf(d, caller.Principal, user)
                 ? user
-                : throw AdminProblemException.NotFound(ProblemCodes.UserNotFound, $"User '{username}'");
+                // The same answer for a user the caller may not act on; the hint is for "keys create ci".
+                : throw new AdminProblemException(StatusCodes.Status404NotFound, ProblemCodes.UserNotFound,
+                    $"User '{username}' was not found. A service account is named name@team or name@org (service-accounts list shows them).");
 
         if (body.Key is { } imported)
         {

@@ -46,6 +46,19 @@ public sealed class AdminAuthorizationTests(OrgFixture org) : IClassFixture<OrgF
     }
 
     [Fact]
+    public async Task RefusalsSayWhatToDo_ServiceAccountNames_AndTimeFormats()
+    {
+        // "keys create ci" for the service account ci@ml: the 404 names the form that works.
+        var missing = await Gw.PostAsync("/admin/v1/users/ci/keys", org.Root, new { name = "k" });
+        Assert.True(missing.Status == 404 && missing.Code == "user_not_found", missing.ToString());
+        Assert.Contains("name@team or name@org", missing.Text, StringComparison.Ordinal);
+        // "--expires-at 'in 30 days'": the 400 names the format.
+        var when = await Gw.PostAsync("/admin/v1/users/root/keys", org.Root, new { name = "k", expiresAt = "in 30 days" });
+        Assert.True(when.Status == 400 && when.Code == "invalid_body", when.ToString());
+        Assert.Contains("ISO 8601", when.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CreateTeam_OrgAdminOnly()
     {
         await Expect(201, Gw.PostAsync("/admin/v1/orgs/acme/teams", K("erin"), new { name = Unique("t") }));
