@@ -416,8 +416,8 @@ internal static class GraphQlScopeExtractor
             }
 
             // "*.field": the field under any parent without a rule of its own (a secret wherever its type appears).
-            Span<char> any = stackalloc char[Math.Min(name.Length + 2, 256)];
-            return name.Length + 2 <= 256 && lookup.TryGetValue(Dotted("*", name, any), out var wildcard) ? wildcard : null;
+            var anyParent = rules.AnyParent;
+            return anyParent.Count > 0 && anyParent.TryGetValue(name, out var wildcard) ? wildcard : null;
         }
 
         private void WalkSelections(GraphQLSelectionSet? set, int depth, string? parent, List<string?> inherited)

@@ -25,6 +25,9 @@ internal sealed class GraphQlRuleTable
     /// <summary>Keyed <c>parent.child</c> by field names: applies wherever <c>child</c> is selected directly under <c>parent</c>.</summary>
     public required FrozenDictionary<string, GraphQlRule> Nested { get; init; }
 
+    /// <summary>The <c>*.child</c> rules by child name alone: one lookup per field, no key to build.</summary>
+    public FrozenDictionary<string, GraphQlRule> AnyParent { get; init; } = FrozenDictionary<string, GraphQlRule>.Empty;
+
     public required FrozenDictionary<string, IdTypeLookup> IdTypes { get; init; }
 
     public required string Sources { get; init; }
@@ -81,6 +84,7 @@ internal sealed class GraphQlRuleTable
             Query = query.ToFrozenDictionary(StringComparer.Ordinal),
             Mutation = mutation.ToFrozenDictionary(StringComparer.Ordinal),
             Nested = nested.ToFrozenDictionary(StringComparer.Ordinal),
+            AnyParent = nested.Where(n => n.Key.StartsWith("*.", StringComparison.Ordinal)).ToFrozenDictionary(n => n.Key[2..], n => n.Value, StringComparer.Ordinal),
             IdTypes = idTypes.ToFrozenDictionary(StringComparer.Ordinal),
             Sources = sources,
         };
