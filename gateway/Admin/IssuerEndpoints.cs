@@ -38,8 +38,7 @@ internal static class IssuerEndpoints
         catch (AdminProblemException ex) when (ex.Problem.Code == ProblemCodes.IssuerExists && heldElsewhere)
         {
             // Another organization's issuer: the 409 tells which identity providers others use.
-            var digest = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(body.Issuer ?? "")))[..16].ToLowerInvariant();
-            probes.RecordProbe(http, caller, "issuer.create_conflict", org, $"conflict=issuer_exists sha256={digest}");
+            probes.RecordConflict(http, caller, "issuer.create_conflict", org, ProblemCodes.IssuerExists, body.Issuer ?? "");
             throw;
         }
 

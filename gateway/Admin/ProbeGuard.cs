@@ -73,11 +73,16 @@ internal sealed class ProbeGuard(FailedAuthenticationLimiter limiter, DirectoryS
         catch (AdminProblemException ex) when (ex.Problem.Code is ProblemCodes.NameTaken or ProblemCodes.EmailTaken
             && DirectoryRules.HeldElsewhere(directory.Current, org, ex.Problem.Code == ProblemCodes.NameTaken ? name : null, ex.Problem.Code == ProblemCodes.EmailTaken ? email : null))
         {
-            var value = ex.Problem.Code == ProblemCodes.NameTaken ? name! : email!.ToLowerInvariant();
-            var digest = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value)))[..16].ToLowerInvariant();
-            RecordProbe(http, caller, action, org, $"conflict={ex.Problem.Code} sha256={digest}");
+            RecordConflict(http, caller, action, org, ex.Problem.Code, ex.Problem.Code == ProblemCodes.NameTaken ? name! : email!.ToLowerInvariant());
             throw;
         }
+    }
+
+    /// <summary>A uniqueness conflict with something the caller cannot see: counted and audited, the value as a SHA-256 prefix only.</summary>
+    public void RecordConflict(HttpContext http, AdminCaller caller, string action, string org, string code, string value)
+    {
+        var digest = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value)))[..16].ToLowerInvariant();
+        RecordProbe(http, caller, action, org, $"conflict={code} sha256={digest}");
     }
 
     private static string Bucket(AdminCaller caller) => "probe:" + caller.Principal.Id;

@@ -43,15 +43,7 @@ internal static class RawPath
             return false;
         }
 
-        // Only a path with '%' can hide anything encoded; the common path skips these searches.
-        if (path.Contains('%')
-            && (path.Contains("%3b", StringComparison.OrdinalIgnoreCase)
-                || path.Contains("%253b", StringComparison.OrdinalIgnoreCase)
-                || path.Contains("%00", StringComparison.Ordinal)
-                || path.Contains("%5c", StringComparison.OrdinalIgnoreCase)
-                || path.Contains("%255c", StringComparison.OrdinalIgnoreCase)
-                || path.Contains("%u005c", StringComparison.OrdinalIgnoreCase)
-                || HidesDotSegment(path)))
+        if (HidesEncoded(path))
         {
             return false;
         }
@@ -94,12 +86,7 @@ internal static class RawPath
             return false;
         }
 
-        if (decoded.Contains('%')
-            && (decoded.Contains("%3b", StringComparison.OrdinalIgnoreCase)
-                || decoded.Contains("%00", StringComparison.Ordinal)
-                || decoded.Contains("%5c", StringComparison.OrdinalIgnoreCase)
-                || decoded.Contains("%u005c", StringComparison.OrdinalIgnoreCase)
-                || HidesDotSegment(decoded)))
+        if (HidesEncoded(decoded))
         {
             return false;
         }
@@ -137,6 +124,18 @@ internal static class RawPath
         var end = rest.IndexOf('/');
         return end < 0 ? rest : rest[..end];
     }
+
+    // ';', NUL or '\' spelled encoded (once, twice, or IIS's %u), or a dot segment behind an encoded
+    // slash. Only a path with '%' can hide anything encoded; the common path skips these searches.
+    private static bool HidesEncoded(ReadOnlySpan<char> path)
+        => path.Contains('%')
+            && (path.Contains("%3b", StringComparison.OrdinalIgnoreCase)
+                || path.Contains("%253b", StringComparison.OrdinalIgnoreCase)
+                || path.Contains("%00", StringComparison.Ordinal)
+                || path.Contains("%5c", StringComparison.OrdinalIgnoreCase)
+                || path.Contains("%255c", StringComparison.OrdinalIgnoreCase)
+                || path.Contains("%u005c", StringComparison.OrdinalIgnoreCase)
+                || HidesDotSegment(path));
 
     // A segment such as "..%2F..%2Fother" is one segment to Kestrel and to the gateway, and three
     // (two of them "..") to a server that decodes %2F (or a double-encoded %252F) before resolving dots.
