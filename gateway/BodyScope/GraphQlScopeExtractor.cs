@@ -169,7 +169,7 @@ internal static class GraphQlScopeExtractor
             {
                 Ignore = rules is null ? IgnoreOptions.All : IgnoreOptions.Comments,
                 MaxDepth = limits.MaxDepth * 4 + 16,
-            });
+            }, rules);
         }
         catch (GraphQLMaxDepthExceededException)
         {
@@ -370,11 +370,6 @@ internal static class GraphQlScopeExtractor
         private void WalkField(GraphQLField field, int depth, string? parent, List<string?> inherited)
         {
             var name = field.Name.StringValue;
-            if (rules is not null && parent is not null && NestedRule(parent, name) is { Kind: GraphQlRuleKind.Refused } nested)
-            {
-                throw new BodyScopeException(403, GraphQlCodes.FieldRefused, $"The field '{name}' under '{parent}' is not forwarded by this gateway{(nested.Why is null ? "" : ": " + nested.Why)}.");
-            }
-
             var effective = inherited;
             if (field.Arguments is { Count: > 0 } arguments)
             {
@@ -396,28 +391,6 @@ internal static class GraphQlScopeExtractor
 
             // A field below an entity (entity(name:) { project(name:) }) pairs with that entity.
             WalkSelections(field.SelectionSet, depth + 1, name, effective);
-        }
-
-        // The rule for "parent.field", if any.
-        private GraphQlRule? NestedRule(string parent, string name)
-        {
-            var nested = rules!.Nested;
-            if (nested.Count == 0)
-            {
-                return null;
-            }
-
-            var length = parent.Length + name.Length + 1;
-            var key = Dotted(parent, name, length <= 256 ? stackalloc char[length] : new char[length]);
-            var lookup = nested.GetAlternateLookup<ReadOnlySpan<char>>();
-            if (lookup.TryGetValue(key, out var rule))
-            {
-                return rule;
-            }
-
-            // "*.field": the field under any parent without a rule of its own (a secret wherever its type appears).
-            var anyParent = rules.AnyParent;
-            return anyParent.Count > 0 && anyParent.TryGetValue(name, out var wildcard) ? wildcard : null;
         }
 
         private void WalkSelections(GraphQLSelectionSet? set, int depth, string? parent, List<string?> inherited)

@@ -83,4 +83,10 @@ internal static class GraphQlCodes
     public const string IdUnresolved = "id_unresolved";
 
     public const string TooManyIds = "too_many_ids";
+
+    /// <summary>A field that needs the request's scope, selected below a field that left it (a user's teams, an organization's entity...).</summary>
+    public const string ScopeLeft = "graphql_scope_left";
+
+    /// <summary>The document breaks a validation rule of the GraphQL specification (§5) against the route's schema.</summary>
+    public const string Invalid = "graphql_invalid";
 }

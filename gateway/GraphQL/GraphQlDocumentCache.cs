@@ -22,32 +22,35 @@ internal static class GraphQlDocumentCache
     public const int MaxEntries = 512;
     public const int MaxQueryLength = 16 * 1024;
 
-    // One table per parser options (a route's rules and depth limit: a handful).
-    private static readonly ConcurrentDictionary<(IgnoreOptions Ignore, int MaxDepth), ConcurrentDictionary<byte[], GraphQLDocument>> Tables = new();
+    // One table per parser options and rule table (a route's schema and depth limit: a handful; a reload
+    // brings new rule tables, and the old ones go when the cache is next emptied).
+    private static readonly ConcurrentDictionary<(IgnoreOptions Ignore, int MaxDepth, GraphQlRuleTable? Rules), ConcurrentDictionary<byte[], GraphQLDocument>> Tables = new();
     private static int _count;
 
     /// <summary>
     /// The document in <paramref name="query"/>, a JSON string; throws what the parser throws, and a
-    /// <see cref="BodyScope.BodyScopeException"/> for a document breaking the uniqueness rules (never cached).
+    /// <see cref="BodyScope.BodyScopeException"/> for a document breaking the uniqueness rules, or, under
+    /// <paramref name="rules"/>, the type walk or the specification's validation (never cached). A cached
+    /// document has passed all of them: a hit costs one lookup.
     /// </summary>
-    public static GraphQLDocument Parse(JsonElement query, ParserOptions options)
+    public static GraphQLDocument Parse(JsonElement query, ParserOptions options, GraphQlRuleTable? rules = null)
     {
         var raw = JsonMarshal.GetRawUtf8Value(query);
         if (raw.Length > MaxQueryLength)
         {
             var large = Parser.Parse(query.GetString()!, options);
-            DocumentUniqueness.Check(large);
+            Check(large, rules);
             return large;
         }
 
-        var table = Tables.GetOrAdd((options.Ignore, options.MaxDepth ?? -1), static _ => new ConcurrentDictionary<byte[], GraphQLDocument>(RawText.Comparer));
+        var table = Tables.GetOrAdd((options.Ignore, options.MaxDepth ?? -1, rules), static _ => new ConcurrentDictionary<byte[], GraphQLDocument>(RawText.Comparer));
         if (table.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(raw, out var cached))
         {
             return cached;
         }
 
         var document = Parser.Parse(query.GetString()!, options);
-        DocumentUniqueness.Check(document);
+        Check(document, rules);
         if (Interlocked.Increment(ref _count) > MaxEntries)
         {
             foreach (var entries in Tables.Values)
@@ -60,6 +63,16 @@ internal static class GraphQlDocumentCache
 
         table.TryAdd(raw.ToArray(), document);
         return document;
+    }
+
+    private static void Check(GraphQLDocument document, GraphQlRuleTable? rules)
+    {
+        DocumentUniqueness.Check(document);
+        if (rules?.Schema is { } schema)
+        {
+            Plan.TypeWalk.Check(document, rules);
+            Validation.SpecValidation.Check(document, schema);
+        }
     }
 
     // Ordinal bytes with a randomized hash (the query text is the client's: no chosen collisions).

@@ -22,11 +22,11 @@ internal sealed class GraphQlRuleTable
 
     public required FrozenDictionary<string, GraphQlRule> Mutation { get; init; }
 
-    /// <summary>Keyed <c>parent.child</c> by field names: applies wherever <c>child</c> is selected directly under <c>parent</c>.</summary>
-    public required FrozenDictionary<string, GraphQlRule> Nested { get; init; }
+    /// <summary>The schema every document is validated and walked against (the shipped SDL and the operator's).</summary>
+    public Schema.ScopeSchema? Schema { get; init; }
 
-    /// <summary>The <c>*.child</c> rules by child name alone: one lookup per field, no key to build.</summary>
-    public FrozenDictionary<string, GraphQlRule> AnyParent { get; init; } = FrozenDictionary<string, GraphQlRule>.Empty;
+    /// <summary>Scope annotations per type and <c>Type.field</c>, checked against <see cref="Schema"/>.</summary>
+    public Schema.TypeAnnotations? Annotations { get; init; }
 
     public required FrozenDictionary<string, IdTypeLookup> IdTypes { get; init; }
 
@@ -38,7 +38,9 @@ internal sealed class GraphQlRuleTable
         var before = errors.Count;
         var query = new Dictionary<string, GraphQlRule>(StringComparer.Ordinal);
         var mutation = new Dictionary<string, GraphQlRule>(StringComparer.Ordinal);
-        var nested = new Dictionary<string, GraphQlRule>(StringComparer.Ordinal);
+        var types = new Dictionary<string, Schema.TypeScopeKind>(StringComparer.Ordinal);
+        var fields = new Dictionary<string, Schema.FieldAnnotation>(StringComparer.Ordinal);
+        var sdl = new List<(string Source, string Text)>();
         var idTypes = new Dictionary<string, IdTypeLookup>(StringComparer.Ordinal);
         var items = sources.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (items.Length == 0)
@@ -49,16 +51,27 @@ internal sealed class GraphQlRuleTable
 
         foreach (var source in items)
         {
+            if (source == BuiltinWandb)
+            {
+                sdl.Add((source, ReadResource("Gateway.GraphQL.wandb.schema.graphql")));
+            }
+
             var text = Read(routeId, source, baseDirectory, errors);
             if (text is null)
             {
                 continue;
             }
 
+            if (source.EndsWith(".graphql", StringComparison.OrdinalIgnoreCase) || source.EndsWith(".graphqls", StringComparison.OrdinalIgnoreCase))
+            {
+                sdl.Add((source, text));
+                continue;
+            }
+
             try
             {
                 using var document = JsonDocument.Parse(text, new JsonDocumentOptions { AllowDuplicateProperties = false, CommentHandling = JsonCommentHandling.Skip });
-                Merge(routeId, source, document.RootElement, query, mutation, nested, idTypes, errors);
+                Merge(routeId, source, document.RootElement, query, mutation, types, fields, idTypes, errors);
             }
             catch (JsonException ex)
             {
@@ -66,12 +79,27 @@ internal sealed class GraphQlRuleTable
             }
         }
 
-        foreach (var (field, rule) in query.Concat(mutation).Concat(nested))
+        foreach (var (field, rule) in query.Concat(mutation))
         {
             foreach (var id in rule.Ids.Where(i => !idTypes.ContainsKey(i.Type)))
             {
                 errors.Add($"Route '{routeId}': GraphQL rule '{field}' resolves ids of type '{id.Type}', which no rule source defines under idTypes.");
             }
+        }
+
+        // The schema is loaded and the annotations checked even after other errors: every problem is listed at once.
+        if (sdl.Count == 0)
+        {
+            errors.Add($"Route '{routeId}': the GraphQL rule sources hold no schema. List '{BuiltinWandb}' or an SDL file (.graphql): every field is checked against a schema.");
+            return null;
+        }
+
+        var schema = GraphQL.Schema.ScopeSchema.Load(routeId, sdl, errors);
+        var annotations = schema is null ? null : GraphQL.Schema.TypeAnnotations.Build(routeId, schema, types, fields, errors);
+        if (schema is not null)
+        {
+            CheckRootRules(routeId, schema, "Query", query, errors);
+            CheckRootRules(routeId, schema, "Mutation", mutation, errors);
         }
 
         if (errors.Count > before)
@@ -83,11 +111,33 @@ internal sealed class GraphQlRuleTable
         {
             Query = query.ToFrozenDictionary(StringComparer.Ordinal),
             Mutation = mutation.ToFrozenDictionary(StringComparer.Ordinal),
-            Nested = nested.ToFrozenDictionary(StringComparer.Ordinal),
-            AnyParent = nested.Where(n => n.Key.StartsWith("*.", StringComparison.Ordinal)).ToFrozenDictionary(n => n.Key[2..], n => n.Value, StringComparer.Ordinal),
+            Schema = schema,
+            Annotations = annotations,
             IdTypes = idTypes.ToFrozenDictionary(StringComparer.Ordinal),
             Sources = sources,
         };
+    }
+
+    // Every root field of the schema has a rule (default deny needs no gap), and every rule names a root field of the schema.
+    private static void CheckRootRules(string routeId, GraphQL.Schema.ScopeSchema schema, string rootType, Dictionary<string, GraphQlRule> rules, List<string> errors)
+    {
+        var fields = schema.Fields.GetValueOrDefault(rootType);
+        foreach (var name in (fields?.Keys ?? []).Where(f => !rules.ContainsKey(f)).Order(StringComparer.Ordinal))
+        {
+            errors.Add($"Route '{routeId}': the GraphQL schema has the root field '{rootType}.{name}' but no rule says what it does: add it under '{rootType.ToLowerInvariant()}'.");
+        }
+
+        foreach (var name in rules.Keys.Where(f => !f.StartsWith("__", StringComparison.Ordinal) && fields?.ContainsKey(f) != true).Order(StringComparer.Ordinal))
+        {
+            errors.Add($"Route '{routeId}': the GraphQL rule '{rootType.ToLowerInvariant()}.{name}' names no root field of the schema.");
+        }
+    }
+
+    private static string ReadResource(string name)
+    {
+        using var stream = typeof(GraphQlRuleTable).Assembly.GetManifestResourceStream(name);
+        using var reader = new StreamReader(stream!);
+        return reader.ReadToEnd();
     }
 
     private static string? Read(string routeId, string source, string baseDirectory, List<string> errors)
@@ -100,9 +150,7 @@ internal sealed class GraphQlRuleTable
                 return null;
             }
 
-            using var stream = typeof(GraphQlRuleTable).Assembly.GetManifestResourceStream("Gateway.GraphQL.wandb.graphql-rules.json");
-            using var reader = new StreamReader(stream!);
-            return reader.ReadToEnd();
+            return ReadResource("Gateway.GraphQL.wandb.graphql-rules.json");
         }
 
         var path = Path.IsPathRooted(source) ? source : Path.Combine(baseDirectory, source);
@@ -118,7 +166,7 @@ internal sealed class GraphQlRuleTable
     }
 
     private static void Merge(string routeId, string source, JsonElement root, Dictionary<string, GraphQlRule> query, Dictionary<string, GraphQlRule> mutation,
-        Dictionary<string, GraphQlRule> nested, Dictionary<string, IdTypeLookup> idTypes, List<string> errors)
+        Dictionary<string, GraphQL.Schema.TypeScopeKind> types, Dictionary<string, GraphQL.Schema.FieldAnnotation> fields, Dictionary<string, IdTypeLookup> idTypes, List<string> errors)
     {
         string Where(string what) => $"Route '{routeId}': GraphQL rules '{source}', {what}";
         if (root.ValueKind != JsonValueKind.Object)
@@ -144,35 +192,35 @@ internal sealed class GraphQlRuleTable
                     }
 
                     break;
-                case "query" or "mutation" or "nested":
-                    var into = section.Name switch { "query" => query, "mutation" => mutation, _ => nested };
+                case "query" or "mutation":
+                    var into = section.Name == "query" ? query : mutation;
                     foreach (var field in Objects(section, Where, errors))
                     {
-                        var valid = section.Name == "nested"
-                            ? field.Name.Split('.') is [var parent, var child] && (IsName(parent) || parent == "*") && IsName(child)
-                            : IsName(field.Name);
-                        if (!valid)
+                        if (!IsName(field.Name))
                         {
-                            errors.Add(Where($"'{section.Name}.{field.Name}' is not a {(section.Name == "nested" ? "parent.child pair of field names" : "field name")}."));
+                            errors.Add(Where($"'{section.Name}.{field.Name}' is not a field name."));
                             continue;
                         }
 
                         var rule = ParseRule($"{section.Name}.{field.Name}", field.Value, Where, errors);
                         if (rule is not null)
                         {
-                            if (section.Name == "nested" && rule.Kind is not (GraphQlRuleKind.Refused or GraphQlRuleKind.Scoped))
-                            {
-                                errors.Add(Where($"'nested.{field.Name}': nested rules are 'refused' or 'scoped'."));
-                                continue;
-                            }
-
                             into[field.Name] = rule;
                         }
                     }
 
                     break;
+                case "types":
+                    GraphQL.Schema.TypeAnnotations.ReadTypes(section.Value, types, Where, errors);
+                    break;
+                case "fields":
+                    GraphQL.Schema.TypeAnnotations.ReadFields(section.Value, fields, Where, errors);
+                    break;
+                case "nested":
+                    errors.Add(Where("'nested' rules (keyed by field names) are replaced by 'fields' annotations keyed Type.field: see README, GraphQL schema and annotations."));
+                    break;
                 default:
-                    errors.Add(Where($"unknown section '{section.Name}'. Expected: description, idTypes, query, mutation, nested."));
+                    errors.Add(Where($"unknown section '{section.Name}'. Expected: description, idTypes, query, mutation, types, fields."));
                     break;
             }
         }

@@ -185,19 +185,38 @@ public sealed partial class ParserDifferentialTests
     // ---- GraphQL below the root: secrets and listings wherever their type appears ------------------
 
     [Theory]
-    // User.apiKey reached through a parent the rules did not name: on a real server the shared upstream user's key.
-    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { user { apiKey } } }")]
-    [InlineData("{ entity(name: \"ml\") { project(name: \"team-p\") { user { apiKey } } } }")]
-    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { run(name: \"r\") { user { apiKeys { edges { node { id name } } } } } } }")]
-    // Every team's projects, restricted ones included, through fields that left the authorized scope.
-    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { user { teams { edges { node { projects { edges { node { name } } } } } } } } }")]
-    [InlineData("{ organization(name: \"acme\") { teams { projects { name } } } }")]
-    [InlineData("{ models(entityName: \"ml\") { edges { node { user { teams { edges { node { projects { edges { node { name } } } } } } } } } } }")]
-    // A project named below a field that changed the entity: not the one authorized.
-    [InlineData("{ organization(name: \"acme\") { orgEntity { project(name: \"x\") { id } } } }")]
-    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { user { project(name: \"secret\") { id } } } }")]
-    public async Task SecretsAndListingsBelowTheRoot_AreRefused(string query)
-        => await AssertRefused(403, "graphql_field_refused", RawAsync("POST", "/gql", Gql(query), who: "ci@ml"));
+    // Fields the schema does not have, on any type at any depth (Project.user, User.project, Organization.teams):
+    // User.apiKey reached through a parent, every team's projects, a project named below a user.
+    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { user { apiKey } } }", "graphql_field_not_allowed")]
+    [InlineData("{ entity(name: \"ml\") { project(name: \"team-p\") { user { apiKey } } } }", "graphql_field_not_allowed")]
+    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { user { teams { edges { node { projects { edges { node { name } } } } } } } } }", "graphql_field_not_allowed")]
+    [InlineData("{ organization(name: \"acme\") { teams { projects { name } } } }", "graphql_field_not_allowed")]
+    [InlineData("{ models(entityName: \"ml\") { edges { node { user { teams { edges { node { projects { edges { node { name } } } } } } } } } } }", "graphql_field_not_allowed")]
+    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { user { project(name: \"secret\") { id } } } }", "graphql_field_not_allowed")]
+    // Secrets and listings annotated refused wherever their type appears.
+    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { run(name: \"r\") { user { apiKeys { edges { node { id name } } } } } } }", "graphql_field_refused")]
+    [InlineData("{ entity(name: \"ml\") { members { id apiKey } } }", "graphql_field_refused")]
+    [InlineData("{ entity(name: \"ml\") { user { teams { edges { node { projects { edges { node { name } } } } } } } } }", "graphql_field_refused")]
+    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { entity { projects { edges { node { name } } } } } }", "graphql_field_refused")]
+    // Fields that need the request's scope, below a field that left it: a project named below the
+    // organization's entity, another team's members, the entity's own data below a project.
+    [InlineData("{ organization(name: \"acme\") { orgEntity { project(name: \"x\") { id } } } }", "graphql_scope_left")]
+    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { run(name: \"r\") { user { teams { edges { node { members { username } } } } } } } }", "graphql_scope_left")]
+    [InlineData("{ entity(name: \"ml\") { user { teams { edges { node { project(name: \"cv-p\") { id } } } } } } }", "graphql_scope_left")]
+    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { entity { members { username } } } }", "graphql_scope_left")]
+    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { entity { project(name: \"cv-p\") { id } } } }", "graphql_scope_left")]
+    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { run(name: \"r\") { inputArtifacts { edges { node { id digest } } } } } }", "graphql_scope_left")]
+    [InlineData("{ view(id: \"VmlldzoxMjM=\") { user { teams { edges { node { defaultResourceConfig(id: \"x\") { id } } } } } } }", "graphql_scope_left")]
+    public async Task SecretsAndListingsBelowTheRoot_AreRefused(string query, string code)
+        => await AssertRefused(403, code, RawAsync("POST", "/gql", Gql(query), who: "ci@ml"));
+
+    [Theory]
+    // What stays allowed below a field that left the scope: the other object's own names and ids.
+    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { id name entity { id name } } }")]
+    [InlineData("{ entity(name: \"ml\") { organization { name orgEntity { name } } user { organizations { name orgEntity { name } } } } }")]
+    [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { run(name: \"r\") { id user { name username } } } }")]
+    public async Task FreeFieldsBelowAFieldThatLeftTheScope_AreForwarded(string query)
+        => await AssertForwarded(RawAsync("POST", "/gql", Gql(query), who: "ci@ml"));
 
     // ---- backslashes and slashes hidden by encoding ------------------------------------------------
 

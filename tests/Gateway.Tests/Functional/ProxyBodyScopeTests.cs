@@ -98,15 +98,17 @@ public sealed class ProxyBodyScopeTests(ProxyFixture fixture) : ProxyTestBase(fi
     }
 
     [Theory]
-    [InlineData("query { ok: project(entityName: \"ml\", name: \"open-p\") { id } hidden: project(entityName: \"ml\", name: \"secret\") { id } }")]
-    [InlineData("query { project(entityName: \"ml\", name: \"open-p\") { id ...F } } fragment F on Project { project(entityName: \"ml\", projectName: \"secret\") { id } }")]
-    [InlineData("query { project(entityName: \"ml\", name: \"open-p\") { ... on Project { model(entityName: \"ml\", name: \"secret\") { id } } } }")]
-    [InlineData("mutation { upsertBucket(input: {entityName: \"ml\", modelName: \"secret\"}) { bucket { id } } }")]
-    [InlineData("mutation { createArtifact(input: {entityName: \"ml\", deeper: {more: [{projectName: \"secret\"}]}}) { id } }")]
-    public async Task AliasesFragmentsAndLiterals_CannotSmuggleASecondProject(string query)
+    [InlineData("query { ok: project(entityName: \"ml\", name: \"open-p\") { id } hidden: project(entityName: \"ml\", name: \"secret\") { id } }", 404, "project_not_found")]
+    [InlineData("mutation { upsertBucket(input: {entityName: \"ml\", modelName: \"secret\"}) { bucket { id } } }", 404, "project_not_found")]
+    // Fields that exist on no type (a project below a project) are refused by the schema before any scope is read.
+    [InlineData("query { project(entityName: \"ml\", name: \"open-p\") { id ...F } } fragment F on Project { project(entityName: \"ml\", projectName: \"secret\") { id } }", 403, "graphql_field_not_allowed")]
+    [InlineData("query { project(entityName: \"ml\", name: \"open-p\") { ... on Project { model(entityName: \"ml\", name: \"secret\") { id } } } }", 403, "graphql_field_not_allowed")]
+    // Input fields the input type does not have break the spec's validation.
+    [InlineData("mutation { createArtifact(input: {entityName: \"ml\", deeper: {more: [{projectName: \"secret\"}]}}) { artifact { id } } }", 400, "graphql_invalid")]
+    public async Task AliasesFragmentsAndLiterals_CannotSmuggleASecondProject(string query, int status, string code)
     {
         var (response, upstream) = await PostAsync("/gql", K("vic"), JsonSerializer.Serialize(new { query }));
-        AssertProblem(response, 404, "project_not_found");
+        AssertProblem(response, status, code);
         Assert.Null(upstream);
     }
 
@@ -148,7 +150,7 @@ public sealed class ProxyBodyScopeTests(ProxyFixture fixture) : ProxyTestBase(fi
         AssertProblem((await PostAsync("/gql-small", K("bob"), "{\"query\": \"{ viewer { id } }\", \"pad\": \"" + new string('x', 3000) + "\"}")).Response, 413, "body_too_large");
         AssertProblem((await PostAsync("/gql-small", K("bob"), "[" + string.Join(",", Enumerable.Repeat("{\"query\": \"{ viewer { id } }\"}", 3)) + "]")).Response, 400, "too_many_operations");
         AssertProblem((await PostAsync("/gql-small", K("bob"), JsonSerializer.Serialize(new { query = "{ " + string.Join(" ", Enumerable.Range(0, 25).Select(i => $"a{i}: viewer {{ id }}")) + " }" }))).Response, 400, "too_many_fields");
-        AssertProblem((await PostAsync("/gql-small", K("bob"), JsonSerializer.Serialize(new { query = "{ viewer " + string.Concat(Enumerable.Repeat("{ a ", 11)) + new string('}', 12) }))).Response, 400, "too_deep");
+        AssertProblem((await PostAsync("/gql-small", K("bob"), JsonSerializer.Serialize(new { query = "{ project(name: \"p\", entityName: \"ml\") " + string.Concat(Enumerable.Repeat("{ run(name: \"r\") { project ", 6)) + "{ id " + new string('}', 14) }))).Response, 400, "too_deep");
         AssertProblem((await PostAsync("/gql", K("bob"), "query=%7Bviewer%7D", "application/x-www-form-urlencoded")).Response, 415, "unsupported_media_type");
     }
 

@@ -57,7 +57,9 @@ public sealed class RuleTableTests
             "d": { "kind": "listing" },
             "e": { "kind": "scoped", "color": "blue" }
           },
-          "nested": { "x": { "kind": "refused" }, "p.q": { "kind": "viewer" } },
+          "nested": { "x": { "kind": "refused" } },
+          "types": { "weird": [ "Project" ], "project": [ "NoSuchType" ] },
+          "fields": { "x": { "kind": "refused" }, "Project.nope": { "kind": "same" }, "Project.name": { "kind": "maybe" } },
           "extra": {}
         }
         """);
@@ -67,7 +69,9 @@ public sealed class RuleTableTests
                  {
                      "'idTypes.Thing.document' is not a valid GraphQL document", "'idTypes.Thing' needs 'entity' and 'project'", "'query.a.kind' is 'maybe'",
                      "'query.b' is byId but lists no 'ids'", "type 'Nowhere'", "'query.d' is a listing", "'query.e' has unknown property 'color'",
-                     "'nested.x' is not a parent.child pair", "'nested.p.q': nested rules are 'refused' or 'scoped'", "unknown section 'extra'",
+                     "'nested' rules (keyed by field names) are replaced by 'fields'", "'types.weird' is not a list under a known kind",
+                     "'types' names 'NoSuchType'", "'fields.x' must be keyed Type.field", "'fields.Project.nope' names no field of the schema",
+                     "'fields.Project.name.kind' must be one of", "unknown section 'extra'",
                      "cannot read GraphQL rules", "unknown built-in GraphQL rules 'builtin:other'",
                  })
         {
@@ -82,8 +86,9 @@ public sealed class RuleTableTests
         File.WriteAllText(dir.File("extra.json"), """
         { "query": { "experiments": { "kind": "scoped", "entityArgument": "team" }, "users": { "kind": "none" } } }
         """);
+        File.WriteAllText(dir.File("extra.graphql"), "extend type Query { experiments(team: String): Project }");
         var errors = new List<string>();
-        var table = GraphQlRuleTable.Load("gql", "builtin:wandb, extra.json", dir.Path, errors)!;
+        var table = GraphQlRuleTable.Load("gql", "builtin:wandb, extra.graphql, extra.json", dir.Path, errors)!;
         Assert.Empty(errors);
         Assert.Equal(GraphQlRuleKind.Scoped, table.Query["experiments"].Kind);
         Assert.Equal(GraphQlRuleKind.None, table.Query["users"].Kind);
@@ -158,9 +163,11 @@ public sealed class RuleTableTests
     public void AWideInputObject_IsWalkedWhole_PastTheStackSizedRoles()
     {
         // 100 members (more than the 64 whose roles are kept on the stack), the project last, nested objects between.
+        // Written literally, fields the input type does not have break the spec's validation (5.6.1) before any walk.
         var members = string.Join(", ", Enumerable.Range(0, 100).Select(i => $"f{i}: {{inner{i}: \"v\"}}"));
-        var analysis = AnalyzeWithRules($"mutation U {{ upsertBucket(input: {{{members}, entityName: \"team-a\", modelName: \"proj-z\"}}) {{ bucket {{ id }} }} }}", null);
-        Assert.Equal([new ScopeReference("team-a", "proj-z", AccessAction.Write)], analysis.References);
+        var refused = Assert.Throws<BodyScopeException>(() => AnalyzeWithRules($"mutation U {{ upsertBucket(input: {{{members}, entityName: \"team-a\", modelName: \"proj-z\"}}) {{ bucket {{ id }} }} }}", null));
+        Assert.Equal(GraphQlCodes.Invalid, refused.Code);
+        Assert.Contains("5.6.1", refused.Message);
 
         // The same through a variable whose value is a JSON object of 100 nested members.
         var input = Enumerable.Range(0, 100).ToDictionary(i => $"f{i}", object (i) => new Dictionary<string, object> { ["entityName"] = $"team-{i % 3}", ["modelName"] = "p" });

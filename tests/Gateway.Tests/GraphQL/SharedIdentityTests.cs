@@ -108,8 +108,15 @@ public sealed class SharedIdentityTests(SharedUpstreamFixture fixture) : IClassF
 
         // Scoped mutations that name their entity in input.entityName: a null or missing one is made
         // explicit too, never left to the shared user's default.
-        var (_, artifactType) = await PostAsync("ci@ml", Gql("mutation { createArtifactType(input: {entityName: null, projectName: \"team-p\", name: \"dataset\"}) { artifactType { id } } }"));
-        Assert.Contains("entityName: \\\"ml\\\", projectName", artifactType!.Body);
+        // Where the schema says entityName: String! (createArtifactType), a null or missing entity breaks the
+        // spec's validation (5.6.1): refused, as a spec-following upstream would refuse it, nothing forwarded.
+        foreach (var input in new[] { "entityName: null, projectName: \"team-p\", name: \"dataset\"", "projectName: \"team-p\", name: \"dataset\"" })
+        {
+            var (refused, nothing) = await PostAsync("ci@ml", Gql("mutation { createArtifactType(input: {" + input + "}) { artifactType { id } } }"));
+            Assert.Equal(400, refused.Status);
+            Assert.Equal("graphql_invalid", refused.Json.GetProperty("code").GetString());
+            Assert.Null(nothing);
+        }
         var (_, runFiles) = await PostAsync("ci@ml", Gql("mutation { createRunFiles(input: {projectName: \"team-p\", runName: \"r\", files: [\"a.txt\"]}) { runID } }"));
         Assert.Contains("{entityName: \\\"ml\\\", projectName", runFiles!.Body);
         const string viaVariable = "mutation C($input: CreateArtifactInput!) { createArtifact(input: $input) { artifact { id } } }";
@@ -145,7 +152,7 @@ public sealed class SharedIdentityTests(SharedUpstreamFixture fixture) : IClassF
         fixture.Upstream.Fail = true;
         try
         {
-            var (response, upstream) = await PostAsync("bob", Gql("mutation { stopRun(input: {id: \"UnVuOjc4\"}) { success } }"));
+            var (response, upstream) = await PostAsync("bob", Gql("mutation { stopRun(input: {id: \"UnVuOjc4\"}) { clientMutationId } }"));
             Assert.Equal(503, response.Status);
             Assert.Equal("id_lookup_unavailable", response.Code);
             Assert.True(response.Headers.RetryAfter is not null);
