@@ -15,6 +15,10 @@ internal sealed record SchemaField(string Type, string Name, string ReturnType, 
 /// </summary>
 internal sealed class ScopeSchema
 {
+    // Schemas by their SDL text: every GraphQL route of a configuration, and every reload, shares one
+    // (building one is the costly part of loading rules). Immutable once built; a few entries at most.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, ScopeSchema> Built = new(StringComparer.Ordinal);
+
     private static readonly FrozenSet<string> BuiltinScalars = FrozenSet.ToFrozenSet(["String", "Int", "Float", "Boolean", "ID"], StringComparer.Ordinal);
 
     private ScopeSchema(ISchema schema, FrozenDictionary<string, FrozenDictionary<string, SchemaField>> fields, FrozenDictionary<string, string[]> possibleTypes)
@@ -40,6 +44,28 @@ internal sealed class ScopeSchema
 
     /// <summary>Builds the schema from SDL sources (name, text), in order; null with every problem in <paramref name="errors"/>.</summary>
     public static ScopeSchema? Load(string routeId, IReadOnlyList<(string Source, string Text)> sources, List<string> errors)
+    {
+        var key = string.Join("\u0000", sources.Select(s => s.Text));
+        if (Built.TryGetValue(key, out var built))
+        {
+            return built;
+        }
+
+        var loaded = Build(routeId, sources, errors);
+        if (loaded is not null)
+        {
+            if (Built.Count >= 8)
+            {
+                Built.Clear();
+            }
+
+            Built[key] = loaded;
+        }
+
+        return loaded;
+    }
+
+    private static ScopeSchema? Build(string routeId, IReadOnlyList<(string Source, string Text)> sources, List<string> errors)
     {
         var before = errors.Count;
         var scalars = new HashSet<string>(StringComparer.Ordinal);

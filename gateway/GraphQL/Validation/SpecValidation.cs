@@ -21,8 +21,23 @@ internal static class SpecValidation
 
     public static void Check(GraphQLDocument document, ScopeSchema schema)
     {
-        var operation = document.Definitions.OfType<GraphQLOperationDefinition>().FirstOrDefault()
-            ?? throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "The document holds no operation.");
+        var any = false;
+        // Each operation is validated as the one the request runs: a server picks one by operationName,
+        // and some rules (variables and their positions) are checked for the selected operation only.
+        foreach (var operation in document.Definitions.OfType<GraphQLOperationDefinition>())
+        {
+            any = true;
+            Check(document, operation, schema);
+        }
+
+        if (!any)
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "The document holds no operation.");
+        }
+    }
+
+    private static void Check(GraphQLDocument document, GraphQLOperationDefinition operation, ScopeSchema schema)
+    {
         var result = Validator.ValidateAsync(new ValidationOptions
         {
             Schema = schema.GraphSchema,
