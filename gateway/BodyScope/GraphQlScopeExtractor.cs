@@ -357,6 +357,11 @@ internal static class GraphQlScopeExtractor
                 throw new BodyScopeException(400, BodyScopeCodes.ScopeNotFound, $"The {type} field '{name}' names no id.");
             }
 
+            foreach (var learn in rule.Learns)
+            {
+                analysis.Learnings.Add(new LearningSelection(envelope, key, learn.Path, learn.Type));
+            }
+
             if (rule.Kind == GraphQlRuleKind.Listing)
             {
                 var entity = ArgumentAt(field, rule.EntityArgument!);

@@ -27,6 +27,8 @@ internal static class EventIds
     public const int IdLookupUnavailable = 2012;
     public const int ResponseRewriteFailed = 2013;
     public const int ShadowWouldDeny = 2014;
+    public const int IdLearnFailed = 2015;
+    public const int IdRebindRefused = 2016;
 
     public const int AdminActionDenied = 3001;
 

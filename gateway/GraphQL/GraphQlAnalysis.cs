@@ -26,6 +26,9 @@ internal sealed record ViewerSelection(int Envelope, string ResponseKey, GraphQL
 /// <summary>A listing whose response is filtered to what the caller may read.</summary>
 internal sealed record ListingSelection(int Envelope, string ResponseKey, string? Entity, GraphQlRule Rule);
 
+/// <summary>A root field whose answer holds an id to learn (at <see cref="Path"/> below the response key).</summary>
+internal sealed record LearningSelection(int Envelope, string ResponseKey, string[] Path, string Type);
+
 /// <summary>Everything one GraphQL request asks of the gateway, from the rule table.</summary>
 internal sealed class GraphQlAnalysis
 {
@@ -38,6 +41,9 @@ internal sealed class GraphQlAnalysis
     public List<ViewerSelection> Viewers { get; } = [];
 
     public List<ListingSelection> Listings { get; } = [];
+
+    /// <summary>Ids the answer creates: read from the answer and bound to the request's project.</summary>
+    public List<LearningSelection> Learnings { get; } = [];
 
     /// <summary>Organizations named (<c>organization(name:)</c>): each must be the caller's.</summary>
     public List<string?> Organizations { get; } = [];
@@ -55,7 +61,7 @@ internal sealed class GraphQlAnalysis
     public List<bool> SingleOperation { get; } = [];
 
     /// <summary>True when the response must be rewritten (viewer splice or listing filter).</summary>
-    public bool NeedsResponseRewrite => Listings.Count > 0 || (Viewers.Count > 0 && !AnswersLocally);
+    public bool NeedsResponseRewrite => Listings.Count > 0 || Learnings.Count > 0 || (Viewers.Count > 0 && !AnswersLocally);
 
     /// <summary>Every root field is the gateway's own and no viewer selection asks for an upstream field: nothing is forwarded.</summary>
     public bool AnswersLocally => Viewers.Count > 0 && OnlyLocal && !Viewers.Any(v => v.UpstreamFields.Any()) && SingleOperation.All(s => s);

@@ -6,6 +6,7 @@ using Gateway.Diagnostics;
 using Gateway.Policy.Access;
 using Gateway.Policy.Model;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Yarp.ReverseProxy.Transforms;
 
 namespace Gateway.GraphQL;
@@ -23,7 +24,14 @@ internal static class GraphQlResponseRewriter
     public static async ValueTask ApplyAsync(ResponseTransformContext context)
     {
         var http = context.HttpContext;
-        if (http.Features.Get<GatewayFeature>() is not { GraphQl: { NeedsResponseRewrite: true } analysis, Viewer: { } facts } || context.ProxyResponse is null)
+        if (http.Features.Get<GatewayFeature>() is not { GraphQl: { NeedsResponseRewrite: true } analysis } feature || context.ProxyResponse is null)
+        {
+            return;
+        }
+
+        var facts = feature.Viewer;
+        var rewrites = analysis.Viewers.Count > 0 || analysis.Listings.Count > 0;
+        if (rewrites && facts is null)
         {
             return;
         }
@@ -38,7 +46,13 @@ internal static class GraphQlResponseRewriter
             }
 
             var body = await ReadAsync(context.ProxyResponse, http.RequestAborted);
-            rewritten = Rewrite(body, analysis, facts);
+            if (analysis.Learnings.Count > 0 && context.ProxyResponse.StatusCode == System.Net.HttpStatusCode.OK)
+            {
+                IdLearning.Learn(body, analysis, feature, http.RequestServices.GetRequiredService<IdResolver>());
+            }
+
+            // Learning alone changes nothing: the answer goes on as the upstream wrote it (decoded).
+            rewritten = rewrites ? Rewrite(body, analysis, facts!) : body;
         }
         catch (Exception ex) when (ex is JsonException or InvalidDataException or IOException or InvalidOperationException or FormatException)
         {

@@ -25,8 +25,14 @@ internal enum GraphQlRuleKind
 /// <summary>An argument path holding ids of one type (lists are walked).</summary>
 internal sealed record IdArgument(string[] Path, string Type, AccessAction? Action);
 
-/// <summary>How the gateway finds an id's project: a lookup document sent upstream with the cluster's own credential.</summary>
-internal sealed record IdTypeLookup(string Type, string Document, string[] EntityPath, string[] ProjectPath);
+/// <summary>
+/// How the gateway finds an id's project: a lookup document sent upstream with the cluster's own
+/// credential, or, for a <paramref name="Learned"/> type, only the bindings learned from answers.
+/// </summary>
+internal sealed record IdTypeLookup(string Type, string? Document, string[] EntityPath, string[] ProjectPath, bool Learned = false);
+
+/// <summary>Where an authorized create's answer holds the new id (a path from the field's value) and its type.</summary>
+internal sealed record LearnedIdPath(string[] Path, string Type);
 
 /// <summary>One rule, parsed and validated when configuration loads.</summary>
 internal sealed record GraphQlRule
@@ -40,6 +46,9 @@ internal sealed record GraphQlRule
     public FrozenSet<string> ProjectFields { get; init; } = FrozenSet<string>.Empty;
 
     public IdArgument[] Ids { get; init; } = [];
+
+    /// <summary>Ids the answer creates, bound to the request's project once it is answered.</summary>
+    public LearnedIdPath[] Learns { get; init; } = [];
 
     /// <summary>Overrides the operation's action (queries read, mutations write).</summary>
     public AccessAction? Action { get; init; }

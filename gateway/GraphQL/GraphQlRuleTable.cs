@@ -81,6 +81,11 @@ internal sealed class GraphQlRuleTable
 
         foreach (var (field, rule) in query.Concat(mutation))
         {
+            foreach (var learn in rule.Learns.Where(l => !idTypes.TryGetValue(l.Type, out var t) || !t.Learned))
+            {
+                errors.Add($"Route '{routeId}': GraphQL rule '{field}' learns ids of type '{learn.Type}', which no rule source defines under idTypes with \"learned\": true.");
+            }
+
             foreach (var id in rule.Ids.Where(i => !idTypes.ContainsKey(i.Type)))
             {
                 errors.Add($"Route '{routeId}': GraphQL rule '{field}' resolves ids of type '{id.Type}', which no rule source defines under idTypes.");
@@ -252,6 +257,7 @@ internal sealed class GraphQlRuleTable
         string? document = null;
         string[]? entity = null;
         string[]? project = null;
+        var learned = false;
         foreach (var p in type.Value.EnumerateObject())
         {
             switch (p.Name)
@@ -259,7 +265,8 @@ internal sealed class GraphQlRuleTable
                 case "document": document = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : null; break;
                 case "entity": entity = PathOf(p.Value); break;
                 case "project": project = PathOf(p.Value); break;
-                default: errors.Add(where($"'idTypes.{type.Name}' has unknown property '{p.Name}'. Expected: document, entity, project.")); break;
+                case "learned": learned = p.Value.ValueKind == JsonValueKind.True; break;
+                default: errors.Add(where($"'idTypes.{type.Name}' has unknown property '{p.Name}'. Expected: document, entity, project, learned.")); break;
             }
         }
 
@@ -268,9 +275,20 @@ internal sealed class GraphQlRuleTable
             errors.Add(where($"'idTypes.{type.Name}' is not a type name."));
         }
 
+        if (learned)
+        {
+            // Known only from answers to authorized creates: no lookup document.
+            if (document is not null || entity is not null || project is not null)
+            {
+                errors.Add(where($"'idTypes.{type.Name}' is learned: it takes no document, entity or project."));
+            }
+
+            return errors.Count == before ? new IdTypeLookup(type.Name, null, [], [], Learned: true) : null;
+        }
+
         if (string.IsNullOrWhiteSpace(document) || !document.Contains("$id", StringComparison.Ordinal))
         {
-            errors.Add(where($"'idTypes.{type.Name}.document' must be a GraphQL query taking $id."));
+            errors.Add(where($"'idTypes.{type.Name}.document' must be a GraphQL query taking $id (or the type is \"learned\": true)."));
         }
         else
         {
@@ -299,6 +317,7 @@ internal sealed class GraphQlRuleTable
         string[]? entityArgument = null;
         string[] projectFields = [];
         var ids = new List<IdArgument>();
+        var learns = new List<LearnedIdPath>();
         AccessAction? action = null;
         string[] items = [];
         var nameField = "name";
@@ -358,6 +377,21 @@ internal sealed class GraphQlRuleTable
                     }
 
                     break;
+                case "learns":
+                    foreach (var learn in p.Value.ValueKind == JsonValueKind.Array ? p.Value.EnumerateArray() : Invalid(p.Name).Select(_ => default(JsonElement)))
+                    {
+                        var path = learn.ValueKind == JsonValueKind.Object && learn.TryGetProperty("path", out var lp) ? PathOf(lp) : null;
+                        var type = learn.ValueKind == JsonValueKind.Object && learn.TryGetProperty("type", out var lt) && lt.ValueKind == JsonValueKind.String ? lt.GetString() : null;
+                        if (path is null || type is null)
+                        {
+                            errors.Add(where($"'{name}.learns' entries need 'path' (dotted, from the field's value to the new id) and 'type'."));
+                            continue;
+                        }
+
+                        learns.Add(new LearnedIdPath(path, type));
+                    }
+
+                    break;
                 case "action":
                     if (Wire.TryParse<AccessAction>(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : null, out var a2)) { action = a2; } else { Invalid(p.Name); }
                     break;
@@ -374,7 +408,7 @@ internal sealed class GraphQlRuleTable
                     why = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : null;
                     break;
                 default:
-                    errors.Add(where($"'{name}' has unknown property '{p.Name}'. Expected: kind, entityArgument, projectFields, ids, action, items, nameField, argument, why."));
+                    errors.Add(where($"'{name}' has unknown property '{p.Name}'. Expected: kind, entityArgument, projectFields, ids, learns, action, items, nameField, argument, why."));
                     break;
             }
         }
@@ -382,6 +416,11 @@ internal sealed class GraphQlRuleTable
         if (kind is null && errors.Count == before)
         {
             errors.Add(where($"'{name}' has no 'kind'. Expected one of: {string.Join(", ", ValidKinds)}."));
+        }
+
+        if (learns.Count > 0 && kind is not (GraphQlRuleKind.Scoped or GraphQlRuleKind.ById))
+        {
+            errors.Add(where($"'{name}' learns ids but is not scoped or byId: an id is bound to the project its request was authorized on."));
         }
 
         if (kind == GraphQlRuleKind.ById && ids.Count == 0)
@@ -398,7 +437,7 @@ internal sealed class GraphQlRuleTable
             ? new GraphQlRule
             {
                 Kind = kind!.Value, EntityArgument = entityArgument, ProjectFields = projectFields.ToFrozenSet(StringComparer.Ordinal),
-                Ids = [.. ids], Action = action, Items = items, NameField = nameField, Argument = argument, Why = why,
+                Ids = [.. ids], Learns = [.. learns], Action = action, Items = items, NameField = nameField, Argument = argument, Why = why,
             }
             : null;
 

@@ -25,7 +25,7 @@ internal enum IdResolution
 /// that long, and the upstream refuses an id that no longer exists). Anything the lookup cannot
 /// establish is refused, never forwarded.
 /// </summary>
-internal sealed partial class IdResolver(TimeProvider time, ILogger<IdResolver> logger)
+internal sealed partial class IdResolver(TimeProvider time, ILogger<IdResolver> logger, Store.IGatewayStore store)
 {
     private const int MaxResponseBytes = 256 * 1024;
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
@@ -41,6 +41,28 @@ internal sealed partial class IdResolver(TimeProvider time, ILogger<IdResolver> 
         if (_cache.TryGet((lookup.Type, id), out var cached, out _) && cached.Expires > now)
         {
             return (IdResolution.Found, cached.Entity, cached.Project);
+        }
+
+        if (lookup.Learned)
+        {
+            // Known only from answers this gateway (or another replica) saw: never guessed, never looked up.
+            Store.LearnedId? bound;
+            try
+            {
+                bound = store.FindLearnedId(lookup.Type, id);
+            }
+            catch (Store.StoreUnavailableException)
+            {
+                return (IdResolution.Unavailable, null, null);
+            }
+
+            if (bound is null)
+            {
+                return (IdResolution.NotFound, null, null);
+            }
+
+            _cache.Set((lookup.Type, id), new Entry(bound.Entity, bound.Project, DateTimeOffset.MaxValue));
+            return (IdResolution.Found, bound.Entity, bound.Project);
         }
 
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint)
@@ -112,6 +134,38 @@ internal sealed partial class IdResolver(TimeProvider time, ILogger<IdResolver> 
         }
     }
 
+    /// <summary>
+    /// Binds an id an authorized create returned to that request's project, in the store (other replicas,
+    /// restarts) and the cache. The first binding of an id stands: an id the upstream hands out once
+    /// cannot be moved to another project by a later answer.
+    /// </summary>
+    public void Learn(string type, string id, string entity, string project)
+    {
+        if (!Names.IsValidEntity(entity) || !Names.IsValidProject(project))
+        {
+            return;
+        }
+
+        Store.LearnedId stood;
+        try
+        {
+            stood = store.BindLearnedId(new Store.LearnedId(type, id, entity, project, time.GetUtcNow()));
+        }
+        catch (Store.StoreUnavailableException ex)
+        {
+            // The request has been answered; a later request naming the id is refused until it can be resolved.
+            Log.LearnFailed(logger, type, ex.GetType().Name);
+            return;
+        }
+
+        if (stood.Entity != entity || stood.Project != project)
+        {
+            Log.RebindRefused(logger, type);
+        }
+
+        _cache.Set((type, id), new Entry(stood.Entity, stood.Project, DateTimeOffset.MaxValue));
+    }
+
     private static string? At(JsonElement data, string[] path)
     {
         var current = data;
@@ -135,6 +189,14 @@ internal sealed partial class IdResolver(TimeProvider time, ILogger<IdResolver> 
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = Diagnostics.EventIds.IdLearnFailed, EventName = "IdLearnFailed", Level = LogLevel.Warning,
+            Message = "A new {IdType} id could not be kept ({Error}); requests naming it are refused until it is.")]
+        public static partial void LearnFailed(ILogger logger, string idType, string error);
+
+        [LoggerMessage(EventId = Diagnostics.EventIds.IdRebindRefused, EventName = "IdRebindRefused", Level = LogLevel.Warning,
+            Message = "An answer returned a {IdType} id already bound to another project; the first binding stands.")]
+        public static partial void RebindRefused(ILogger logger, string idType);
+
         [LoggerMessage(EventId = Diagnostics.EventIds.IdLookupFailed, EventName = "IdLookupFailed", Level = LogLevel.Warning,
             Message = "Looking up a {IdType} id upstream answered {Status}; the request is refused.")]
         public static partial void LookupFailed(ILogger logger, string idType, int status);

@@ -226,4 +226,5 @@ internal static class Collections
     public const string KeyUsage = "key_usage";
     public const string Meta = "meta";
     public const string Audit = "audit";
+    public const string LearnedIds = "learned_ids";
 }

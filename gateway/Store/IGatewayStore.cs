@@ -66,7 +66,20 @@ internal interface IGatewayStore : IDisposable
 
     /// <summary>True when the store answers a trivial read.</summary>
     bool IsReadable();
+
+    /// <summary>The project an id the gateway learned from an upstream answer belongs to, if it learned it.</summary>
+    LearnedId? FindLearnedId(string type, string id);
+
+    /// <summary>Keeps a learned id's project; the first binding of an id stands (returns it).</summary>
+    LearnedId BindLearnedId(LearnedId binding);
 }
+
+/// <summary>
+/// An id of an object the upstream created in an authorized request (a sweep agent, a run-queue item, an
+/// artifact manifest), bound to that request's (entity, project): later requests naming the id by itself
+/// are authorized on it without a lookup the upstream may not offer.
+/// </summary>
+internal sealed record LearnedId(string Type, string Id, string Entity, string Project, DateTimeOffset LearnedAt);
 
 /// <summary>The directory as loaded from the store.</summary>
 internal sealed record DirectoryData(

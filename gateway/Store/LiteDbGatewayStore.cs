@@ -9,7 +9,7 @@ namespace Gateway.Store;
 /// Writes are serialized and synchronous: LiteDB binds a transaction to the thread that began it,
 /// so no transaction ever spans an <c>await</c>.
 /// </summary>
-internal sealed class LiteDbGatewayStore : IGatewayStore
+internal sealed partial class LiteDbGatewayStore : IGatewayStore
 {
     private const string HasImportedKeysId = "hasImportedKeys";
     private const string VersionId = "version";

@@ -14,7 +14,7 @@ namespace Gateway.Store.Postgres;
 /// on) and notifies <see cref="Channel"/> with the new version inside the same transaction, so the
 /// notification exists exactly when the change does.
 /// </summary>
-internal sealed class PostgresGatewayStore : IGatewayStore
+internal sealed partial class PostgresGatewayStore : IGatewayStore
 {
     public const string Channel = "gateway_directory";
     private const string UniqueViolation = "23505";

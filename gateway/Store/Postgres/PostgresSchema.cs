@@ -41,6 +41,12 @@ internal static class PostgresSchema
         -- replica catching up invalidates just these instead of emptying its caches.
         CREATE TABLE gateway_changes (version bigint PRIMARY KEY, key_hashes bytea[] NOT NULL, principal_ids text[] NOT NULL);
         """,
+        """
+        -- Ids of objects the upstream created in authorized requests (sweep agents, run-queue items,
+        -- artifact manifests), bound to the request's project: the first binding of an id stands.
+        CREATE TABLE gateway_learned_ids (type text NOT NULL, id text NOT NULL, entity text NOT NULL, project text NOT NULL, at bigint NOT NULL,
+            PRIMARY KEY (type, id));
+        """,
     ];
 
     public static int Latest => Migrations.Length;

@@ -49,6 +49,8 @@ public sealed class InvalidKeyFloodTests
         public void UpdateLastUsed(IReadOnlyCollection<KeyValuePair<KeyHash, DateTimeOffset>> times) => throw new NotSupportedException();
         public IReadOnlyList<AuditEvent> QueryAudit(AuditQuery query) => [];
         public bool IsReadable() => true;
+        public LearnedId? FindLearnedId(string type, string id) => null;
+        public LearnedId BindLearnedId(LearnedId binding) => binding;
         public void Dispose()
         {
         }

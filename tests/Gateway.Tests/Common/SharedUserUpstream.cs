@@ -148,6 +148,27 @@ public sealed class SharedUserUpstream : IAsyncDisposable
                 };
             }
 
+            // Creates answer a new id each time, as the service does; by-id operations echo theirs.
+            if (query.Contains("createAgent", StringComparison.Ordinal))
+            {
+                data["createAgent"] = new JsonObject { ["agent"] = new JsonObject { ["id"] = NewId("Agent") } };
+            }
+
+            if (query.Contains("agentHeartbeat", StringComparison.Ordinal))
+            {
+                data["agentHeartbeat"] = new JsonObject { ["agent"] = new JsonObject { ["id"] = "echo" }, ["commands"] = "[]" };
+            }
+
+            if (query.Contains("pushToRunQueueByName", StringComparison.Ordinal))
+            {
+                data["pushToRunQueueByName"] = new JsonObject { ["runQueueItemId"] = NewId("RunQueueItem"), ["runSpec"] = "{}" };
+            }
+
+            if (query.Contains("ackRunQueueItem", StringComparison.Ordinal))
+            {
+                data["ackRunQueueItem"] = new JsonObject { ["success"] = true };
+            }
+
             if (query.Contains("models(", StringComparison.Ordinal))
             {
                 var entity = variables.ValueKind == JsonValueKind.Object && variables.TryGetProperty("entity", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString()! : EntityLiteral(query) ?? SharedEntity;
@@ -163,6 +184,13 @@ public sealed class SharedUserUpstream : IAsyncDisposable
             return new JsonObject { ["data"] = data }.ToJsonString();
         }
     }
+
+    private int _created;
+
+    /// <summary>How many objects the creates made (their ids: base64 of "Type:n").</summary>
+    public int Created => _created;
+
+    private string NewId(string type) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{type}:{Interlocked.Increment(ref _created)}"));
 
     private static string? EntityLiteral(string query)
     {

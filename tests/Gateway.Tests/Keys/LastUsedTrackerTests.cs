@@ -31,6 +31,8 @@ public sealed class LastUsedTrackerTests
         public IDisposable LockWrites() => throw new NotSupportedException();
         public IReadOnlyList<AuditEvent> QueryAudit(AuditQuery query) => throw new NotSupportedException();
         public bool IsReadable() => true;
+        public LearnedId? FindLearnedId(string type, string id) => null;
+        public LearnedId BindLearnedId(LearnedId binding) => binding;
         public void Dispose()
         {
         }

@@ -64,4 +64,19 @@ public sealed class PostgresGatewayStoreTests(PostgresFixture pg)
         Assert.Equal("AbCdEf", store.FindKeyById("AbCdEf")!.KeyId);
         Assert.Null(store.FindKeyById("abcdef"));
     }
+
+    [Fact]
+    public async Task LearnedIds_TheFirstBindingStands_ForEveryReplica()
+    {
+        var database = await pg.Server.CreateDatabaseAsync();
+        using var one = new PostgresGatewayStore(database, TimeProvider.System);
+        using var two = new PostgresGatewayStore(database, TimeProvider.System);
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000);
+        Assert.Null(two.FindLearnedId("Agent", "a1"));
+        Assert.Equal("team-p", one.BindLearnedId(new LearnedId("Agent", "a1", "ml", "team-p", at)).Project);
+        // Another replica learning the same id elsewhere gets the binding that stood.
+        Assert.Equal(("ml", "team-p"), two.BindLearnedId(new LearnedId("Agent", "a1", "cv", "cv-p", at)) is var stood ? (stood.Entity, stood.Project) : default);
+        Assert.Equal(at, two.FindLearnedId("Agent", "a1")!.LearnedAt);
+        Assert.Null(two.FindLearnedId("RunQueueItem", "a1"));
+    }
 }
