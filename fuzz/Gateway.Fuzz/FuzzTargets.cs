@@ -1,3 +1,4 @@
+using Gateway.GraphQL.Scope;
 using System.Collections.Frozen;
 using System.Text;
 using Gateway.Authentication;
@@ -23,6 +24,7 @@ public static class FuzzTargets
         ["keyformat"] = KeyFormat,
         ["path"] = Path,
         ["graphql"] = GraphQl,
+        ["graphqltypes"] = GraphQlTypeReference.Run,
         ["json"] = Json,
         ["jwt"] = Jwt,
         ["multipart"] = Multipart,

@@ -1,3 +1,4 @@
+using Gateway.GraphQL.Scope;
 using Gateway.Routing;
 using Microsoft.AspNetCore.Http;
 

@@ -1,3 +1,4 @@
+using Gateway.GraphQL.Scope;
 using System.Text.Json;
 using Gateway.BodyScope;
 using Microsoft.AspNetCore.Http;

@@ -1,3 +1,4 @@
+using Gateway.GraphQL.Scope;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

@@ -1,3 +1,4 @@
+using Gateway.GraphQL.Scope;
 using System.Collections.Frozen;
 using System.Text;
 using System.Text.Json;

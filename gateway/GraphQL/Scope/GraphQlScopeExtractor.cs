@@ -1,0 +1,208 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using Gateway.BodyScope;
+using Gateway.GraphQL;
+using Gateway.Policy.Directory;
+using Gateway.Policy.Model;
+using GraphQLParser.AST;
+using GraphQLParser.Exceptions;
+using GraphQLParser;
+
+namespace Gateway.GraphQL.Scope;
+
+/// <summary>
+/// Finds every (entity, project) a GraphQL request touches. The envelope is one operation or a batch;
+/// each document is parsed with a real GraphQL parser and walked completely — every field and alias,
+/// fragment spread and inline fragment — collecting the configured argument and input-field names,
+/// written literally, through variables (with their defaults) or inside nested input objects. An
+/// entity pairs with the projects named beside it or inside the input objects below it; a project
+/// with no entity anywhere above it belongs to the default entity.
+/// </summary>
+internal static partial class GraphQlScopeExtractor
+{
+    // Argument lists and input objects, copied for two passes over them: rented, not allocated per field.
+    private static readonly System.Buffers.ArrayPool<(ROM Name, Value Value)> Pool = System.Buffers.ArrayPool<(ROM Name, Value Value)>.Shared;
+    private static readonly JsonDocumentOptions DocumentOptions = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
+
+    /// <summary>Every reference of the request, without rules (the argument walk alone).</summary>
+    public static List<ScopeReference> Extract(ReadOnlyMemory<byte> body, BodyLimits limits) => Analyze(body, limits, null, null).References;
+
+    /// <summary>
+    /// Walks the request under the route's rule table: each root field's rule decides what is
+    /// collected (references, ids, edits for defaulted entities, viewer and listing selections) or
+    /// refuses the request. <paramref name="defaultEntity"/> is the entity a null or missing entity
+    /// argument is made explicit as.
+    /// </summary>
+    public static GraphQlAnalysis Analyze(ReadOnlyMemory<byte> body, BodyLimits limits, GraphQlRuleTable? rules, string? defaultEntity)
+    {
+        Utf8Body.Check(body.Span);
+        using var json = ParseJson(body);
+        var analysis = new GraphQlAnalysis();
+        var root = json.RootElement;
+        if (root.ValueKind == JsonValueKind.Array)
+        {
+            if (root.GetArrayLength() is 0 || root.GetArrayLength() > limits.MaxOperations)
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.TooManyOperations, $"A batch holds 1 to {limits.MaxOperations} operations.");
+            }
+
+            analysis.IsBatch = true;
+            var index = 0;
+            foreach (var envelope in root.EnumerateArray())
+            {
+                ExtractEnvelope(envelope, index++, limits, analysis, rules, defaultEntity);
+            }
+        }
+        else
+        {
+            ExtractEnvelope(root, 0, limits, analysis, rules, defaultEntity);
+        }
+
+        return analysis;
+    }
+
+    internal static JsonDocument ParseJson(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            return JsonDocument.Parse(body, DocumentOptions);
+        }
+        catch (JsonException ex) when (ex.Message.Contains("duplicate", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.DuplicateProperty, "The body has a duplicate JSON property.");
+        }
+        catch (JsonException)
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.InvalidJson, "The body is not valid JSON.");
+        }
+    }
+
+    internal static readonly string[] EnvelopeKeys = ["query", "variables", "operationName", "extensions"];
+
+    /// <summary>
+    /// The envelope holds known keys only, each once and in exact case. Go servers match keys
+    /// case-insensitively with the last one winning (<c>{"query":..., "Query":...}</c> runs the second),
+    /// and a key the gateway does not know could mean anything to some server, so both are refused.
+    /// Automatic persisted queries are refused too: a server that trusts a cached hash would run a
+    /// document other than the one the gateway read.
+    /// </summary>
+    private static void CheckEnvelopeKeys(JsonElement envelope)
+    {
+        foreach (var property in envelope.EnumerateObject())
+        {
+            // Compared in place: the key's name becomes a string only on the way to a refusal.
+            if (IsEnvelopeKey(property))
+            {
+                if (property.NameEquals("extensions") && property.Value.ValueKind == JsonValueKind.Object && property.Value.EnumerateObject().Any(p => p.NameEquals("persistedQuery") || PropertyFolding.IsVariantOf(p.Name, "persistedQuery")))
+                {
+                    throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "Persisted queries are not accepted: send the document in \"query\".");
+                }
+
+                continue;
+            }
+
+            var name = property.Name;
+            throw EnvelopeKeys.Any(k => PropertyFolding.IsVariantOf(name, k))
+                ? new BodyScopeException(400, BodyScopeCodes.AmbiguousProperty, "An envelope key differs from query, variables, operationName or extensions only in case: some servers would read it as that key.")
+                : new BodyScopeException(400, BodyScopeCodes.UnknownEnvelopeKey, "The GraphQL request has keys other than query, variables, operationName and extensions.");
+        }
+    }
+
+    private static bool IsEnvelopeKey(JsonProperty property)
+    {
+        foreach (var key in EnvelopeKeys)
+        {
+            if (property.NameEquals(key))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void ExtractEnvelope(JsonElement envelope, int index, BodyLimits limits, GraphQlAnalysis analysis, GraphQlRuleTable? rules, string? defaultEntity)
+    {
+        if (envelope.ValueKind == JsonValueKind.Object)
+        {
+            CheckEnvelopeKeys(envelope);
+        }
+
+        if (envelope.ValueKind != JsonValueKind.Object
+            || !envelope.TryGetProperty("query", out var queryElement) || queryElement.ValueKind != JsonValueKind.String)
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "Each operation needs a \"query\" string.");
+        }
+
+        JsonElement? variables = null;
+        if (envelope.TryGetProperty("variables", out var vars))
+        {
+            if (vars.ValueKind == JsonValueKind.Object)
+            {
+                variables = vars;
+            }
+            else if (vars.ValueKind != JsonValueKind.Null)
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "\"variables\" must be an object.");
+            }
+        }
+
+        string? operationName = null;
+        if (envelope.TryGetProperty("operationName", out var nameElement))
+        {
+            if (nameElement.ValueKind == JsonValueKind.String)
+            {
+                operationName = nameElement.GetString();
+            }
+            else if (nameElement.ValueKind != JsonValueKind.Null)
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "\"operationName\" must be a string.");
+            }
+        }
+
+        GraphQLDocument document;
+        try
+        {
+            // The parser counts every AST level (argument, value, object field...): give it room as a
+            // recursion guard; the walker enforces the documented, logical depth. Locations are kept
+            // under rules: a defaulted entity is made explicit by editing the document's text.
+            document = GraphQL.GraphQlDocumentCache.Parse(queryElement, new ParserOptions
+            {
+                Ignore = rules is null ? IgnoreOptions.All : IgnoreOptions.Comments,
+                MaxDepth = limits.MaxDepth * 4 + 16,
+            }, rules);
+        }
+        catch (GraphQLMaxDepthExceededException)
+        {
+            throw new BodyScopeException(400, BodyScopeCodes.TooDeep, $"The document nests deeper than {limits.MaxDepth}.");
+        }
+        catch (Exception ex) when (ex is GraphQLParserException or IndexOutOfRangeException or ArgumentException or InvalidOperationException)
+        {
+            // Found by fuzzing (fuzz/crashes/graphql): GraphQL-Parser 9.5.1 throws IndexOutOfRange on
+            // some carriage returns inside a document. A document it cannot parse is refused, never forwarded.
+            throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "The query is not a valid GraphQL document.");
+        }
+
+        int operations = 0, named = 0, anonymous = 0;
+        foreach (var definition in document.Definitions)
+        {
+            if (definition is GraphQLOperationDefinition operation)
+            {
+                operations++;
+                anonymous += operation.Name is null ? 1 : 0;
+                named += operationName is not null && operation.Name?.StringValue == operationName ? 1 : 0;
+            }
+        }
+
+        analysis.SingleOperation.Add(operations == 1 || (named == 1 && anonymous == 0));
+        var walker = new Walker(limits, variables, analysis, document, rules, defaultEntity, index);
+        try
+        {
+            walker.WalkDocument();
+        }
+        finally
+        {
+            walker.Release();
+        }
+    }
+}
