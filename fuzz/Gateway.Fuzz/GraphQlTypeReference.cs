@@ -148,6 +148,11 @@ public static class GraphQlTypeReference
             }
 
             var state = rule.Kind switch { GraphQlRuleKind.Viewer => "viewer", GraphQlRuleKind.None or GraphQlRuleKind.Organization => "unknown", _ => "known" };
+            if (rule.Kind == GraphQlRuleKind.Scoped && _annotations.KindOf(f.ReturnType) == TypeScopeKind.Project && !NamesAProject(field))
+            {
+                return BodyScopeCodes.ScopeNotFound;
+            }
+
             return Set(field.SelectionSet, f.ReturnType, state, []);
         }
 
@@ -175,6 +180,9 @@ public static class GraphQlTypeReference
 
             return null;
         }
+
+        private static bool NamesAProject(GraphQLField field)
+            => field.Arguments?.Items.FirstOrDefault(a => a.Name.StringValue == "name")?.Value is GraphQLStringValue { Value.Length: > 0 } or GraphQLVariable;
 
         private string? Spread(GraphQLFragmentSpread spread, List<string> path, Func<GraphQLFragmentDefinition, List<string>, string?> walk)
         {
@@ -204,6 +212,12 @@ public static class GraphQlTypeReference
             var bound = kind is TypeScopeKind.Project or TypeScopeKind.Entity;
             var annotation = _annotations.For(f);
             string next;
+            if (state == "names" && annotation.Kind != FieldScopeKind.Refused)
+            {
+                var allowed = f.IsLeaf ? name is "id" or "name" or "entityName" or "versionIndex" : name is "project" or "entity" or "latestArtifact";
+                return allowed ? Set(field.SelectionSet, f.ReturnType, "names", path) : GraphQlCodes.ScopeLeft;
+            }
+
             switch (annotation.Kind)
             {
                 case FieldScopeKind.Refused:
@@ -229,8 +243,13 @@ public static class GraphQlTypeReference
                     if (state != "known") { return GraphQlCodes.ScopeLeft; }
                     next = "entityOf";
                     break;
+                case FieldScopeKind.Names:
+                    if (bound && state != "known") { return GraphQlCodes.ScopeLeft; }
+                    next = "names";
+                    break;
                 default:
                     if (state != "known" || kind != TypeScopeKind.Entity) { return GraphQlCodes.ScopeLeft; }
+                    if (!NamesAProject(field)) { return BodyScopeCodes.ScopeNotFound; }
                     next = "known";
                     break;
             }

@@ -24,7 +24,7 @@ internal static class GraphQlDocumentCache
 
     // One table per parser options and rule table (a route's schema and depth limit: a handful; a reload
     // brings new rule tables, and the old ones go when the cache is next emptied).
-    private static readonly ConcurrentDictionary<(IgnoreOptions Ignore, int MaxDepth, GraphQlRuleTable? Rules), ConcurrentDictionary<byte[], GraphQLDocument>> Tables = new();
+    private static readonly ConcurrentDictionary<(IgnoreOptions Ignore, int MaxDepth, GraphQlRuleTable? Rules), ConcurrentDictionary<byte[], (GraphQLDocument Document, Plan.DocumentPlan Plan)>> Tables = new();
     private static int _count;
 
     /// <summary>
@@ -33,24 +33,28 @@ internal static class GraphQlDocumentCache
     /// <paramref name="rules"/>, the type walk or the specification's validation (never cached). A cached
     /// document has passed all of them: a hit costs one lookup.
     /// </summary>
-    public static GraphQLDocument Parse(JsonElement query, ParserOptions options, GraphQlRuleTable? rules = null)
+    public static GraphQLDocument Parse(JsonElement query, ParserOptions options, GraphQlRuleTable? rules = null) => Parse(query, options, rules, out _);
+
+    /// <summary>As <see cref="Parse(JsonElement, ParserOptions, GraphQlRuleTable?)"/>, with what each request of the document must still check.</summary>
+    public static GraphQLDocument Parse(JsonElement query, ParserOptions options, GraphQlRuleTable? rules, out Plan.DocumentPlan plan)
     {
         var raw = JsonMarshal.GetRawUtf8Value(query);
         if (raw.Length > MaxQueryLength)
         {
             var large = Parser.Parse(query.GetString()!, options);
-            Check(large, rules);
+            plan = Check(large, rules);
             return large;
         }
 
-        var table = Tables.GetOrAdd((options.Ignore, options.MaxDepth ?? -1, rules), static _ => new ConcurrentDictionary<byte[], GraphQLDocument>(RawText.Comparer));
+        var table = Tables.GetOrAdd((options.Ignore, options.MaxDepth ?? -1, rules), static _ => new ConcurrentDictionary<byte[], (GraphQLDocument, Plan.DocumentPlan)>(RawText.Comparer));
         if (table.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(raw, out var cached))
         {
-            return cached;
+            plan = cached.Plan;
+            return cached.Document;
         }
 
         var document = Parser.Parse(query.GetString()!, options);
-        Check(document, rules);
+        plan = Check(document, rules);
         if (Interlocked.Increment(ref _count) > MaxEntries)
         {
             foreach (var entries in Tables.Values)
@@ -61,18 +65,21 @@ internal static class GraphQlDocumentCache
             Interlocked.Exchange(ref _count, 1);
         }
 
-        table.TryAdd(raw.ToArray(), document);
+        table.TryAdd(raw.ToArray(), (document, plan));
         return document;
     }
 
-    private static void Check(GraphQLDocument document, GraphQlRuleTable? rules)
+    private static Plan.DocumentPlan Check(GraphQLDocument document, GraphQlRuleTable? rules)
     {
         DocumentUniqueness.Check(document);
-        if (rules?.Schema is { } schema)
+        if (rules?.Schema is not { } schema)
         {
-            Plan.TypeWalk.Check(document, rules);
-            Validation.SpecValidation.Check(document, schema);
+            return Plan.DocumentPlan.Empty;
         }
+
+        var plan = Plan.TypeWalk.Check(document, rules);
+        Validation.SpecValidation.Check(document, schema);
+        return plan;
     }
 
     // Ordinal bytes with a randomized hash (the query text is the client's: no chosen collisions).

@@ -15,6 +15,7 @@ const errors = g.validate(schema, corpus);
 if (errors.length) { for (const e of errors) console.error(e.message, JSON.stringify(e.locations)); process.exit(1); }
 
 // Types whose scalar fields all stay in the owner's scope: every scalar is kept (SDK versions select different ones).
+// Entity is not one of them: its aggregates (runCount(filters), storageBytes...) count restricted projects too.
 const scopeBound = new Set(readFileSync(here + 'scope-bound-types.txt', 'utf8').split(/\s+/).filter(Boolean));
 const used = new Map(); // type -> Set(field)
 const use = (t, f) => { if (!used.has(t)) used.set(t, new Set()); if (f) used.get(t).add(f); };

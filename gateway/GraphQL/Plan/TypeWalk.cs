@@ -15,15 +15,23 @@ namespace Gateway.GraphQL.Plan;
 /// </summary>
 internal static class TypeWalk
 {
-    public static void Check(GraphQLDocument document, GraphQlRuleTable rules)
+    public static DocumentPlan Check(GraphQLDocument document, GraphQlRuleTable rules)
     {
         if (rules.Schema is null || rules.Annotations is null)
         {
-            return;
+            return DocumentPlan.Empty;
         }
 
-        new Walker(document, rules, rules.Schema, rules.Annotations).Run();
+        var walker = new Walker(document, rules, rules.Schema, rules.Annotations);
+        walker.Run();
+        return walker.Plan();
     }
+
+    // Leaves that name an object, and fields that lead to the names of its project or entity (or its
+    // latest version's): all that may be selected below a field that may lead to another project's
+    // object. The SDK reads an artifact's sequence, type and collections this way.
+    private static readonly System.Collections.Frozen.FrozenSet<string> NameLeaves = System.Collections.Frozen.FrozenSet.ToFrozenSet(["id", "name", "entityName", "versionIndex"], StringComparer.Ordinal);
+    private static readonly System.Collections.Frozen.FrozenSet<string> NamePaths = System.Collections.Frozen.FrozenSet.ToFrozenSet(["project", "entity", "latestArtifact"], StringComparer.Ordinal);
 
     private enum Scope : byte
     {
@@ -35,6 +43,8 @@ internal static class TypeWalk
         EntityOfProject,
         /// <summary>Directly under <c>viewer</c>, which the gateway answers.</summary>
         ViewerRoot,
+        /// <summary>An object that may be another project's: its names only.</summary>
+        Names,
     }
 
     private sealed class Walker(GraphQLDocument document, GraphQlRuleTable rules, ScopeSchema schema, TypeAnnotations annotations)
@@ -44,6 +54,10 @@ internal static class TypeWalk
         // Each fragment is walked once per scope it is spread in: a document spreading fragments into
         // fragments costs its size, not the size of its expansion.
         private readonly HashSet<(string Fragment, Scope Scope)> _walked = [];
+        private readonly Dictionary<string, bool> _projectVariables = new(StringComparer.Ordinal);
+        private GraphQLOperationDefinition? _operation;
+
+        public DocumentPlan Plan() => _projectVariables.Count == 0 ? DocumentPlan.Empty : new DocumentPlan(System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(_projectVariables, StringComparer.Ordinal));
 
         public void Run()
         {
@@ -68,6 +82,7 @@ internal static class TypeWalk
                 }
 
                 var query = operation.Operation == OperationType.Query;
+                _operation = operation;
                 WalkRoot(operation.SelectionSet, query ? "Query" : "Mutation", query ? rules.Query : rules.Mutation);
             }
         }
@@ -128,6 +143,12 @@ internal static class TypeWalk
                 GraphQlRuleKind.None or GraphQlRuleKind.Organization => Scope.Unknown,
                 _ => Scope.Known,
             };
+            if (rule.Kind is GraphQlRuleKind.Scoped && annotations.KindOf(schemaField.ReturnType) == TypeScopeKind.Project)
+            {
+                // project(name:, entityName:): the project's fields are walked as the named project's.
+                ProjectNamed(field, rootType, name);
+            }
+
             WalkSet(field.SelectionSet, schemaField.ReturnType, scope);
         }
 
@@ -178,6 +199,14 @@ internal static class TypeWalk
             var annotation = annotations.For(schemaField);
             var bound = annotations.KindOf(type) is TypeScopeKind.Project or TypeScopeKind.Entity;
             Scope child;
+            if (scope == Scope.Names && annotation.Kind != FieldScopeKind.Refused)
+            {
+                var named = schemaField.IsLeaf ? NameLeaves.Contains(name) : NamePaths.Contains(name);
+                Require(named, type, name);
+                WalkSet(field.SelectionSet, schemaField.ReturnType, Scope.Names);
+                return;
+            }
+
             switch (annotation.Kind)
             {
                 case FieldScopeKind.Refused:
@@ -208,13 +237,39 @@ internal static class TypeWalk
                     Require(scope == Scope.Known, type, name);
                     child = Scope.EntityOfProject;
                     break;
+                case FieldScopeKind.Names:
+                    Require(!bound || scope == Scope.Known, type, name);
+                    child = Scope.Names;
+                    break;
                 default: // Enter
                     Require(scope == Scope.Known && annotations.KindOf(type) == TypeScopeKind.Entity, type, name);
+                    ProjectNamed(field, type, name);
                     child = Scope.Known;
                     break;
             }
 
             WalkSet(field.SelectionSet, schemaField.ReturnType, child);
+        }
+
+        // The field's project is its 'name' argument: a non-empty string literal, or a variable each request must give.
+        private void ProjectNamed(GraphQLField field, string type, string name)
+        {
+            var argument = field.Arguments?.Items.FirstOrDefault(a => a.Name.StringValue == "name");
+            switch (argument?.Value)
+            {
+                case GraphQLStringValue { Value.Length: > 0 }:
+                    return;
+                case GraphQLVariable variable:
+                    var variableName = variable.Name.StringValue;
+                    var definition = _operation?.Variables?.Items.FirstOrDefault(v => v.Variable.Name.StringValue == variableName);
+                    var defaulted = definition?.DefaultValue is GraphQLStringValue { Value.Length: > 0 };
+                    // A variable used by several operations counts as defaulted only if every one defaults it.
+                    _projectVariables[variableName] = defaulted && _projectVariables.GetValueOrDefault(variableName, true);
+                    return;
+                default:
+                    throw new BodyScopeException(400, BodyScopeCodes.ScopeNotFound,
+                        $"The field '{type}.{name}' enters a project but names none: give its name (a string or a variable).");
+            }
         }
 
         private static void Require(bool inScope, string type, string name)

@@ -5,7 +5,7 @@ using GraphQLParser.AST;
 namespace Gateway.GraphQL.Schema;
 
 /// <summary>One field of the schema as the scope walk needs it: the named type it returns and whether that is a leaf.</summary>
-internal sealed record SchemaField(string Type, string Name, string ReturnType, bool IsLeaf);
+internal sealed record SchemaField(string Type, string Name, string ReturnType, bool IsLeaf, bool HasIdArgument = false);
 
 /// <summary>
 /// The GraphQL schema of a route: the shipped W&amp;B SDL and the operator's extensions, loaded with
@@ -141,7 +141,8 @@ internal sealed class ScopeSchema
                     f =>
                     {
                         var named = global::GraphQL.GraphQLExtensions.GetNamedType(f.ResolvedType!);
-                        return new SchemaField(type.Name, f.Name, named.Name, named is ScalarGraphType or EnumerationGraphType);
+                        var idArgument = f.Arguments?.Any(a => global::GraphQL.GraphQLExtensions.GetNamedType(a.ResolvedType!).Name == "ID") == true;
+                        return new SchemaField(type.Name, f.Name, named.Name, named is ScalarGraphType or EnumerationGraphType, idArgument);
                     },
                     StringComparer.Ordinal);
             }

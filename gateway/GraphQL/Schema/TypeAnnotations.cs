@@ -35,6 +35,11 @@ internal enum FieldScopeKind
     Refused,
     /// <summary>Answered by the gateway directly under <c>viewer</c> (the caller's own key ids); refused anywhere else.</summary>
     ViewerOnly,
+    /// <summary>
+    /// An object that may belong to another project (the sequence of an artifact linked into a registry):
+    /// below it only its names (<c>id</c>, <c>name</c>, <c>entityName</c>, and those of its <c>project</c> and <c>entity</c>).
+    /// </summary>
+    Names,
 }
 
 internal sealed record FieldAnnotation(FieldScopeKind Kind, string? Why);
@@ -48,15 +53,20 @@ internal sealed record FieldAnnotation(FieldScopeKind Kind, string? Why);
 internal sealed class TypeAnnotations
 {
     private static readonly string[] TypeKinds = ["free", "project", "entity", "plumbing"];
-    private static readonly string[] FieldKinds = ["free", "same", "leave", "entityOf", "enter", "refused", "viewerOnly"];
+    private static readonly string[] FieldKinds = ["free", "same", "leave", "entityOf", "enter", "refused", "viewerOnly", "names"];
 
     public FrozenDictionary<string, TypeScopeKind> Types { get; private init; } = FrozenDictionary<string, TypeScopeKind>.Empty;
 
     public FrozenDictionary<string, FieldAnnotation> Fields { get; private init; } = FrozenDictionary<string, FieldAnnotation>.Empty;
 
-    /// <summary>A type's kind: as annotated, else plumbing for connections, edges and payloads, else free.</summary>
+    // Interfaces and unions without a kind of their own: the strictest kind of the types they stand for,
+    // so that a type condition on an interface never selects a project's fields as free ones.
+    private FrozenDictionary<string, TypeScopeKind> Abstract { get; init; } = FrozenDictionary<string, TypeScopeKind>.Empty;
+
+    /// <summary>A type's kind: as annotated, else (an interface or union) the strictest of its possible types, else plumbing for connections, edges and payloads, else free.</summary>
     public TypeScopeKind KindOf(string type)
         => Types.TryGetValue(type, out var kind) ? kind
+            : Abstract.TryGetValue(type, out var derived) ? derived
             : type.EndsWith("Connection", StringComparison.Ordinal) || type.EndsWith("Edge", StringComparison.Ordinal) || type.EndsWith("Payload", StringComparison.Ordinal) || type == "PageInfo"
                 ? TypeScopeKind.Plumbing
                 : TypeScopeKind.Free;
@@ -169,21 +179,39 @@ internal sealed class TypeAnnotations
             }
         }
 
+        var plain = new TypeAnnotations { Types = types.ToFrozenDictionary(StringComparer.Ordinal) };
+        var abstracts = new Dictionary<string, TypeScopeKind>(StringComparer.Ordinal);
+        foreach (var (name, possible) in schema.PossibleTypes.Where(p => !types.ContainsKey(p.Key)))
+        {
+            var kinds = possible.Select(plain.KindOf).ToList();
+            abstracts[name] = kinds.Contains(TypeScopeKind.Entity) ? TypeScopeKind.Entity : kinds.Contains(TypeScopeKind.Project) ? TypeScopeKind.Project : TypeScopeKind.Free;
+        }
+
         var annotations = new TypeAnnotations
         {
             Types = types.ToFrozenDictionary(StringComparer.Ordinal),
             Fields = fields.ToFrozenDictionary(StringComparer.Ordinal),
+            Abstract = abstracts.ToFrozenDictionary(StringComparer.Ordinal),
         };
         foreach (var (type, typeFields) in schema.Fields.OrderBy(t => t.Key, StringComparer.Ordinal))
         {
-            if (type is "Query" or "Mutation" || annotations.KindOf(type) is not (TypeScopeKind.Project or TypeScopeKind.Entity))
+            if (type is "Query" or "Mutation")
             {
                 continue;
             }
 
-            foreach (var field in typeFields.Values.Where(f => !f.IsLeaf && !fields.ContainsKey(type + "." + f.Name)).OrderBy(f => f.Name, StringComparer.Ordinal))
+            var bound = annotations.KindOf(type) is TypeScopeKind.Project or TypeScopeKind.Entity;
+            foreach (var field in typeFields.Values.Where(f => !fields.ContainsKey(type + "." + f.Name)).OrderBy(f => f.Name, StringComparer.Ordinal))
             {
-                errors.Add($"Route '{routeId}': GraphQL field '{type}.{field.Name}' returns {field.ReturnType} from a scope-bound type and has no annotation: say in 'fields' whether it is same, leave, entityOf, enter, free or refused.");
+                if (bound && !field.IsLeaf)
+                {
+                    errors.Add($"Route '{routeId}': GraphQL field '{type}.{field.Name}' returns {field.ReturnType} from a scope-bound type and has no annotation: say in 'fields' whether it is same, names, leave, entityOf, enter, free or refused.");
+                }
+                else if (field.HasIdArgument)
+                {
+                    // An id below the root names an object the gateway does not resolve: the annotation says why that is safe.
+                    errors.Add($"Route '{routeId}': GraphQL field '{type}.{field.Name}' takes an ID argument and has no annotation: say in 'fields' what it may reach (and why), or refuse it.");
+                }
             }
         }
 

@@ -170,7 +170,8 @@ internal static partial class GraphQlScopeExtractor
             {
                 Ignore = rules is null ? IgnoreOptions.All : IgnoreOptions.Comments,
                 MaxDepth = limits.MaxDepth * 4 + 16,
-            }, rules);
+            }, rules, out var plan);
+            plan.CheckVariables(variables);
         }
         catch (GraphQLMaxDepthExceededException)
         {

@@ -207,6 +207,14 @@ public sealed partial class ParserDifferentialTests
     [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { entity { project(name: \"cv-p\") { id } } } }", "graphql_scope_left")]
     [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { run(name: \"r\") { inputArtifacts { edges { node { id digest } } } } } }", "graphql_scope_left")]
     [InlineData("{ view(id: \"VmlldzoxMjM=\") { user { teams { edges { node { defaultResourceConfig(id: \"x\") { id } } } } } } }", "graphql_scope_left")]
+    // Found by review: an artifact reached in one project may be linked from another (a registry): its
+    // sequence, type and collections are walked for their names only, never into that project's data.
+    [InlineData("{ project(entityName: \"ml\", name: \"open-p\") { artifact(name: \"reg:v0\") { artifactSequence { project { name runs { edges { node { name config } } } } } } } }", "graphql_scope_left")]
+    [InlineData("{ project(entityName: \"ml\", name: \"open-p\") { artifact(name: \"reg:v0\") { artifactSequence { artifacts { edges { node { files { edges { node { directUrl } } } } } } } } } }", "graphql_scope_left")]
+    [InlineData("{ project(entityName: \"ml\", name: \"open-p\") { artifact(name: \"a:v0\") { aliases { artifactCollection { name project { runs { edges { node { config } } } } } } } } }", "graphql_scope_left")]
+    [InlineData("{ project(entityName: \"ml\", name: \"open-p\") { artifact(name: \"a:v0\") { artifactType { artifactCollections { edges { node { name } } } } } } }", "graphql_scope_left")]
+    // Entity aggregates that count restricted projects are not in the schema.
+    [InlineData("{ entity(name: \"ml\") { runCount(filters: \"{}\") } }", "graphql_field_not_allowed")]
     public async Task SecretsAndListingsBelowTheRoot_AreRefused(string query, string code)
         => await AssertRefused(403, code, RawAsync("POST", "/gql", Gql(query), who: "ci@ml"));
 
@@ -215,8 +223,29 @@ public sealed partial class ParserDifferentialTests
     [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { id name entity { id name } } }")]
     [InlineData("{ entity(name: \"ml\") { organization { name orgEntity { name } } user { organizations { name orgEntity { name } } } } }")]
     [InlineData("{ project(name: \"team-p\", entityName: \"ml\") { run(name: \"r\") { id user { name username } } } }")]
+    // An artifact's names through its sequence, type and collections (what the SDK reads with every artifact).
+    [InlineData("{ project(entityName: \"ml\", name: \"open-p\") { artifact(name: \"a:v0\") { id versionIndex artifactSequence { name project { entityName name } latestArtifact { id versionIndex } } artifactType { name } aliases { alias artifactCollection { name project { entityName name } } } } } }")]
     public async Task FreeFieldsBelowAFieldThatLeftTheScope_AreForwarded(string query)
         => await AssertForwarded(RawAsync("POST", "/gql", Gql(query), who: "ci@ml"));
+
+    [Theory]
+    // Found by review: a field that enters a project but names none (or null) would be walked as the
+    // project's while only the entity is authorized; the upstream would pick the project.
+    [InlineData("{ project(entityName: \"ml\") { name runs { edges { node { name config } } } } }", null)]
+    [InlineData("{ model(entityName: \"ml\", name: null) { id } }", null)]
+    [InlineData("{ entity(name: \"ml\") { project { runs { edges { node { config } } } } } }", null)]
+    [InlineData("query Q($p: String = \"team-p\") { project(entityName: \"ml\", name: $p) { id } }", "{\"p\":null}")]
+    [InlineData("query Q($p: String) { entity(name: \"ml\") { project(name: $p) { id } } }", "{}")]
+    [InlineData("query Q($p: String) { project(entityName: \"ml\", name: $p) { id } }", "{\"p\":7}")]
+    public async Task AProjectEnteredWithoutItsName_IsRefused(string query, string? variables)
+        => await AssertRefused(400, "scope_not_found", RawAsync("POST", "/gql",
+            variables is null ? Gql(query) : "{\"query\":" + System.Text.Json.JsonSerializer.Serialize(query) + ",\"variables\":" + variables + "}", who: "bob"));
+
+    [Theory]
+    [InlineData("query Q($p: String = \"team-p\") { project(entityName: \"ml\", name: $p) { id } }", "{}")]
+    [InlineData("query Q($p: String) { entity(name: \"ml\") { project(name: $p) { id } } }", "{\"p\":\"team-p\"}")]
+    public async Task AProjectNamedByAVariableOrItsDefault_IsForwarded(string query, string variables)
+        => await AssertForwarded(RawAsync("POST", "/gql", "{\"query\":" + System.Text.Json.JsonSerializer.Serialize(query) + ",\"variables\":" + variables + "}", who: "bob"));
 
     // ---- backslashes and slashes hidden by encoding ------------------------------------------------
 

@@ -97,6 +97,38 @@ public sealed class RuleTableTests
     }
 
     [Fact]
+    public void AnOperatorInterfaceOverProjectTypes_IsAsStrictAsThem()
+    {
+        // Found by review: a type condition on an interface the annotations did not name made the
+        // artifact's fields free below a field that had left the scope.
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("extra.graphql"), "interface HasMetadata { metadata: JSONString digest: String! } extend type Artifact implements HasMetadata");
+        var errors = new List<string>();
+        var table = GraphQlRuleTable.Load("gql", "builtin:wandb, extra.graphql", dir.Path, errors)!;
+        Assert.Empty(errors);
+        Assert.Equal(Gateway.GraphQL.Schema.TypeScopeKind.Project, table.Annotations!.KindOf("HasMetadata"));
+        var limits = new BodyLimits
+        {
+            MaxBytes = 1 << 20, MaxDecompressedBytes = 1 << 20,
+            EntityNames = BodyLimits.DefaultEntityNames.ToHashSet().ToFrozenSet(), ProjectNames = BodyLimits.DefaultProjectNames.ToHashSet().ToFrozenSet(),
+        };
+        const string query = "{ project(entityName: \"ml\", name: \"open-p\") { run(name: \"r\") { inputArtifacts { edges { node { ... on HasMetadata { metadata digest } } } } } } }";
+        var refused = Assert.Throws<BodyScopeException>(() => GraphQlScopeExtractor.Analyze(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { query })), limits, table, "ml"));
+        Assert.Equal(GraphQlCodes.ScopeLeft, refused.Code);
+    }
+
+    [Fact]
+    public void NestedFieldsTakingIds_AndObjectFieldsOfScopeBoundTypes_NeedAnAnnotation()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("extra.graphql"), "extend type Project { sibling(id: ID!): Project } extend type User { lookup(id: ID!): String }");
+        var errors = new List<string>();
+        Assert.Null(GraphQlRuleTable.Load("gql", "builtin:wandb, extra.graphql", dir.Path, errors));
+        Assert.Contains(errors, e => e.Contains("'Project.sibling' returns Project from a scope-bound type and has no annotation", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("'User.lookup' takes an ID argument and has no annotation", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ARouteWithBrokenRules_RefusesStartup()
     {
         using var dir = new TempDirectory();
