@@ -267,7 +267,8 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         var graphQl = body.GraphQl;
         if (graphQl is not null)
         {
-            if (graphQl.Organizations.Any(org => org is not null && org != principal.Org))
+            // An organization named by nothing (a null or missing name) is no organization the gateway checked.
+            if (graphQl.Organizations.Any(org => org is null || org != principal.Org))
             {
                 return (null, 404, GraphQL.GraphQlCodes.OrganizationNotFound);
             }

@@ -47,6 +47,12 @@ internal sealed record GraphQlRule
 
     public IdArgument[] Ids { get; init; } = [];
 
+    /// <summary>Id-typed arguments the gateway does not resolve, each with why that is safe (checked complete at load).</summary>
+    public FrozenDictionary<string, string> IgnoredIds { get; init; } = FrozenDictionary<string, string>.Empty;
+
+    /// <summary>Top-level arguments refused when given (an organization by id instead of by name).</summary>
+    public string[] RefusedArguments { get; init; } = [];
+
     /// <summary>Ids the answer creates, bound to the request's project once it is answered.</summary>
     public LearnedIdPath[] Learns { get; init; } = [];
 

@@ -136,6 +136,56 @@ internal sealed class GraphQlRuleTable
         {
             errors.Add($"Route '{routeId}': the GraphQL rule '{rootType.ToLowerInvariant()}.{name}' names no root field of the schema.");
         }
+
+        // Every id a root field takes (arguments and input fields, at any depth) is resolved, refused or
+        // ignored with a reason: an id nobody resolves could name another project's object.
+        var root = rootType == "Query" ? schema.GraphSchema.Query : schema.GraphSchema.Mutation;
+        foreach (var (name, rule) in rules.Where(r => r.Value.Kind != GraphQlRuleKind.Refused && !r.Key.StartsWith("__", StringComparison.Ordinal)).OrderBy(r => r.Key, StringComparer.Ordinal))
+        {
+            if (root?.GetField(name) is not { } field)
+            {
+                continue;
+            }
+
+            foreach (var path in IdPaths(field))
+            {
+                var covered = rule.Ids.Any(i => string.Join('.', i.Path) == path) || rule.IgnoredIds.ContainsKey(path) || rule.RefusedArguments.Contains(path);
+                if (!covered)
+                {
+                    errors.Add($"Route '{routeId}': the GraphQL rule '{rootType.ToLowerInvariant()}.{name}' does not say what to do with the id at '{path}': list it under 'ids' (resolved), 'ignoredIds' (with why) or 'refusedArguments'.");
+                }
+            }
+        }
+    }
+
+    // Dotted paths of every ID-typed argument and input field (lists walked, recursive inputs once).
+    private static List<string> IdPaths(global::GraphQL.Types.FieldType field)
+    {
+        var paths = new List<string>();
+        void Walk(global::GraphQL.Types.IGraphType type, string path, HashSet<string> seen)
+        {
+            var named = global::GraphQL.GraphQLExtensions.GetNamedType(type);
+            if (named.Name == "ID")
+            {
+                paths.Add(path);
+            }
+            else if (named is global::GraphQL.Types.IInputObjectGraphType input && seen.Add(input.Name))
+            {
+                foreach (var inner in input.Fields)
+                {
+                    Walk(inner.ResolvedType!, path + "." + inner.Name, seen);
+                }
+
+                seen.Remove(input.Name);
+            }
+        }
+
+        foreach (var argument in field.Arguments ?? [])
+        {
+            Walk(argument.ResolvedType!, argument.Name, new HashSet<string>(StringComparer.Ordinal));
+        }
+
+        return paths;
     }
 
     private static string ReadResource(string name)
@@ -318,6 +368,8 @@ internal sealed class GraphQlRuleTable
         string[] projectFields = [];
         var ids = new List<IdArgument>();
         var learns = new List<LearnedIdPath>();
+        var ignoredIds = new Dictionary<string, string>(StringComparer.Ordinal);
+        string[] refusedArguments = [];
         AccessAction? action = null;
         string[] items = [];
         var nameField = "name";
@@ -392,6 +444,24 @@ internal sealed class GraphQlRuleTable
                     }
 
                     break;
+                case "ignoredIds":
+                    if (p.Value.ValueKind != JsonValueKind.Object || p.Value.EnumerateObject().Any(i => i.Value.ValueKind != JsonValueKind.String || !i.Name.Split('.').All(IsName)))
+                    {
+                        Invalid(p.Name);
+                        break;
+                    }
+
+                    foreach (var ignored in p.Value.EnumerateObject())
+                    {
+                        ignoredIds[ignored.Name] = ignored.Value.GetString()!;
+                    }
+
+                    break;
+                case "refusedArguments":
+                    refusedArguments = p.Value.ValueKind == JsonValueKind.Array && p.Value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String && IsName(e.GetString()!))
+                        ? p.Value.EnumerateArray().Select(e => e.GetString()!).ToArray()
+                        : Invalid(p.Name);
+                    break;
                 case "action":
                     if (Wire.TryParse<AccessAction>(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : null, out var a2)) { action = a2; } else { Invalid(p.Name); }
                     break;
@@ -408,7 +478,7 @@ internal sealed class GraphQlRuleTable
                     why = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : null;
                     break;
                 default:
-                    errors.Add(where($"'{name}' has unknown property '{p.Name}'. Expected: kind, entityArgument, projectFields, ids, learns, action, items, nameField, argument, why."));
+                    errors.Add(where($"'{name}' has unknown property '{p.Name}'. Expected: kind, entityArgument, projectFields, ids, ignoredIds, refusedArguments, learns, action, items, nameField, argument, why."));
                     break;
             }
         }
@@ -437,7 +507,8 @@ internal sealed class GraphQlRuleTable
             ? new GraphQlRule
             {
                 Kind = kind!.Value, EntityArgument = entityArgument, ProjectFields = projectFields.ToFrozenSet(StringComparer.Ordinal),
-                Ids = [.. ids], Learns = [.. learns], Action = action, Items = items, NameField = nameField, Argument = argument, Why = why,
+                Ids = [.. ids], Learns = [.. learns], Action = action,
+                IgnoredIds = ignoredIds.ToFrozenDictionary(StringComparer.Ordinal), RefusedArguments = refusedArguments, Items = items, NameField = nameField, Argument = argument, Why = why,
             }
             : null;
 

@@ -133,6 +133,14 @@ internal static partial class GraphQlScopeExtractor
                 throw new BodyScopeException(403, GraphQlCodes.FieldNotAllowed, $"The gateway has no rule for the {type} field '{name}'; it is not forwarded.");
             }
 
+            foreach (var refused in rule.RefusedArguments)
+            {
+                if (Argument(field, refused) is { Value: not GraphQLNullValue })
+                {
+                    throw new BodyScopeException(403, GraphQlCodes.FieldRefused, $"The argument '{refused}' of the {type} field '{name}' is not accepted by this gateway.");
+                }
+            }
+
             var key = field.Alias?.Name.StringValue ?? name;
             if (rule.Kind != GraphQlRuleKind.Viewer && name != "__typename")
             {

@@ -94,6 +94,59 @@ public sealed class LearnedIdsTests(SharedUpstreamFixture fixture) : IClassFixtu
     }
 }
 
+/// <summary>
+/// Found by review: ids inside mutation inputs that nothing resolved (a portfolio of another team, a base
+/// artifact of another project, a client id). Every id a rule's field takes is now resolved, refused
+/// or ignored with a reason (checked when rules load).
+/// </summary>
+public sealed class InputIdsTests(SharedUpstreamFixture fixture) : IClassFixture<SharedUpstreamFixture>
+{
+    private async Task<(ApiResponse Response, EchoRequest? Upstream)> PostAsync(string who, string query, object? variables = null)
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        var response = await fixture.Gw.ProxyAsync(HttpMethod.Post, "/graphql", fixture.Keys[who], JsonSerializer.Serialize(new { query, variables }), r => r.Headers.Add("X-Test-Marker", marker));
+        return (response, fixture.Upstream.Received.LastOrDefault(r => r.Single("X-Test-Marker") == marker));
+    }
+
+    [Fact]
+    public async Task IdsInsideInputs_AreResolved_AndAnotherTeamsAreRefused()
+    {
+        fixture.Upstream.Ids["QXJ0aWZhY3RQb3J0Zm9saW86OQ=="] = ("cv", "cv-p");
+        const string link = "mutation L($input: LinkArtifactInput!) { linkArtifact(input: $input) { versionIndex } }";
+        var (foreignPortfolio, up1) = await PostAsync("ci@ml", link, new { input = new { artifactID = "QXJ0aWZhY3Q6MQ==", artifactPortfolioID = "QXJ0aWZhY3RQb3J0Zm9saW86OQ==", entityName = "ml", projectName = "team-p", artifactPortfolioName = "p" } });
+        Assert.Equal(403, foreignPortfolio.Status);
+        Assert.Null(up1);
+
+        // A client id names an artifact the gateway cannot resolve: refused, never forwarded.
+        var (byClientId, up2) = await PostAsync("ci@ml", link, new { input = new { clientID = "c-1", entityName = "ml", projectName = "team-p", artifactPortfolioName = "p" } });
+        Assert.Equal((404, "id_not_found"), (byClientId.Status, byClientId.Code));
+        Assert.Null(up2);
+
+        const string manifest = "mutation M($input: CreateArtifactManifestInput!) { createArtifactManifest(input: $input) { artifactManifest { id } } }";
+        var (foreignBase, up3) = await PostAsync("ci@ml", manifest, new { input = new { artifactID = "QXJ0aWZhY3Q6MQ==", baseArtifactID = "QXJ0aWZhY3Q6Mg==", name = "m", digest = "d", entityName = "ml", projectName = "team-p", runName = "r", type = "INCREMENTAL" } });
+        Assert.Equal(403, foreignBase.Status);
+        Assert.Null(up3);
+
+        var (ownBase, up4) = await PostAsync("ci@ml", manifest, new { input = new { artifactID = "QXJ0aWZhY3Q6MQ==", baseArtifactID = "QXJ0aWZhY3Q6MQ==", name = "m", digest = "d", entityName = "ml", projectName = "team-p", runName = "r", type = "INCREMENTAL" } });
+        Assert.Equal(200, ownBase.Status);
+        Assert.NotNull(up4);
+    }
+
+    [Fact]
+    public async Task AnOrganization_IsNamedByItsName_NeverByIdOrNull()
+    {
+        var (byId, up1) = await PostAsync("alice", "{ organization(name: \"acme\", id: \"T3JnOjI=\") { name } }");
+        Assert.Equal((403, "graphql_field_refused"), (byId.Status, byId.Code));
+        Assert.Null(up1);
+        var (byNull, up2) = await PostAsync("alice", "{ organization(name: null) { name } }");
+        Assert.Equal((404, "organization_not_found"), (byNull.Status, byNull.Code));
+        Assert.Null(up2);
+        var (own, up3) = await PostAsync("alice", "{ organization(name: \"acme\") { name } }");
+        Assert.Equal(200, own.Status);
+        Assert.NotNull(up3);
+    }
+}
+
 /// <summary>The learned-id bindings of the embedded store: the first binding stands and survives a reopen.</summary>
 public sealed class LearnedIdStoreTests
 {

@@ -85,7 +85,7 @@ public sealed class RuleTableTests
     {
         using var dir = new TempDirectory();
         File.WriteAllText(dir.File("extra.json"), """
-        { "query": { "experiments": { "kind": "scoped", "entityArgument": "team" }, "users": { "kind": "none" } } }
+        { "query": { "experiments": { "kind": "scoped", "entityArgument": "team" }, "users": { "kind": "none", "refusedArguments": [ "ids" ] } } }
         """);
         File.WriteAllText(dir.File("extra.graphql"), "extend type Query { experiments(team: String): Project }");
         var errors = new List<string>();
