@@ -169,6 +169,45 @@ public sealed class SharedUserUpstream : IAsyncDisposable
                 data["ackRunQueueItem"] = new JsonObject { ["success"] = true };
             }
 
+            if (query.Contains("upsertSweep", StringComparison.Ordinal))
+            {
+                var id = NewId("Sweep");
+                Ids[id] = (Str(variables, "entityName") ?? SharedEntity, Str(variables, "projectName") ?? "uncategorized");
+                data["upsertSweep"] = new JsonObject { ["sweep"] = new JsonObject { ["name"] = "sw" + _created, ["id"] = id }, ["configValidationWarnings"] = new JsonArray() };
+            }
+
+            if (query.Contains("createArtifactType", StringComparison.Ordinal))
+            {
+                data["createArtifactType"] = new JsonObject { ["artifactType"] = new JsonObject { ["id"] = NewId("ArtifactType") } };
+            }
+            else if (query.Contains("createArtifact(", StringComparison.Ordinal))
+            {
+                // A created artifact is known to the service (and so to the gateway's id lookups) in its project.
+                var id = NewId("Artifact");
+                Ids[id] = (Str(variables, "entityName") ?? SharedEntity, Str(variables, "projectName") ?? "uncategorized");
+                data["createArtifact"] = new JsonObject { ["artifact"] = new JsonObject { ["id"] = id, ["state"] = "PENDING", ["artifactSequence"] = new JsonObject { ["id"] = NewId("ArtifactSequence"), ["latestArtifact"] = null } } };
+            }
+
+            if (query.Contains("createArtifactManifest", StringComparison.Ordinal))
+            {
+                data["createArtifactManifest"] = new JsonObject { ["artifactManifest"] = new JsonObject { ["id"] = NewId("ArtifactManifest"), ["file"] = new JsonObject { ["id"] = "RmlsZTox", ["name"] = "wandb_manifest.json", ["displayName"] = "wandb_manifest.json" } } };
+            }
+
+            if (query.Contains("createArtifactFiles", StringComparison.Ordinal))
+            {
+                data["createArtifactFiles"] = new JsonObject { ["files"] = new JsonObject { ["edges"] = new JsonArray() } };
+            }
+
+            if (query.Contains("commitArtifact", StringComparison.Ordinal))
+            {
+                data["commitArtifact"] = new JsonObject { ["artifact"] = new JsonObject { ["id"] = Str(variables, "artifactID"), ["digest"] = "d" } };
+            }
+
+            if (query.Contains("useArtifact", StringComparison.Ordinal))
+            {
+                data["useArtifact"] = new JsonObject { ["artifact"] = new JsonObject { ["id"] = Str(variables, "artifactID"), ["digest"] = "d" } };
+            }
+
             if (query.Contains("models(", StringComparison.Ordinal))
             {
                 var entity = variables.ValueKind == JsonValueKind.Object && variables.TryGetProperty("entity", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString()! : EntityLiteral(query) ?? SharedEntity;
@@ -191,6 +230,9 @@ public sealed class SharedUserUpstream : IAsyncDisposable
     public int Created => _created;
 
     private string NewId(string type) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{type}:{Interlocked.Increment(ref _created)}"));
+
+    private static string? Str(JsonElement variables, string name)
+        => variables.ValueKind == JsonValueKind.Object && variables.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static string? EntityLiteral(string query)
     {

@@ -148,7 +148,8 @@ public sealed class SdkOperationsTests
         return result;
     });
 
-    private static Dictionary<string, string> Split() => Documents.Value;
+    /// <summary>Each SDK operation of the corpus by name, printed with the fragments it spreads.</summary>
+    internal static Dictionary<string, string> Split() => Documents.Value;
 
     private static string Print(ASTNode node)
     {
