@@ -13,6 +13,11 @@ if (Gateway.Cli.HealthCommand.Matches(args))
     return await Gateway.Cli.HealthCommand.RunAsync(args, Console.Out, Console.Error);
 }
 
+if (Gateway.Cli.ConfigCheckCommand.Matches(args))
+{
+    return Gateway.Cli.ConfigCheckCommand.Run(args, Console.Out, Console.Error);
+}
+
 if (StoreCopyCommand.Matches(args))
 {
     return StoreCopyCommand.Run(args, Console.Out, Console.Error);

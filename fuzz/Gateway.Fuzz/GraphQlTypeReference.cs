@@ -214,7 +214,7 @@ public static class GraphQlTypeReference
             string next;
             if (state == "names" && annotation.Kind != FieldScopeKind.Refused)
             {
-                var allowed = f.IsLeaf ? name is "id" or "name" or "entityName" or "versionIndex" : name is "project" or "entity" or "latestArtifact";
+                var allowed = f.IsLeaf ? name is "id" or "name" or "entityName" or "versionIndex" : (name is "project" && kind != TypeScopeKind.Entity) || name is "entity" or "latestArtifact";
                 return allowed ? Set(field.SelectionSet, f.ReturnType, "names", path) : GraphQlCodes.ScopeLeft;
             }
 

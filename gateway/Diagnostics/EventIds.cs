@@ -12,6 +12,8 @@ internal static class EventIds
     public const int IssuerReloadRejected = 1009;
     public const int ListenersBound = 1010;
     public const int OperatorGranted = 1011;
+    public const int ConfigReloaded = 1012;
+    public const int ConfigReloadRefused = 1013;
 
     public const int AuthenticationFailed = 2001;
     public const int StoreUnavailable = 2002;

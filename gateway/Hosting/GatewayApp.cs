@@ -30,7 +30,7 @@ namespace Gateway.Hosting;
 internal static class GatewayApp
 {
     /// <summary>Builds the application; throws <see cref="GatewayStartupException"/> listing every problem.</summary>
-    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null, bool checkOnly = false)
     {
         var configPath = GatewayConfiguration.ResolvePath(args, out var pathError);
         if (pathError is not null)
@@ -42,7 +42,17 @@ internal static class GatewayApp
         // CRLF only (RFC 9112 allows refusing them; Kestrel accepts them by default).
         AppContext.SetSwitch("Microsoft.AspNetCore.Server.Kestrel.DisableHttp1LineFeedTerminators", true);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
-        GatewayConfiguration.Add(builder.Configuration, configPath, args);
+        var reloads = new ConfigReloadMonitor();
+        try
+        {
+            GatewayConfiguration.Add(builder.Configuration, configPath, args, reloads.OnLoadException);
+        }
+        catch (InvalidDataException ex)
+        {
+            // Not JSON: one line naming the file and the place, not a stack trace.
+            throw new GatewayStartupException([$"{configPath}: {ex.InnerException?.InnerException?.Message ?? ex.InnerException?.Message ?? ex.Message}"]);
+        }
+        builder.Services.AddSingleton(reloads);
         // Logging:Console:FormatterName=json gives one JSON object per line (event id, category, state).
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         builder.Logging.AddConsole();
@@ -119,8 +129,14 @@ internal static class GatewayApp
             throw new GatewayStartupException(proxyErrors);
         }
 
+        if (checkOnly)
+        {
+            return app;
+        }
+
         OpenStore(app, options, configuredIssuers);
         app.Services.GetRequiredService<ConfiguredIssuerReload>().Start();
+        reloads.Start(app);
         // Razor Pages register ASP.NET's authentication services, and WebApplication then puts its
         // authentication middleware in front of every endpoint, the proxy's included: a DI scope, a
         // handler provider and a state machine per proxied request (about 7 % of the bytes the gateway
@@ -199,6 +215,7 @@ internal static class GatewayApp
         }
 
         services.AddSingleton<IRouteValidator, RouteScopeValidator>();
+        services.AddSingleton<IRouteValidator, ConfigurationShapeValidator>();
         services.AddSingleton<IClusterValidator, UpstreamCredentialValidator>();
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
@@ -309,8 +326,8 @@ internal static class GatewayApp
             await metrics.Registry.CollectAndExportAsTextAsync(http.Response.Body, http.RequestAborted);
         }).WithMetadata(ListenerMetadata.Admin);
         // A replica past its staleness bound refuses what it cannot prove: the load balancer should stop sending.
-        endpoints.MapGet("/readyz", (IGatewayStore store, StoreFreshness freshness) => store.IsReadable() && !freshness.IsStale
-            ? Results.Text("ready")
+        endpoints.MapGet("/readyz", (IGatewayStore store, StoreFreshness freshness, ConfigReloadMonitor reloads) => store.IsReadable() && !freshness.IsStale
+            ? Results.Text(reloads.Refused is { } refused ? "ready; " + refused : "ready")
             : new Diagnostics.GatewayProblem(503, Diagnostics.ProblemCodes.StoreUnavailable, "The store is not readable.")).WithMetadata(ListenerMetadata.Any);
     }
 

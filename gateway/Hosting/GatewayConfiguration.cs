@@ -39,11 +39,18 @@ internal static class GatewayConfiguration
         return File.Exists(fallback) ? fallback : null;
     }
 
-    public static void Add(IConfigurationManager configuration, string? path, string[] args)
+    public static void Add(IConfigurationManager configuration, string? path, string[] args, Action<FileLoadExceptionContext>? onLoadException = null)
     {
         if (path is not null)
         {
-            configuration.AddJsonFile(path, optional: false, reloadOnChange: true);
+            configuration.AddJsonFile(source =>
+            {
+                source.Path = path;
+                source.Optional = false;
+                source.ReloadOnChange = true;
+                source.OnLoadException = onLoadException;
+                source.ResolveFileProvider();
+            });
         }
 
         // Re-added after the file so that they override it, as ASP.NET Core's defaults do for appsettings.json.

@@ -31,7 +31,7 @@ internal static class ProxyConfigPrevalidator
 
             if (route.ClusterId is not null && !clusters.Contains(route.ClusterId))
             {
-                errors.Add($"Route '{route.RouteId}' names cluster '{route.ClusterId}', which is not defined under ReverseProxy:Clusters.");
+                errors.Add(MissingCluster(route.RouteId, route.ClusterId));
             }
         }
 
@@ -45,4 +45,7 @@ internal static class ProxyConfigPrevalidator
 
         return errors.Distinct().ToList();
     }
+
+    public static string MissingCluster(string routeId, string clusterId)
+        => $"Route '{routeId}' names cluster '{clusterId}', which is not defined under ReverseProxy:Clusters.";
 }

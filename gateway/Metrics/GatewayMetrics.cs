@@ -25,6 +25,7 @@ internal sealed class GatewayMetrics
     private readonly Gauge _directoryVersion;
     private readonly Gauge _storeUnconfirmed;
     private readonly Counter _directoryReloads;
+    private readonly Gauge _configReloadRefused;
     private readonly Histogram _propagation;
     // By route, then by outcome index: one string lookup per request instead of hashing a (route, outcome) pair.
     private readonly ConcurrentDictionary<string, Counter.Child?[]> _requestChildren = new();
@@ -50,6 +51,7 @@ internal sealed class GatewayMetrics
         _lastUsedPending = factory.CreateGauge("gateway_last_used_pending", "Last-used times waiting for the next flush.");
         _directoryVersion = factory.CreateGauge("gateway_directory_version", "The directory version this replica's snapshot reflects.");
         _storeUnconfirmed = factory.CreateGauge("gateway_store_unconfirmed_seconds", "Seconds since this replica last proved its snapshot current against the shared store.");
+        _configReloadRefused = factory.CreateGauge("gateway_config_reload_refused", "1 while the last change to the configuration file was refused (the previous configuration keeps serving), else 0.");
         _directoryReloads = factory.CreateCounter("gateway_directory_reloads_total", "Snapshots reloaded from the shared store, by cause.", "cause");
         _propagation = factory.CreateHistogram("gateway_directory_propagation_seconds",
             "From another replica's commit to this replica serving it (clocks of both replicas involved).",
@@ -117,6 +119,8 @@ internal sealed class GatewayMetrics
     public void StoreUnconfirmed(TimeSpan since) => _storeUnconfirmed.Set(since.TotalSeconds);
 
     public void DirectoryReloaded(string cause) => _directoryReloads.WithLabels(cause).Inc();
+
+    public void ConfigReload(bool refused) => _configReloadRefused.Set(refused ? 1 : 0);
 
     public void DirectoryPropagated(TimeSpan lag) => _propagation.Observe(Math.Max(0, lag.TotalSeconds));
 

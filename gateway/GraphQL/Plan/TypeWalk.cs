@@ -83,6 +83,9 @@ internal static class TypeWalk
 
                 var query = operation.Operation == OperationType.Query;
                 _operation = operation;
+                // Fragments are walked again for each operation: what they require (a project variable
+                // with or without a default) depends on the operation's variable definitions.
+                _walked.Clear();
                 WalkRoot(operation.SelectionSet, query ? "Query" : "Mutation", query ? rules.Query : rules.Mutation);
             }
         }
@@ -201,7 +204,8 @@ internal static class TypeWalk
             Scope child;
             if (scope == Scope.Names && annotation.Kind != FieldScopeKind.Refused)
             {
-                var named = schemaField.IsLeaf ? NameLeaves.Contains(name) : NamePaths.Contains(name);
+                // An entity's project is entered by name, never as a name path.
+                var named = schemaField.IsLeaf ? NameLeaves.Contains(name) : NamePaths.Contains(name) && !(name == "project" && annotations.KindOf(type) == TypeScopeKind.Entity);
                 Require(named, type, name);
                 WalkSet(field.SelectionSet, schemaField.ReturnType, Scope.Names);
                 return;

@@ -42,6 +42,32 @@ internal static partial class GraphQlScopeExtractor
             }
         }
 
+        // An id is learned only from an answer the caller cannot shape: the document's one operation, the
+        // create selected once and unaliased, and every field on the path to the id unaliased and selected
+        // once (an alias such as "id: host" would make the answer carry a value of the caller's choosing).
+        private bool Learnable(GraphQLField field, string[] path)
+        {
+            if (field.Alias is not null || document.Definitions.Count(d => d is GraphQLOperationDefinition) != 1
+                || _rootFields.Count(f => (f.Alias?.Name.StringValue ?? f.Name.StringValue) == field.Name.StringValue) != 1)
+            {
+                return false;
+            }
+
+            var set = field.SelectionSet;
+            foreach (var step in path)
+            {
+                var matches = DirectFields(set).Where(f => (f.Alias?.Name.StringValue ?? f.Name.StringValue) == step).ToList();
+                if (matches is not [{ Alias: null } only] || only.Name.StringValue != step)
+                {
+                    return false;
+                }
+
+                set = only.SelectionSet;
+            }
+
+            return true;
+        }
+
         private List<GraphQLField> DirectFields(GraphQLSelectionSet? set)
         {
             var fields = new List<GraphQLField>();

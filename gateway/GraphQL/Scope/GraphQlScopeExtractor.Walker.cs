@@ -38,6 +38,7 @@ internal static partial class GraphQlScopeExtractor
         private readonly Dictionary<string, GraphQLFragmentDefinition> _fragments = new(StringComparer.Ordinal);
         private readonly HashSet<string> _spreadPath = new(StringComparer.Ordinal);
         private GraphQLOperationDefinition? _operation;
+        private List<GraphQLField> _rootFields = [];
         private FrozenSet<string>? _extraProjects;
         private AccessAction _action;
         private int _fields;
@@ -89,7 +90,8 @@ internal static partial class GraphQlScopeExtractor
                     }
 
                     var table = operation.Operation == OperationType.Query ? rules.Query : rules.Mutation;
-                    foreach (var field in RootFields(operation.SelectionSet, 1))
+                    _rootFields = RootFields(operation.SelectionSet, 1);
+                    foreach (var field in _rootFields)
                     {
                         ApplyRule(field, table, operation.Operation == OperationType.Query ? "query" : "mutation");
                     }
@@ -189,7 +191,10 @@ internal static partial class GraphQlScopeExtractor
 
             foreach (var learn in rule.Learns)
             {
-                analysis.Learnings.Add(new LearningSelection(envelope, key, learn.Path, learn.Type));
+                if (Learnable(field, learn.Path))
+                {
+                    analysis.Learnings.Add(new LearningSelection(envelope, key, learn.Path, learn.Type));
+                }
             }
 
             if (rule.Kind == GraphQlRuleKind.Listing)

@@ -93,11 +93,17 @@ public sealed class ProxyConfigurationTests
 
         Assert.Contains(gw.Logs.Lines, l => l.Contains("Gateway.Scope 'anywhere': unknown kind"));
         Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Get, "/public/x", null)).Status);
+        var settleDeadline = DateTime.UtcNow.AddSeconds(10);
+        while (!gw.Logs.Lines.Any(l => l.Contains("Configuration change refused", StringComparison.Ordinal)) && DateTime.UtcNow < settleDeadline)
+        {
+            await Task.Delay(100);
+        }
+
         // Logged per bad reload, not per request. One write can raise one or two file-change events
         // (truncate, then write: the OS decides), so the count is taken once the reloads have settled
         // and must not grow with requests.
         await Task.Delay(1000);
-        int Logged() => gw.Logs.Lines.Count(l => l.Contains("Gateway.Scope 'anywhere': unknown kind") && l.StartsWith("Error", StringComparison.Ordinal));
+        int Logged() => gw.Logs.Lines.Count(l => l.Contains("Gateway.Scope 'anywhere': unknown kind") && l.Contains("Configuration change refused", StringComparison.Ordinal));
         var settled = Logged();
         Assert.InRange(settled, 1, 2);
         for (var i = 0; i < 5; i++)
@@ -106,5 +112,94 @@ public sealed class ProxyConfigurationTests
         }
 
         Assert.Equal(settled, Logged());
+    }
+
+    [Fact]
+    public async Task Reloads_AreCheckedAsStartupIs_LoggedAndShown()
+    {
+        await using var echo = await EchoUpstream.StartAsync();
+        string Config(string cluster, string path) => $$"""
+        { "ReverseProxy": { "Routes": { "r": { "ClusterId": "{{cluster}}", "Match": { "Path": "{{path}}/{**rest}" }, "Metadata": { "Gateway.Scope": "anonymous" } } },
+          "Clusters": { "c": { "Destinations": { "d": { "Address": "{{echo.Url}}" } } } } } }
+        """;
+        await using var gw = await TestGateway.StartAsync(_ => Config("c", "/public"));
+        var file = gw.Directory.File("gateway.json");
+
+        async Task<string> Ready() => (await gw.GetAsync("/readyz", null)).Text;
+        async Task WaitFor(Func<bool> condition)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            while (!condition() && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.True(condition());
+        }
+
+        int Count(string text) => gw.Logs.Lines.Count(l => l.Contains(text, StringComparison.Ordinal));
+
+        // A route naming a cluster that does not exist: startup refuses it, and so does a reload now.
+        await File.WriteAllTextAsync(file, Config("neptun", "/public"));
+        await WaitFor(() => Count("names cluster 'neptun'") > 0 && Count("Configuration change refused") > 0);
+        Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Get, "/public/x", null)).Status);
+        Assert.StartsWith("ready; the configuration change at ", await Ready());
+        Assert.Contains("gateway_config_reload_refused 1", (await gw.GetAsync("/metrics", null)).Text);
+
+        // Not JSON: refused and said so; the last good routes keep serving.
+        var refusedBefore = Count("Configuration change refused");
+        await File.WriteAllTextAsync(file, "{ \"ReverseProxy\": { \"Routes\": ");
+        await WaitFor(() => Count("Configuration change refused") > refusedBefore);
+        Assert.Contains(gw.Logs.Lines, l => l.Contains("Configuration change refused", StringComparison.Ordinal) && l.Contains("gateway.json", StringComparison.Ordinal));
+        Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Get, "/public/x", null)).Status);
+
+        // A good change is taken and logged with what it holds; the refusal clears.
+        await File.WriteAllTextAsync(file, Config("c", "/open"));
+        await WaitFor(() => Count("Configuration reloaded: 1 routes, 1 clusters (r)") > 0);
+        await WaitFor(() => gw.ProxyAsync(HttpMethod.Get, "/open/x", null).GetAwaiter().GetResult().Status == 200);
+        Assert.Equal("ready", await Ready());
+        Assert.Contains("gateway_config_reload_refused 0", (await gw.GetAsync("/metrics", null)).Text);
+    }
+}
+
+/// <summary><c>gateway config check</c>: the startup checks, without the store or a listener.</summary>
+public sealed class ConfigCheckCommandTests
+{
+    [Fact]
+    public void AValidFile_Passes_AndABrokenOne_ListsEveryError()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("good.json"), """
+        { "ReverseProxy": { "Routes": { "r": { "ClusterId": "c", "Match": { "Path": "/p/{**rest}" }, "Metadata": { "Gateway.Scope": "anonymous" } } },
+          "Clusters": { "c": { "Destinations": { "d": { "Address": "http://127.0.0.1:9/" } } } } } }
+        """);
+        var (code, output, _) = Run("config", "check", "--config", dir.File("good.json"), "--Gateway:Store:Path=" + dir.File("gateway.db"));
+        Assert.Equal(0, code);
+        Assert.Contains("valid: 1 routes (r), 1 clusters", output);
+        Assert.False(File.Exists(dir.File("gateway.db"))); // the store is never opened
+
+        File.WriteAllText(dir.File("bad.json"), """
+        { "ReverseProxy": { "Routes": { "r": { "ClusterId": "neptun", "Match": { "Path": "/p/{**rest}" }, "Metadata": { "Gateway.Scope": "anywhere" } } },
+          "Clusters": { "c": { "Destinatons": { "d": { "Address": "http://127.0.0.1:9/" } } } } } }
+        """);
+        (code, _, var errors) = Run("config", "check", "--config", dir.File("bad.json"));
+        Assert.Equal(1, code);
+        Assert.Contains("names cluster 'neptun'", errors);
+        Assert.Contains("Destinatons", errors);
+        Assert.Contains("'anywhere'", errors);
+
+        File.WriteAllText(dir.File("syntax.json"), "{ \"ReverseProxy\": ");
+        (code, _, errors) = Run("config", "check", "--config", dir.File("syntax.json"));
+        Assert.Equal(1, code);
+        Assert.Contains("syntax.json: ", errors);
+        Assert.DoesNotContain("   at ", errors); // no stack trace
+    }
+
+    private static (int Code, string Output, string Errors) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        var code = Gateway.Cli.ConfigCheckCommand.Run(args, output, errors);
+        return (code, output.ToString(), errors.ToString());
     }
 }

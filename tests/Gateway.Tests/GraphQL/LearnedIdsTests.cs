@@ -52,6 +52,35 @@ public sealed class LearnedIdsTests(SharedUpstreamFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task AnAnswerTheCallerShaped_TeachesNothing()
+    {
+        // Found by review: an alias made the "id" at agent.id a value of the caller's choosing (another
+        // team's agent id sent as the host), bound to the caller's project.
+        var (victim, _) = await PostAsync("ci@ml", CreateAgent, new { host = "h", projectName = "team-p", entityName = "ml", sweep = "sw1" });
+        var victimAgent = victim.Json.GetProperty("data").GetProperty("createAgent").GetProperty("agent").GetProperty("id").GetString()!;
+        const string aliased = "mutation { createAgent(input: {host: \"HOST\", entityName: \"cv\", projectName: \"cv-p\", sweep: \"s\"}) { agent { id: host } } }";
+        fixture.Upstream.Misanswer = _ => ("{\"data\":{\"createAgent\":{\"agent\":{\"id\":\"" + victimAgent + "\"}}}}", "application/json");
+        try
+        {
+            var (shaped, _) = await PostAsync("carol", aliased.Replace("HOST", victimAgent, StringComparison.Ordinal), new { });
+            Assert.Equal(200, shaped.Status);
+
+            // Two operations sharing the response key, the one that runs selecting something else.
+            const string twoOperations = "mutation A { createAgent(input: {host: \"h\", entityName: \"cv\", projectName: \"cv-p\", sweep: \"s\"}) { agent { id } } } query B { createAgent: project(entityName: \"cv\", name: \"cv-p\") { agent: run(name: \"x\") { id: name } } }";
+            var marker = Guid.NewGuid().ToString("N");
+            await fixture.Gw.ProxyAsync(HttpMethod.Post, "/graphql", fixture.Keys["carol"], JsonSerializer.Serialize(new { query = twoOperations, operationName = "B" }), r => r.Headers.Add("X-Test-Marker", marker));
+        }
+        finally
+        {
+            fixture.Upstream.Misanswer = null;
+        }
+
+        var (beat, upstream) = await PostAsync("carol", Heartbeat, new { id = victimAgent, metrics = "{}", runState = "{}" });
+        Assert.Equal((403, "not_a_member"), (beat.Status, beat.Code));
+        Assert.Null(upstream);
+    }
+
+    [Fact]
     public async Task ARunQueueItemPushedThroughTheGateway_IsAckedOnItsProject()
     {
         const string push = "mutation pushToRunQueueByName($entityName: String!, $projectName: String!, $queueName: String!, $runSpec: JSONString!) { pushToRunQueueByName(input: {entityName: $entityName, projectName: $projectName, queueName: $queueName, runSpec: $runSpec}) { runQueueItemId runSpec } }";

@@ -49,6 +49,9 @@ public sealed class SdkOperationsTests
         ["UpdateAutomation"] = GraphQlCodes.FieldRefused,
         ["DeleteAutomation"] = GraphQlCodes.FieldRefused,
         ["GetAutomationsLegacy"] = GraphQlCodes.FieldRefused,      // every project of the shared user
+        ["FetchOrgEntityFromEntity"] = GraphQlCodes.FieldRefused,  // the entity's user is the shared upstream user: its organizations are every tenant
+        ["GetRunQueueItem"] = GraphQlCodes.FieldRefused,           // a queue item by id below the root, not resolved there
+        ["GetDefaultResourceConfig"] = GraphQlCodes.FieldRefused,  // a resource config by id, not resolved
     };
 
     private static readonly FrozenSet<string> SchemaCodes = FrozenSet.ToFrozenSet(
