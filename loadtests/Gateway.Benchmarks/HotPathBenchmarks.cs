@@ -125,7 +125,7 @@ public class HotPathBenchmarks
         var authenticator = new CredentialAuthenticator(keys, federated, limiter, new Store.StoreFreshness(TimeProvider.System));
         var names = new IdentityHeaderNames(options);
         _middleware = new GatewayAuthorizationMiddleware(_ => Task.CompletedTask, authenticator, directory, names, TimeProvider.System, metrics,
-            new Abuse.AuthenticationFailureAudit(directory, TimeProvider.System, new Configuration.LimitsOptions()), new GraphQL.IdResolver(TimeProvider.System, NullLogger<GraphQL.IdResolver>.Instance), _store,
+            new Abuse.AuthenticationFailureAudit(directory, TimeProvider.System, new Configuration.LimitsOptions()), new GraphQL.IdResolver(TimeProvider.System, NullLogger<GraphQL.IdResolver>.Instance, _store), _store,
             new Configuration.LimitsOptions(), NullLogger<GatewayAuthorizationMiddleware>.Instance);
 
         var route = new RouteConfig

@@ -39,6 +39,8 @@ public class IdentityTrafficBenchmarks
     private GraphQlAnalysis _viewerAnalysis = null!;
     private ViewerAnswer.Facts _facts = null!;
     private IdResolver _resolver = null!;
+    private Gateway.Store.LiteDbGatewayStore _store = null!;
+    private string _storeDirectory = "";
     private readonly HttpMessageInvoker _http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, UseCookies = false });
     private IdTypeLookup _runLookup = null!;
     private Microsoft.AspNetCore.Builder.WebApplication _upstream = null!;
@@ -77,7 +79,10 @@ public class IdentityTrafficBenchmarks
         Console.WriteLine($"// OTLP body: {_otlp.Length} bytes; read_batch body: {_refs.Length} bytes");
 
         _upstream = StartLookupUpstream(out _upstreamUrl);
-        _resolver = new IdResolver(TimeProvider.System, NullLogger<IdResolver>.Instance);
+        // Learned ids need a store; the lookups measured here never read it.
+        _storeDirectory = System.IO.Directory.CreateTempSubdirectory("gw-bench-").FullName;
+        _store = new Gateway.Store.LiteDbGatewayStore(Path.Combine(_storeDirectory, "gateway.db"));
+        _resolver = new IdResolver(TimeProvider.System, NullLogger<IdResolver>.Instance, _store);
         _runLookup = rules.IdTypes["Run"];
         _ = _resolver.ResolveAsync(_runLookup, "UnVuOjE=", _http, _upstreamUrl, "Basic x", default).AsTask().GetAwaiter().GetResult();
     }
@@ -86,6 +91,8 @@ public class IdentityTrafficBenchmarks
     public void Cleanup()
     {
         _http.Dispose();
+        _store.Dispose();
+        System.IO.Directory.Delete(_storeDirectory, recursive: true);
         _upstream.StopAsync().GetAwaiter().GetResult();
     }
 
