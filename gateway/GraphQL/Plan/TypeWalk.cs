@@ -285,21 +285,7 @@ internal static class TypeWalk
             }
         }
 
-        private GraphQLFragmentDefinition Enter(GraphQLFragmentSpread spread)
-        {
-            var name = spread.FragmentName.Name.StringValue;
-            if (!_fragments.TryGetValue(name, out var fragment))
-            {
-                throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, $"Unknown fragment '{name}'.");
-            }
-
-            if (!_spreadPath.Add(name))
-            {
-                throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, $"Fragment '{name}' spreads itself.");
-            }
-
-            return fragment;
-        }
+        private GraphQLFragmentDefinition Enter(GraphQLFragmentSpread spread) => FragmentSpreads.Enter(_fragments, _spreadPath, spread);
 
         private static BodyScopeException NotInSchema(string type, string name)
             => new(403, GraphQlCodes.FieldNotAllowed, $"The field '{type}.{name}' is not in the gateway's GraphQL schema; it is not forwarded.");

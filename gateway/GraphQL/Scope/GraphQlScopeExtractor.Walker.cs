@@ -262,20 +262,6 @@ internal static partial class GraphQlScopeExtractor
             }
         }
 
-        private GraphQLFragmentDefinition Fragment(GraphQLFragmentSpread spread)
-        {
-            var name = spread.FragmentName.Name.StringValue;
-            if (!_fragments.TryGetValue(name, out var fragment))
-            {
-                throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, $"Unknown fragment '{name}'.");
-            }
-
-            if (!_spreadPath.Add(name))
-            {
-                throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, $"Fragment '{name}' spreads itself.");
-            }
-
-            return fragment;
-        }
+        private GraphQLFragmentDefinition Fragment(GraphQLFragmentSpread spread) => FragmentSpreads.Enter(_fragments, _spreadPath, spread);
     }
 }
