@@ -139,25 +139,31 @@ public sealed class ProxyConfigurationTests
 
         int Count(string text) => gw.Logs.Lines.Count(l => l.Contains(text, StringComparison.Ordinal));
 
+        // Whole files only (written beside, then moved over): a truncated file seen mid-write would be a
+        // refusal of its own, racing with the one under test.
+        async Task Write(string text)
+        {
+            await File.WriteAllTextAsync(file + ".next", text);
+            File.Move(file + ".next", file, overwrite: true);
+        }
+
         // A route naming a cluster that does not exist: startup refuses it, and so does a reload now.
-        await File.WriteAllTextAsync(file, Config("neptun", "/public"));
+        await Write(Config("neptun", "/public"));
         await WaitFor(() => Count("names cluster 'neptun'") > 0 && Count("Configuration change refused") > 0);
         Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Get, "/public/x", null)).Status);
         Assert.StartsWith("ready; the configuration change at ", await Ready());
         Assert.Contains("gateway_config_reload_refused 1", (await gw.GetAsync("/metrics", null)).Text);
 
         // Not JSON: refused and said so; the last good routes keep serving.
-        var refusedBefore = Count("Configuration change refused");
-        await File.WriteAllTextAsync(file, "{ \"ReverseProxy\": { \"Routes\": ");
-        await WaitFor(() => Count("Configuration change refused") > refusedBefore);
-        Assert.Contains(gw.Logs.Lines, l => l.Contains("Configuration change refused", StringComparison.Ordinal) && l.Contains("gateway.json", StringComparison.Ordinal));
+        await Write("{ \"ReverseProxy\": { \"Routes\": ");
+        await WaitFor(() => gw.Logs.Lines.Any(l => l.Contains("Configuration change refused", StringComparison.Ordinal) && l.Contains("gateway.json: ", StringComparison.Ordinal)));
         Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Get, "/public/x", null)).Status);
 
         // A good change is taken and logged with what it holds; the refusal clears.
-        await File.WriteAllTextAsync(file, Config("c", "/open"));
+        await Write(Config("c", "/open"));
         await WaitFor(() => Count("Configuration reloaded: 1 routes, 1 clusters (r)") > 0);
         await WaitFor(() => gw.ProxyAsync(HttpMethod.Get, "/open/x", null).GetAwaiter().GetResult().Status == 200);
-        Assert.Equal("ready", await Ready());
+        await WaitFor(() => Ready().GetAwaiter().GetResult() == "ready");
         Assert.Contains("gateway_config_reload_refused 0", (await gw.GetAsync("/metrics", null)).Text);
     }
 }
