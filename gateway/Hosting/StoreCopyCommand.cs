@@ -77,7 +77,7 @@ internal static class StoreCopyCommand
             using var source = new LiteDbGatewayStore(from);
             using var target = new PostgresGatewayStore(StoreSettings.ConnectionString(store, out _)!, TimeProvider.System);
             var counts = StoreCopy.Run(source, target, TimeProvider.System.GetUtcNow());
-            output.WriteLine($"Copied {counts.Records} directory records, {counts.Keys} keys, {counts.AccessTokens} live access tokens, {counts.LastUsed} last-used times and {counts.Audit} audit events into {target.Description}.");
+            output.WriteLine($"Copied {counts.Records} directory records, {counts.Keys} keys, {counts.AccessTokens} live access tokens, {counts.LastUsed} last-used times, {counts.Audit} audit events and {counts.LearnedIds} learned ids into {target.Description}.");
             output.WriteLine("Start the gateway with Gateway:Store:Provider=postgres; keep the LiteDB file as a backup.");
             return 0;
         }

@@ -34,6 +34,14 @@ internal sealed partial class LiteDbGatewayStore
 
     private static BsonValue LearnedKey(string type, string id) => new(type + "/" + id);
 
+    /// <summary>A stored binding as a record (its key is "type/id"; a type never holds a '/').</summary>
+    public static LearnedId ToLearnedId(BsonDocument doc)
+    {
+        var key = doc["_id"].AsString;
+        var slash = key.IndexOf('/');
+        return FromDocument(key[..slash], key[(slash + 1)..], doc);
+    }
+
     private static LearnedId FromDocument(string type, string id, BsonDocument doc)
         => new(type, id, doc["entity"].AsString, doc["project"].AsString, DateTimeOffset.FromUnixTimeMilliseconds(doc["at"].AsInt64));
 }

@@ -5,12 +5,12 @@ namespace Gateway.Store.Postgres;
 
 /// <summary>
 /// Copies an embedded LiteDB store into an empty PostgreSQL database: the directory, keys and access
-/// tokens as stored (hashes only: nothing is re-keyed, every client keeps working), last-used times and
-/// the audit log, in one transaction. A database that already holds a directory is refused.
+/// tokens as stored (hashes only: nothing is re-keyed, every client keeps working), last-used times,
+/// the audit log (the directory, keys and audit in one transaction) and the ids learned from answers. A database that already holds a directory is refused.
 /// </summary>
 internal static class StoreCopy
 {
-    public sealed record Counts(int Records, int Keys, int AccessTokens, int Audit, int LastUsed);
+    public sealed record Counts(int Records, int Keys, int AccessTokens, int Audit, int LastUsed, int LearnedIds);
 
     public static Counts Run(LiteDbGatewayStore source, PostgresGatewayStore target, DateTimeOffset now)
     {
@@ -49,6 +49,14 @@ internal static class StoreCopy
             .Select(d => new KeyValuePair<KeyHash, DateTimeOffset>(KeyHash.FromBytes(d["_id"].AsBinary), DateTimeOffset.FromUnixTimeMilliseconds(d["at"].AsInt64)))
             .ToList();
         target.UpdateLastUsed(usage);
-        return new Counts(records, keys.Count, tokens.Count, audit.Count, usage.Count);
+        // Ids bound to projects from the upstream's answers: without them, by-id requests on agents, queue
+        // items and manifests created before the move would be refused after it.
+        var learned = source.Export(Collections.LearnedIds).Select(LiteDbGatewayStore.ToLearnedId).ToList();
+        foreach (var binding in learned)
+        {
+            target.BindLearnedId(binding);
+        }
+
+        return new Counts(records, keys.Count, tokens.Count, audit.Count, usage.Count, learned.Count);
     }
 }

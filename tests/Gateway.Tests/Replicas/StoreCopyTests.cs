@@ -25,6 +25,10 @@ public sealed class StoreCopyTests(PostgresFixture pg)
         Assert.Equal(200, (await lite.ProxyAsync(HttpMethod.Post, "/files/ml/team-p/r/file_stream", keys["ci@ml"])).Status);
         var auditBefore = (await lite.GetAsync("/admin/v1/audit?limit=1000", lite.RootKey)).Json.GetArrayLength();
         await lite.StopAsync(); // flushes last-used times and releases the file
+        using (var store = new Gateway.Store.LiteDbGatewayStore(lite.DatabasePath))
+        {
+            store.BindLearnedId(new Gateway.Store.LearnedId("Agent", "QWdlbnQ6MQ==", "ml", "team-p", DateTimeOffset.FromUnixTimeSeconds(1_790_000_000)));
+        }
 
         var database = await pg.Server.CreateDatabaseAsync();
         var output = new StringWriter();
@@ -32,6 +36,12 @@ public sealed class StoreCopyTests(PostgresFixture pg)
         string[] command = ["store", "copy", "--from", lite.DatabasePath, "--Gateway:Store:ConnectionString=" + database];
         Assert.True(StoreCopyCommand.Run(command, output, errors) == 0, errors.ToString());
         Assert.Contains("keys", output.ToString());
+        Assert.Contains("1 learned ids", output.ToString());
+        using (var copied = new Gateway.Store.Postgres.PostgresGatewayStore(database, TimeProvider.System))
+        {
+            Assert.Equal(("ml", "team-p"), copied.FindLearnedId("Agent", "QWdlbnQ6MQ==") is { } found ? (found.Entity, found.Project) : default);
+        }
+
         Assert.DoesNotContain(PostgresServer.Password, output.ToString() + errors);
 
         await using var gw = await TestGateway.StartAsync(dir => PostgresStoreTests.Config(dir, echo.Url), PostgresStoreTests.Postgres(database));
