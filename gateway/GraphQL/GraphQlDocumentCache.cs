@@ -24,14 +24,21 @@ internal static class GraphQlDocumentCache
 
     // One table per parser options and rule table (a route's schema and depth limit: a handful; a reload
     // brings new rule tables, and the old ones go when the cache is next emptied).
-    private static readonly ConcurrentDictionary<(IgnoreOptions Ignore, int MaxDepth, GraphQlRuleTable? Rules), ConcurrentDictionary<byte[], (GraphQLDocument Document, Plan.DocumentPlan Plan)>> Tables = new();
+    private static readonly ConcurrentDictionary<(IgnoreOptions Ignore, int MaxDepth, GraphQlRuleTable? Rules), ConcurrentDictionary<byte[], Entry>> Tables = new();
     private static int _count;
+
+    // A document that passed (with its plan), or the refusal it got: both depend on the text and the
+    // rules alone, so a document sent again is refused again at the cost of a lookup. The type walk and
+    // the spec validation cost hundreds of microseconds; a client repeating a refused document (a
+    // misconfigured job in a retry loop) would otherwise pay them, and make the gateway pay them, each time.
+    private sealed record Entry(GraphQLDocument? Document, Plan.DocumentPlan Plan, BodyScope.BodyScopeException? Refusal);
+
 
     /// <summary>
     /// The document in <paramref name="query"/>, a JSON string; throws what the parser throws, and a
     /// <see cref="BodyScope.BodyScopeException"/> for a document breaking the uniqueness rules, or, under
-    /// <paramref name="rules"/>, the type walk or the specification's validation (never cached). A cached
-    /// document has passed all of them: a hit costs one lookup.
+    /// <paramref name="rules"/>, the type walk or the specification's validation. Both outcomes are
+    /// cached (what the parser itself throws is not): a hit costs one lookup.
     /// </summary>
     public static GraphQLDocument Parse(JsonElement query, ParserOptions options, GraphQlRuleTable? rules = null) => Parse(query, options, rules, out _);
 
@@ -46,15 +53,42 @@ internal static class GraphQlDocumentCache
             return large;
         }
 
-        var table = Tables.GetOrAdd((options.Ignore, options.MaxDepth ?? -1, rules), static _ => new ConcurrentDictionary<byte[], (GraphQLDocument, Plan.DocumentPlan)>(RawText.Comparer));
+        var table = Tables.GetOrAdd((options.Ignore, options.MaxDepth ?? -1, rules), static _ => new ConcurrentDictionary<byte[], Entry>(RawText.Comparer));
         if (table.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(raw, out var cached))
         {
+            if (cached.Refusal is { } refusal)
+            {
+                throw new BodyScope.BodyScopeException(refusal.Status, refusal.Code, refusal.Message);
+            }
+
             plan = cached.Plan;
-            return cached.Document;
+            return cached.Document!;
         }
 
         var document = Parser.Parse(query.GetString()!, options);
-        plan = Check(document, rules);
+        Entry entry;
+        try
+        {
+            plan = Check(document, rules);
+            entry = new Entry(document, plan, null);
+        }
+        catch (BodyScope.BodyScopeException ex)
+        {
+            Add(table, raw, new Entry(null, Plan.DocumentPlan.Empty, ex));
+            throw;
+        }
+
+        Add(table, raw, entry);
+        return document;
+    }
+
+    /// <summary>The refusal cached for this document text, if any (for tests of the cache).</summary>
+    internal static BodyScope.BodyScopeException? CachedRefusal(JsonElement query, ParserOptions options, GraphQlRuleTable? rules)
+        => Tables.TryGetValue((options.Ignore, options.MaxDepth ?? -1, rules), out var table)
+           && table.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(JsonMarshal.GetRawUtf8Value(query), out var entry) ? entry.Refusal : null;
+
+    private static void Add(ConcurrentDictionary<byte[], Entry> table, ReadOnlySpan<byte> raw, Entry entry)
+    {
         if (Interlocked.Increment(ref _count) > MaxEntries)
         {
             foreach (var entries in Tables.Values)
@@ -65,8 +99,7 @@ internal static class GraphQlDocumentCache
             Interlocked.Exchange(ref _count, 1);
         }
 
-        table.TryAdd(raw.ToArray(), (document, plan));
-        return document;
+        table.TryAdd(raw.ToArray(), entry);
     }
 
     private static Plan.DocumentPlan Check(GraphQLDocument document, GraphQlRuleTable? rules)

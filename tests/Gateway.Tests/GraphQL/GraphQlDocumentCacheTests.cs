@@ -36,6 +36,25 @@ public sealed class GraphQlDocumentCacheTests
     private static JsonElement RawJson(string rawString) => JsonDocument.Parse(rawString).RootElement;
 
     [Fact]
+    public void ARefusedDocument_IsRefusedAgainFromTheCache_WithTheSameCode()
+    {
+        // A document the type walk refuses costs its walk and validation once; sent again, one lookup.
+        var rules = Rules();
+        var options = new ParserOptions { Ignore = IgnoreOptions.Comments, MaxDepth = 144 };
+        var query = Json("query Cached" + Guid.NewGuid().ToString("N") + " { project(name: \"p\", entityName: \"ml\") { user { apiKey } } }");
+        var first = Assert.Throws<BodyScopeException>(() => GraphQlDocumentCache.Parse(query, options, rules));
+        Assert.Equal(GraphQlCodes.FieldNotAllowed, first.Code);
+        Assert.Same(first, GraphQlDocumentCache.CachedRefusal(query, options, rules));
+        var again = Assert.Throws<BodyScopeException>(() => GraphQlDocumentCache.Parse(query, options, rules));
+        Assert.Equal((first.Status, first.Code, first.Message), (again.Status, again.Code, again.Message));
+
+        // Only the schema's verdicts are cached, not a document that passed.
+        var valid = Json("query Fine" + Guid.NewGuid().ToString("N") + " { viewer { id } }");
+        GraphQlDocumentCache.Parse(valid, options, rules);
+        Assert.Null(GraphQlDocumentCache.CachedRefusal(valid, options, rules));
+    }
+
+    [Fact]
     public void TheSameText_IsParsedOnce_PerParserOptions()
     {
         var query = "query Cached" + Guid.NewGuid().ToString("N") + " {\n viewer { id } }";
