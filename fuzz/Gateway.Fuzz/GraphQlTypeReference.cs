@@ -74,8 +74,8 @@ public static class GraphQlTypeReference
     {
         private readonly Dictionary<string, GraphQLFragmentDefinition> _fragments = document.Definitions.OfType<GraphQLFragmentDefinition>()
             .GroupBy(f => f.FragmentName.Name.StringValue).ToDictionary(g => g.Key, g => g.First());
-        private readonly ScopeSchema _schema = rules.Schema!;
-        private readonly TypeAnnotations _annotations = rules.Annotations!;
+        private readonly ScopeSchema _schema = rules.Schema;
+        private readonly TypeAnnotations _annotations = rules.Annotations;
         private int _visits;
 
         // States: "unknown", "known", "entityOf", "viewer".

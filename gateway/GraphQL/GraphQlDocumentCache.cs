@@ -105,13 +105,13 @@ internal static class GraphQlDocumentCache
     private static Plan.DocumentPlan Check(GraphQLDocument document, GraphQlRuleTable? rules)
     {
         DocumentUniqueness.Check(document);
-        if (rules?.Schema is not { } schema)
+        if (rules is null)
         {
             return Plan.DocumentPlan.Empty;
         }
 
         var plan = Plan.TypeWalk.Check(document, rules);
-        Validation.SpecValidation.Check(document, schema);
+        Validation.SpecValidation.Check(document, rules.Schema);
         return plan;
     }
 

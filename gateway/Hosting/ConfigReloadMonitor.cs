@@ -33,8 +33,7 @@ internal sealed partial class ConfigReloadMonitor
         }
 
         // Not ignored: the source then keeps its last data from YARP's view (no change is signalled).
-        var message = context.Exception.InnerException?.Message ?? context.Exception.Message;
-        Refuse([$"{context.Provider.Source.Path}: {message}"]);
+        Refuse([$"{context.Provider.Source.Path}: {GatewayConfiguration.LoadError(context.Exception)}"]);
     }
 
     public void Start(WebApplication app)
@@ -44,22 +43,21 @@ internal sealed partial class ConfigReloadMonitor
         _metrics = app.Services.GetRequiredService<Metrics.GatewayMetrics>();
         _logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Configuration");
         _metrics.ConfigReload(refused: false);
-        ChangeToken.OnChange(((IConfiguration)app.Configuration).GetReloadToken, () => _ = CheckAsync(app.Configuration));
+        ChangeToken.OnChange(((IConfiguration)app.Configuration).GetReloadToken, () => _ = CheckAsync());
     }
 
-    private async Task CheckAsync(IConfiguration configuration)
+    private async Task CheckAsync()
     {
         try
         {
             // YARP reads the change on the same signal: give it the moment it takes to bind the new routes.
             await Task.Delay(TimeSpan.FromMilliseconds(300), _time);
-            var errors = new List<string>();
-            ProxyConfigKeys.Validate(configuration.GetSection("ReverseProxy"), errors);
+            // The validators YARP itself ran on the change: what they refuse, YARP refused.
             var provider = _services!.GetRequiredService<IProxyConfigProvider>();
-            errors.AddRange(await ProxyConfigPrevalidator.ValidateAsync(provider, _services!.GetRequiredService<IConfigValidator>()));
+            var errors = await ProxyConfigPrevalidator.ValidateAsync(provider, _services!.GetRequiredService<IConfigValidator>());
             if (errors.Count > 0)
             {
-                Refuse(errors.Distinct().ToList());
+                Refuse(errors);
                 return;
             }
 

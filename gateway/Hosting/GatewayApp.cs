@@ -50,7 +50,7 @@ internal static class GatewayApp
         catch (InvalidDataException ex)
         {
             // Not JSON: one line naming the file and the place, not a stack trace.
-            throw new GatewayStartupException([$"{configPath}: {ex.InnerException?.InnerException?.Message ?? ex.InnerException?.Message ?? ex.Message}"]);
+            throw new GatewayStartupException([$"{configPath}: {GatewayConfiguration.LoadError(ex)}"]);
         }
         builder.Services.AddSingleton(reloads);
         // Logging:Console:FormatterName=json gives one JSON object per line (event id, category, state).
@@ -121,7 +121,9 @@ internal static class GatewayApp
         var hostLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Hosting");
         app.Lifetime.ApplicationStarted.Register(() => HostingLog.Listening(hostLogger, string.Join(",", listeners.ProxyPorts), string.Join(",", listeners.AdminPorts)));
         var proxyErrors = new List<string>();
-        ProxyConfigKeys.Validate(app.Configuration.GetSection("ReverseProxy"), proxyErrors);
+        // Routes and clusters are checked by the validators the prevalidator runs; the section's own keys here,
+        // for a configuration that has neither.
+        ProxyConfigKeys.ValidateSection(app.Configuration.GetSection("ReverseProxy"), proxyErrors);
         proxyErrors.AddRange(ProxyConfigPrevalidator.ValidateAsync(
             app.Services.GetRequiredService<IProxyConfigProvider>(), app.Services.GetRequiredService<IConfigValidator>()).GetAwaiter().GetResult());
         if (proxyErrors.Count > 0)
@@ -215,7 +217,8 @@ internal static class GatewayApp
         }
 
         services.AddSingleton<IRouteValidator, RouteScopeValidator>();
-        services.AddSingleton<IRouteValidator, ConfigurationShapeValidator>();
+        services.AddSingleton<IRouteValidator, RouteShapeValidator>();
+        services.AddSingleton<IClusterValidator, ClusterShapeValidator>();
         services.AddSingleton<IClusterValidator, UpstreamCredentialValidator>();
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))

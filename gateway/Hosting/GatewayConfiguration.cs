@@ -58,6 +58,18 @@ internal static class GatewayConfiguration
         configuration.AddCommandLine(WithoutConfigPath(args));
     }
 
+    /// <summary>Why a configuration file did not load, where it says so (the JSON reader's message names the line and position).</summary>
+    public static string LoadError(Exception exception)
+    {
+        var innermost = exception;
+        while (innermost.InnerException is { } inner)
+        {
+            innermost = inner;
+        }
+
+        return innermost.Message;
+    }
+
     // Both "--config=PATH" and "--config PATH": left in, the path would be read as a switch of its own
     // and swallow the next argument (an override placed after --config was silently lost).
     private static string[] WithoutConfigPath(string[] args)

@@ -19,30 +19,31 @@ internal static class ProxyConfigKeys
 
     private static readonly string[] DestinationKeys = ["Address", "Health", "Host", "Metadata"];
 
-    public static void Validate(IConfiguration proxy, List<string> errors)
+    /// <summary>The section's own keys (a misspelled <c>Routes</c> or <c>Clusters</c>).</summary>
+    public static void ValidateSection(IConfiguration proxy, List<string> errors) => Known(proxy, "ReverseProxy", ["Routes", "Clusters"], errors);
+
+    public static void ValidateRoute(IConfiguration proxy, string routeId, List<string> errors)
     {
-        Known(proxy, "ReverseProxy", ["Routes", "Clusters"], errors);
-        foreach (var route in proxy.GetSection("Routes").GetChildren())
+        var route = proxy.GetSection("Routes").GetSection(routeId);
+        var path = $"ReverseProxy:Routes:{routeId}";
+        Known(route, path, RouteKeys, errors);
+        Known(route.GetSection("Match"), path + ":Match", MatchKeys, errors);
+    }
+
+    public static void ValidateCluster(IConfiguration proxy, string clusterId, List<string> errors)
+    {
+        var cluster = proxy.GetSection("Clusters").GetSection(clusterId);
+        var path = $"ReverseProxy:Clusters:{clusterId}";
+        Known(cluster, path, ClusterKeys, errors);
+        var destinations = cluster.GetSection("Destinations").GetChildren().ToList();
+        if (destinations.Count == 0)
         {
-            var path = $"ReverseProxy:Routes:{route.Key}";
-            Known(route, path, RouteKeys, errors);
-            Known(route.GetSection("Match"), path + ":Match", MatchKeys, errors);
+            errors.Add($"{path} has no Destinations: add one, e.g. \"Destinations\": {{ \"d1\": {{ \"Address\": \"https://api.example\" }} }}.");
         }
 
-        foreach (var cluster in proxy.GetSection("Clusters").GetChildren())
+        foreach (var destination in destinations)
         {
-            var path = $"ReverseProxy:Clusters:{cluster.Key}";
-            Known(cluster, path, ClusterKeys, errors);
-            var destinations = cluster.GetSection("Destinations").GetChildren().ToList();
-            if (destinations.Count == 0)
-            {
-                errors.Add($"{path} has no Destinations: add one, e.g. \"Destinations\": {{ \"d1\": {{ \"Address\": \"https://api.example\" }} }}.");
-            }
-
-            foreach (var destination in destinations)
-            {
-                Known(destination, $"{path}:Destinations:{destination.Key}", DestinationKeys, errors);
-            }
+            Known(destination, $"{path}:Destinations:{destination.Key}", DestinationKeys, errors);
         }
     }
 

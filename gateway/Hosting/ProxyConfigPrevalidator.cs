@@ -21,17 +21,11 @@ internal static class ProxyConfigPrevalidator
             return [$"ReverseProxy: {ex.Message}"];
         }
 
-        var clusters = config.Clusters.Select(c => c.ClusterId).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var route in config.Routes)
         {
             foreach (var error in await validator.ValidateRouteAsync(route))
             {
                 errors.Add(error.Message);
-            }
-
-            if (route.ClusterId is not null && !clusters.Contains(route.ClusterId))
-            {
-                errors.Add(MissingCluster(route.RouteId, route.ClusterId));
             }
         }
 
@@ -46,6 +40,4 @@ internal static class ProxyConfigPrevalidator
         return errors.Distinct().ToList();
     }
 
-    public static string MissingCluster(string routeId, string clusterId)
-        => $"Route '{routeId}' names cluster '{clusterId}', which is not defined under ReverseProxy:Clusters.";
 }

@@ -17,11 +17,6 @@ internal static class TypeWalk
 {
     public static DocumentPlan Check(GraphQLDocument document, GraphQlRuleTable rules)
     {
-        if (rules.Schema is null || rules.Annotations is null)
-        {
-            return DocumentPlan.Empty;
-        }
-
         var walker = new Walker(document, rules, rules.Schema, rules.Annotations);
         walker.Run();
         return walker.Plan();

@@ -84,11 +84,6 @@ internal static partial class GraphQlScopeExtractor
                         continue;
                     }
 
-                    if (operation.Operation == OperationType.Subscription)
-                    {
-                        throw new BodyScopeException(403, GraphQlCodes.FieldRefused, "Subscriptions are not forwarded.");
-                    }
-
                     var table = operation.Operation == OperationType.Query ? rules.Query : rules.Mutation;
                     _rootFields = RootFields(operation.SelectionSet, 1);
                     foreach (var field in _rootFields)
@@ -129,11 +124,9 @@ internal static partial class GraphQlScopeExtractor
 
         private void ApplyRule(GraphQLField field, FrozenDictionary<string, GraphQlRule> table, string type)
         {
+            // The type walk (with the parse) refused subscriptions and root fields without a rule or refused by it.
             var name = field.Name.StringValue;
-            if (!table.TryGetValue(name, out var rule))
-            {
-                throw new BodyScopeException(403, GraphQlCodes.FieldNotAllowed, $"The gateway has no rule for the {type} field '{name}'; it is not forwarded.");
-            }
+            var rule = table[name];
 
             foreach (var refused in rule.RefusedArguments)
             {
@@ -151,12 +144,10 @@ internal static partial class GraphQlScopeExtractor
 
             switch (rule.Kind)
             {
-                case GraphQlRuleKind.Refused:
-                    throw new BodyScopeException(403, GraphQlCodes.FieldRefused, $"The {type} field '{name}' is not forwarded by this gateway{(rule.Why is null ? "" : ": " + rule.Why)}.");
                 case GraphQlRuleKind.None:
                     return;
                 case GraphQlRuleKind.Viewer:
-                    // Walked first: nested rules apply and fragment cycles are refused before DirectFields expands them.
+                    // Walked first: fragment cycles are refused before DirectFields expands them.
                     WalkSelections(field.SelectionSet, 2, name, DefaultEntityOnly);
                     analysis.Viewers.Add(new ViewerSelection(envelope, key, field, _fragments, DirectFields(field.SelectionSet)));
                     return;
