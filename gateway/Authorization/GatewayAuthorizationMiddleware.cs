@@ -15,7 +15,10 @@ namespace Gateway.Authorization;
 /// <summary>
 /// The proxy pipeline's first stage: header hygiene, credential, authentication, route scope, the
 /// policy decision. Only a request that passes all of them reaches YARP's forwarder, carrying a
-/// <see cref="GatewayFeature"/> for the identity transforms. Every exit is an explicit answer.
+/// <see cref="GatewayFeature"/> for the identity transforms. Every exit is an explicit answer. By step:
+/// this file runs the request (decide, shadow, forward, fail closed); <c>.RequestShape.cs</c> refuses what
+/// another parser could read differently; <c>.Scope.cs</c> reads the route's scope (path, body, ids);
+/// <c>.Decision.cs</c> authorizes the references found.
 /// </summary>
 internal sealed partial class GatewayAuthorizationMiddleware(
     RequestDelegate next,
@@ -30,6 +33,18 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     Configuration.LimitsOptions limits,
     ILogger<GatewayAuthorizationMiddleware> logger)
 {
+    // The constructor's parameters as fields, so that every part of the class reads them.
+    private readonly CredentialAuthenticator authenticator = authenticator;
+    private readonly DirectoryService directory = directory;
+    private readonly IdentityHeaderNames headerNames = headerNames;
+    private readonly TimeProvider time = time;
+    private readonly Metrics.GatewayMetrics metrics = metrics;
+    private readonly Abuse.AuthenticationFailureAudit audit = audit;
+    private readonly GraphQL.IdResolver ids = ids;
+    private readonly Store.IGatewayStore store = store;
+    private readonly Configuration.LimitsOptions limits = limits;
+    private readonly ILogger<GatewayAuthorizationMiddleware> logger = logger;
+
     // Failed authentications are logged at most 20 a second; the rest are counted.
     private readonly LogRateLimiter _failureLog = new(20, time);
     private readonly LogRateLimiter _shadowLog = new(20, time);
@@ -211,309 +226,6 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         }
 
         return true;
-    }
-
-    private ValueTask<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeAsync(HttpContext context, RouteScope scope, AuthenticationResult identity, AttributionClaim claim)
-    {
-        if (scope.IsBodyScoped)
-        {
-            return AuthorizeBodyAsync(context, scope, identity, claim);
-        }
-
-        // Path, query, header and authenticated routes name at most one (entity, project): no body to
-        // read, no list to build.
-        if (scope.Kind == ScopeKind.Authenticated)
-        {
-            return ValueTask.FromResult(Authorize(scope, identity, claim, []));
-        }
-
-        if (RequestScope.HasAmbiguousQueryNames(context, scope)
-            || (scope.Kind == ScopeKind.Header
-                && (RequestScope.HasHeaderTwin(context.Request.Headers, scope.Entity) || RequestScope.HasHeaderTwin(context.Request.Headers, scope.Project))))
-        {
-            return ValueTask.FromResult<(GatewayFeature?, int, string)>((null, 400, BodyScopeCodes.AmbiguousProperty));
-        }
-
-        if (!RequestScope.TryResolve(context, scope, out var entity, out var project, out var error))
-        {
-            Log.InvalidScope(logger, scope.RouteId, error ?? "");
-            return ValueTask.FromResult<(GatewayFeature?, int, string)>((null, 400, ProblemCodes.InvalidScope));
-        }
-
-        return ValueTask.FromResult(Authorize(scope, identity, claim, [new ScopeReference(entity, project, scope.ActionFor(context.Request.Method))]));
-    }
-
-    private async ValueTask<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeBodyAsync(HttpContext context, RouteScope scope, AuthenticationResult identity, AttributionClaim claim)
-    {
-        var principal = identity.Principal!;
-        BodyScopeResolver.BodyScopeResult body;
-        var span = GatewayTracing.Start("gateway.scope", scope.RouteId);
-        try
-        {
-            body = await BodyScopeResolver.ResolveAsync(context, scope, AccessEvaluator.DefaultEntity(principal));
-            if (span is not null)
-            {
-                GatewayTracing.End(span, "read", body.References.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) + " references");
-            }
-        }
-        catch (BodyScopeException ex)
-        {
-            GatewayTracing.End(span, "refused", ex.Code);
-            Log.InvalidScope(logger, scope.RouteId, ex.Code);
-            return (null, ex.Status, ex.Code);
-        }
-
-        var references = body.References;
-        var graphQl = body.GraphQl;
-        if (graphQl is not null)
-        {
-            // An organization named by nothing (a null or missing name) is no organization the gateway checked.
-            if (graphQl.Organizations.Any(org => org is null || org != principal.Org))
-            {
-                return (null, 404, GraphQL.GraphQlCodes.OrganizationNotFound);
-            }
-
-            if (graphQl.Ids.Count > 0)
-            {
-                var (status, code) = await ResolveIdsAsync(context, scope, graphQl, references);
-                if (status != 0)
-                {
-                    return (null, status, code);
-                }
-            }
-        }
-        else if (references.Count == 0)
-        {
-            return (null, 400, BodyScopeCodes.ScopeNotFound);
-        }
-
-        var decided = Authorize(scope, identity, claim, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(references));
-        if (decided.Feature is { } feature && graphQl is not null)
-        {
-            Shape(context, feature, graphQl, body.Body, identity.Snapshot ?? directory.Current);
-        }
-
-        return decided;
-    }
-
-    // After an allow: answer viewer-only requests, make defaulted entities explicit, mark the response for rewriting.
-    private void Shape(HttpContext context, GatewayFeature feature, GraphQL.GraphQlAnalysis graphQl, ReadOnlyMemory<byte> body, Directory.DirectorySnapshot snapshot)
-    {
-        var principal = feature.Principal!;
-        if (graphQl.Viewers.Count > 0 || graphQl.Listings.Count > 0)
-        {
-            // The store is read only when a viewer selection lists the caller's keys.
-            var keys = !graphQl.Viewers.Any(v => v.Selects("apiKeys")) ? [] : store.KeysOfOwner(principal.Id)
-                .Where(k => k.RevokedAt is null && (k.ExpiresAt is null || k.ExpiresAt > time.GetUtcNow()) && k.Format != ApiKeyFormatKind.AccessToken)
-                .Select(k => (k.KeyId, k.Name)).ToList();
-            feature.Viewer = new GraphQL.ViewerAnswer.Facts(principal, snapshot, keys);
-        }
-
-        if (graphQl.AnswersLocally)
-        {
-            feature.LocalAnswer = GraphQL.LocalAnswer.Build(graphQl, feature.Viewer!);
-            return;
-        }
-
-        if (graphQl.Edits.Count > 0)
-        {
-            var rewritten = GraphQL.GraphQlBodyRewriter.Rewrite(body, graphQl, AccessEvaluator.DefaultEntity(principal)!);
-            var request = context.Request;
-            request.Body = new MemoryStream(rewritten, writable: false);
-            request.ContentLength = rewritten.Length;
-            request.Headers.Remove("Content-Encoding");
-        }
-
-        if (graphQl.NeedsResponseRewrite)
-        {
-            feature.GraphQl = graphQl;
-        }
-    }
-
-    private async ValueTask<(int Status, string Code)> ResolveIdsAsync(HttpContext context, RouteScope scope, GraphQL.GraphQlAnalysis graphQl, List<ScopeReference> references)
-    {
-        var proxy = context.Features.Get<Yarp.ReverseProxy.Model.IReverseProxyFeature>();
-        var destination = proxy?.AvailableDestinations.FirstOrDefault() ?? proxy?.AllDestinations.FirstOrDefault();
-        if (destination is null || proxy!.Cluster.HttpClient is not { } http)
-        {
-            return (503, ProblemCodes.IdLookupUnavailable);
-        }
-
-        var endpoint = new Uri(new Uri(destination.Model.Config.Address.TrimEnd('/') + "/"), context.Request.Path.Value!.TrimStart('/'));
-        var credential = context.GetEndpoint()?.Metadata.GetMetadata<UpstreamCredential>();
-        if (credential is { Problem: not null })
-        {
-            return (503, ProblemCodes.UpstreamCredentialMissing);
-        }
-
-        foreach (var id in graphQl.Ids.Distinct())
-        {
-            var lookup = scope.Body!.Rules!.IdTypes[id.Type];
-            var (outcome, entity, project) = await ids.ResolveAsync(lookup, id.Id, http, endpoint, credential?.AuthorizationValue, context.RequestAborted);
-            switch (outcome)
-            {
-                case GraphQL.IdResolution.Found:
-                    references.Add(new ScopeReference(entity, project, id.Action));
-                    break;
-                case GraphQL.IdResolution.NotFound:
-                    return (404, GraphQL.GraphQlCodes.IdNotFound);
-                case GraphQL.IdResolution.Failed:
-                    return (403, GraphQL.GraphQlCodes.IdUnresolved);
-                default:
-                    return (503, ProblemCodes.IdLookupUnavailable);
-            }
-        }
-
-        return (0, "");
-    }
-
-    private (GatewayFeature? Feature, int Status, string Reason) Authorize(RouteScope scope, in AuthenticationResult identity, AttributionClaim claim, ReadOnlySpan<ScopeReference> references)
-    {
-        var principal = identity.Principal!;
-        var snapshot = identity.Snapshot ?? directory.Current;
-        if (references.IsEmpty)
-        {
-            // Needs only authentication (an authenticated route, or a GraphQL operation naming no project).
-            var defaultEntity = AccessEvaluator.DefaultEntity(principal);
-            var reason = AccessEvaluator.EvaluateAttribution(principal, defaultEntity, claim, snapshot, out var user);
-            return (Feature(scope, identity, defaultEntity, null, user, reason, claim), 0, DenyReasons.Allowed);
-        }
-
-        // Every distinct reference is authorized; one denial denies the request.
-        string? entity = null;
-        string? project = null;
-        User? attributed = null;
-        string? attribution = null;
-        var first = true;
-        var sameEntity = true;
-        var sameProject = true;
-        for (var i = 0; i < references.Length; i++)
-        {
-            var reference = references[i];
-            if (references[..i].Contains(reference))
-            {
-                continue; // each distinct reference is decided once
-            }
-
-            if (reference.Project is { } named && NearName(principal, reference, named, snapshot) is { } near)
-            {
-                return near;
-            }
-
-            var decision = AccessEvaluator.Evaluate(new AccessRequest(principal, reference.Entity, reference.Project, reference.Action, claim), snapshot);
-            if (!decision.IsAllowed)
-            {
-                return (null, decision.IsNotFound ? 404 : 403, decision.Reason);
-            }
-
-            if (first)
-            {
-                (entity, project, attributed, attribution, first) = (decision.Entity, reference.Project, decision.AttributedUser, decision.AttributionReason, false);
-                continue;
-            }
-
-            sameEntity &= decision.Entity == entity;
-            sameProject &= reference.Project == project;
-            // Attribution holds only if it holds for every reference, for the same user.
-            if (attributed is not null && decision.AttributedUser?.Id != attributed.Id)
-            {
-                (attributed, attribution) = (null, decision.AttributionReason ?? DenyReasons.AttributionUserNotInTeam);
-            }
-        }
-
-        return (Feature(scope, identity, sameEntity ? entity : null, sameProject ? project : null, attributed, attribution, claim), 0, DenyReasons.Allowed);
-    }
-
-    /// <summary>
-    /// A project named in another case than a known one (<c>ml/P-SECRET</c> for <c>ml/p-secret</c>) is
-    /// never judged as an unknown project: an upstream that compares names case-insensitively would
-    /// serve the known one. It is refused with 400 <c>ambiguous_name</c> — or, when the caller may not
-    /// know the real project exists, with the very 404 the real name gets, so the refusal is no oracle.
-    /// (Names are ASCII by the naming rules, so case is the only folding left to check; anything
-    /// Unicode, and so any NFKC look-alike, was refused as an invalid name before this.)
-    /// </summary>
-    private static (GatewayFeature?, int, string)? NearName(Principal principal, ScopeReference reference, string project, Directory.DirectorySnapshot snapshot)
-    {
-        var entity = reference.Entity ?? AccessEvaluator.DefaultEntity(principal);
-        if (entity is null || !snapshot.TryGetNearProject(new ProjectKey(entity, project), out var known))
-        {
-            return null;
-        }
-
-        var canonical = AccessEvaluator.Evaluate(new AccessRequest(principal, known.Entity, known.Name, reference.Action), snapshot);
-        return canonical.IsNotFound ? (null, 404, canonical.Reason) : (null, 400, ProblemCodes.AmbiguousName);
-    }
-
-    private GatewayFeature Feature(RouteScope scope, in AuthenticationResult identity, string? entity, string? project, User? attributed, string? attribution, AttributionClaim claim)
-    {
-        var principal = identity.Principal!;
-        if (attribution is not null && attributed is null)
-        {
-            Log.AttributionDropped(logger, scope.RouteId, principal.DisplayName, attribution);
-        }
-
-        return new GatewayFeature
-        {
-            Principal = principal, Entity = entity, Project = project, KeyId = identity.KeyId, AuthMethod = identity.Method,
-            AttributedUser = attributed,
-            AttributionUsernameHeader = attributed is null ? null : claim.Username,
-            AttributionEmailHeader = attributed is null ? null : claim.Email,
-        };
-    }
-
-    // One meaning per request: refuse what the upstream could read differently from the gateway.
-    // (The raw path was already checked by RawPathMiddleware, before routing.)
-    // Also reads the attribution claim (each header's one non-empty value) in the same pass over the headers.
-    private string? CheckRequestShape(HttpContext context, out AttributionClaim claim)
-    {
-        claim = default;
-        var headers = context.Request.Headers;
-        // Framing two servers could compute differently (Kestrel keeps a Content-Length sent with
-        // Transfer-Encoding as X-Content-Length; HTTP/1.0 has no chunked encoding): refused, not fixed up.
-        if (headers.TransferEncoding.Count > 0
-            && (headers.ContainsKey("X-Content-Length") || context.Request.Protocol == "HTTP/1.0" || headers.ContentLength is not null))
-        {
-            return ProblemCodes.AmbiguousFraming;
-        }
-
-        // HTTP/2 and HTTP/3 have no connection-specific headers (RFC 9113 8.2.2): Kestrel rejects some
-        // (Connection) and passes others (Transfer-Encoding, Upgrade, Keep-Alive, a TE other than
-        // "trailers"), which an HTTP/1.1 hop behind the gateway would obey.
-        if (!HttpProtocol.IsHttp11(context.Request.Protocol) && !HttpProtocol.IsHttp10(context.Request.Protocol)
-            && (headers.TransferEncoding.Count > 0 || headers.Upgrade.Count > 0 || headers.KeepAlive.Count > 0 || headers.ContainsKey("Proxy-Connection")
-                || headers.Connection.Count > 0 || headers.TE.Count > 1 || (headers.TE.Count == 1 && !string.Equals(headers.TE[0], "trailers", StringComparison.OrdinalIgnoreCase))))
-        {
-            return ProblemCodes.AmbiguousFraming;
-        }
-
-        // Attribution headers are read in the same pass (no lookups per request); one sent more than
-        // once is refused after it, as before: a bad header anywhere is reported first.
-        var attributionTwice = false;
-        string? username = null;
-        string? email = null;
-        foreach (var header in headers)
-        {
-            if (headerNames.IsUnderscoreTwin(header.Key))
-            {
-                return ProblemCodes.ReservedHeader;
-            }
-
-            if (!HeaderSyntax.IsValid(header.Key, header.Value))
-            {
-                return ProblemCodes.InvalidHeader;
-            }
-
-            var isUsername = string.Equals(header.Key, IdentityHeaderNames.AttributionUsername, StringComparison.OrdinalIgnoreCase);
-            if (isUsername || string.Equals(header.Key, IdentityHeaderNames.AttributionEmail, StringComparison.OrdinalIgnoreCase))
-            {
-                attributionTwice |= header.Value.Count > 1;
-                var single = header.Value.Count == 1 && !string.IsNullOrEmpty(header.Value[0]) ? header.Value[0] : null;
-                (username, email) = isUsername ? (single, email) : (username, single);
-            }
-        }
-
-        claim = new AttributionClaim(username, email);
-        return attributionTwice ? ProblemCodes.ReservedHeader : null;
     }
 
     /// <summary>

@@ -1,0 +1,111 @@
+using Gateway.Authentication;
+using Gateway.BodyScope;
+using Gateway.Diagnostics;
+using Gateway.Directory;
+using Gateway.Policy.Access;
+using Gateway.Policy.Model;
+using Gateway.Routing;
+using Gateway.Transforms;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Authorization;
+
+/// <summary>The decision on the references a request names, and the feature an allowed request carries.</summary>
+internal sealed partial class GatewayAuthorizationMiddleware
+{
+    private (GatewayFeature? Feature, int Status, string Reason) Authorize(RouteScope scope, in AuthenticationResult identity, AttributionClaim claim, ReadOnlySpan<ScopeReference> references)
+    {
+        var principal = identity.Principal!;
+        var snapshot = identity.Snapshot ?? directory.Current;
+        if (references.IsEmpty)
+        {
+            // Needs only authentication (an authenticated route, or a GraphQL operation naming no project).
+            var defaultEntity = AccessEvaluator.DefaultEntity(principal);
+            var reason = AccessEvaluator.EvaluateAttribution(principal, defaultEntity, claim, snapshot, out var user);
+            return (Feature(scope, identity, defaultEntity, null, user, reason, claim), 0, DenyReasons.Allowed);
+        }
+
+        // Every distinct reference is authorized; one denial denies the request.
+        string? entity = null;
+        string? project = null;
+        User? attributed = null;
+        string? attribution = null;
+        var first = true;
+        var sameEntity = true;
+        var sameProject = true;
+        for (var i = 0; i < references.Length; i++)
+        {
+            var reference = references[i];
+            if (references[..i].Contains(reference))
+            {
+                continue; // each distinct reference is decided once
+            }
+
+            if (reference.Project is { } named && NearName(principal, reference, named, snapshot) is { } near)
+            {
+                return near;
+            }
+
+            var decision = AccessEvaluator.Evaluate(new AccessRequest(principal, reference.Entity, reference.Project, reference.Action, claim), snapshot);
+            if (!decision.IsAllowed)
+            {
+                return (null, decision.IsNotFound ? 404 : 403, decision.Reason);
+            }
+
+            if (first)
+            {
+                (entity, project, attributed, attribution, first) = (decision.Entity, reference.Project, decision.AttributedUser, decision.AttributionReason, false);
+                continue;
+            }
+
+            sameEntity &= decision.Entity == entity;
+            sameProject &= reference.Project == project;
+            // Attribution holds only if it holds for every reference, for the same user.
+            if (attributed is not null && decision.AttributedUser?.Id != attributed.Id)
+            {
+                (attributed, attribution) = (null, decision.AttributionReason ?? DenyReasons.AttributionUserNotInTeam);
+            }
+        }
+
+        return (Feature(scope, identity, sameEntity ? entity : null, sameProject ? project : null, attributed, attribution, claim), 0, DenyReasons.Allowed);
+    }
+
+    /// <summary>
+    /// A project named in another case than a known one (<c>ml/P-SECRET</c> for <c>ml/p-secret</c>) is
+    /// never judged as an unknown project: an upstream that compares names case-insensitively would
+    /// serve the known one. It is refused with 400 <c>ambiguous_name</c> — or, when the caller may not
+    /// know the real project exists, with the very 404 the real name gets, so the refusal is no oracle.
+    /// (Names are ASCII by the naming rules, so case is the only folding left to check; anything
+    /// Unicode, and so any NFKC look-alike, was refused as an invalid name before this.)
+    /// </summary>
+    private static (GatewayFeature?, int, string)? NearName(Principal principal, ScopeReference reference, string project, Directory.DirectorySnapshot snapshot)
+    {
+        var entity = reference.Entity ?? AccessEvaluator.DefaultEntity(principal);
+        if (entity is null || !snapshot.TryGetNearProject(new ProjectKey(entity, project), out var known))
+        {
+            return null;
+        }
+
+        var canonical = AccessEvaluator.Evaluate(new AccessRequest(principal, known.Entity, known.Name, reference.Action), snapshot);
+        return canonical.IsNotFound ? (null, 404, canonical.Reason) : (null, 400, ProblemCodes.AmbiguousName);
+    }
+
+    private GatewayFeature Feature(RouteScope scope, in AuthenticationResult identity, string? entity, string? project, User? attributed, string? attribution, AttributionClaim claim)
+    {
+        var principal = identity.Principal!;
+        if (attribution is not null && attributed is null)
+        {
+            Log.AttributionDropped(logger, scope.RouteId, principal.DisplayName, attribution);
+        }
+
+        return new GatewayFeature
+        {
+            Principal = principal, Entity = entity, Project = project, KeyId = identity.KeyId, AuthMethod = identity.Method,
+            AttributedUser = attributed,
+            AttributionUsernameHeader = attributed is null ? null : claim.Username,
+            AttributionEmailHeader = attributed is null ? null : claim.Email,
+        };
+    }
+}
