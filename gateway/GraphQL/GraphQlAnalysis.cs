@@ -29,24 +29,52 @@ internal sealed record ListingSelection(int Envelope, string ResponseKey, string
 /// <summary>A root field whose answer holds an id to learn (at <see cref="Path"/> below the response key).</summary>
 internal sealed record LearningSelection(int Envelope, string ResponseKey, string[] Path, string Type);
 
-/// <summary>Everything one GraphQL request asks of the gateway, from the rule table.</summary>
+/// <summary>
+/// Everything one GraphQL request asks of the gateway, from the rule table. Lists other than the
+/// references are made on their first entry: most requests (the SDK's run updates) have none, and
+/// this object is made for every GraphQL request.
+/// </summary>
 internal sealed class GraphQlAnalysis
 {
     public List<ScopeReference> References { get; } = [];
 
-    public List<IdReference> Ids { get; } = [];
+    public IReadOnlyList<IdReference> Ids => _ids ?? (IReadOnlyList<IdReference>)[];
 
-    public List<EntityEdit> Edits { get; } = [];
+    public void Add(IdReference item) => (_ids ??= []).Add(item);
 
-    public List<ViewerSelection> Viewers { get; } = [];
+    private List<IdReference>? _ids;
 
-    public List<ListingSelection> Listings { get; } = [];
+    public IReadOnlyList<EntityEdit> Edits => _edits ?? (IReadOnlyList<EntityEdit>)[];
+
+    public void Add(EntityEdit item) => (_edits ??= []).Add(item);
+
+    private List<EntityEdit>? _edits;
+
+    public IReadOnlyList<ViewerSelection> Viewers => _viewers ?? (IReadOnlyList<ViewerSelection>)[];
+
+    public void Add(ViewerSelection item) => (_viewers ??= []).Add(item);
+
+    private List<ViewerSelection>? _viewers;
+
+    public IReadOnlyList<ListingSelection> Listings => _listings ?? (IReadOnlyList<ListingSelection>)[];
+
+    public void Add(ListingSelection item) => (_listings ??= []).Add(item);
+
+    private List<ListingSelection>? _listings;
 
     /// <summary>Ids the answer creates: read from the answer and bound to the request's project.</summary>
-    public List<LearningSelection> Learnings { get; } = [];
+    public IReadOnlyList<LearningSelection> Learnings => _learnings ?? (IReadOnlyList<LearningSelection>)[];
+
+    public void Add(LearningSelection item) => (_learnings ??= []).Add(item);
+
+    private List<LearningSelection>? _learnings;
 
     /// <summary>Organizations named (<c>organization(name:)</c>): each must be the caller's.</summary>
-    public List<string?> Organizations { get; } = [];
+    public IReadOnlyList<string?> Organizations => _organizations ?? (IReadOnlyList<string?>)[];
+
+    public void AddOrganization(string? item) => (_organizations ??= []).Add(item);
+
+    private List<string?>? _organizations;
 
     /// <summary>True while every root field seen is answered by the gateway (viewer, __typename).</summary>
     public bool OnlyLocal { get; set; } = true;

@@ -69,7 +69,7 @@ internal static class GraphQlDocumentCache
         Entry entry;
         try
         {
-            plan = Check(document, rules);
+            plan = Check(document, rules) is { } checkedPlan && rules is not null ? checkedPlan with { Shared = true } : Plan.DocumentPlan.Empty;
             entry = new Entry(document, plan, null);
         }
         catch (BodyScope.BodyScopeException ex)

@@ -99,6 +99,14 @@ public class IdentityTrafficBenchmarks
     [Benchmark(Description = "GraphQL UpsertBucket under the rule table")]
     public int UpsertBucketRules() => GraphQlScopeExtractor.Analyze(_upsert, _limits, _limits.Rules, "ml-team").References.Count;
 
+    /// <summary>The floor under a plan hit: reading the JSON envelope, which every request pays.</summary>
+    [Benchmark(Description = "GraphQL UpsertBucket: JSON envelope read only")]
+    public int UpsertBucketEnvelopeOnly()
+    {
+        using var json = JsonDocument.Parse(_upsert);
+        return json.RootElement.GetProperty("variables").GetPropertyCount();
+    }
+
     [Benchmark(Description = "null entity made explicit (rewrite)")]
     public int RewriteNullEntity() => GraphQlBodyRewriter.Rewrite(_upsertNullEntity, _nullEntityAnalysis, "ml-team").Length;
 

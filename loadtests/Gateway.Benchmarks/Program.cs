@@ -8,6 +8,13 @@ if (args.Contains("--allocations"))
     return;
 }
 
+// dotnet run -c Release --project loadtests/Gateway.Benchmarks -- --allocation-types-graphql   (what UpsertBucket's analysis allocates, by type)
+if (args.Contains("--allocation-types-graphql"))
+{
+    Gateway.Benchmarks.AllocationTypes.RunGraphQl();
+    return;
+}
+
 // dotnet run -c Release --project loadtests/Gateway.Benchmarks -- --loop 30 [--keep-alive] [--rotating 10000]   (the API-key hot path for N seconds, to attach perf to)
 if (args.Length >= 2 && args[0] == "--loop")
 {

@@ -21,9 +21,10 @@ internal sealed class ScopeSchema
 
     private static readonly FrozenSet<string> BuiltinScalars = FrozenSet.ToFrozenSet(["String", "Int", "Float", "Boolean", "ID"], StringComparer.Ordinal);
 
-    private ScopeSchema(ISchema schema, FrozenDictionary<string, FrozenDictionary<string, SchemaField>> fields, FrozenDictionary<string, string[]> possibleTypes)
+    private ScopeSchema(ISchema schema, FrozenDictionary<string, FrozenDictionary<string, SchemaField>> fields, FrozenDictionary<string, string[]> possibleTypes, FrozenSet<string> leafTypes)
     {
         GraphSchema = schema;
+        LeafTypes = leafTypes;
         Fields = fields;
         PossibleTypes = possibleTypes;
     }
@@ -35,6 +36,12 @@ internal sealed class ScopeSchema
 
     /// <summary>Interfaces and unions: the object types a value of them can be.</summary>
     public FrozenDictionary<string, string[]> PossibleTypes { get; }
+
+    /// <summary>
+    /// Scalars and enums: a variable of such a type holds a leaf value (spec validation keeps it in leaf
+    /// positions), which the upstream coerces as that scalar and never reads as input fields.
+    /// </summary>
+    public FrozenSet<string> LeafTypes { get; }
 
     public bool TryGetField(string type, string field, out SchemaField result)
     {
@@ -127,8 +134,14 @@ internal sealed class ScopeSchema
 
         var fields = new Dictionary<string, FrozenDictionary<string, SchemaField>>(StringComparer.Ordinal);
         var possible = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var leaves = new HashSet<string>(StringComparer.Ordinal);
         foreach (var type in schema.AllTypes)
         {
+            if (type is ScalarGraphType or EnumerationGraphType)
+            {
+                leaves.Add(type.Name);
+            }
+
             if (type.Name.StartsWith("__", StringComparison.Ordinal))
             {
                 continue;
@@ -153,7 +166,7 @@ internal sealed class ScopeSchema
             }
         }
 
-        return new ScopeSchema(schema, fields.ToFrozenDictionary(StringComparer.Ordinal), possible.ToFrozenDictionary(StringComparer.Ordinal));
+        return new ScopeSchema(schema, fields.ToFrozenDictionary(StringComparer.Ordinal), possible.ToFrozenDictionary(StringComparer.Ordinal), leaves.ToFrozenSet(StringComparer.Ordinal));
     }
 
     /// <summary>A custom scalar (JSONString, DateTime...): any literal or value is accepted as is.</summary>

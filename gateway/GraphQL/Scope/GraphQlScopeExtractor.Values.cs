@@ -12,14 +12,17 @@ namespace Gateway.GraphQL.Scope;
 
 internal static partial class GraphQlScopeExtractor
 {
-    private enum Role : byte
+    internal enum Role : byte
     {
         Other,
         Entity,
         Project,
+
+        /// <summary>A variable of a scalar or enum type (by its definition in the operation): a leaf value, never walked for input fields.</summary>
+        Leaf,
     }
 
-    private enum ValueKind
+    internal enum ValueKind
     {
         Null,
         String,
@@ -33,7 +36,7 @@ internal static partial class GraphQlScopeExtractor
     /// A GraphQL literal, a variable reference, or a JSON value from "variables": walked the same way.
     /// Text is materialized only for the values that name an entity or project.
     /// </summary>
-    private readonly struct Value
+    internal readonly struct Value
     {
         private readonly GraphQLValue? _ast;
         private readonly JsonElement _json;
@@ -52,6 +55,9 @@ internal static partial class GraphQlScopeExtractor
         public ValueKind Kind { get; }
 
         public ReadOnlySpan<char> Text => _isJson ? _json.GetString().AsSpan() : ((GraphQLStringValue)_ast!).Value.Span;
+
+        /// <summary>The text as a string, made once (what is kept: an entity, a project, an id).</summary>
+        public string String => _isJson ? _json.GetString()! : ((GraphQLStringValue)_ast!).Value.Span.ToString();
 
         public ROM VariableName => ((GraphQLVariable)_ast!).Name.Value;
 

@@ -18,17 +18,64 @@ internal static partial class GraphQlScopeExtractor
         private int Container(ReadOnlySpan<(ROM Name, Value Value)> members, ROM fieldName, List<string?> inherited, int depth, out List<string?> effective)
         {
             CheckDepth(depth);
-            List<string?>? entities = null;
-            List<string>? projects = null;
-            var produced = 0;
             // Each member's role, decided once for both passes below.
             Span<Role> roles = members.Length <= 64 ? stackalloc Role[members.Length] : new Role[members.Length];
+            Roles(members, fieldName, roles);
+            return Container(members, roles, [], inherited, depth, out effective);
+        }
+
+        private void Roles(ReadOnlySpan<(ROM Name, Value Value)> members, ROM fieldName, Span<Role> roles)
+        {
             for (var i = 0; i < members.Length; i++)
             {
                 var name = members[i].Name.Span;
-                roles[i] = IsEntityName(name, fieldName.Span) ? Role.Entity : IsProjectName(name, fieldName.Span) ? Role.Project : Role.Other;
+                roles[i] = IsEntityName(name, fieldName.Span) ? Role.Entity
+                    : IsProjectName(name, fieldName.Span) ? Role.Project
+                    : members[i].Value.Kind == ValueKind.Variable && IsLeafVariable(members[i].Value.VariableName.Span) ? Role.Leaf
+                    : Role.Other;
+            }
+        }
+
+        // A variable the operation declares with a scalar or enum type: the upstream coerces its value as
+        // that leaf type (validation put it in a leaf position), so no input field inside it is read.
+        private bool IsLeafVariable(ReadOnlySpan<char> name)
+        {
+            if (rules is null || _operation?.Variables is not { } definitions)
+            {
+                return false;
             }
 
+            foreach (var definition in definitions.Items)
+            {
+                if (definition.Variable.Name.Value.Span.SequenceEqual(name))
+                {
+                    var type = definition.Type;
+                    while (type is not GraphQLNamedType)
+                    {
+                        type = type switch
+                        {
+                            GraphQLNonNullType nonNull => nonNull.Type,
+                            GraphQLListType list => list.Type,
+                            _ => throw new InvalidOperationException("unknown type node"),
+                        };
+                    }
+
+                    return rules.Schema.LeafTypes.Contains(((GraphQLNamedType)type).Name.StringValue);
+                }
+            }
+
+            return false;
+        }
+
+        // The same, with the roles decided (by a compiled plan, or just above), and the input objects written
+        // literally in the document already compiled (<paramref name="objects"/>: empty, or one per member).
+        private int Container(ReadOnlySpan<(ROM Name, Value Value)> members, ReadOnlySpan<Role> roles, ReadOnlySpan<PlanObject?> objects,
+            List<string?> inherited, int depth, out List<string?> effective)
+        {
+            CheckDepth(depth);
+            List<string?>? entities = null;
+            List<string?>? projects = null; // a null project (argument null) names none
+            var produced = 0;
             for (var i = 0; i < members.Length; i++)
             {
                 var (name, value) = members[i];
@@ -39,15 +86,8 @@ internal static partial class GraphQlScopeExtractor
                 }
                 else if (roles[i] == Role.Project)
                 {
-                    var found = new List<string?>(1);
-                    AddStrings(value, name, depth, found, entity: false);
-                    foreach (var text in found)
-                    {
-                        if (text is not null)
-                        {
-                            (projects ??= []).Add(text);
-                        }
-                    }
+                    projects ??= [];
+                    AddStrings(value, name, depth, projects, entity: false);
                 }
             }
 
@@ -56,6 +96,11 @@ internal static partial class GraphQlScopeExtractor
             {
                 foreach (var project in projects)
                 {
+                    if (project is null)
+                    {
+                        continue;
+                    }
+
                     foreach (var entity in effective)
                     {
                         _references.Add(new ScopeReference(entity, project, _action));
@@ -68,7 +113,9 @@ internal static partial class GraphQlScopeExtractor
             {
                 if (members[i].Value.Kind is ValueKind.Object or ValueKind.List or ValueKind.Variable && roles[i] == Role.Other)
                 {
-                    produced += Nested(members[i].Value, effective, depth + 1);
+                    produced += objects.Length > 0 && objects[i] is { } compiled
+                        ? NestedObject(compiled, effective, depth + 1)
+                        : Nested(members[i].Value, effective, depth + 1);
                 }
             }
 
@@ -151,7 +198,7 @@ internal static partial class GraphQlScopeExtractor
             switch (resolved.Kind)
             {
                 case ValueKind.String:
-                    into.Add(Checked(resolved.Text, name, entity));
+                    into.Add(Checked(resolved.String, name, entity));
                     break;
                 case ValueKind.Null:
                     into.Add(null);
@@ -196,14 +243,14 @@ internal static partial class GraphQlScopeExtractor
             return Value.Null;
         }
 
-        private static string Checked(ReadOnlySpan<char> text, ROM name, bool entity)
+        private static string Checked(string text, ROM name, bool entity)
         {
             if (entity ? !Names.IsValidEntity(text) : !Names.IsValidProject(text))
             {
                 throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, $"'{name}' is not a valid {(entity ? "entity" : "project")} name.");
             }
 
-            return text.ToString();
+            return text;
         }
 
         private void Count()

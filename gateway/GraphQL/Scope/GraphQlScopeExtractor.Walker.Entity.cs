@@ -46,7 +46,7 @@ internal static partial class GraphQlScopeExtractor
                 value = value.TryGetMember(path[i], last: true, out var member) ? Resolve(member) : Value.Null;
             }
 
-            return value.Kind == ValueKind.String ? value.Text.ToString() : null;
+            return value.Kind == ValueKind.String ? value.String : null;
         }
 
         // A null or missing entity is what the upstream would fill with the shared user's default entity:
@@ -58,7 +58,6 @@ internal static partial class GraphQlScopeExtractor
                 return;
             }
 
-            var literal = JsonSerializer.Serialize(defaultEntity);
             var argument = Argument(field, path[0]);
             if (argument is null)
             {
@@ -70,60 +69,91 @@ internal static partial class GraphQlScopeExtractor
                 if (field.Arguments is { Count: > 0 } existing)
                 {
                     var at = existing.Items[0].Location.Start;
-                    analysis.Edits.Add(new EntityEdit(envelope, at, at, $"{path[0]}: {literal}, ", null, null));
+                    analysis.Add(new EntityEdit(envelope, at, at, $"{path[0]}: {Literal}, ", null, null));
                 }
                 else
                 {
                     var at = field.Name.Location.End;
-                    analysis.Edits.Add(new EntityEdit(envelope, at, at, $"({path[0]}: {literal})", null, null));
+                    analysis.Add(new EntityEdit(envelope, at, at, $"({path[0]}: {Literal})", null, null));
                 }
 
                 return;
             }
 
             MakeExplicit(argument.Value, path, 1);
+        }
 
-            void MakeExplicit(GraphQLValue value, string[] path, int step)
+        // The default entity as a GraphQL string literal (JSON's escapes are GraphQL's), made when an edit needs it.
+        private string Literal => _literal ??= JsonSerializer.Serialize(defaultEntity);
+
+        private string? _literal;
+
+        private void MakeExplicit(GraphQLValue value, string[] path, int step)
+        {
+            switch (value)
             {
-                switch (value)
+                case GraphQLNullValue when step == path.Length:
+                    analysis.Add(new EntityEdit(envelope, value.Location.Start, value.Location.End, Literal, null, null));
+                    break;
+                case GraphQLVariable variable:
+                    var name = variable.Name.StringValue;
+                    if (!IsSupplied(name, path.AsSpan(step)))
+                    {
+                        if (step == path.Length || (variables is { } v && v.TryGetProperty(name, out var supplied) && supplied.ValueKind == JsonValueKind.Object))
+                        {
+                            analysis.Add(new EntityEdit(envelope, 0, 0, null, name, path[step..]));
+                        }
+                        else if ((variables is null || !variables.Value.TryGetProperty(name, out _))
+                            && Definition(name)?.DefaultValue is GraphQLObjectValue fallback)
+                        {
+                            // Not sent, so the variable's default is what executes
+                            // ($input: UpsertBucketInput = {modelName: "p"}): edit the entity into it.
+                            MakeExplicit(fallback, path, step);
+                        }
+                    }
+
+                    break;
+                case GraphQLObjectValue obj when step < path.Length:
+                    GraphQLObjectField? member = null;
+                    foreach (var field in obj.Fields ?? [])
+                    {
+                        if (field.Name.Value.Span.SequenceEqual(path[step]))
+                        {
+                            member = field;
+                            break;
+                        }
+                    }
+
+                    if (member is not null)
+                    {
+                        MakeExplicit(member.Value, path, step + 1);
+                    }
+                    else if (step == path.Length - 1)
+                    {
+                        var at = obj.Fields is { Count: > 0 } fields ? fields[0].Location.Start : obj.Location.Start + 1;
+                        var text = obj.Fields is { Count: > 0 } ? $"{path[step]}: {Literal}, " : $" {path[step]}: {Literal} ";
+                        analysis.Add(new EntityEdit(envelope, at, at, text, null, null));
+                    }
+
+                    break;
+            }
+        }
+
+        // The operation's definition of a variable (the first of that name, as FirstOrDefault found it).
+        private GraphQLVariableDefinition? Definition(string name)
+        {
+            if (_operation?.Variables is { } definitions)
+            {
+                foreach (var definition in definitions.Items)
                 {
-                    case GraphQLNullValue when step == path.Length:
-                        analysis.Edits.Add(new EntityEdit(envelope, value.Location.Start, value.Location.End, literal, null, null));
-                        break;
-                    case GraphQLVariable variable:
-                        var name = variable.Name.StringValue;
-                        if (!IsSupplied(name, path.AsSpan(step)))
-                        {
-                            if (step == path.Length || (variables is { } v && v.TryGetProperty(name, out var supplied) && supplied.ValueKind == JsonValueKind.Object))
-                            {
-                                analysis.Edits.Add(new EntityEdit(envelope, 0, 0, null, name, path[step..]));
-                            }
-                            else if ((variables is null || !variables.Value.TryGetProperty(name, out _))
-                                && _operation?.Variables?.Items.FirstOrDefault(d => d.Variable.Name.StringValue == name)?.DefaultValue is GraphQLObjectValue fallback)
-                            {
-                                // Not sent, so the variable's default is what executes
-                                // ($input: UpsertBucketInput = {modelName: "p"}): edit the entity into it.
-                                MakeExplicit(fallback, path, step);
-                            }
-                        }
-
-                        break;
-                    case GraphQLObjectValue obj when step < path.Length:
-                        var member = obj.Fields?.FirstOrDefault(f => f.Name.StringValue == path[step]);
-                        if (member is not null)
-                        {
-                            MakeExplicit(member.Value, path, step + 1);
-                        }
-                        else if (step == path.Length - 1)
-                        {
-                            var at = obj.Fields is { Count: > 0 } fields ? fields[0].Location.Start : obj.Location.Start + 1;
-                            var text = obj.Fields is { Count: > 0 } ? $"{path[step]}: {literal}, " : $" {path[step]}: {literal} ";
-                            analysis.Edits.Add(new EntityEdit(envelope, at, at, text, null, null));
-                        }
-
-                        break;
+                    if (definition.Variable.Name.Value.Span.SequenceEqual(name))
+                    {
+                        return definition;
+                    }
                 }
             }
+
+            return null;
         }
 
         // True when the variable (at the sub-path) holds a non-null value, or the operation's default does.
@@ -144,7 +174,13 @@ internal static partial class GraphQlScopeExtractor
 
             if (subPath.Length == 0 && _operation?.Variables is { } definitions)
             {
-                return definitions.Items.Any(d => d.Variable.Name.StringValue == variable && d.DefaultValue is not null and not GraphQLNullValue);
+                foreach (var definition in definitions.Items)
+                {
+                    if (definition.Variable.Name.Value.Span.SequenceEqual(variable) && definition.DefaultValue is not null and not GraphQLNullValue)
+                    {
+                        return true;
+                    }
+                }
             }
 
             return false;

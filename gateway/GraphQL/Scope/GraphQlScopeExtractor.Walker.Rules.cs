@@ -130,13 +130,13 @@ internal static partial class GraphQlScopeExtractor
                         throw new BodyScopeException(400, GraphQlCodes.TooManyIds, $"A request names at most {MaxIds} ids.");
                     }
 
-                    var text = resolved.Text;
+                    var text = resolved.String;
                     if (text.Length is 0 or > 256)
                     {
                         throw new BodyScopeException(400, BodyScopeCodes.InvalidScope, $"'{string.Join(".", id.Path)}' is not a valid id.");
                     }
 
-                    analysis.Ids.Add(new IdReference(id.Type, text.ToString(), id.Action ?? _action));
+                    analysis.Add(new IdReference(id.Type, text, id.Action ?? _action));
                     return 1;
                 case ValueKind.Null:
                     return 0;

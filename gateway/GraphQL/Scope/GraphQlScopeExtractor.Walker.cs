@@ -35,10 +35,11 @@ internal static partial class GraphQlScopeExtractor
         private readonly List<ScopeReference> _references = analysis.References;
         private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _entityNames = limits.EntityNames.GetAlternateLookup<ReadOnlySpan<char>>();
         private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _projectNames = limits.ProjectNames.GetAlternateLookup<ReadOnlySpan<char>>();
-        private readonly Dictionary<string, GraphQLFragmentDefinition> _fragments = new(StringComparer.Ordinal);
-        private readonly HashSet<string> _spreadPath = new(StringComparer.Ordinal);
+        // Built by the walk of a whole document (or taken from a compiled plan): a plan's evaluation needs neither.
+        private Dictionary<string, GraphQLFragmentDefinition> _fragments = null!;
+        private HashSet<string>? _spreadPath;
         private GraphQLOperationDefinition? _operation;
-        private List<GraphQLField> _rootFields = [];
+        private List<GraphQLField> _rootFields = null!;
         private FrozenSet<string>? _extraProjects;
         private AccessAction _action;
         private int _fields;
@@ -61,13 +62,7 @@ internal static partial class GraphQlScopeExtractor
 
         public void WalkDocument()
         {
-            foreach (var definition in document.Definitions)
-            {
-                if (definition is GraphQLFragmentDefinition fragment)
-                {
-                    _fragments[fragment.FragmentName.Name.StringValue] = fragment;
-                }
-            }
+            CollectFragments();
 
             // Every operation in the document is walked, not only the one operationName selects:
             // over-approximating is safe, missing one is not.
@@ -94,6 +89,18 @@ internal static partial class GraphQlScopeExtractor
             }
         }
 
+        private void CollectFragments()
+        {
+            _fragments = new(StringComparer.Ordinal);
+            foreach (var definition in document.Definitions)
+            {
+                if (definition is GraphQLFragmentDefinition fragment)
+                {
+                    _fragments[fragment.FragmentName.Name.StringValue] = fragment;
+                }
+            }
+        }
+
         // The root fields of an operation, with fragment spreads and inline fragments at the root expanded.
         private List<GraphQLField> RootFields(GraphQLSelectionSet set, int depth)
         {
@@ -111,7 +118,7 @@ internal static partial class GraphQlScopeExtractor
                         Count();
                         var fragment = Fragment(spread);
                         fields.AddRange(RootFields(fragment.SelectionSet, depth + 1));
-                        _spreadPath.Remove(fragment.FragmentName.Name.StringValue);
+                        _spreadPath!.Remove(fragment.FragmentName.Name.StringValue);
                         break;
                     case GraphQLInlineFragment inline:
                         fields.AddRange(RootFields(inline.SelectionSet, depth + 1));
@@ -149,11 +156,11 @@ internal static partial class GraphQlScopeExtractor
                 case GraphQlRuleKind.Viewer:
                     // Walked first: fragment cycles are refused before DirectFields expands them.
                     WalkSelections(field.SelectionSet, 2, name, DefaultEntityOnly);
-                    analysis.Viewers.Add(new ViewerSelection(envelope, key, field, _fragments, DirectFields(field.SelectionSet)));
+                    analysis.Add(new ViewerSelection(envelope, key, field, _fragments, DirectFields(field.SelectionSet)));
                     return;
                 case GraphQlRuleKind.Organization:
                     var org = ArgumentValue(field, rule.Argument);
-                    analysis.Organizations.Add(org.Kind == ValueKind.String ? org.Text.ToString() : null);
+                    analysis.AddOrganization(org.Kind == ValueKind.String ? org.String : null);
                     WalkSelections(field.SelectionSet, 2, name, DefaultEntityOnly);
                     return;
             }
@@ -184,7 +191,7 @@ internal static partial class GraphQlScopeExtractor
             {
                 if (Learnable(field, learn.Path))
                 {
-                    analysis.Learnings.Add(new LearningSelection(envelope, key, learn.Path, learn.Type));
+                    analysis.Add(new LearningSelection(envelope, key, learn.Path, learn.Type));
                 }
             }
 
@@ -192,7 +199,7 @@ internal static partial class GraphQlScopeExtractor
             {
                 var entity = ArgumentAt(field, rule.EntityArgument!);
                 CheckFilterable(field, rule);
-                analysis.Listings.Add(new ListingSelection(envelope, key, entity, rule));
+                analysis.Add(new ListingSelection(envelope, key, entity, rule));
             }
 
             _action = previous;
@@ -244,7 +251,7 @@ internal static partial class GraphQlScopeExtractor
                         Count();
                         var fragment = Fragment(spread);
                         WalkSelections(fragment.SelectionSet, depth + 1, parent, inherited);
-                        _spreadPath.Remove(fragment.FragmentName.Name.StringValue);
+                        _spreadPath!.Remove(fragment.FragmentName.Name.StringValue);
                         break;
                     case GraphQLInlineFragment inline:
                         WalkSelections(inline.SelectionSet, depth + 1, parent, inherited);
@@ -253,6 +260,6 @@ internal static partial class GraphQlScopeExtractor
             }
         }
 
-        private GraphQLFragmentDefinition Fragment(GraphQLFragmentSpread spread) => FragmentSpreads.Enter(_fragments, _spreadPath, spread);
+        private GraphQLFragmentDefinition Fragment(GraphQLFragmentSpread spread) => FragmentSpreads.Enter(_fragments, _spreadPath ??= new(StringComparer.Ordinal), spread);
     }
 }

@@ -22,7 +22,8 @@ internal static partial class GraphQlScopeExtractor
 {
     // Argument lists and input objects, copied for two passes over them: rented, not allocated per field.
     private static readonly System.Buffers.ArrayPool<(ROM Name, Value Value)> Pool = System.Buffers.ArrayPool<(ROM Name, Value Value)>.Shared;
-    private static readonly JsonDocumentOptions DocumentOptions = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
+    // Duplicate properties are refused by JsonDuplicates after the parse: the same check, without a hash set per object.
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
     /// <summary>Every reference of the request, without rules (the argument walk alone).</summary>
     public static List<ScopeReference> Extract(ReadOnlyMemory<byte> body, BodyLimits limits) => Analyze(body, limits, null, null).References;
@@ -34,6 +35,14 @@ internal static partial class GraphQlScopeExtractor
     /// argument is made explicit as.
     /// </summary>
     public static GraphQlAnalysis Analyze(ReadOnlyMemory<byte> body, BodyLimits limits, GraphQlRuleTable? rules, string? defaultEntity)
+        => Analyze(body, limits, rules, defaultEntity, compiled: true);
+
+    /// <summary>
+    /// As <see cref="Analyze(ReadOnlyMemory{byte}, BodyLimits, GraphQlRuleTable?, string?)"/>; with
+    /// <paramref name="compiled"/> false every document is walked whole, never evaluated from its compiled
+    /// plan: the reference the plan is tested against (fuzz target <c>graphqlplan</c>, <c>ArgumentPlanTests</c>).
+    /// </summary>
+    internal static GraphQlAnalysis Analyze(ReadOnlyMemory<byte> body, BodyLimits limits, GraphQlRuleTable? rules, string? defaultEntity, bool compiled)
     {
         Utf8Body.Check(body.Span);
         using var json = ParseJson(body);
@@ -50,12 +59,12 @@ internal static partial class GraphQlScopeExtractor
             var index = 0;
             foreach (var envelope in root.EnumerateArray())
             {
-                ExtractEnvelope(envelope, index++, limits, analysis, rules, defaultEntity);
+                ExtractEnvelope(envelope, index++, limits, analysis, rules, defaultEntity, compiled);
             }
         }
         else
         {
-            ExtractEnvelope(root, 0, limits, analysis, rules, defaultEntity);
+            ExtractEnvelope(root, 0, limits, analysis, rules, defaultEntity, compiled);
         }
 
         return analysis;
@@ -63,18 +72,23 @@ internal static partial class GraphQlScopeExtractor
 
     internal static JsonDocument ParseJson(ReadOnlyMemory<byte> body)
     {
+        JsonDocument document;
         try
         {
-            return JsonDocument.Parse(body, DocumentOptions);
-        }
-        catch (JsonException ex) when (ex.Message.Contains("duplicate", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new BodyScopeException(400, BodyScopeCodes.DuplicateProperty, "The body has a duplicate JSON property.");
+            document = JsonDocument.Parse(body, DocumentOptions);
         }
         catch (JsonException)
         {
             throw new BodyScopeException(400, BodyScopeCodes.InvalidJson, "The body is not valid JSON.");
         }
+
+        if (JsonDuplicates.Any(document.RootElement))
+        {
+            document.Dispose();
+            throw new BodyScopeException(400, BodyScopeCodes.DuplicateProperty, "The body has a duplicate JSON property.");
+        }
+
+        return document;
     }
 
     internal static readonly string[] EnvelopeKeys = ["query", "variables", "operationName", "extensions"];
@@ -101,12 +115,14 @@ internal static partial class GraphQlScopeExtractor
                 continue;
             }
 
-            var name = property.Name;
-            throw EnvelopeKeys.Any(k => PropertyFolding.IsVariantOf(name, k))
-                ? new BodyScopeException(400, BodyScopeCodes.AmbiguousProperty, "An envelope key differs from query, variables, operationName or extensions only in case: some servers would read it as that key.")
-                : new BodyScopeException(400, BodyScopeCodes.UnknownEnvelopeKey, "The GraphQL request has keys other than query, variables, operationName and extensions.");
+            throw UnknownKey(property.Name);
         }
     }
+
+    // Apart from the loop above: a lambda capturing the name there would allocate its closure for every key.
+    private static BodyScopeException UnknownKey(string name) => EnvelopeKeys.Any(k => PropertyFolding.IsVariantOf(name, k))
+        ? new BodyScopeException(400, BodyScopeCodes.AmbiguousProperty, "An envelope key differs from query, variables, operationName or extensions only in case: some servers would read it as that key.")
+        : new BodyScopeException(400, BodyScopeCodes.UnknownEnvelopeKey, "The GraphQL request has keys other than query, variables, operationName and extensions.");
 
     private static bool IsEnvelopeKey(JsonProperty property)
     {
@@ -121,7 +137,7 @@ internal static partial class GraphQlScopeExtractor
         return false;
     }
 
-    private static void ExtractEnvelope(JsonElement envelope, int index, BodyLimits limits, GraphQlAnalysis analysis, GraphQlRuleTable? rules, string? defaultEntity)
+    private static void ExtractEnvelope(JsonElement envelope, int index, BodyLimits limits, GraphQlAnalysis analysis, GraphQlRuleTable? rules, string? defaultEntity, bool usePlan)
     {
         if (envelope.ValueKind == JsonValueKind.Object)
         {
@@ -161,6 +177,7 @@ internal static partial class GraphQlScopeExtractor
         }
 
         GraphQLDocument document;
+        Plan.DocumentPlan plan;
         try
         {
             // The parser counts every AST level (argument, value, object field...): give it room as a
@@ -170,7 +187,7 @@ internal static partial class GraphQlScopeExtractor
             {
                 Ignore = rules is null ? IgnoreOptions.All : IgnoreOptions.Comments,
                 MaxDepth = limits.MaxDepth * 4 + 16,
-            }, rules, out var plan);
+            }, rules, out plan);
             plan.CheckVariables(variables);
         }
         catch (GraphQLMaxDepthExceededException)
@@ -184,22 +201,38 @@ internal static partial class GraphQlScopeExtractor
             throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "The query is not a valid GraphQL document.");
         }
 
-        int operations = 0, named = 0, anonymous = 0;
-        foreach (var definition in document.Definitions)
+        var compiled = rules is null || !usePlan ? null : plan.Arguments(limits, document, rules);
+        if (compiled is { Compilable: true })
         {
-            if (definition is GraphQLOperationDefinition operation)
+            analysis.SingleOperation.Add(compiled.SingleOperation(operationName));
+        }
+        else
+        {
+            int operations = 0, named = 0, anonymous = 0;
+            foreach (var definition in document.Definitions)
             {
-                operations++;
-                anonymous += operation.Name is null ? 1 : 0;
-                named += operationName is not null && operation.Name?.StringValue == operationName ? 1 : 0;
+                if (definition is GraphQLOperationDefinition operation)
+                {
+                    operations++;
+                    anonymous += operation.Name is null ? 1 : 0;
+                    named += operationName is not null && operation.Name?.StringValue == operationName ? 1 : 0;
+                }
             }
+
+            analysis.SingleOperation.Add(operations == 1 || (named == 1 && anonymous == 0));
         }
 
-        analysis.SingleOperation.Add(operations == 1 || (named == 1 && anonymous == 0));
         var walker = new Walker(limits, variables, analysis, document, rules, defaultEntity, index);
         try
         {
-            walker.WalkDocument();
+            if (compiled is { Compilable: true })
+            {
+                walker.Evaluate(compiled);
+            }
+            else
+            {
+                walker.WalkDocument();
+            }
         }
         finally
         {
