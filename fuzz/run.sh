@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the gateway's parsers with SharpFuzz + AFL++, each target for a bounded time.
-#   bash fuzz/run.sh [--seconds N] [target ...]     targets: credential keyformat path graphql graphqltypes json jwt multipart mediatype
+#   bash fuzz/run.sh [--seconds N] [target ...]     targets: credential keyformat path graphql graphqltypes graphqlplan json jwt multipart mediatype
 # Installs afl++ (Debian) and the SharpFuzz instrumenter (NuGet tool) when missing. Crashes are
 # copied to fuzz/crashes/<target>/ (committed: each becomes a regression test); figures go to
 # fuzz/out/summary.txt.
@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(credential keyformat path graphql graphqltypes json jwt multipart mediatype)
+[ ${#targets[@]} -gt 0 ] || targets=(credential keyformat path graphql graphqltypes graphqlplan json jwt multipart mediatype)
 
 if ! command -v afl-fuzz >/dev/null 2>&1; then
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"

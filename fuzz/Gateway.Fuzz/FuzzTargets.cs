@@ -25,6 +25,7 @@ public static class FuzzTargets
         ["path"] = Path,
         ["graphql"] = GraphQl,
         ["graphqltypes"] = GraphQlTypeReference.Run,
+        ["graphqlplan"] = GraphQlPlanReference.Run,
         ["json"] = Json,
         ["jwt"] = Jwt,
         ["multipart"] = Multipart,

@@ -17,7 +17,10 @@ public static class GraphQlTypeReference
     private const int MaxExpansion = 20_000;
     private static GraphQlRuleTable? _rules;
 
-    private static GraphQlRuleTable Rules => _rules ??= GraphQlRuleTable.Load("fuzz", GraphQlRuleTable.BuiltinWandb, ".", []) ?? throw new InvalidOperationException("The shipped rules do not load.");
+    private static GraphQlRuleTable Rules => SharedRules;
+
+    /// <summary>The shipped rules, loaded once for the GraphQL targets.</summary>
+    internal static GraphQlRuleTable SharedRules => _rules ??= GraphQlRuleTable.Load("fuzz", GraphQlRuleTable.BuiltinWandb, ".", []) ?? throw new InvalidOperationException("The shipped rules do not load.");
 
     public static void Run(byte[] input)
     {

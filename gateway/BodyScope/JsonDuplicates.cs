@@ -10,7 +10,7 @@ namespace Gateway.BodyScope;
 /// ordinally), without its cost: that check builds a hash set per object (about 800 bytes and a fifth of
 /// the parse for the SDK's UpsertBucket, whose variables object has eighteen properties). Here the names of
 /// one object are compared on their raw bytes through a fingerprint (length and three bytes) kept on the
-/// stack, so a request allocates nothing; an object with an escaped name or more than 64 properties is
+/// stack (an open-addressing table), so a request allocates nothing; an object with an escaped name or more than 64 properties is
 /// compared on its unescaped names through a set, as the framework does.
 /// </summary>
 internal static class JsonDuplicates
@@ -59,7 +59,12 @@ internal static class JsonDuplicates
             return HasDuplicateUnescaped(element);
         }
 
-        Span<ulong> prints = stackalloc ulong[count];
+        // An open-addressing table of fingerprints (at most half full), each slot pointing at its property:
+        // one probe per name, bytes compared only when two fingerprints are equal.
+        var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)count * 2);
+        Span<ulong> prints = stackalloc ulong[size];
+        Span<byte> slots = stackalloc byte[size];
+        slots.Clear();
         var properties = ArrayPool<JsonProperty>.Shared.Rent(count);
         try
         {
@@ -72,20 +77,21 @@ internal static class JsonDuplicates
                     return HasDuplicateUnescaped(element);
                 }
 
-                prints[n] = Fingerprint(name);
-                properties[n++] = property;
-            }
-
-            for (var i = 1; i < n; i++)
-            {
-                for (var j = 0; j < i; j++)
+                var print = Fingerprint(name);
+                var slot = (int)(print ^ (print >> 29)) & (size - 1);
+                while (slots[slot] != 0)
                 {
-                    if (prints[i] == prints[j]
-                        && JsonMarshal.GetRawUtf8PropertyName(properties[i]).SequenceEqual(JsonMarshal.GetRawUtf8PropertyName(properties[j])))
+                    if (prints[slot] == print && JsonMarshal.GetRawUtf8PropertyName(properties[slots[slot] - 1]).SequenceEqual(name))
                     {
                         return true;
                     }
+
+                    slot = (slot + 1) & (size - 1);
                 }
+
+                prints[slot] = print;
+                properties[n++] = property;
+                slots[slot] = (byte)n;
             }
 
             return false;

@@ -100,22 +100,36 @@ internal static partial class GraphQlScopeExtractor
     /// Automatic persisted queries are refused too: a server that trusts a cached hash would run a
     /// document other than the one the gateway read.
     /// </summary>
-    private static void CheckEnvelopeKeys(JsonElement envelope)
+    /// <remarks>The same pass takes the query, variables and operation name (undefined when absent; the body has no duplicate keys).</remarks>
+    private static void ReadEnvelope(JsonElement envelope, out JsonElement query, out JsonElement variables, out JsonElement operationName)
     {
+        query = variables = operationName = default;
         foreach (var property in envelope.EnumerateObject())
         {
             // Compared in place: the key's name becomes a string only on the way to a refusal.
-            if (IsEnvelopeKey(property))
+            if (property.NameEquals("query"u8))
             {
-                if (property.NameEquals("extensions") && property.Value.ValueKind == JsonValueKind.Object && property.Value.EnumerateObject().Any(p => p.NameEquals("persistedQuery") || PropertyFolding.IsVariantOf(p.Name, "persistedQuery")))
+                query = property.Value;
+            }
+            else if (property.NameEquals("variables"u8))
+            {
+                variables = property.Value;
+            }
+            else if (property.NameEquals("operationName"u8))
+            {
+                operationName = property.Value;
+            }
+            else if (property.NameEquals("extensions"u8))
+            {
+                if (property.Value.ValueKind == JsonValueKind.Object && property.Value.EnumerateObject().Any(p => p.NameEquals("persistedQuery") || PropertyFolding.IsVariantOf(p.Name, "persistedQuery")))
                 {
                     throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "Persisted queries are not accepted: send the document in \"query\".");
                 }
-
-                continue;
             }
-
-            throw UnknownKey(property.Name);
+            else
+            {
+                throw UnknownKey(property.Name);
+            }
         }
     }
 
@@ -124,34 +138,21 @@ internal static partial class GraphQlScopeExtractor
         ? new BodyScopeException(400, BodyScopeCodes.AmbiguousProperty, "An envelope key differs from query, variables, operationName or extensions only in case: some servers would read it as that key.")
         : new BodyScopeException(400, BodyScopeCodes.UnknownEnvelopeKey, "The GraphQL request has keys other than query, variables, operationName and extensions.");
 
-    private static bool IsEnvelopeKey(JsonProperty property)
-    {
-        foreach (var key in EnvelopeKeys)
-        {
-            if (property.NameEquals(key))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     private static void ExtractEnvelope(JsonElement envelope, int index, BodyLimits limits, GraphQlAnalysis analysis, GraphQlRuleTable? rules, string? defaultEntity, bool usePlan)
     {
+        JsonElement queryElement = default, vars = default, nameElement = default;
         if (envelope.ValueKind == JsonValueKind.Object)
         {
-            CheckEnvelopeKeys(envelope);
+            ReadEnvelope(envelope, out queryElement, out vars, out nameElement);
         }
 
-        if (envelope.ValueKind != JsonValueKind.Object
-            || !envelope.TryGetProperty("query", out var queryElement) || queryElement.ValueKind != JsonValueKind.String)
+        if (queryElement.ValueKind != JsonValueKind.String)
         {
             throw new BodyScopeException(400, BodyScopeCodes.InvalidGraphQl, "Each operation needs a \"query\" string.");
         }
 
         JsonElement? variables = null;
-        if (envelope.TryGetProperty("variables", out var vars))
+        if (vars.ValueKind != JsonValueKind.Undefined)
         {
             if (vars.ValueKind == JsonValueKind.Object)
             {
@@ -164,7 +165,7 @@ internal static partial class GraphQlScopeExtractor
         }
 
         string? operationName = null;
-        if (envelope.TryGetProperty("operationName", out var nameElement))
+        if (nameElement.ValueKind != JsonValueKind.Undefined)
         {
             if (nameElement.ValueKind == JsonValueKind.String)
             {
