@@ -25,6 +25,7 @@ internal static class AdminEndpoints
         ProjectEndpoints.Map(admin);
         ServiceAccountEndpoints.Map(admin);
         KeyEndpoints.Map(admin);
+        KeyRotationEndpoints.Map(admin);
         AuditEndpoints.Map(admin);
         IssuerEndpoints.Map(admin);
         return admin;

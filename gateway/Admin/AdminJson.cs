@@ -20,6 +20,10 @@ internal static class AdminJson
         AllowDuplicateProperties = false,
     };
 
+    /// <summary>As <see cref="ReadAsync{T}"/> for an operation whose body is optional: null when none was sent.</summary>
+    public static async Task<T?> ReadOptionalAsync<T>(HttpContext context) where T : class
+        => context.Request.ContentLength is null or 0 && !context.Request.Headers.TransferEncoding.Any() ? null : await ReadAsync<T>(context);
+
     public static async Task<T> ReadAsync<T>(HttpContext context) where T : class
     {
         var request = context.Request;

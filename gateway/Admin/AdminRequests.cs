@@ -22,3 +22,7 @@ internal sealed record CreateOrgServiceAccountRequest(string? Name, string? Defa
 internal sealed record CreateTeamServiceAccountRequest(string? Name, string? Authentication, string? Issuer, string? Subject, string? Access, bool? GrantAllCurrentProjects);
 
 internal sealed record CreateKeyRequest(string? Name, string? Format, string? Key, DateTimeOffset? ExpiresAt);
+
+internal sealed record UpdateKeyRequest(string? Name, DateTimeOffset? ExpiresAt, bool? NeverExpires);
+
+internal sealed record RotateKeyRequest(string? Name, long? OverlapSeconds, DateTimeOffset? ExpiresAt);

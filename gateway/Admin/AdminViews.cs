@@ -50,6 +50,10 @@ internal sealed record KeyView(string KeyId, string Name, string Owner, string F
 
 internal sealed record CreatedKeyView(string KeyId, string? Key, string Name, string Owner, string Format, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
 
+/// <summary>A rotation's answer: the new key (shown once) and when the one it replaces stops working.</summary>
+internal sealed record RotatedKeyView(string KeyId, string? Key, string Name, string Owner, string Format, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt,
+    string PreviousKeyId, DateTimeOffset PreviousExpiresAt);
+
 internal sealed record WhoAmIView(string Principal, string PrincipalType, string Org, string? OrgRole, IReadOnlyDictionary<string, string>? Teams, string? DefaultEntity, string KeyId, string AuthMethod, bool Operator = false);
 
 internal sealed record AuditView(string Id, DateTimeOffset At, string Action, string Actor, string? KeyId, string Target, string? Address, string? Detail, string Channel)

@@ -75,6 +75,11 @@ internal static class CliCommands
             (a.At(0).Contains('@') ? $"/service-accounts/{E(a.At(0))}" : $"/users/{E(a.At(0))}") + "/keys",
             Body(("name", a.Option("name") ?? "cli"), ("format", a.Option("format")), ("expiresAt", a.Option("expires-at"))))),
         new("keys delete", "KEY-ID", "revoke a key", a => new(HttpMethod.Delete, $"/keys/{E(a.At(0))}")),
+        new("keys update", "KEY-ID [--name N] [--expires-at ISO-8601 | --never-expires]", "rename a key or change when it expires", a => new(HttpMethod.Patch, $"/keys/{E(a.At(0))}",
+            Body(("name", a.Option("name")), ("expiresAt", a.Option("expires-at")), ("neverExpires", a.Flag("never-expires") ? true : null)))),
+        new("keys rotate", "KEY-ID [--overlap 1d|12h|30m|0] [--name N] [--expires-at ISO-8601]", "a new key for the same owner (printed once); the old one works for the overlap (default 1d)",
+            a => new(HttpMethod.Post, $"/keys/{E(a.At(0))}/rotate",
+                Body(("overlapSeconds", a.Option("overlap") is { } overlap ? Seconds(overlap) : null), ("name", a.Option("name")), ("expiresAt", a.Option("expires-at"))))),
         new("issuers list", "ORG", "trusted issuers and their key status", a => new(HttpMethod.Get, $"/orgs/{E(a.At(0))}/issuers")),
         new("issuers add", "ORG ISSUER-URL [--accept-raw-jwt]", "trust an OIDC issuer", a => new(HttpMethod.Post, $"/orgs/{E(a.At(0))}/issuers",
             Body(("issuer", a.At(1)), ("acceptRawJwt", a.Flag("accept-raw-jwt") ? true : null)))),
@@ -97,6 +102,26 @@ internal static class CliCommands
 
         var org = a.Option("org") ?? throw new CliUsageException("service-accounts create needs --team TEAM or --org ORG.");
         return new(HttpMethod.Post, $"/orgs/{E(org)}/service-accounts", Body(("name", name), ("defaultTeam", a.Required("default-team")), ("access", access), ("grantAllCurrentProjects", all)));
+    }
+
+    // "1d", "12h", "30m", "90s" or plain seconds.
+    private static long Seconds(string duration)
+    {
+        var unit = duration.Length > 0 && char.IsLetter(duration[^1]) ? duration[^1] : 's';
+        var number = char.IsLetter(unit) && duration.Length > 0 && char.IsLetter(duration[^1]) ? duration[..^1] : duration;
+        if (!int.TryParse(number, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value))
+        {
+            throw new CliUsageException($"--overlap '{duration}' is not a duration: write 1d, 12h, 30m, 90s or a number of seconds.");
+        }
+
+        return unit switch
+        {
+            'd' => value * 86_400L,
+            'h' => value * 3_600L,
+            'm' => value * 60L,
+            's' => value,
+            _ => throw new CliUsageException($"--overlap '{duration}' is not a duration: write 1d, 12h, 30m, 90s or a number of seconds."),
+        };
     }
 
     private static string Query(params (string Name, string? Value)[] parameters)

@@ -54,7 +54,9 @@ internal static class ProblemCodes
     public const string EmailTaken = "email_taken";
     public const string SubjectTaken = "subject_taken";
     public const string KeyExists = "key_exists";
+    public const string KeyExpired = "key_expired";
     public const string ServiceAccountDeactivated = "service_account_deactivated";
+    public const string UserDeactivated = "user_deactivated";
     public const string FederatedAccountHasNoKeys = "federated_account_has_no_keys";
     public const string IssuerNotFound = "issuer_not_found";
     public const string IssuerExists = "issuer_exists";

@@ -1,0 +1,146 @@
+using Gateway.Directory;
+using Gateway.Diagnostics;
+using Gateway.Hosting;
+using Gateway.Policy.Model;
+using Gateway.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Gateway.Admin;
+
+/// <summary>
+/// A key's name and expiry (<c>PATCH /keys/{keyId}</c>) and its rotation (<c>POST /keys/{keyId}/rotate</c>):
+/// a new key for the same owner, the old one kept working for an overlap window, so a job can be moved
+/// to the new secret before the old one stops. Both by the owner's managers (the rule for acting on a
+/// principal: minting for it needs every right it holds); anything else answers as a key that does not exist.
+/// </summary>
+internal static class KeyRotationEndpoints
+{
+    /// <summary>The overlap when none is asked for: a day, time for a nightly job to pick the new key up.</summary>
+    public static readonly TimeSpan DefaultOverlap = TimeSpan.FromDays(1);
+
+    public static readonly TimeSpan MaxOverlap = TimeSpan.FromDays(30);
+
+    public static void Map(RouteGroupBuilder admin)
+    {
+        admin.MapPatch("/keys/{keyId}", UpdateAsync);
+        admin.MapPost("/keys/{keyId}/rotate", RotateAsync);
+    }
+
+    private static async Task<IResult> UpdateAsync(HttpContext http, string keyId, DirectoryService directory, TimeProvider time)
+    {
+        var caller = AdminCaller.From(http);
+        var body = await AdminJson.ReadAsync<UpdateKeyRequest>(http);
+        var now = time.UtcNowMillis();
+        var errors = new FieldErrors();
+        if (body.Name is not null)
+        {
+            errors.Label("name", body.Name);
+        }
+
+        if (body.ExpiresAt is { } expires && expires <= now)
+        {
+            errors.Add("expiresAt", "'expiresAt' must be in the future.");
+        }
+
+        if (body.ExpiresAt is not null && body.NeverExpires == true)
+        {
+            errors.Add("neverExpires", "Send either 'expiresAt' or 'neverExpires', not both.");
+        }
+
+        if (body.Name is null && body.ExpiresAt is null && body.NeverExpires is null)
+        {
+            errors.Add("name", "Send 'name', 'expiresAt' or 'neverExpires'.");
+        }
+
+        var view = directory.Write(d =>
+        {
+            var (key, owner) = RequireManagedKey(d, directory.Store, caller, keyId, now);
+            errors.ThrowIfAny();
+            var updated = key with
+            {
+                Name = body.Name ?? key.Name,
+                ExpiresAt = body.NeverExpires == true ? null : body.ExpiresAt ?? key.ExpiresAt,
+            };
+            var detail = $"keyId={key.KeyId}"
+                + (updated.Name != key.Name ? " name changed" : "")
+                + (updated.ExpiresAt != key.ExpiresAt ? $" expiresAt={(updated.ExpiresAt is { } e ? e.ToString("O") : "never")}" : "");
+            var changes = new ChangeSet().Put(updated).Record(caller.Audit(now, owner.Org, "key.update", owner.DisplayName, detail));
+            return (changes, KeyView.Of(updated, owner.DisplayName));
+        });
+        return AdminJson.Json(view);
+    }
+
+    private static async Task<IResult> RotateAsync(HttpContext http, string keyId, DirectoryService directory, KeyMinting minting, TimeProvider time)
+    {
+        var caller = AdminCaller.From(http);
+        var body = await AdminJson.ReadOptionalAsync<RotateKeyRequest>(http) ?? new RotateKeyRequest(null, null, null);
+        var now = time.UtcNowMillis();
+        var errors = new FieldErrors();
+        var overlap = DefaultOverlap;
+        if (body.OverlapSeconds is { } seconds)
+        {
+            if (seconds < 0 || seconds > MaxOverlap.TotalSeconds)
+            {
+                errors.Add("overlapSeconds", $"'overlapSeconds' must be 0 to {MaxOverlap.TotalSeconds:0} (30 days).");
+            }
+            else
+            {
+                overlap = TimeSpan.FromSeconds(seconds);
+            }
+        }
+
+        if (body.Name is not null)
+        {
+            errors.Label("name", body.Name);
+        }
+
+        if (body.ExpiresAt is { } expires && expires <= now)
+        {
+            errors.Add("expiresAt", "'expiresAt' must be in the future.");
+        }
+
+        var view = directory.Write(d =>
+        {
+            var (key, owner) = RequireManagedKey(d, directory.Store, caller, keyId, now);
+            errors.ThrowIfAny();
+            if (!owner.Active)
+            {
+                throw AdminProblemException.Conflict(owner is User ? ProblemCodes.UserDeactivated : ProblemCodes.ServiceAccountDeactivated,
+                    $"'{owner.DisplayName}' is deactivated: reactivate it before rotating its keys.");
+            }
+
+            // The new key keeps the old one's format where SDKs depend on it (40 characters for old
+            // wandb SDKs; an imported legacy key is replaced by a minted one of the same length) and its
+            // lifetime: a key made to last 90 days is replaced by one that lasts 90 days from now.
+            var format = key.Format == ApiKeyFormatKind.Standard ? "standard" : "legacy40";
+            var lifetime = key.ExpiresAt is { } old ? old - key.CreatedAt : (TimeSpan?)null;
+            var request = new CreateKeyRequest(body.Name ?? key.Name, format, null, body.ExpiresAt ?? (lifetime is { } l ? now + l : null));
+            var (changes, created) = minting.Plan(directory.Store, owner, request, caller, now);
+            var overlapUntil = now + overlap;
+            var previousExpiresAt = key.ExpiresAt is { } current && current < overlapUntil ? current : overlapUntil;
+            changes.Put(key with { ExpiresAt = previousExpiresAt })
+                .Record(caller.Audit(now, owner.Org, "key.rotate", owner.DisplayName, $"keyId={key.KeyId} replacedBy={created.KeyId} previousExpiresAt={previousExpiresAt:O}"));
+            return (changes, new RotatedKeyView(created.KeyId, created.Key, created.Name, created.Owner, created.Format, created.CreatedAt, created.ExpiresAt, key.KeyId, previousExpiresAt));
+        });
+        return AdminJson.Json(view, 201);
+    }
+
+    private static (ApiKey Key, Principal Owner) RequireManagedKey(DirectorySnapshot d, IGatewayStore store, AdminCaller caller, string keyId, DateTimeOffset now)
+    {
+        var key = store.FindKeyById(keyId);
+        if (key is null || key.RevokedAt is not null || !d.TryGetPrincipal(key.OwnerId, out var owner)
+            || !AdminAccess.CanManageKeysOf(d, caller.Principal, owner))
+        {
+            throw AdminProblemException.NotFound(ProblemCodes.KeyNotFound, $"Key '{keyId}'");
+        }
+
+        if (key.ExpiresAt is { } expires && expires <= now)
+        {
+            throw AdminProblemException.Conflict(ProblemCodes.KeyExpired, $"Key '{keyId}' expired at {expires:O}: create a new key instead.");
+        }
+
+        return (key, owner);
+    }
+}
