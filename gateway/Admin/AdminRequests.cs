@@ -11,6 +11,8 @@ internal sealed record CreateOrgAdminRequest(string? Username, string? Email);
 
 internal sealed record CreateUserRequest(string? Username, string? Email, string? OrgRole, string? DefaultEntity);
 
+internal sealed record UpdateUserRequest(string? OrgRole, string? Email, string? DefaultEntity);
+
 internal sealed record RoleRequest(string? Role);
 
 internal sealed record CreateProjectRequest(string? Name, string? Visibility);

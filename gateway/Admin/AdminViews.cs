@@ -13,7 +13,8 @@ internal sealed record TeamView(string Name, string Org, DateTimeOffset CreatedA
 
 internal sealed record UserView(string Username, string Email, string Org, string OrgRole, string? DefaultEntity, bool Active, IReadOnlyDictionary<string, string> Teams, DateTimeOffset CreatedAt)
 {
-    public static UserView Of(User u) => new(u.Username, u.Email, u.Org, Wire.Of(u.OrgRole), u.DefaultEntity, u.Active,
+    // The default entity shown is the one requests use (the chosen one, else the rule's).
+    public static UserView Of(User u) => new(u.Username, u.Email, u.Org, Wire.Of(u.OrgRole), Policy.Access.AccessEvaluator.DefaultEntity(u), u.Active,
         u.Teams.OrderBy(t => t.Key, StringComparer.Ordinal).ToDictionary(t => t.Key, t => Wire.Of(t.Value)), u.CreatedAt);
 }
 

@@ -63,9 +63,10 @@ internal static class OrgEndpoints
         var user = probes.CountingConflicts(http, caller, "user.create_conflict", org, body.Username, body.Email, () => directory.Write(d =>
         {
             AdminAccess.RequireOrgAdmin(d, caller.Principal, org);
-            if (body.DefaultEntity is { } entity && entity != body.Username && !(d.Teams.TryGetValue(entity, out var team) && team.Org == org))
+            if (body.DefaultEntity is { } entity && entity != body.Username)
             {
-                errors.Add("defaultEntity", "'defaultEntity' must be the user's own name or a team of the organization.");
+                // A new user belongs to no team yet: a team becomes their default once they are its member.
+                errors.Add("defaultEntity", $"'defaultEntity' must be the user's own name: add them to the team first (members set TEAM {body.Username} --role member), then set it with users update.");
             }
 
             errors.ThrowIfAny();

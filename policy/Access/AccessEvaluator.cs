@@ -74,15 +74,36 @@ public static class AccessEvaluator
     }
 
     /// <summary>
-    /// The entity used when a request names none: a user's default entity (their personal entity when
-    /// unset), an org service account's default team, a team service account's parent team.
+    /// The entity used when a request names none: a user's chosen default (their own name or one of
+    /// their teams), else their only team when they belong to exactly one (W&amp;B's rule: "if you are a
+    /// member of only one team, that team is the default"), else their personal entity; an org service
+    /// account's default team; a team service account's parent team. A chosen team the user has since
+    /// left no longer counts.
     /// </summary>
     public static string? DefaultEntity(Principal principal) => principal switch
     {
-        User user => string.IsNullOrEmpty(user.DefaultEntity) ? user.Username : user.DefaultEntity,
+        User user => DefaultEntity(user),
         ServiceAccount account => account.Team,
         _ => null,
     };
+
+    private static string DefaultEntity(User user)
+    {
+        if (!string.IsNullOrEmpty(user.DefaultEntity) && (user.DefaultEntity == user.Username || user.Teams.ContainsKey(user.DefaultEntity)))
+        {
+            return user.DefaultEntity;
+        }
+
+        if (user.Teams.Count == 1)
+        {
+            foreach (var (team, _) in user.Teams)
+            {
+                return team;
+            }
+        }
+
+        return user.Username;
+    }
 
     /// <summary>
     /// True when <paramref name="principal"/> administers <paramref name="entity"/>: an org admin of its

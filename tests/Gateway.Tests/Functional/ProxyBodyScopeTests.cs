@@ -123,9 +123,13 @@ public sealed class ProxyBodyScopeTests(ProxyFixture fixture) : ProxyTestBase(fi
     [Fact]
     public async Task NullEntity_ResolvesToTheDefaultEntity_ForAUserAnOrgSaAndATeamSa()
     {
-        var (user, userUpstream) = await PostAsync("/gql", K("bob"), Upsert(null, "scratch"));
+        // A user in no team: their personal entity. A user in exactly one team: that team (W&B's rule).
+        var (user, userUpstream) = await PostAsync("/gql", K("dave"), Upsert(null, "scratch"));
         Assert.Equal(200, user.Status);
-        Assert.Equal("bob", userUpstream!.Single("X-Gateway-Entity"));
+        Assert.Equal("dave", userUpstream!.Single("X-Gateway-Entity"));
+        var (member, memberUpstream) = await PostAsync("/gql", K("bob"), Upsert(null, "team-p"));
+        Assert.Equal(200, member.Status);
+        Assert.Equal("ml", memberUpstream!.Single("X-Gateway-Entity"));
         var (org, orgUpstream) = await PostAsync("/gql", K("bot@acme"), Upsert(null, "cv-p"));
         Assert.Equal(200, org.Status);
         Assert.Equal("cv", orgUpstream!.Single("X-Gateway-Entity"));
