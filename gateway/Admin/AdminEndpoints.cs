@@ -23,6 +23,7 @@ internal static class AdminEndpoints
         DirectoryListEndpoints.Map(admin);
         OperatorEndpoints.Map(admin);
         TeamEndpoints.Map(admin);
+        TeamLifecycleEndpoints.Map(admin);
         ProjectEndpoints.Map(admin);
         ServiceAccountEndpoints.Map(admin);
         KeyEndpoints.Map(admin);

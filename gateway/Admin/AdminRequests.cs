@@ -21,6 +21,8 @@ internal sealed record UpdateProjectRequest(string? Visibility);
 
 internal sealed record CreateOrgServiceAccountRequest(string? Name, string? DefaultTeam, string? Access, bool? GrantAllCurrentProjects, string? Authentication);
 
+internal sealed record UpdateServiceAccountRequest(string? DefaultTeam);
+
 internal sealed record CreateTeamServiceAccountRequest(string? Name, string? Authentication, string? Issuer, string? Subject, string? Access, bool? GrantAllCurrentProjects);
 
 internal sealed record CreateKeyRequest(string? Name, string? Format, string? Key, DateTimeOffset? ExpiresAt);

@@ -1,0 +1,72 @@
+using Gateway.Cli;
+using Gateway.Tests.Common;
+using Xunit;
+
+namespace Gateway.Tests.Functional;
+
+/// <summary>
+/// Deleting a team (refused while it holds anything, or with an explicit cascade; never while it is an
+/// org service account's default team) and moving an org service account's default team, through the
+/// API and the CLI, on a gateway of its own.
+/// </summary>
+public sealed class TeamLifecycleTests
+{
+    [Fact]
+    public async Task ATeam_IsDeletedEmpty_OrWithCascade_NeverUnderAnAccountsFeet()
+    {
+        await using var echo = await EchoUpstream.StartAsync();
+        await using var gw = await TestGateway.StartAsync(dir => Replicas.PostgresStoreTests.Config(dir, echo.Url));
+        var keys = new Dictionary<string, string>();
+        await OrgFixture.BuildAsync(gw, keys);
+        var erin = keys["erin"];
+        Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Post, "/files/cv/cv-p/r1/file_stream", keys["cvbot@cv"])).Status);
+
+        // Only org admins delete teams; a team the caller cannot see is not there for them.
+        Assert.Equal((403, "org_admin_required"), await Status(gw.DeleteAsync("/admin/v1/teams/cv", keys["carol"])));
+        Assert.Equal((404, "team_not_found"), await Status(gw.DeleteAsync("/admin/v1/teams/cv", keys["bob"])));
+        Assert.Equal((404, "team_not_found"), await Status(gw.DeleteAsync("/admin/v1/teams/nope", erin)));
+        Assert.Equal((400, "invalid_query"), await Status(gw.DeleteAsync("/admin/v1/teams/cv?cascade=maybe", erin)));
+
+        // bot@acme defaults to cv: moved first, never guessed.
+        var isDefault = await gw.DeleteAsync("/admin/v1/teams/cv?cascade=true", erin);
+        Assert.Equal((409, "team_is_default_team"), (isDefault.Status, isDefault.Code));
+        Assert.Contains("bot@acme", isDefault.Text);
+        Assert.Equal((400, "invalid_fields"), await Status(gw.PatchAsync("/admin/v1/service-accounts/bot@acme", erin, new { defaultTeam = "nope" })));
+        Assert.Equal((400, "invalid_fields"), await Status(gw.PatchAsync("/admin/v1/service-accounts/ci@ml", keys["alice"], new { defaultTeam = "cv" })));
+        Assert.Equal((404, "service_account_not_found"), await Status(gw.PatchAsync("/admin/v1/service-accounts/bot@acme", keys["bob"], new { defaultTeam = "ml" })));
+        var moved = await OrgFixture.Ok(gw.PatchAsync("/admin/v1/service-accounts/bot@acme", erin, new { defaultTeam = "ml" }));
+        Assert.Equal("ml", moved.Str("team"));
+        Assert.Equal("ml", (await gw.GetAsync("/admin/v1/whoami", keys["bot@acme"])).Str("defaultEntity"));
+
+        // Not empty: what it holds, and how to delete it anyway.
+        var full = await gw.DeleteAsync("/admin/v1/teams/cv", erin);
+        Assert.Equal((409, "team_not_empty"), (full.Status, full.Code));
+        Assert.Contains("1 projects, 1 members, 1 team service accounts", full.Text);
+        Assert.Contains("--cascade", full.Text);
+
+        Assert.Equal(204, (await gw.DeleteAsync("/admin/v1/teams/cv?cascade=true", erin)).Status);
+        Assert.Equal(404, (await gw.GetAsync("/admin/v1/projects/cv/cv-p", erin)).Status);
+        Assert.Equal(404, (await gw.GetAsync("/admin/v1/service-accounts/cvbot@cv", erin)).Status);
+        Assert.Equal(401, (await gw.ProxyAsync(HttpMethod.Post, "/files/cv/cv-p/r1/file_stream", keys["cvbot@cv"])).Status);
+        Assert.Empty((await gw.GetAsync("/admin/v1/users/carol", erin)).Json.GetProperty("teams").EnumerateObject());
+        Assert.Equal("carol", (await gw.GetAsync("/admin/v1/whoami", keys["carol"])).Str("defaultEntity"));
+        var audit = (await gw.GetAsync("/admin/v1/audit?action=team.delete", erin)).Json[0];
+        Assert.Equal("cascade: 1 projects, 1 members, 1 team service accounts", audit.GetProperty("detail").GetString());
+
+        // The CLI: an empty team goes without --cascade; the name is free again.
+        await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs/acme/teams", erin, new { name = "tmp" }));
+        Assert.Equal(0, await Cli(gw, erin, "teams", "delete", "tmp"));
+        Assert.Equal(0, await Cli(gw, erin, "service-accounts", "update", "bot@acme", "--default-team", "ml"));
+        Assert.Equal(201, (await gw.PostAsync("/admin/v1/orgs/acme/teams", erin, new { name = "cv" })).Status);
+    }
+
+    private static async Task<int> Cli(TestGateway gw, string key, params string[] args)
+        => await AdminCli.RunAsync(["admin", .. args], new Dictionary<string, string?> { ["GATEWAY_URL"] = gw.AdminUrl.ToString(), ["GATEWAY_KEY"] = key },
+            new StringWriter(), new StringWriter());
+
+    private static async Task<(int, string?)> Status(Task<ApiResponse> call)
+    {
+        var response = await call;
+        return (response.Status, response.Code);
+    }
+}
