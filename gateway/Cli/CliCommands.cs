@@ -73,7 +73,7 @@ internal static class CliCommands
         new("service-accounts update", "NAME@ORG --default-team TEAM", "move an org service account's default team", a => new(HttpMethod.Patch, $"/service-accounts/{E(a.At(0))}",
             Body(("defaultTeam", a.Required("default-team"))))),
         new("service-accounts delete", "NAME@SCOPE", "delete a service account and its keys", a => new(HttpMethod.Delete, $"/service-accounts/{E(a.At(0))}")),
-        new("service-accounts deactivate", "NAME@SCOPE", "refuse its keys and tokens until reactivated", a => new(HttpMethod.Post, $"/service-accounts/{E(a.At(0))}/deactivate")),
+        new("service-accounts deactivate", "NAME@SCOPE", "revoke its keys and tokens for good (a reactivated account starts with none: create new keys)", a => new(HttpMethod.Post, $"/service-accounts/{E(a.At(0))}/deactivate")),
         new("service-accounts reactivate", "NAME@SCOPE", "accept new keys again", a => new(HttpMethod.Post, $"/service-accounts/{E(a.At(0))}/reactivate")),
         new("keys list", "[--owner NAME] [--search TEXT]", "keys the caller may manage (never a secret)", a => new(HttpMethod.Get,
             "/keys" + Query(("owner", a.Option("owner")), ("q", a.Option("search"))))),

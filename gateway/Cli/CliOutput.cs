@@ -23,9 +23,23 @@ internal static class CliOutput
         };
     }
 
+    // A service account is named NAME@SCOPE by every command: where an object has a display name, it is
+    // shown first and the bare name (which no command accepts) is not shown at all.
+    private static List<string> Columns(IEnumerable<string> names)
+    {
+        var columns = names.Distinct(StringComparer.Ordinal).ToList();
+        if (columns.Remove("displayName"))
+        {
+            columns.Remove("name");
+            columns.Insert(0, "displayName");
+        }
+
+        return columns;
+    }
+
     private static string Fields(JsonElement value)
     {
-        var properties = value.EnumerateObject().ToList();
+        var properties = Columns(value.EnumerateObject().Select(p => p.Name)).Select(name => (Name: name, Value: value.GetProperty(name))).ToList();
         var width = properties.Count == 0 ? 0 : properties.Max(p => p.Name.Length);
         var text = new StringBuilder();
         foreach (var property in properties)
@@ -48,7 +62,7 @@ internal static class CliOutput
             return string.Join('\n', rows.Select(Cell));
         }
 
-        var columns = rows.SelectMany(r => r.EnumerateObject().Select(p => p.Name)).Distinct(StringComparer.Ordinal).ToList();
+        var columns = Columns(rows.SelectMany(r => r.EnumerateObject().Select(p => p.Name)));
         var cells = rows.Select(r => columns.Select(c => r.TryGetProperty(c, out var v) ? Cell(v) : "").ToList()).ToList();
         var widths = columns.Select((c, i) => Math.Max(c.Length, cells.Max(row => row[i].Length))).ToList();
         var text = new StringBuilder();
