@@ -38,7 +38,7 @@ internal sealed partial class GatewayAuthorizationMiddleware
 
         if (!RequestScope.TryResolve(context, scope, out var entity, out var project, out var error))
         {
-            Log.InvalidScope(logger, scope.RouteId, error ?? "");
+            Log.InvalidScope(logger, scope.RouteId, error ?? "", context.TraceIdentifier);
             return ValueTask.FromResult<(GatewayFeature?, int, string)>((null, 400, ProblemCodes.InvalidScope));
         }
 
@@ -61,7 +61,7 @@ internal sealed partial class GatewayAuthorizationMiddleware
         catch (BodyScopeException ex)
         {
             GatewayTracing.End(span, "refused", ex.Code);
-            Log.InvalidScope(logger, scope.RouteId, ex.Code);
+            Log.InvalidScope(logger, scope.RouteId, ex.Code, context.TraceIdentifier);
             return (null, ex.Status, ex.Code);
         }
 

@@ -120,7 +120,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         var refusal = CheckRequestShape(context, out var claim);
         if (refusal is not null)
         {
-            Log.Refused(logger, scope.RouteId, refusal);
+            Log.Refused(logger, scope.RouteId, refusal, context.TraceIdentifier);
             await GatewayProblem.WriteAsync(context.Response, 400, refusal);
             return false;
         }
@@ -131,7 +131,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         if (credential.Status is CredentialStatus.Ambiguous or CredentialStatus.InQuery)
         {
             var code = credential.Status == CredentialStatus.Ambiguous ? ProblemCodes.AmbiguousCredentials : ProblemCodes.CredentialsInQuery;
-            Log.Refused(logger, scope.RouteId, code);
+            Log.Refused(logger, scope.RouteId, code, context.TraceIdentifier);
             await GatewayProblem.WriteAsync(context.Response, 400, code);
             return false;
         }
@@ -175,7 +175,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
                     Log.FailuresSuppressed(logger, suppressed);
                 }
 
-                Log.AuthenticationFailed(logger, scope.RouteId, result.FailureReason, result.KeyIdForLog ?? "-");
+                Log.AuthenticationFailed(logger, scope.RouteId, result.FailureReason, result.KeyIdForLog ?? "-", context.TraceIdentifier);
             }
 
             audit.Record(context, result, scope.RouteId);
@@ -200,7 +200,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         GatewayTracing.End(decide, feature is null ? "denied" : "allowed", reason);
         if (feature is null)
         {
-            Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, reason);
+            Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, reason, context.TraceIdentifier);
             metrics.Denied(reason);
             if (scope.Shadow && status is 403 or 404)
             {
@@ -286,7 +286,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             if (!context.Response.HasStarted && context.Features.Get<IForwarderErrorFeature>() is { Error: not ForwarderError.None } error)
             {
                 var timeout = error.Error == ForwarderError.RequestTimedOut;
-                Log.UpstreamFailed(logger, routeId, error.Error.ToString());
+                Log.UpstreamFailed(logger, routeId, error.Error.ToString(), context.TraceIdentifier);
                 if (context.Response.StatusCode is 502 or 504 || timeout)
                 {
                     await GatewayProblem.WriteAsync(context.Response, timeout ? 504 : 502,
@@ -310,7 +310,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     // forward and never a 500.
     private Task FailClosedAsync(HttpContext context, string routeId, Exception exception)
     {
-        Log.Unexpected(logger, routeId, exception.GetType().Name);
+        Log.Unexpected(logger, routeId, exception.GetType().Name, context.TraceIdentifier);
         context.Response.Clear();
         return ProxyProblems.UnavailableAsync(context, ProblemCodes.GatewayError, "The gateway could not decide this request.");
     }
@@ -333,39 +333,39 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     private static partial class Log
     {
         [LoggerMessage(EventId = EventIds.AuthenticationFailed, EventName = "AuthenticationFailed", Level = LogLevel.Information,
-            Message = "Authentication failed on route {RouteId}: {Reason} (key id {KeyId}).")]
-        public static partial void AuthenticationFailed(ILogger logger, string routeId, string reason, string keyId);
+            Message = "Authentication failed on route {RouteId}: {Reason} (key id {KeyId}, request {RequestId}).")]
+        public static partial void AuthenticationFailed(ILogger logger, string routeId, string reason, string keyId, string requestId);
 
         [LoggerMessage(EventId = EventIds.AuthenticationFailuresSuppressed, EventName = "AuthenticationFailuresSuppressed", Level = LogLevel.Warning,
             Message = "{Count} further authentication failures in the last second were not logged individually.")]
         public static partial void FailuresSuppressed(ILogger logger, int count);
 
         [LoggerMessage(EventId = EventIds.AccessDenied, EventName = "AccessDenied", Level = LogLevel.Information,
-            Message = "Denied {Subject} on route {RouteId}: {Reason}.")]
-        public static partial void Denied(ILogger logger, string routeId, string subject, string reason);
+            Message = "Denied {Subject} on route {RouteId}: {Reason} (request {RequestId}).")]
+        public static partial void Denied(ILogger logger, string routeId, string subject, string reason, string requestId);
 
         [LoggerMessage(EventId = EventIds.RequestRefused, EventName = "RequestRefused", Level = LogLevel.Information,
-            Message = "Refused a request on route {RouteId}: {Reason}.")]
-        public static partial void Refused(ILogger logger, string routeId, string reason);
+            Message = "Refused a request on route {RouteId}: {Reason} (request {RequestId}).")]
+        public static partial void Refused(ILogger logger, string routeId, string reason, string requestId);
 
         [LoggerMessage(EventId = EventIds.InvalidScope, EventName = "InvalidScope", Level = LogLevel.Information,
-            Message = "Refused a request on route {RouteId}: could not resolve its scope ({Detail}).")]
-        public static partial void InvalidScope(ILogger logger, string routeId, string detail);
+            Message = "Refused a request on route {RouteId}: could not resolve its scope ({Detail}; request {RequestId}).")]
+        public static partial void InvalidScope(ILogger logger, string routeId, string detail, string requestId);
 
         [LoggerMessage(EventId = EventIds.AttributionDropped, EventName = "AttributionDropped", Level = LogLevel.Information,
             Message = "Dropped the attribution claimed by {Subject} on route {RouteId}: {Reason}.")]
         public static partial void AttributionDropped(ILogger logger, string routeId, string subject, string reason);
 
         [LoggerMessage(EventId = EventIds.UnexpectedFailure, EventName = "UnexpectedFailure", Level = LogLevel.Error,
-            Message = "Failing closed on route {RouteId}: unexpected {ExceptionType} while deciding.")]
-        public static partial void Unexpected(ILogger logger, string routeId, string exceptionType);
+            Message = "Failing closed on route {RouteId}: unexpected {ExceptionType} while deciding (request {RequestId}).")]
+        public static partial void Unexpected(ILogger logger, string routeId, string exceptionType, string requestId);
 
         [LoggerMessage(EventId = EventIds.ShadowWouldDeny, EventName = "ShadowWouldDeny", Level = LogLevel.Warning,
             Message = "Shadow mode on route {RouteId}: forwarded a request from {Subject} that would have been refused: {Reason}.")]
         public static partial void WouldDeny(ILogger logger, string routeId, string subject, string reason);
 
         [LoggerMessage(EventId = EventIds.UpstreamFailed, EventName = "UpstreamFailed", Level = LogLevel.Warning,
-            Message = "Forwarding on route {RouteId} failed: {Error}.")]
-        public static partial void UpstreamFailed(ILogger logger, string routeId, string error);
+            Message = "Forwarding on route {RouteId} failed: {Error} (request {RequestId}).")]
+        public static partial void UpstreamFailed(ILogger logger, string routeId, string error, string requestId);
     }
 }

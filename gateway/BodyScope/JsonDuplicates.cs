@@ -9,7 +9,7 @@ namespace Gateway.BodyScope;
 /// <see cref="JsonDocumentOptions.AllowDuplicateProperties"/> = false checks it (names compared unescaped,
 /// ordinally), without its cost: that check builds a hash set per object (about 800 bytes and a fifth of
 /// the parse for the SDK's UpsertBucket, whose variables object has eighteen properties). Here the names of
-/// one object are compared on their raw bytes through a fingerprint (length and three bytes) kept on the
+/// one object are compared on their raw bytes through a fingerprint (length and a seeded hash) kept on the
 /// stack (an open-addressing table), so a request allocates nothing; an object with an escaped name or more than 64 properties is
 /// compared on its unescaped names through a set, as the framework does.
 /// </summary>
@@ -78,7 +78,7 @@ internal static class JsonDuplicates
                 }
 
                 var print = Fingerprint(name);
-                var slot = (int)(print ^ (print >> 29)) & (size - 1);
+                var slot = (int)print & (size - 1);
                 while (slots[slot] != 0)
                 {
                     if (prints[slot] == print && JsonMarshal.GetRawUtf8PropertyName(properties[slots[slot] - 1]).SequenceEqual(name))
@@ -102,10 +102,14 @@ internal static class JsonDuplicates
         }
     }
 
-    // Equal names have equal fingerprints; most different names (lengths or ends differ) do not.
-    private static ulong Fingerprint(ReadOnlySpan<byte> name) => name.Length == 0
-        ? 0
-        : ((ulong)(uint)name.Length << 32) | ((ulong)name[0] << 16) | ((ulong)name[name.Length / 2] << 8) | name[^1];
+    // Equal names have equal fingerprints: the length and a hash of every byte, seeded per process
+    // (HashCode's random seed), so a client cannot choose names that share one and make the probes long.
+    private static ulong Fingerprint(ReadOnlySpan<byte> name)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(name);
+        return ((ulong)(uint)name.Length << 32) | (uint)hash.ToHashCode();
+    }
 
     private static bool HasDuplicateUnescaped(JsonElement element)
     {

@@ -5,7 +5,9 @@ namespace Gateway.Diagnostics;
 
 /// <summary>
 /// An <c>application/problem+json</c> answer: <c>type</c>, <c>title</c>, <c>status</c>, <c>code</c>,
-/// optionally <c>detail</c> and per-field <c>errors</c>. Never internal detail, never a secret.
+/// optionally <c>detail</c> and per-field <c>errors</c>, and the <c>requestId</c> (also in the
+/// <c>X-Request-Id</c> header and in the log line of the refusal), so that an operator can find the
+/// request a user reports. Never internal detail, never a secret.
 /// </summary>
 internal sealed class GatewayProblem(int status, string code, string? detail = null, IReadOnlyDictionary<string, string[]>? errors = null) : IResult
 {
@@ -21,24 +23,72 @@ internal sealed class GatewayProblem(int status, string code, string? detail = n
 
     public Task ExecuteAsync(HttpContext httpContext) => WriteAsync(httpContext.Response, Status, Code, Detail, Errors);
 
+    /// <summary>The header carrying a refusal's request id.</summary>
+    public const string RequestIdHeader = "X-Request-Id";
+
     public static async Task WriteAsync(HttpResponse response, int status, string code, string? detail = null, IReadOnlyDictionary<string, string[]>? errors = null)
     {
         response.StatusCode = status;
         response.ContentType = ContentType;
         response.Headers.CacheControl = "no-store";
-        Write(response.BodyWriter, status, code, detail, errors);
+        var requestId = response.HttpContext.TraceIdentifier;
+        response.Headers[RequestIdHeader] = requestId;
+        Write(response.BodyWriter, status, code, detail, errors, requestId);
         await response.BodyWriter.FlushAsync();
     }
 
-    /// <summary>The body alone, for callers that serialize a problem once and reuse the bytes.</summary>
-    public static byte[] Serialize(int status, string code)
+    /// <summary>
+    /// The body without its request id and closing brace, for callers that serialize a problem once and
+    /// finish it per request with <see cref="WriteWithRequestIdAsync"/>.
+    /// </summary>
+    public static byte[] SerializeOpen(int status, string code)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        Write(buffer, status, code, null, null);
-        return buffer.WrittenSpan.ToArray();
+        Write(buffer, status, code, null, null, null);
+        return buffer.WrittenSpan[..^1].ToArray();
     }
 
-    private static void Write(System.Buffers.IBufferWriter<byte> output, int status, string code, string? detail, IReadOnlyDictionary<string, string[]>? errors)
+    /// <summary>A body from <see cref="SerializeOpen"/>, finished with this request's id (a few bytes copied, nothing serialized).</summary>
+    public static Task WriteWithRequestIdAsync(HttpResponse response, byte[] open, string code)
+    {
+        var requestId = response.HttpContext.TraceIdentifier;
+        response.Headers[RequestIdHeader] = requestId;
+        if (!IsPlain(requestId))
+        {
+            // Kestrel's ids are letters, digits and colons; anything else is escaped by the writer.
+            return WriteAsync(response, response.StatusCode, code);
+        }
+
+        var length = open.Length + RequestIdOpen.Length + requestId.Length + 2;
+        response.ContentLength = length;
+        var writer = response.BodyWriter;
+        var span = writer.GetSpan(length);
+        open.CopyTo(span);
+        RequestIdOpen.CopyTo(span[open.Length..]);
+        var at = open.Length + RequestIdOpen.Length;
+        System.Text.Encoding.ASCII.GetBytes(requestId, span[at..]);
+        span[at + requestId.Length] = (byte)'"';
+        span[at + requestId.Length + 1] = (byte)'}';
+        writer.Advance(length);
+        return writer.FlushAsync().AsTask();
+    }
+
+    private static ReadOnlySpan<byte> RequestIdOpen => ",\"requestId\":\""u8;
+
+    private static bool IsPlain(string text)
+    {
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not (':' or '-' or '.' or '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void Write(System.Buffers.IBufferWriter<byte> output, int status, string code, string? detail, IReadOnlyDictionary<string, string[]>? errors, string? requestId)
     {
         using var writer = new Utf8JsonWriter(output);
         writer.WriteStartObject();
@@ -66,6 +116,11 @@ internal sealed class GatewayProblem(int status, string code, string? detail = n
             }
 
             writer.WriteEndObject();
+        }
+
+        if (requestId is not null)
+        {
+            writer.WriteString("requestId", requestId);
         }
 
         writer.WriteEndObject();

@@ -9,9 +9,9 @@ internal static class ProxyProblems
     /// <summary>One challenge for every authentication failure, offering both schemes the SDKs use.</summary>
     public const string Challenge = "Basic realm=\"gateway\", Bearer realm=\"gateway\"";
 
-    // Every 401 is byte-identical by design: serialize the two bodies once.
-    private static readonly byte[] InvalidCredentialsBody = GatewayProblem.Serialize(StatusCodes.Status401Unauthorized, ProblemCodes.InvalidCredentials);
-    private static readonly byte[] CredentialsRequiredBody = GatewayProblem.Serialize(StatusCodes.Status401Unauthorized, ProblemCodes.CredentialsRequired);
+    // Every 401 is identical but for its request id, by design: serialize the two bodies once.
+    private static readonly byte[] InvalidCredentialsBody = GatewayProblem.SerializeOpen(StatusCodes.Status401Unauthorized, ProblemCodes.InvalidCredentials);
+    private static readonly byte[] CredentialsRequiredBody = GatewayProblem.SerializeOpen(StatusCodes.Status401Unauthorized, ProblemCodes.CredentialsRequired);
 
     public static Task UnauthorizedAsync(HttpContext context, string code)
     {
@@ -31,8 +31,7 @@ internal static class ProxyProblems
         response.StatusCode = StatusCodes.Status401Unauthorized;
         response.ContentType = GatewayProblem.ContentType;
         response.Headers.CacheControl = "no-store";
-        response.ContentLength = body.Length;
-        return response.Body.WriteAsync(body).AsTask();
+        return GatewayProblem.WriteWithRequestIdAsync(response, body, code);
     }
 
     /// <summary>503 for an authentication the gateway could not decide: its store or the issuer's keys.</summary>

@@ -112,6 +112,10 @@ internal sealed partial class GraphQlRuleTable
             return null;
         }
 
+        // __typename is valid at the root of every operation type and names nothing (the type walk lets it
+        // through everywhere): each table answers it, so a mutation selecting it is decided, not a crash.
+        query.TryAdd("__typename", new GraphQlRule { Kind = GraphQlRuleKind.None });
+        mutation.TryAdd("__typename", new GraphQlRule { Kind = GraphQlRuleKind.None });
         return new GraphQlRuleTable
         {
             Query = query.ToFrozenDictionary(StringComparer.Ordinal),

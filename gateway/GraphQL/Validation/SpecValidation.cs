@@ -19,6 +19,9 @@ internal static class SpecValidation
 {
     private static readonly DocumentValidator Validator = new();
 
+    // The library's rules, and the part of §5.8.5 it lets through (VariableNamedTypes).
+    private static readonly IValidationRule[] Rules = [.. DocumentValidator.CoreRules, VariableNamedTypes.Instance];
+
     public static void Check(GraphQLDocument document, ScopeSchema schema)
     {
         var any = false;
@@ -42,6 +45,7 @@ internal static class SpecValidation
         {
             Schema = schema.GraphSchema,
             Document = document,
+            Rules = Rules,
             Operation = operation,
             Variables = Inputs.Empty,
             Extensions = Inputs.Empty,

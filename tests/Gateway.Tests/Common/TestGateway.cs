@@ -5,6 +5,7 @@ using Gateway.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Xunit;
 
 namespace Gateway.Tests.Common;
 
@@ -158,6 +159,27 @@ public sealed record ApiResponse(int Status, string Text, HttpResponseHeaders He
     public string? Code => MediaType == "application/problem+json" ? Json.GetProperty("code").GetString() : null;
 
     public string Str(string property) => Json.GetProperty(property).GetString()!;
+
+    /// <summary>
+    /// The body without a problem's request id (the one part that differs between two requests): what
+    /// "the same answer byte for byte" compares. The id must be the one in the X-Request-Id header.
+    /// </summary>
+    public string WithoutRequestId
+    {
+        get
+        {
+            if (MediaType != "application/problem+json")
+            {
+                return Text;
+            }
+
+            var id = Json.GetProperty("requestId").GetString()!;
+            Assert.Equal(id, Headers.GetValues("X-Request-Id").Single());
+            var suffix = ",\"requestId\":" + JsonSerializer.Serialize(id);
+            Assert.EndsWith(suffix + "}", Text, StringComparison.Ordinal);
+            return Text[..^(suffix.Length + 1)] + "}";
+        }
+    }
 
     public override string ToString() => $"{Status} {Text}";
 }

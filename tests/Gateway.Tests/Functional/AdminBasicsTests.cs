@@ -40,7 +40,7 @@ public sealed class AdminBasicsTests : IAsyncLifetime
         foreach (var response in responses)
         {
             Assert.Equal(401, response.Status);
-            Assert.Equal(responses[0].Text, response.Text);
+            Assert.Equal(responses[0].WithoutRequestId, response.WithoutRequestId);
             Assert.Equal("invalid_credentials", response.Code);
             Assert.Equal("Basic realm=\"gateway\", Bearer realm=\"gateway\"", string.Join(", ", response.Headers.WwwAuthenticate));
         }
