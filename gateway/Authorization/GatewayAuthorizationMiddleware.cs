@@ -191,7 +191,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
                 return true;
             }
 
-            await ProxyProblems.UnauthorizedAsync(context, ProblemCodes.InvalidCredentials);
+            await ProxyProblems.UnauthorizedAsync(context, ProblemCodes.InvalidCredentials, jwtShaped: credential.IsJwtShaped);
             return false;
         }
 

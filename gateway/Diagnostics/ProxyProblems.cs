@@ -13,10 +13,22 @@ internal static class ProxyProblems
     private static readonly byte[] InvalidCredentialsBody = GatewayProblem.SerializeOpen(StatusCodes.Status401Unauthorized, ProblemCodes.InvalidCredentials);
     private static readonly byte[] CredentialsRequiredBody = GatewayProblem.SerializeOpen(StatusCodes.Status401Unauthorized, ProblemCodes.CredentialsRequired);
 
-    public static Task UnauthorizedAsync(HttpContext context, string code)
+    /// <summary>
+    /// What a refused JWT-shaped credential is told, whatever made it fail (valid or not, issuer known or
+    /// not: the hint depends only on what the client itself sent, so it tells nothing about the token).
+    /// </summary>
+    public const string JwtHint = "A JWT is accepted here only from issuers configured for raw tokens: exchange it at POST /oidc/token "
+        + "(grant_type urn:ietf:params:oauth:grant-type:token-exchange, as the wandb SDK does with WANDB_IDENTITY_TOKEN_FILE) and send the access token it returns.";
+
+    public static Task UnauthorizedAsync(HttpContext context, string code, bool jwtShaped = false)
     {
         var response = context.Response;
         response.Headers.WWWAuthenticate = Challenge;
+        if (jwtShaped)
+        {
+            return GatewayProblem.WriteAsync(response, StatusCodes.Status401Unauthorized, code, JwtHint);
+        }
+
         var body = code switch
         {
             ProblemCodes.InvalidCredentials => InvalidCredentialsBody,

@@ -105,6 +105,14 @@ public class FederationExchangeTests(FederationFixture fixture)
         var (refused, nothing) = await fixture.BearerAsync("/graphql", fixture.Idp.Token(FederationFixture.ExtSubject));
         Assert.Equal(401, refused.Status);
         Assert.Null(nothing);
+        // The answer says what to do with a JWT, the same for a forged one (it depends only on the shape sent).
+        Assert.Equal("invalid_credentials", refused.Code);
+        Assert.Contains("POST /oidc/token", refused.Str("detail"));
+        var forged = fixture.Idp.Token(FederationFixture.ExtSubject);
+        var (forgedRefused, _) = await fixture.BearerAsync("/graphql", forged[..^4] + "AAAA");
+        Assert.Equal(refused.WithoutRequestId, forgedRefused.WithoutRequestId);
+        var (key, _) = await fixture.BearerAsync("/graphql", "gw_" + new string('x', 40));
+        Assert.False(key.Json.TryGetProperty("detail", out _));
 
         // Never on the admin API, whatever the issuer says.
         var admin = await Gw.SendAsync(new Uri(Gw.AdminUrl, "/admin/v1/whoami"), HttpMethod.Get, null, null,
