@@ -42,6 +42,7 @@ internal static class EventIds
     public const int TokenExchangeRefused = 5006;
     public const int TokenExchangeFailuresSuppressed = 5007;
     public const int AccessTokensPurged = 5008;
+    public const int JwtSubjectUnmapped = 5009;
 
     public const int LastUsedFlushed = 4001;
     public const int LastUsedFlushFailed = 4002;

@@ -40,6 +40,10 @@ internal sealed partial class FederatedTokenValidator(
     private readonly JsonWebTokenHandler _handler = new() { MaximumTokenSizeInBytes = options.MaxTokenBytes };
     private readonly TwoGenerationCache<KeyHash, Validated> _validated = new(Math.Max(16, options.ValidationCacheSize / 2));
 
+    // Valid tokens whose subject nothing maps: an operator setting up federation needs the subject that
+    // arrived (never the token). Anyone with a token of a trusted issuer can send them: at most 10 a second.
+    private readonly Diagnostics.LogRateLimiter _unmappedLog = new(10, time);
+
     /// <param name="token">The JWT as presented.</param>
     /// <param name="asBearer">True on proxied routes: only issuers that accept raw JWTs qualify.</param>
     /// <param name="cancellationToken">The request's abort token.</param>
@@ -58,7 +62,7 @@ internal sealed partial class FederatedTokenValidator(
             && now < cached.Expires + (long)cached.Issuer.ClockSkew.TotalSeconds)
         {
             metrics.JwtCacheHit.Inc();
-            return Map(snapshot, cached.Issuer, cached.Subject, asBearer);
+            return Logged(Map(snapshot, cached.Issuer, cached.Subject, asBearer), cached.Subject);
         }
 
         metrics.JwtCacheMiss.Inc();
@@ -100,7 +104,30 @@ internal sealed partial class FederatedTokenValidator(
         }
 
         _validated.Set(hash, new Validated(issuer, preview.Subject, preview.Expires));
-        return Map(snapshot, issuer, preview.Subject, asBearer);
+        return Logged(Map(snapshot, issuer, preview.Subject, asBearer), preview.Subject);
+    }
+
+    private FederatedValidation Logged(FederatedValidation validation, string subject)
+    {
+        if (validation.Reason == FederationReasons.SubjectUnmapped && _unmappedLog.TryAcquire(out _))
+        {
+            Log.SubjectUnmapped(logger, validation.Issuer?.Url ?? "-", Printable(subject));
+        }
+
+        return validation;
+    }
+
+    // A subject as logged: at most 200 characters, control characters replaced (it is the token's claim, sent by anyone).
+    private static string Printable(string subject)
+    {
+        var text = subject.Length > 200 ? subject[..200] + "…" : subject;
+        return string.Create(text.Length, text, static (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                span[i] = char.IsControl(source[i]) ? '?' : source[i];
+            }
+        });
     }
 
     private static FederatedValidation Map(Directory.DirectorySnapshot snapshot, TrustedIssuer issuer, string subject, bool asBearer)
@@ -178,5 +205,9 @@ internal sealed partial class FederatedTokenValidator(
         [LoggerMessage(EventId = Diagnostics.EventIds.JwtSignatureRefused, EventName = "JwtSignatureRefused", Level = LogLevel.Information,
             Message = "A JWT naming issuer {Issuer} failed validation ({Error}).")]
         public static partial void SignatureRefused(ILogger logger, string issuer, string error);
+
+        [LoggerMessage(EventId = Diagnostics.EventIds.JwtSubjectUnmapped, EventName = "JwtSubjectUnmapped", Level = LogLevel.Information,
+            Message = "A valid JWT from issuer {Issuer} names subject '{Subject}', which no service account maps: refused. Create or fix the account's subject to accept it.")]
+        public static partial void SubjectUnmapped(ILogger logger, string issuer, string subject);
     }
 }

@@ -83,6 +83,16 @@ public class FederationExchangeTests(FederationFixture fixture)
         Assert.Equal("invalid_credentials", bearer.Code);
         Assert.Null(upstream);
 
+        // The log names the subject that arrived (what an operator setting up federation needs), never the token.
+        for (var i = 0; i < 100 && !Gw.Logs.Lines.Any(l => l.Contains("names subject 'nobody'", StringComparison.Ordinal)); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains(Gw.Logs.Lines, l => l.Contains("names subject 'nobody'", StringComparison.Ordinal) && l.Contains(fixture.RawIdp.Url, StringComparison.Ordinal));
+        Assert.Contains(Gw.Logs.Lines, l => l.Contains("names subject 'nobody@acme.example'", StringComparison.Ordinal));
+        Assert.DoesNotContain(Gw.Logs.Lines, l => l.Contains("eyJ", StringComparison.Ordinal));
+
         // Refused exchanges naming a registered issuer are audited (sampled), with the reason, never the assertion.
         var audit = await Gw.GetAsync("/admin/v1/audit?action=token.exchange_refused&limit=1000", Gw.RootKey);
         var refused = audit.Json.EnumerateArray().ToList();
