@@ -1,6 +1,8 @@
 using Gateway.Authentication;
 using Gateway.Diagnostics;
+using Gateway.Directory;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Admin;
@@ -17,8 +19,9 @@ internal sealed partial class AdminAuthenticationFilter(CredentialAuthenticator 
         var http = context.HttpContext;
         // The operator console runs endpoints in process for a caller its session already established
         // (OperatorConsole.AdminDispatch); features are server-side state no client can set.
-        if (http.Features.Get<AdminCaller>() is not null)
+        if (http.Features.Get<AdminCaller>() is { } session)
         {
+            AdminCallerCheck.Install(session, http.RequestServices.GetRequiredService<DirectoryService>().Store, http.RequestServices.GetRequiredService<TimeProvider>());
             return await next(context);
         }
 
@@ -53,7 +56,9 @@ internal sealed partial class AdminAuthenticationFilter(CredentialAuthenticator 
             return Unauthorized(http, ProblemCodes.InvalidCredentials);
         }
 
-        http.Features.Set(new AdminCaller(result.Principal!, result.KeyId!, http.Connection.RemoteIpAddress?.ToString(), result.Method));
+        var caller = new AdminCaller(result.Principal!, result.KeyId!, http.Connection.RemoteIpAddress?.ToString(), result.Method);
+        http.Features.Set(caller);
+        AdminCallerCheck.Install(caller, http.RequestServices.GetRequiredService<DirectoryService>().Store, http.RequestServices.GetRequiredService<TimeProvider>());
         return await next(context);
     }
 

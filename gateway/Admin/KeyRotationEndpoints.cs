@@ -116,7 +116,7 @@ internal static class KeyRotationEndpoints
             // lifetime: a key made to last 90 days is replaced by one that lasts 90 days from now.
             var format = key.Format == ApiKeyFormatKind.Standard ? "standard" : "legacy40";
             var lifetime = key.ExpiresAt is { } old ? old - key.CreatedAt : (TimeSpan?)null;
-            var request = new CreateKeyRequest(body.Name ?? key.Name, format, null, body.ExpiresAt ?? (lifetime is { } l ? now + l : null));
+            var request = new CreateKeyRequest(body.Name ?? key.Name, format, null, body.ExpiresAt ?? (lifetime is { } l ? Later(now, l) : null));
             var (changes, created) = minting.Plan(directory.Store, owner, request, caller, now);
             var overlapUntil = now + overlap;
             var previousExpiresAt = key.ExpiresAt is { } current && current < overlapUntil ? current : overlapUntil;
@@ -126,6 +126,10 @@ internal static class KeyRotationEndpoints
         });
         return AdminJson.Json(view, 201);
     }
+
+    // now + lifetime, or the latest time there is for a key made to outlive the calendar (9999-12-31).
+    private static DateTimeOffset Later(DateTimeOffset now, TimeSpan lifetime)
+        => lifetime >= DateTimeOffset.MaxValue - now ? DateTimeOffset.MaxValue.AddDays(-1) : now + lifetime;
 
     private static (ApiKey Key, Principal Owner) RequireManagedKey(DirectorySnapshot d, IGatewayStore store, AdminCaller caller, string keyId, DateTimeOffset now)
     {

@@ -59,6 +59,12 @@ internal static class TeamLifecycleEndpoints
                 throw AdminProblemException.Conflict("team_not_empty", $"Team '{team}' holds {holds}: remove them, or delete with cascade (teams delete {team} --cascade).");
             }
 
+            // The cascade acts as "members remove" on each member: refused for one the caller could not remove (an operator).
+            if (members.FirstOrDefault(m => !AdminAccess.MayChangeTeamRoleOf(caller.Principal, m)) is { } protectedMember)
+            {
+                throw AdminProblemException.Conflict("team_not_empty", $"Team '{team}' has a member the caller may not remove ({protectedMember.Username}): an operator removes them first.");
+            }
+
             var now = time.UtcNowMillis();
             var changes = new ChangeSet();
             foreach (var project in projects)

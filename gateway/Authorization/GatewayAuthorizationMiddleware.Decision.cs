@@ -15,7 +15,7 @@ namespace Gateway.Authorization;
 /// <summary>The decision on the references a request names, and the feature an allowed request carries.</summary>
 internal sealed partial class GatewayAuthorizationMiddleware
 {
-    private (GatewayFeature? Feature, int Status, string Reason) Authorize(RouteScope scope, in AuthenticationResult identity, AttributionClaim claim, ReadOnlySpan<ScopeReference> references)
+    private Decided Authorize(RouteScope scope, in AuthenticationResult identity, AttributionClaim claim, ReadOnlySpan<ScopeReference> references)
     {
         var principal = identity.Principal!;
         var snapshot = identity.Snapshot ?? directory.Current;
@@ -51,7 +51,10 @@ internal sealed partial class GatewayAuthorizationMiddleware
             var decision = AccessEvaluator.Evaluate(new AccessRequest(principal, reference.Entity, reference.Project, reference.Action, claim), snapshot);
             if (!decision.IsAllowed)
             {
-                return (null, decision.IsNotFound ? 404 : 403, decision.Reason);
+                return decision.IsNotFound
+                    ? new Decided(null, 404, decision.Reason)
+                    : new Decided(null, 403, decision.Reason,
+                        DenialDetails.For(decision.Reason, principal, decision.Entity ?? reference.Entity ?? AccessEvaluator.DefaultEntity(principal) ?? "-", reference.Project, reference.Action));
             }
 
             if (first)

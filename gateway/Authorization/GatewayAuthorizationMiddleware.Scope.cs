@@ -15,7 +15,7 @@ namespace Gateway.Authorization;
 /// <summary>The route's scope: from the path, query and headers, or from the body (GraphQL with its ids and edits).</summary>
 internal sealed partial class GatewayAuthorizationMiddleware
 {
-    private ValueTask<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeAsync(HttpContext context, RouteScope scope, AuthenticationResult identity, AttributionClaim claim)
+    private ValueTask<Decided> AuthorizeAsync(HttpContext context, RouteScope scope, AuthenticationResult identity, AttributionClaim claim)
     {
         if (scope.IsBodyScoped)
         {
@@ -33,19 +33,19 @@ internal sealed partial class GatewayAuthorizationMiddleware
             || (scope.Kind == ScopeKind.Header
                 && (RequestScope.HasHeaderTwin(context.Request.Headers, scope.Entity) || RequestScope.HasHeaderTwin(context.Request.Headers, scope.Project))))
         {
-            return ValueTask.FromResult<(GatewayFeature?, int, string)>((null, 400, BodyScopeCodes.AmbiguousProperty));
+            return ValueTask.FromResult<Decided>((null, 400, BodyScopeCodes.AmbiguousProperty));
         }
 
         if (!RequestScope.TryResolve(context, scope, out var entity, out var project, out var error))
         {
-            Log.InvalidScope(logger, scope.RouteId, error ?? "", context.TraceIdentifier);
-            return ValueTask.FromResult<(GatewayFeature?, int, string)>((null, 400, ProblemCodes.InvalidScope));
+            Log.InvalidScope(logger, scope.RouteId, error ?? "", Diagnostics.RequestIds.Of(context));
+            return ValueTask.FromResult<Decided>((null, 400, ProblemCodes.InvalidScope));
         }
 
         return ValueTask.FromResult(Authorize(scope, identity, claim, [new ScopeReference(entity, project, scope.ActionFor(context.Request.Method))]));
     }
 
-    private async ValueTask<(GatewayFeature? Feature, int Status, string Reason)> AuthorizeBodyAsync(HttpContext context, RouteScope scope, AuthenticationResult identity, AttributionClaim claim)
+    private async ValueTask<Decided> AuthorizeBodyAsync(HttpContext context, RouteScope scope, AuthenticationResult identity, AttributionClaim claim)
     {
         var principal = identity.Principal!;
         BodyScopeResolver.BodyScopeResult body;
@@ -61,7 +61,7 @@ internal sealed partial class GatewayAuthorizationMiddleware
         catch (BodyScopeException ex)
         {
             GatewayTracing.End(span, "refused", ex.Code);
-            Log.InvalidScope(logger, scope.RouteId, ex.Code, context.TraceIdentifier);
+            Log.InvalidScope(logger, scope.RouteId, ex.Code, Diagnostics.RequestIds.Of(context));
             return (null, ex.Status, ex.Code);
         }
 

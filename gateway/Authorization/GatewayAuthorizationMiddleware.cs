@@ -120,7 +120,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         var refusal = CheckRequestShape(context, out var claim);
         if (refusal is not null)
         {
-            Log.Refused(logger, scope.RouteId, refusal, context.TraceIdentifier);
+            Log.Refused(logger, scope.RouteId, refusal, Diagnostics.RequestIds.Of(context));
             await GatewayProblem.WriteAsync(context.Response, 400, refusal);
             return false;
         }
@@ -131,7 +131,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         if (credential.Status is CredentialStatus.Ambiguous or CredentialStatus.InQuery)
         {
             var code = credential.Status == CredentialStatus.Ambiguous ? ProblemCodes.AmbiguousCredentials : ProblemCodes.CredentialsInQuery;
-            Log.Refused(logger, scope.RouteId, code, context.TraceIdentifier);
+            Log.Refused(logger, scope.RouteId, code, Diagnostics.RequestIds.Of(context));
             await GatewayProblem.WriteAsync(context.Response, 400, code);
             return false;
         }
@@ -175,7 +175,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
                     Log.FailuresSuppressed(logger, suppressed);
                 }
 
-                Log.AuthenticationFailed(logger, scope.RouteId, result.FailureReason, result.KeyIdForLog ?? "-", context.TraceIdentifier);
+                Log.AuthenticationFailed(logger, scope.RouteId, result.FailureReason, result.KeyIdForLog ?? "-", Diagnostics.RequestIds.Of(context));
             }
 
             audit.Record(context, result, scope.RouteId);
@@ -196,11 +196,12 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         }
 
         var decide = GatewayTracing.Start("gateway.decide", scope.RouteId);
-        var (feature, status, reason) = await AuthorizeAsync(context, scope, result, claim);
+        var decided = await AuthorizeAsync(context, scope, result, claim);
+        var (feature, status, reason) = decided;
         GatewayTracing.End(decide, feature is null ? "denied" : "allowed", reason);
         if (feature is null)
         {
-            Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, reason, context.TraceIdentifier);
+            Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, reason, Diagnostics.RequestIds.Of(context));
             metrics.Denied(reason);
             if (scope.Shadow && status is 403 or 404)
             {
@@ -210,7 +211,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
 
             await (status == 503
                 ? ProxyProblems.UnavailableAsync(context, reason, "The gateway could not establish what this request touches; retry later.", 5)
-                : GatewayProblem.WriteAsync(context.Response, status, reason));
+                : GatewayProblem.WriteAsync(context.Response, status, reason, decided.Detail));
             return false;
         }
 
@@ -286,7 +287,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             if (!context.Response.HasStarted && context.Features.Get<IForwarderErrorFeature>() is { Error: not ForwarderError.None } error)
             {
                 var timeout = error.Error == ForwarderError.RequestTimedOut;
-                Log.UpstreamFailed(logger, routeId, error.Error.ToString(), context.TraceIdentifier);
+                Log.UpstreamFailed(logger, routeId, error.Error.ToString(), Diagnostics.RequestIds.Of(context));
                 if (context.Response.StatusCode is 502 or 504 || timeout)
                 {
                     await GatewayProblem.WriteAsync(context.Response, timeout ? 504 : 502,
@@ -310,7 +311,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     // forward and never a 500.
     private Task FailClosedAsync(HttpContext context, string routeId, Exception exception)
     {
-        Log.Unexpected(logger, routeId, exception.GetType().Name, context.TraceIdentifier);
+        Log.Unexpected(logger, routeId, exception.GetType().Name, Diagnostics.RequestIds.Of(context));
         context.Response.Clear();
         return ProxyProblems.UnavailableAsync(context, ProblemCodes.GatewayError, "The gateway could not decide this request.");
     }

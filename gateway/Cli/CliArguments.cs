@@ -31,6 +31,11 @@ internal sealed class CliArguments
             if (name.IndexOf('=') is var eq and > 0)
             {
                 (name, value) = (name[..eq], name[(eq + 1)..]);
+                if (Flags.Contains(name))
+                {
+                    // "--cascade=false" must not cascade: a flag is given or not, never with a value.
+                    throw new CliUsageException($"--{name} takes no value: give it alone, or leave it out.");
+                }
             }
             else if (!Flags.Contains(name))
             {

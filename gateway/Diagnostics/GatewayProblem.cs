@@ -31,7 +31,7 @@ internal sealed class GatewayProblem(int status, string code, string? detail = n
         response.StatusCode = status;
         response.ContentType = ContentType;
         response.Headers.CacheControl = "no-store";
-        var requestId = response.HttpContext.TraceIdentifier;
+        var requestId = RequestIds.Of(response.HttpContext);
         response.Headers[RequestIdHeader] = requestId;
         Write(response.BodyWriter, status, code, detail, errors, requestId);
         await response.BodyWriter.FlushAsync();
@@ -51,7 +51,7 @@ internal sealed class GatewayProblem(int status, string code, string? detail = n
     /// <summary>A body from <see cref="SerializeOpen"/>, finished with this request's id (a few bytes copied, nothing serialized).</summary>
     public static Task WriteWithRequestIdAsync(HttpResponse response, byte[] open, string code)
     {
-        var requestId = response.HttpContext.TraceIdentifier;
+        var requestId = RequestIds.Of(response.HttpContext);
         response.Headers[RequestIdHeader] = requestId;
         if (!IsPlain(requestId))
         {

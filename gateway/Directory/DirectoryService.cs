@@ -83,6 +83,12 @@ internal sealed class DirectoryService
         }
     }
 
+    /// <summary>
+    /// A check every write of the current request runs first, against the snapshot it plans on (set by
+    /// the admin API for its caller: <c>AdminCallerCheck</c>); it throws to refuse. Flows with the request.
+    /// </summary>
+    public static readonly AsyncLocal<Action<DirectorySnapshot>?> WriterCheck = new();
+
     public T Write<T>(Func<DirectorySnapshot, (ChangeSet Changes, T Result)> plan)
     {
         lock (_writeGate)
@@ -90,6 +96,7 @@ internal sealed class DirectoryService
             for (var attempt = 1; ; attempt++)
             {
                 var snapshot = _current;
+                WriterCheck.Value?.Invoke(snapshot);
                 var (changes, result) = plan(snapshot);
                 if (changes.IsEmpty)
                 {

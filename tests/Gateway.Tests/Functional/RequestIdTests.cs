@@ -3,7 +3,11 @@ using Xunit;
 
 namespace Gateway.Tests.Functional;
 
-/// <summary>Every refusal names its request: in the problem body, the X-Request-Id header and the log line.</summary>
+/// <summary>
+/// Every refusal names its request (in the problem body, the X-Request-Id header and the log line), and a
+/// 403 says in words whose rights and which rule refused what; a 404 stays the answer for a project that
+/// does not exist.
+/// </summary>
 public sealed class RequestIdTests
 {
     [Fact]
@@ -28,6 +32,16 @@ public sealed class RequestIdTests
 
         Assert.Equal(3, ids.Distinct().Count());
         Assert.Equal(403, denied.Status);
+        Assert.Equal("Service account ci@ml is scoped to team ml; project cv/cv-p is outside it.", denied.Str("detail"));
+        var viewer = await gw.ProxyAsync(HttpMethod.Post, "/files/ml/team-p/r1/file_stream", keys["vic"]);
+        Assert.Equal((403, "insufficient_team_role"), (viewer.Status, viewer.Code));
+        Assert.Equal("vic's role in team ml does not allow it to write to project ml/team-p.", viewer.Str("detail"));
+        var member = await gw.ProxyAsync(HttpMethod.Post, "/files/cv/cv-p/r1/file_stream", keys["bob"]);
+        Assert.Equal("bob is not a member of team cv, which owns project cv/cv-p.", member.Str("detail"));
+        // A restricted project the caller may not see: the plain 404 (no words that would tell it exists).
+        var hidden = await gw.ProxyAsync(HttpMethod.Post, "/files/ml/secret/r1/file_stream", keys["bob"]);
+        Assert.Equal((404, "project_not_found"), (hidden.Status, hidden.Code));
+        Assert.False(hidden.Json.TryGetProperty("detail", out _));
         await Eventually(() => gw.Logs.Lines.Any(l => l.Contains("Denied ci@ml", StringComparison.Ordinal) && l.Contains($"request {ids[0]}", StringComparison.Ordinal)));
         // An allowed request is forwarded as the upstream answered it: no id is added to its answer.
         var allowed = await gw.ProxyAsync(HttpMethod.Post, "/files/ml/team-p/r1/file_stream", keys["ci@ml"]);
