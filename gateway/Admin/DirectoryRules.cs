@@ -8,6 +8,18 @@ namespace Gateway.Admin;
 internal static class DirectoryRules
 {
     /// <summary>Organizations, teams and users share one namespace of entities.</summary>
+    /// <summary>As <see cref="RequireFreeName"/> for a new team: a deleted team's name is free again to its own organization.</summary>
+    public static void RequireFreeTeamName(DirectorySnapshot d, string name, string org)
+    {
+        if (d.RetiredTeams.TryGetValue(name, out var retired) && retired.Org == org && !d.Organizations.ContainsKey(name)
+            && !d.Teams.ContainsKey(name) && !d.UsersByName.ContainsKey(name))
+        {
+            return;
+        }
+
+        RequireFreeName(d, name);
+    }
+
     public static void RequireFreeName(DirectorySnapshot d, string name)
     {
         if (d.IsNameTaken(name))
@@ -26,6 +38,7 @@ internal static class DirectoryRules
         {
             if ((d.Organizations.ContainsKey(name) && name != org)
                 || (d.Teams.TryGetValue(name, out var team) && team.Org != org)
+                || (d.RetiredTeams.TryGetValue(name, out var retired) && retired.Org != org)
                 || (d.UsersByName.TryGetValue(name, out var user) && user.Org != org))
             {
                 return true;

@@ -33,7 +33,7 @@ internal static class OrgEndpoints
         {
             AdminAccess.RequireOrgAdmin(d, caller.Principal, org);
             errors.ThrowIfAny();
-            DirectoryRules.RequireFreeName(d, body.Name!);
+            DirectoryRules.RequireFreeTeamName(d, body.Name!, org);
 
             var now = time.UtcNowMillis();
             var created = new Team { Name = body.Name!, Org = org, CreatedAt = now };

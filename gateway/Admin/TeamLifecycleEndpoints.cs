@@ -88,7 +88,8 @@ internal static class TeamLifecycleEndpoints
                 changes.Put(member with { Teams = member.Teams.Remove(team), DefaultEntity = member.DefaultEntity == team ? null : member.DefaultEntity });
             }
 
-            changes.Remove(found).Record(caller.Audit(now, found.Org, "team.delete", team, cascading ? $"cascade: {holds}" : null));
+            // A tombstone, not a removal: the name stays this organization's (the upstream keeps data under it).
+            changes.Put(found with { DeletedAt = now }).Record(caller.Audit(now, found.Org, "team.delete", team, cascading ? $"cascade: {holds}" : null));
             return (changes, 0);
         });
         return Results.NoContent();

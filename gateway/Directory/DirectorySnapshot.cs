@@ -16,6 +16,9 @@ internal sealed record DirectorySnapshot : IDirectory
 
     public ImmutableDictionary<string, Organization> Organizations { get; private init; } = ImmutableDictionary.Create<string, Organization>(StringComparer.Ordinal);
     public ImmutableDictionary<string, Team> Teams { get; private init; } = ImmutableDictionary.Create<string, Team>(StringComparer.Ordinal);
+
+    /// <summary>Deleted teams (tombstones): not entities any more, their names reserved to their organization.</summary>
+    public ImmutableDictionary<string, Team> RetiredTeams { get; private init; } = ImmutableDictionary.Create<string, Team>(StringComparer.Ordinal);
     public ImmutableDictionary<string, User> UsersById { get; private init; } = ImmutableDictionary.Create<string, User>(StringComparer.Ordinal);
     public ImmutableDictionary<string, User> UsersByName { get; private init; } = ImmutableDictionary.Create<string, User>(StringComparer.Ordinal);
     public ImmutableDictionary<string, User> UsersByEmail { get; private init; } = ImmutableDictionary.Create<string, User>(StringComparer.Ordinal);
@@ -61,6 +64,7 @@ internal sealed record DirectorySnapshot : IDirectory
     {
         var orgs = Organizations.ToBuilder();
         var teams = Teams.ToBuilder();
+        var retired = RetiredTeams.ToBuilder();
         var usersById = UsersById.ToBuilder();
         var usersByName = UsersByName.ToBuilder();
         var usersByEmail = UsersByEmail.ToBuilder();
@@ -79,8 +83,9 @@ internal sealed record DirectorySnapshot : IDirectory
             {
                 case Organization o when delete: orgs.Remove(o.Name); break;
                 case Organization o: orgs[o.Name] = o; break;
-                case Team t when delete: teams.Remove(t.Name); break;
-                case Team t: teams[t.Name] = t; break;
+                case Team t when delete: teams.Remove(t.Name); retired.Remove(t.Name); break;
+                case Team { DeletedAt: not null } t: teams.Remove(t.Name); retired[t.Name] = t; break;
+                case Team t: retired.Remove(t.Name); teams[t.Name] = t; break;
                 case User u:
                     if (usersById.TryGetValue(u.Id, out var oldUser))
                     {
@@ -132,7 +137,7 @@ internal sealed record DirectorySnapshot : IDirectory
 
         return this with
         {
-            Organizations = orgs.ToImmutable(), Teams = teams.ToImmutable(), UsersById = usersById.ToImmutable(),
+            Organizations = orgs.ToImmutable(), Teams = teams.ToImmutable(), RetiredTeams = retired.ToImmutable(), UsersById = usersById.ToImmutable(),
             UsersByName = usersByName.ToImmutable(), UsersByEmail = usersByEmail.ToImmutable(),
             AccountsById = accountsById.ToImmutable(), AccountsByName = accountsByName.ToImmutable(),
             Projects = projects.ToImmutable(), ProjectsFolded = projectsFolded.ToImmutable(), Grants = grants.ToImmutable(), HasImportedKeys = hasImported,
@@ -178,7 +183,7 @@ internal sealed record DirectorySnapshot : IDirectory
     }
 
     /// <summary>True when <paramref name="name"/> is taken in the shared namespace of orgs, teams and users.</summary>
-    public bool IsNameTaken(string name) => Organizations.ContainsKey(name) || Teams.ContainsKey(name) || UsersByName.ContainsKey(name);
+    public bool IsNameTaken(string name) => Organizations.ContainsKey(name) || Teams.ContainsKey(name) || UsersByName.ContainsKey(name) || RetiredTeams.ContainsKey(name);
 
     public bool TryGetEntity(string name, out EntityRef entity)
     {

@@ -46,7 +46,9 @@ internal static class BsonMapping
     public static BsonDocument ToDocument(object record) => record switch
     {
         Organization o => new BsonDocument { ["_id"] = o.Name, ["createdAt"] = Time(o.CreatedAt) },
-        Team t => new BsonDocument { ["_id"] = t.Name, ["org"] = t.Org, ["createdAt"] = Time(t.CreatedAt) },
+        Team t => t.DeletedAt is { } deleted
+            ? new BsonDocument { ["_id"] = t.Name, ["org"] = t.Org, ["createdAt"] = Time(t.CreatedAt), ["deletedAt"] = Time(deleted) }
+            : new BsonDocument { ["_id"] = t.Name, ["org"] = t.Org, ["createdAt"] = Time(t.CreatedAt) },
         User u => FromUser(u),
         ServiceAccount s => FromServiceAccount(s),
         Project p => new BsonDocument
@@ -81,7 +83,11 @@ internal static class BsonMapping
 
     public static Organization ToOrganization(BsonDocument d) => new() { Name = d["_id"].AsString, CreatedAt = Time(d["createdAt"]) };
 
-    public static Team ToTeam(BsonDocument d) => new() { Name = d["_id"].AsString, Org = d["org"].AsString, CreatedAt = Time(d["createdAt"]) };
+    public static Team ToTeam(BsonDocument d) => new()
+    {
+        Name = d["_id"].AsString, Org = d["org"].AsString, CreatedAt = Time(d["createdAt"]),
+        DeletedAt = d.TryGetValue("deletedAt", out var deleted) ? OptionalTime(deleted) : null,
+    };
 
     public static Project ToProject(BsonDocument d) => new()
     {

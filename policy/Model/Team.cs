@@ -11,4 +11,10 @@ public sealed record Team
 
     /// <summary>When it was created.</summary>
     public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>
+    /// When it was deleted: the record stays as a tombstone so that its name (the upstream's entity, with
+    /// the data the upstream still holds under it) can only be taken again by the same organization.
+    /// </summary>
+    public DateTimeOffset? DeletedAt { get; init; }
 }

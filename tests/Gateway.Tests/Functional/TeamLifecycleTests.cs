@@ -53,7 +53,15 @@ public sealed class TeamLifecycleTests
         var audit = (await gw.GetAsync("/admin/v1/audit?action=team.delete", erin)).Json[0];
         Assert.Equal("cascade: 1 projects, 1 members, 1 team service accounts", audit.GetProperty("detail").GetString());
 
-        // The CLI: an empty team goes without --cascade; the name is free again.
+        // The name stays acme's: the upstream still holds data under entity cv. Another organization cannot
+        // take it (nor can a user), and the proxy does not know cv as an entity any more.
+        var globex = await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs", gw.RootKey, new { name = "globex", admin = new { username = "gus", email = "gus@globex.example" } }));
+        var gus = globex.Json.GetProperty("adminKey").GetProperty("key").GetString()!;
+        Assert.Equal((409, "name_taken"), await Status(gw.PostAsync("/admin/v1/orgs/globex/teams", gus, new { name = "cv" })));
+        Assert.Equal((409, "name_taken"), await Status(gw.PostAsync("/admin/v1/orgs/acme/users", erin, new { username = "cv", email = "cv@acme.example" })));
+        Assert.Equal((403, "entity_not_found"), await Status(gw.ProxyAsync(HttpMethod.Post, "/files/cv/cv-p/r1/file_stream", keys["bot@acme"])));
+
+        // The CLI: an empty team goes without --cascade; the name is free again to its organization.
         await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs/acme/teams", erin, new { name = "tmp" }));
         Assert.Equal(0, await Cli(gw, erin, "teams", "delete", "tmp"));
         Assert.Equal(0, await Cli(gw, erin, "service-accounts", "update", "bot@acme", "--default-team", "ml"));

@@ -69,7 +69,9 @@ public sealed class LiteDbGatewayStoreTests : IDisposable
             store.Commit(new ChangeSet().Put(new Organization { Name = "acme", CreatedAt = created }).Put(user).Put(account)
                 .Put(new Project { Entity = "ml", Name = "Resnet", Visibility = Visibility.Restricted, CreatedAt = created })
                 .Put(new ProjectGrant { PrincipalId = "sa_1", Project = new ProjectKey("ml", "Resnet"), Role = ProjectRole.Owner })
-                .Put(Key("kid1", "secret1")));
+                .Put(Key("kid1", "secret1"))
+                .Put(new Team { Name = "ml", Org = "acme", CreatedAt = created })
+                .Put(new Team { Name = "old", Org = "acme", CreatedAt = created, DeletedAt = created.AddDays(1) }));
         }
 
         using var reopened = new LiteDbGatewayStore(DbPath);
@@ -82,6 +84,13 @@ public sealed class LiteDbGatewayStoreTests : IDisposable
         Assert.Equal(account, Assert.Single(data.ServiceAccounts));
         Assert.Equal(Visibility.Restricted, Assert.Single(data.Projects).Visibility);
         Assert.Equal(ProjectRole.Owner, Assert.Single(data.Grants).Role);
+        // A deleted team stays a tombstone: no entity any more, its name still its organization's.
+        Assert.Equal(created.AddDays(1), data.Teams.Single(t => t.Name == "old").DeletedAt);
+        Assert.Null(data.Teams.Single(t => t.Name == "ml").DeletedAt);
+        var snapshot = DirectorySnapshot.From(data);
+        Assert.False(snapshot.TryGetEntity("old", out _));
+        Assert.True(snapshot.IsNameTaken("old"));
+        Assert.True(snapshot.TryGetEntity("ml", out _));
         var key = reopened.FindKeyByHash(KeyHash.Of("secret1"));
         Assert.NotNull(key);
         Assert.Equal(created, key.CreatedAt);
