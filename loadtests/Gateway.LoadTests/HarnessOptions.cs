@@ -19,7 +19,9 @@ internal sealed record HarnessOptions
     public bool KeepAliveKeys { get; init; }
     public bool Smoke { get; init; }
     public bool Install { get; init; } = true;
-    public string Output { get; init; } = "loadtests/results";
+    // A run directory of its own by default: a run (or the test suite's smoke run) never overwrites the
+    // committed report in loadtests/results/, which is replaced only on purpose (--out loadtests/results).
+    public string Output { get; init; } = $"loadtests/runs/{DateTime.UtcNow:yyyy-MM-dd-HHmmss}";
     public string[] Only { get; init; } = [];
 
     public static HarnessOptions Parse(string[] args)
@@ -80,7 +82,8 @@ internal sealed record HarnessOptions
           --keep-alive-keys   one wrk thread per connection, each repeating one key's request (SDK sessions
                               on keep-alive connections) instead of every request taking the next key
           --only a,b          run only these scenarios
-          --out DIR           where results.json, results.md and chart.png go (default loadtests/results)
+          --out DIR           where results.json, results.md and chart.png go (default loadtests/runs/<UTC time>/;
+                              --out loadtests/results replaces the committed report)
           --no-install        do not apt-get install wrk/nginx when missing
           --smoke             CI mode: 2000 keys, 1 round of 2 s, statuses asserted
         """;
