@@ -36,7 +36,7 @@ internal sealed class AuthenticationFailureAudit(DirectoryService directory, Tim
         return new AuditEvent
         {
             At = time.UtcNowMillis(), Org = owner.Org, Action = "auth.failed", Actor = "-", KeyId = keyId, Target = owner.DisplayName,
-            Address = context.Connection.RemoteIpAddress?.ToString(), Detail = $"reason={reason} at={where}",
+            Address = context.Connection.RemoteIpAddress?.ToString(), Detail = $"reason={reason} at={where} request={Diagnostics.RequestIds.Of(context)}",
         };
     }
 }

@@ -144,6 +144,24 @@ internal abstract class ConsolePageModel : PageModel
         }
     }
 
+    /// <summary>Rotates a key: the new one is shown once, the old one works for <paramref name="overlap"/> seconds more.</summary>
+    protected async Task RotateKeyAsync(string keyId, string? overlap)
+    {
+        var seconds = long.TryParse(overlap, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : 86_400;
+        var reply = await SendAsync(HttpMethods.Post, "/keys/{keyId}/rotate", new { keyId }, new { overlapSeconds = seconds });
+        if (reply.Ok)
+        {
+            var rotated = reply.As<RotatedKeyView>();
+            Report(reply, seconds == 0
+                ? $"Key {keyId} replaced by {rotated.KeyId}; the old key no longer works."
+                : $"Key {keyId} replaced by {rotated.KeyId}; the old key works until {rotated.PreviousExpiresAt:yyyy-MM-dd HH:mm} UTC.");
+            CreatedKey = new CreatedKeyView(rotated.KeyId, rotated.Key, rotated.Name, rotated.Owner, rotated.Format, rotated.CreatedAt, rotated.ExpiresAt);
+            return;
+        }
+
+        Refused(reply);
+    }
+
     protected async Task DeleteKeyAsync(string keyId)
         => Report(await SendAsync(HttpMethods.Delete, "/keys/{keyId}", new { keyId }), $"Key {keyId} deleted.");
 

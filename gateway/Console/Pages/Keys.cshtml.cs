@@ -26,6 +26,12 @@ internal sealed class KeysModel : ConsolePageModel
         return await AfterPostAsync(LoadAsync);
     }
 
+    public async Task<IActionResult> OnPostRotateKeyAsync([FromForm] string keyId, [FromForm] string? overlap)
+    {
+        await RotateKeyAsync(keyId, overlap);
+        return await AfterPostAsync(LoadAsync);
+    }
+
     public async Task<IActionResult> OnPostDeleteKeyAsync([FromForm] string keyId)
     {
         await DeleteKeyAsync(keyId);

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Gateway.OperatorConsole.Pages;
 
-/// <summary>Users of the organization (a member sees only themselves); org admins create, deactivate and reactivate.</summary>
+/// <summary>Users of the organization (a member sees only themselves); org admins create, change, deactivate and reactivate; anyone sets their own default entity.</summary>
 internal sealed class UsersModel : ConsolePageModel
 {
     public List<UserView> Users { get; private set; } = [];
@@ -13,10 +13,19 @@ internal sealed class UsersModel : ConsolePageModel
 
     public async Task OnGetAsync() => await LoadAsync();
 
-    public async Task<IActionResult> OnPostCreateAsync([FromForm] string? username, [FromForm] string? email, [FromForm] string? orgRole, [FromForm] string? defaultEntity)
+    public async Task<IActionResult> OnPostCreateAsync([FromForm] string? username, [FromForm] string? email, [FromForm] string? orgRole)
     {
-        var body = new { username, email, orgRole, defaultEntity = string.IsNullOrWhiteSpace(defaultEntity) ? null : defaultEntity };
+        var body = new { username, email, orgRole };
         Report(await SendAsync(HttpMethods.Post, "/orgs/{org}/users", new { org = Org }, body), $"User '{username}' created. Create a key for them on the API keys page.");
+        return await AfterPostAsync(LoadAsync);
+    }
+
+    /// <summary>Role, email (org admins) and default entity (the user or an org admin): blank fields stay as they are.</summary>
+    public async Task<IActionResult> OnPostUpdateAsync([FromForm] string username, [FromForm] string? orgRole, [FromForm] string? email, [FromForm] string? defaultEntity)
+    {
+        static string? Given(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+        var body = new { orgRole = Given(orgRole), email = Given(email), defaultEntity = Given(defaultEntity) };
+        Report(await SendAsync(HttpMethods.Patch, "/users/{username}", new { username }, body), $"User '{username}' updated.");
         return await AfterPostAsync(LoadAsync);
     }
 

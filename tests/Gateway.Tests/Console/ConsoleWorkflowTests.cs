@@ -87,6 +87,15 @@ public sealed class ConsoleWorkflowTests(BrowserFixture fixture) : IAsyncLifetim
         Assert.DoesNotContain(key, await page.ContentAsync());
         await ShotAsync(page, "05-keys");
 
+        // Rotate: a new key shown once; the old one keeps working for the overlap chosen (a day by default).
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rotate key " + keyId }).ClickAsync();
+        await Expect(Banner(page)).ToContainTextAsync($"Key {keyId} replaced by ");
+        await Expect(Banner(page)).ToContainTextAsync("the old key works until");
+        var rotated = await page.GetByTestId("new-key-value").InputValueAsync();
+        Assert.NotEqual(key, rotated);
+        Assert.Equal(200, (await WriteRunAsync(rotated)).Status);
+        Assert.Equal(200, (await WriteRunAsync(key)).Status);
+
         // Delete, with a confirmation step; the next proxy request is refused.
         await page.GotoAsync("/service-accounts/ci%40ml");
         await page.GetByRole(AriaRole.Link, new() { Name = "Delete key " + keyId }).ClickAsync();
@@ -193,6 +202,40 @@ public sealed class ConsoleWorkflowTests(BrowserFixture fixture) : IAsyncLifetim
         Assert.Equal(404, (await alice.GotoAsync("/service-accounts/cvbot%40cv"))!.Status);
         await CloseAsync(bob);
         await CloseAsync(alice);
+    }
+
+    [Fact]
+    public async Task AUser_IsChanged_AndAnEmptyTeamDeleted_FromTheConsole()
+    {
+        var keys = new Dictionary<string, string>();
+        await OrgFixture.BuildAsync(_gw, keys);
+        var page = await SignInAsync(fixture.Browser, _gw, keys["erin"]);
+        await GoAsync(page, "Users", "Users");
+        var form = page.GetByTestId("update-user");
+        await form.GetByLabel("User", new() { Exact = true }).SelectOptionAsync("alice");
+        await form.GetByLabel("Org role").SelectOptionAsync("admin");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Expect(Banner(page)).ToHaveTextAsync("User 'alice' updated.");
+        Assert.Equal("admin", (await _gw.GetAsync("/admin/v1/users/alice", keys["erin"])).Str("orgRole"));
+
+        // A default entity the user is not a member of: refused, with the choices, by the field.
+        await form.GetByLabel("User", new() { Exact = true }).SelectOptionAsync("bob");
+        await form.GetByLabel("Default entity", new() { Exact = false }).FillAsync("cv");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Expect(page.GetByTestId("update-user")).ToContainTextAsync("must be the user's own name or one of their teams: bob, ml");
+        Assert.Equal("ml", (await _gw.GetAsync("/admin/v1/users/bob", keys["erin"])).Str("defaultEntity"));
+
+        // An empty team, deleted after its name is typed.
+        await OrgFixture.Ok(_gw.PostAsync("/admin/v1/orgs/acme/teams", keys["erin"], new { name = "tmp" }));
+        await GoAsync(page, "Teams", "Teams");
+        var delete = page.GetByTestId("delete-team-tmp");
+        await delete.GetByRole(AriaRole.Button, new() { Name = "Delete team tmp" }).ClickAsync();
+        await Expect(Banner(page)).ToContainTextAsync("Type the team's name, tmp, to delete it.");
+        await page.GetByTestId("delete-team-tmp").GetByLabel("Type the team's name to delete it").FillAsync("tmp");
+        await page.GetByTestId("delete-team-tmp").GetByRole(AriaRole.Button, new() { Name = "Delete team tmp" }).ClickAsync();
+        await Expect(Banner(page)).ToHaveTextAsync("Team 'tmp' deleted.");
+        await Expect(page.GetByTestId("team-tmp")).ToHaveCountAsync(0);
+        await CloseAsync(page);
     }
 
     [Fact]

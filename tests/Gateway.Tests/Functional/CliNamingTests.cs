@@ -15,28 +15,20 @@ public sealed class CliNamingTests
         var keys = new Dictionary<string, string>();
         await OrgFixture.BuildAsync(gw, keys);
 
-        var (exit, table, _) = await Run(gw, keys["erin"], "service-accounts", "list");
+        var (exit, table, _) = await AdminCliRunner.RunAsync(gw, keys["erin"], "service-accounts", "list");
         Assert.Equal(0, exit);
         var lines = table.Split('\n');
         Assert.StartsWith("displayName", lines[0]);
         Assert.DoesNotContain(" name ", " " + lines[0] + " ");
         Assert.Contains(lines, l => l.StartsWith("ci@ml ", StringComparison.Ordinal));
         Assert.DoesNotContain(lines, l => l.StartsWith("ci ", StringComparison.Ordinal));
-        var (_, single, _) = await Run(gw, keys["erin"], "service-accounts", "get", "ci@ml");
+        var (_, single, _) = await AdminCliRunner.RunAsync(gw, keys["erin"], "service-accounts", "get", "ci@ml");
         Assert.StartsWith("displayName", single);
 
         // The listed name works in the next command; the bare one says which form to use.
-        Assert.Equal(0, (await Run(gw, keys["erin"], "keys", "list", "--owner", "ci@ml")).Exit);
-        var (bare, _, errors) = await Run(gw, keys["erin"], "keys", "create", "ci");
+        Assert.Equal(0, (await AdminCliRunner.RunAsync(gw, keys["erin"], "keys", "list", "--owner", "ci@ml")).Exit);
+        var (bare, _, errors) = await AdminCliRunner.RunAsync(gw, keys["erin"], "keys", "create", "ci");
         Assert.Equal(AdminCli.ExitCodes.NotFound, bare);
         Assert.Contains("name@team or name@org", errors);
-    }
-
-    private static async Task<(int Exit, string Output, string Errors)> Run(TestGateway gw, string key, params string[] args)
-    {
-        var output = new StringWriter();
-        var errors = new StringWriter();
-        var exit = await AdminCli.RunAsync(["admin", .. args], new Dictionary<string, string?> { ["GATEWAY_URL"] = gw.AdminUrl.ToString(), ["GATEWAY_KEY"] = key }, output, errors);
-        return (exit, output.ToString(), errors.ToString());
     }
 }

@@ -103,24 +103,16 @@ public sealed class KeyLifecycleTests
         Assert.Equal(401, (await gw.ProxyAsync(HttpMethod.Post, Upload, created.Json.GetProperty("key").GetString())).Status);
         Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Post, Upload, rotated.Json.GetProperty("key").GetString())).Status);
 
-        var (exit, _, errors) = await Run(gw, alice, "keys", "rotate", rotated.Json.GetProperty("keyId").GetString()!, "--overlap", "soon");
+        var (exit, _, errors) = await AdminCliRunner.RunAsync(gw, alice, "keys", "rotate", rotated.Json.GetProperty("keyId").GetString()!, "--overlap", "soon");
         Assert.Equal(AdminCli.ExitCodes.Usage, exit);
         Assert.Contains("1d, 12h, 30m", errors);
-        var table = await Run(gw, alice, "keys", "rotate", rotated.Json.GetProperty("keyId").GetString()!, "--overlap", "2h");
+        var table = await AdminCliRunner.RunAsync(gw, alice, "keys", "rotate", rotated.Json.GetProperty("keyId").GetString()!, "--overlap", "2h");
         Assert.Equal(0, table.Exit);
-    }
-
-    private static async Task<(int Exit, string Output, string Errors)> Run(TestGateway gw, string key, params string[] args)
-    {
-        var output = new StringWriter();
-        var errors = new StringWriter();
-        var exit = await AdminCli.RunAsync(["admin", .. args], new Dictionary<string, string?> { ["GATEWAY_URL"] = gw.AdminUrl.ToString(), ["GATEWAY_KEY"] = key }, output, errors);
-        return (exit, output.ToString(), errors.ToString());
     }
 
     private static async Task<(int Exit, JsonElement Json)> Cli(TestGateway gw, string key, params string[] args)
     {
-        var (exit, output, errors) = await Run(gw, key, args);
+        var (exit, output, errors) = await AdminCliRunner.RunAsync(gw, key, args);
         Assert.True(exit == 0, $"{string.Join(' ', args)}: {exit} {errors}");
         return (exit, JsonDocument.Parse(output).RootElement.Clone());
     }

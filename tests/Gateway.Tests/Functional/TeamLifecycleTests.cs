@@ -1,4 +1,3 @@
-using Gateway.Cli;
 using Gateway.Tests.Common;
 using Xunit;
 
@@ -22,18 +21,18 @@ public sealed class TeamLifecycleTests
         Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Post, "/files/cv/cv-p/r1/file_stream", keys["cvbot@cv"])).Status);
 
         // Only org admins delete teams; a team the caller cannot see is not there for them.
-        Assert.Equal((403, "org_admin_required"), await Status(gw.DeleteAsync("/admin/v1/teams/cv", keys["carol"])));
-        Assert.Equal((404, "team_not_found"), await Status(gw.DeleteAsync("/admin/v1/teams/cv", keys["bob"])));
-        Assert.Equal((404, "team_not_found"), await Status(gw.DeleteAsync("/admin/v1/teams/nope", erin)));
-        Assert.Equal((400, "invalid_query"), await Status(gw.DeleteAsync("/admin/v1/teams/cv?cascade=maybe", erin)));
+        Assert.Equal((403, "org_admin_required"), await AdminCliRunner.StatusAsync(gw.DeleteAsync("/admin/v1/teams/cv", keys["carol"])));
+        Assert.Equal((404, "team_not_found"), await AdminCliRunner.StatusAsync(gw.DeleteAsync("/admin/v1/teams/cv", keys["bob"])));
+        Assert.Equal((404, "team_not_found"), await AdminCliRunner.StatusAsync(gw.DeleteAsync("/admin/v1/teams/nope", erin)));
+        Assert.Equal((400, "invalid_query"), await AdminCliRunner.StatusAsync(gw.DeleteAsync("/admin/v1/teams/cv?cascade=maybe", erin)));
 
         // bot@acme defaults to cv: moved first, never guessed.
         var isDefault = await gw.DeleteAsync("/admin/v1/teams/cv?cascade=true", erin);
         Assert.Equal((409, "team_is_default_team"), (isDefault.Status, isDefault.Code));
         Assert.Contains("bot@acme", isDefault.Text);
-        Assert.Equal((400, "invalid_fields"), await Status(gw.PatchAsync("/admin/v1/service-accounts/bot@acme", erin, new { defaultTeam = "nope" })));
-        Assert.Equal((400, "invalid_fields"), await Status(gw.PatchAsync("/admin/v1/service-accounts/ci@ml", keys["alice"], new { defaultTeam = "cv" })));
-        Assert.Equal((404, "service_account_not_found"), await Status(gw.PatchAsync("/admin/v1/service-accounts/bot@acme", keys["bob"], new { defaultTeam = "ml" })));
+        Assert.Equal((400, "invalid_fields"), await AdminCliRunner.StatusAsync(gw.PatchAsync("/admin/v1/service-accounts/bot@acme", erin, new { defaultTeam = "nope" })));
+        Assert.Equal((400, "invalid_fields"), await AdminCliRunner.StatusAsync(gw.PatchAsync("/admin/v1/service-accounts/ci@ml", keys["alice"], new { defaultTeam = "cv" })));
+        Assert.Equal((404, "service_account_not_found"), await AdminCliRunner.StatusAsync(gw.PatchAsync("/admin/v1/service-accounts/bot@acme", keys["bob"], new { defaultTeam = "ml" })));
         var moved = await OrgFixture.Ok(gw.PatchAsync("/admin/v1/service-accounts/bot@acme", erin, new { defaultTeam = "ml" }));
         Assert.Equal("ml", moved.Str("team"));
         Assert.Equal("ml", (await gw.GetAsync("/admin/v1/whoami", keys["bot@acme"])).Str("defaultEntity"));
@@ -57,24 +56,14 @@ public sealed class TeamLifecycleTests
         // take it (nor can a user), and the proxy does not know cv as an entity any more.
         var globex = await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs", gw.RootKey, new { name = "globex", admin = new { username = "gus", email = "gus@globex.example" } }));
         var gus = globex.Json.GetProperty("adminKey").GetProperty("key").GetString()!;
-        Assert.Equal((409, "name_taken"), await Status(gw.PostAsync("/admin/v1/orgs/globex/teams", gus, new { name = "cv" })));
-        Assert.Equal((409, "name_taken"), await Status(gw.PostAsync("/admin/v1/orgs/acme/users", erin, new { username = "cv", email = "cv@acme.example" })));
-        Assert.Equal((403, "entity_not_found"), await Status(gw.ProxyAsync(HttpMethod.Post, "/files/cv/cv-p/r1/file_stream", keys["bot@acme"])));
+        Assert.Equal((409, "name_taken"), await AdminCliRunner.StatusAsync(gw.PostAsync("/admin/v1/orgs/globex/teams", gus, new { name = "cv" })));
+        Assert.Equal((409, "name_taken"), await AdminCliRunner.StatusAsync(gw.PostAsync("/admin/v1/orgs/acme/users", erin, new { username = "cv", email = "cv@acme.example" })));
+        Assert.Equal((403, "entity_not_found"), await AdminCliRunner.StatusAsync(gw.ProxyAsync(HttpMethod.Post, "/files/cv/cv-p/r1/file_stream", keys["bot@acme"])));
 
         // The CLI: an empty team goes without --cascade; the name is free again to its organization.
         await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs/acme/teams", erin, new { name = "tmp" }));
-        Assert.Equal(0, await Cli(gw, erin, "teams", "delete", "tmp"));
-        Assert.Equal(0, await Cli(gw, erin, "service-accounts", "update", "bot@acme", "--default-team", "ml"));
+        Assert.Equal(0, (await AdminCliRunner.RunAsync(gw, erin, "teams", "delete", "tmp")).Exit);
+        Assert.Equal(0, (await AdminCliRunner.RunAsync(gw, erin, "service-accounts", "update", "bot@acme", "--default-team", "ml")).Exit);
         Assert.Equal(201, (await gw.PostAsync("/admin/v1/orgs/acme/teams", erin, new { name = "cv" })).Status);
-    }
-
-    private static async Task<int> Cli(TestGateway gw, string key, params string[] args)
-        => await AdminCli.RunAsync(["admin", .. args], new Dictionary<string, string?> { ["GATEWAY_URL"] = gw.AdminUrl.ToString(), ["GATEWAY_KEY"] = key },
-            new StringWriter(), new StringWriter());
-
-    private static async Task<(int, string?)> Status(Task<ApiResponse> call)
-    {
-        var response = await call;
-        return (response.Status, response.Code);
     }
 }

@@ -72,11 +72,11 @@ public sealed class UserUpdateTests : IAsyncLifetime
         Assert.Equal("cannot_change_own_role", (await _gw.PatchAsync("/admin/v1/users/erin", erin, new { orgRole = "member" })).Code);
 
         // A member may not change roles or emails, their own included; another user is not there for them.
-        Assert.Equal((403, "org_admin_required"), await Status(_gw.PatchAsync("/admin/v1/users/bob", _keys["bob"], new { email = "bob2@acme.example" })));
-        Assert.Equal((403, "org_admin_required"), await Status(_gw.PatchAsync("/admin/v1/users/bob", _keys["bob"], new { orgRole = "admin" })));
-        Assert.Equal((404, "user_not_found"), await Status(_gw.PatchAsync("/admin/v1/users/vic", _keys["bob"], new { defaultEntity = "ml" })));
+        Assert.Equal((403, "org_admin_required"), await AdminCliRunner.StatusAsync(_gw.PatchAsync("/admin/v1/users/bob", _keys["bob"], new { email = "bob2@acme.example" })));
+        Assert.Equal((403, "org_admin_required"), await AdminCliRunner.StatusAsync(_gw.PatchAsync("/admin/v1/users/bob", _keys["bob"], new { orgRole = "admin" })));
+        Assert.Equal((404, "user_not_found"), await AdminCliRunner.StatusAsync(_gw.PatchAsync("/admin/v1/users/vic", _keys["bob"], new { defaultEntity = "ml" })));
 
-        Assert.Equal((409, "email_taken"), await Status(_gw.PatchAsync("/admin/v1/users/bob", erin, new { email = "ALICE@acme.example" })));
+        Assert.Equal((409, "email_taken"), await AdminCliRunner.StatusAsync(_gw.PatchAsync("/admin/v1/users/bob", erin, new { email = "ALICE@acme.example" })));
         Assert.Equal("bob@new.example", (await OrgFixture.Ok(_gw.PatchAsync("/admin/v1/users/bob", erin, new { email = "bob@new.example" }))).Str("email"));
         var invalid = await _gw.PatchAsync("/admin/v1/users/bob", erin, new { orgRole = "owner", email = "not-an-email" });
         Assert.Equal(400, invalid.Status);
@@ -90,11 +90,5 @@ public sealed class UserUpdateTests : IAsyncLifetime
             new Dictionary<string, string?> { ["GATEWAY_URL"] = _gw.AdminUrl.ToString(), ["GATEWAY_KEY"] = erin }, output, errors);
         Assert.True(exit == 0, errors.ToString());
         Assert.Contains("\"defaultEntity\": \"ml\"", output.ToString());
-    }
-
-    private static async Task<(int, string?)> Status(Task<ApiResponse> call)
-    {
-        var response = await call;
-        return (response.Status, response.Code);
     }
 }
