@@ -18,7 +18,7 @@ internal sealed partial class AdminProblemFilter(ILogger<AdminProblemFilter> log
         {
             if (ex.Problem.Status is 403 or 404)
             {
-                Log.Denied(logger, context.HttpContext.Request.Method, context.HttpContext.Request.Path, ex.Problem.Code);
+                Log.Denied(logger, context.HttpContext.Request.Method, context.HttpContext.Request.Path, ex.Problem.Code, RequestIds.Of(context.HttpContext));
             }
 
             return ex.Problem;
@@ -34,8 +34,8 @@ internal sealed partial class AdminProblemFilter(ILogger<AdminProblemFilter> log
     private static partial class Log
     {
         [LoggerMessage(EventId = EventIds.AdminActionDenied, EventName = "AdminActionDenied", Level = LogLevel.Information,
-            Message = "Admin request {Method} {Path} refused: {Reason}.")]
-        public static partial void Denied(ILogger logger, string method, PathString path, string reason);
+            Message = "Admin request {Method} {Path} refused: {Reason} (request {RequestId}).")]
+        public static partial void Denied(ILogger logger, string method, PathString path, string reason, string requestId);
 
         [LoggerMessage(EventId = EventIds.StoreUnavailable, EventName = "StoreUnavailable", Level = LogLevel.Error,
             Message = "An admin request failed because the store is unavailable; nothing was written.")]

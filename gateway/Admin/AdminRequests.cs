@@ -11,7 +11,7 @@ internal sealed record CreateOrgAdminRequest(string? Username, string? Email);
 
 internal sealed record CreateUserRequest(string? Username, string? Email, string? OrgRole, string? DefaultEntity);
 
-internal sealed record UpdateUserRequest(string? OrgRole, string? Email, string? DefaultEntity);
+internal sealed record UpdateUserRequest(string? OrgRole, string? Email, string? DefaultEntity, string? Name);
 
 internal sealed record RoleRequest(string? Role);
 

@@ -11,11 +11,12 @@ internal sealed record TeamView(string Name, string Org, DateTimeOffset CreatedA
     public static TeamView Of(Team t) => new(t.Name, t.Org, t.CreatedAt);
 }
 
-internal sealed record UserView(string Username, string Email, string Org, string OrgRole, string? DefaultEntity, bool Active, IReadOnlyDictionary<string, string> Teams, DateTimeOffset CreatedAt)
+internal sealed record UserView(string Username, string Email, string Org, string OrgRole, string? DefaultEntity, bool Active, IReadOnlyDictionary<string, string> Teams, DateTimeOffset CreatedAt,
+    string? Name = null)
 {
     // The default entity shown is the one requests use (the chosen one, else the rule's).
     public static UserView Of(User u) => new(u.Username, u.Email, u.Org, Wire.Of(u.OrgRole), Policy.Access.AccessEvaluator.DefaultEntity(u), u.Active,
-        u.Teams.OrderBy(t => t.Key, StringComparer.Ordinal).ToDictionary(t => t.Key, t => Wire.Of(t.Value)), u.CreatedAt);
+        u.Teams.OrderBy(t => t.Key, StringComparer.Ordinal).ToDictionary(t => t.Key, t => Wire.Of(t.Value)), u.CreatedAt, u.FullName);
 }
 
 internal sealed record OrgView(string Name, DateTimeOffset CreatedAt, int Teams, int Users, int ServiceAccounts, int Projects, int Issuers)

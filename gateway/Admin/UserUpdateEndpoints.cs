@@ -11,8 +11,8 @@ namespace Gateway.Admin;
 
 /// <summary>
 /// <c>PATCH /users/{username}</c>: a user's organization role and email (org admins, on users they may
-/// act on, never their own role), and default entity (the user or an org admin; the user's own name or
-/// one of their teams). The email is an identity: federated sign-ins and token exchanges map on it, so a
+/// act on, never their own role), default entity (the user or an org admin; the user's own name or
+/// one of their teams) and name as shown (the user or an org admin). The email is an identity: federated sign-ins and token exchanges map on it, so a
 /// user cannot change their own.
 /// </summary>
 internal static class UserUpdateEndpoints
@@ -31,9 +31,14 @@ internal static class UserUpdateEndpoints
         }
 
         errors.Entity("defaultEntity", body.DefaultEntity, required: false);
-        if (body.OrgRole is null && body.Email is null && body.DefaultEntity is null)
+        if (body.Name is not null)
         {
-            errors.Add("orgRole", "Send 'orgRole', 'email' or 'defaultEntity'.");
+            errors.Label("name", body.Name);
+        }
+
+        if (body.OrgRole is null && body.Email is null && body.DefaultEntity is null && body.Name is null)
+        {
+            errors.Add("orgRole", "Send 'orgRole', 'email', 'defaultEntity' or 'name'.");
         }
 
         probes.ThrowIfLimited(http, caller);
@@ -69,12 +74,14 @@ internal static class UserUpdateEndpoints
                 OrgRole = role ?? user.OrgRole,
                 Email = body.Email ?? user.Email,
                 DefaultEntity = body.DefaultEntity ?? user.DefaultEntity,
+                FullName = body.Name ?? user.FullName,
             };
             var detail = string.Join(' ', new[]
             {
                 changed.OrgRole != user.OrgRole ? $"orgRole={Wire.Of(changed.OrgRole)}" : null,
                 changed.Email != user.Email ? "email changed" : null,
                 changed.DefaultEntity != user.DefaultEntity ? $"defaultEntity={changed.DefaultEntity}" : null,
+                changed.FullName != user.FullName ? "name changed" : null,
             }.Where(p => p is not null));
             var changes = new ChangeSet().Put(changed).Record(caller.Audit(now, user.Org, "user.update", user.Username, detail.Length == 0 ? "unchanged" : detail));
             return (changes, changed);

@@ -37,7 +37,7 @@ internal static class ViewerAnswer
             case "__typename": writer.WriteStringValue("User"); break;
             case "entity": writer.WriteStringValue(entity); break;
             case "username": writer.WriteStringValue(principal.DisplayName); break;
-            case "name": writer.WriteStringValue(user?.Username ?? ((ServiceAccount)principal).Name); break;
+            case "name": writer.WriteStringValue(user is null ? ((ServiceAccount)principal).Name : user.FullName ?? user.Username); break;
             case "email": if (user is null) { writer.WriteNullValue(); } else { writer.WriteStringValue(user.Email); } break;
             case "admin": writer.WriteBooleanValue(user?.OrgRole == OrgRole.Admin); break;
             case "defaultEntity":

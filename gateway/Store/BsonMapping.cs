@@ -117,6 +117,8 @@ internal static class BsonMapping
             CreatedAt = Time(d["createdAt"]), Teams = teams.ToImmutable(),
             // Absent in stores written before the operator role existed.
             Operator = d.TryGetValue("operator", out var op) && op.IsBoolean && op.AsBoolean,
+            // Absent in stores written before users had a name.
+            FullName = d.TryGetValue("fullName", out var fullName) && fullName.IsString ? fullName.AsString : null,
         };
     }
 
@@ -172,7 +174,7 @@ internal static class BsonMapping
         {
             ["_id"] = u.Id, ["username"] = u.Username, ["email"] = u.Email, ["org"] = u.Org, ["orgRole"] = Enum(u.OrgRole),
             ["defaultEntity"] = Str(u.DefaultEntity), ["active"] = u.Active, ["createdAt"] = Time(u.CreatedAt), ["teams"] = teams,
-            ["operator"] = u.Operator,
+            ["operator"] = u.Operator, ["fullName"] = Str(u.FullName),
         };
     }
 

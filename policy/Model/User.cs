@@ -11,6 +11,9 @@ public sealed record User : Principal
     /// <summary>The user's email address (unique; federated human users map on it).</summary>
     public required string Email { get; init; }
 
+    /// <summary>The person's name as shown (W&amp;B's user <c>name</c>); the username when unset. Not an identifier.</summary>
+    public string? FullName { get; init; }
+
     /// <summary>The user's role in the organization.</summary>
     public OrgRole OrgRole { get; init; } = OrgRole.Member;
 

@@ -21,10 +21,10 @@ internal sealed class UsersModel : ConsolePageModel
     }
 
     /// <summary>Role, email (org admins) and default entity (the user or an org admin): blank fields stay as they are.</summary>
-    public async Task<IActionResult> OnPostUpdateAsync([FromForm] string username, [FromForm] string? orgRole, [FromForm] string? email, [FromForm] string? defaultEntity)
+    public async Task<IActionResult> OnPostUpdateAsync([FromForm] string username, [FromForm] string? orgRole, [FromForm] string? email, [FromForm] string? defaultEntity, [FromForm] string? name)
     {
         static string? Given(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-        var body = new { orgRole = Given(orgRole), email = Given(email), defaultEntity = Given(defaultEntity) };
+        var body = new { orgRole = Given(orgRole), email = Given(email), defaultEntity = Given(defaultEntity), name = Given(name) };
         Report(await SendAsync(HttpMethods.Patch, "/users/{username}", new { username }, body), $"User '{username}' updated.");
         return await AfterPostAsync(LoadAsync);
     }

@@ -78,6 +78,11 @@ public sealed class UserUpdateTests : IAsyncLifetime
 
         Assert.Equal((409, "email_taken"), await AdminCliRunner.StatusAsync(_gw.PatchAsync("/admin/v1/users/bob", erin, new { email = "ALICE@acme.example" })));
         Assert.Equal("bob@new.example", (await OrgFixture.Ok(_gw.PatchAsync("/admin/v1/users/bob", erin, new { email = "bob@new.example" }))).Str("email"));
+
+        // The name as shown: the user's own to change (not an identifier; a label's rules).
+        Assert.Equal("Bob Builder", (await OrgFixture.Ok(_gw.PatchAsync("/admin/v1/users/bob", _keys["bob"], new { name = "Bob Builder" }))).Str("name"));
+        Assert.Equal("Bob Builder", (await _gw.GetAsync("/admin/v1/users/bob", erin)).Str("name"));
+        Assert.Equal((400, "invalid_fields"), await AdminCliRunner.StatusAsync(_gw.PatchAsync("/admin/v1/users/bob", _keys["bob"], new { name = " padded " })));
         var invalid = await _gw.PatchAsync("/admin/v1/users/bob", erin, new { orgRole = "owner", email = "not-an-email" });
         Assert.Equal(400, invalid.Status);
         Assert.Contains("orgRole", invalid.Text);

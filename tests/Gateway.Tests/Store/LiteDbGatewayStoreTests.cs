@@ -56,7 +56,7 @@ public sealed class LiteDbGatewayStoreTests : IDisposable
         var created = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123);
         var user = new User
         {
-            Id = "u_1", Username = "alice", Email = "alice@example.com", Org = "acme", OrgRole = OrgRole.Admin, DefaultEntity = "ml",
+            Id = "u_1", Username = "alice", Email = "alice@example.com", Org = "acme", OrgRole = OrgRole.Admin, DefaultEntity = "ml", FullName = "Alice Ng",
             CreatedAt = created, Teams = System.Collections.Immutable.ImmutableDictionary<string, TeamRole>.Empty.Add("ml", TeamRole.Viewer),
         };
         var account = new ServiceAccount
@@ -78,6 +78,7 @@ public sealed class LiteDbGatewayStoreTests : IDisposable
         var data = reopened.LoadDirectory();
         var loadedUser = Assert.Single(data.Users);
         Assert.Equal(user.Username, loadedUser.Username);
+        Assert.Equal("Alice Ng", loadedUser.FullName);
         Assert.Equal(TeamRole.Viewer, loadedUser.Teams["ml"]);
         Assert.Equal(created, loadedUser.CreatedAt);
         Assert.Equal(TimeSpan.Zero, loadedUser.CreatedAt.Offset);
