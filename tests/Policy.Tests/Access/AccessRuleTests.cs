@@ -36,12 +36,31 @@ public sealed class AccessRuleTests
     }
 
     [Fact]
-    public void NoEntity_UserWithoutDefault_UsesPersonalEntity()
+    public void NoEntity_UserInOneTeamWithoutDefault_UsesThatTeam()
     {
+        // Seed 004: "If you are a member of only one team, that team is the default."
         var user = _d.User("bob", "acme", teams: ("ml", TeamRole.Member));
-        var decision = Eval(user, null, "scratch", AccessAction.Write);
+        var decision = Eval(user, null, "team-p", AccessAction.Write);
         Assert.True(decision.IsAllowed);
-        Assert.Equal("bob", decision.Entity);
+        Assert.Equal("ml", decision.Entity);
+    }
+
+    [Fact]
+    public void NoEntity_UserInNoTeamOrSeveral_WithoutDefault_UsesPersonalEntity()
+    {
+        var alone = Eval(_d.User("dora", "acme"), null, "scratch", AccessAction.Write);
+        Assert.True(alone.IsAllowed);
+        Assert.Equal("dora", alone.Entity);
+        var several = Eval(_d.User("bob", "acme", teams: [("ml", TeamRole.Member), ("cv", TeamRole.Member)]), null, "scratch", AccessAction.Write);
+        Assert.True(several.IsAllowed);
+        Assert.Equal("bob", several.Entity);
+    }
+
+    [Fact]
+    public void NoEntity_AChosenTeamTheUserLeft_NoLongerCounts()
+    {
+        var user = _d.User("bob", "acme", defaultEntity: "cv", teams: ("ml", TeamRole.Member));
+        Assert.Equal("ml", Eval(user, null, "team-p", AccessAction.Write).Entity);
     }
 
     [Fact]
