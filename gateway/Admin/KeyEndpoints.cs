@@ -91,18 +91,25 @@ internal static class KeyEndpoints
            || key.Name.Contains(q, StringComparison.OrdinalIgnoreCase)
            || key.KeyId.StartsWith(q, StringComparison.Ordinal);
 
+    /// <summary>A live key whose owner the caller may act on; otherwise 404 <c>key_not_found</c>, exactly as for no such key.</summary>
+    public static (ApiKey Key, Principal Owner) RequireManagedKey(DirectorySnapshot d, IGatewayStore store, AdminCaller caller, string keyId)
+    {
+        var key = store.FindKeyById(keyId);
+        if (key is null || key.RevokedAt is not null || !d.TryGetPrincipal(key.OwnerId, out var owner)
+            || !AdminAccess.CanManageKeysOf(d, caller.Principal, owner))
+        {
+            throw AdminProblemException.NotFound(ProblemCodes.KeyNotFound, $"Key '{keyId}'");
+        }
+
+        return (key, owner);
+    }
+
     private static IResult Delete(HttpContext http, string keyId, DirectoryService directory, TimeProvider time)
     {
         var caller = AdminCaller.From(http);
         directory.Write(d =>
         {
-            var key = directory.Store.FindKeyById(keyId);
-            if (key is null || key.RevokedAt is not null || !d.TryGetPrincipal(key.OwnerId, out var owner)
-                || !AdminAccess.CanManageKeysOf(d, caller.Principal, owner))
-            {
-                throw AdminProblemException.NotFound(ProblemCodes.KeyNotFound, $"Key '{keyId}'");
-            }
-
+            var (key, owner) = RequireManagedKey(d, directory.Store, caller, keyId);
             var now = time.UtcNowMillis();
             // Kept as a revoked tombstone, so the key id is never issued again.
             var changes = new ChangeSet().Put(key with { RevokedAt = now })

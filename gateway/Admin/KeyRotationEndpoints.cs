@@ -131,15 +131,10 @@ internal static class KeyRotationEndpoints
     private static DateTimeOffset Later(DateTimeOffset now, TimeSpan lifetime)
         => lifetime >= DateTimeOffset.MaxValue - now ? DateTimeOffset.MaxValue.AddDays(-1) : now + lifetime;
 
+    // A managed key (KeyEndpoints.RequireManagedKey) that has not expired: an expired key is replaced by a new one, never revived.
     private static (ApiKey Key, Principal Owner) RequireManagedKey(DirectorySnapshot d, IGatewayStore store, AdminCaller caller, string keyId, DateTimeOffset now)
     {
-        var key = store.FindKeyById(keyId);
-        if (key is null || key.RevokedAt is not null || !d.TryGetPrincipal(key.OwnerId, out var owner)
-            || !AdminAccess.CanManageKeysOf(d, caller.Principal, owner))
-        {
-            throw AdminProblemException.NotFound(ProblemCodes.KeyNotFound, $"Key '{keyId}'");
-        }
-
+        var (key, owner) = KeyEndpoints.RequireManagedKey(d, store, caller, keyId);
         if (key.ExpiresAt is { } expires && expires <= now)
         {
             throw AdminProblemException.Conflict(ProblemCodes.KeyExpired, $"Key '{keyId}' expired at {expires:O}: create a new key instead.");

@@ -69,7 +69,12 @@ internal static class GraphQlDocumentCache
         Entry entry;
         try
         {
-            plan = Check(document, rules) is { } checkedPlan && rules is not null ? checkedPlan with { Shared = true } : Plan.DocumentPlan.Empty;
+            plan = Check(document, rules);
+            if (rules is not null)
+            {
+                plan = plan with { Shared = true }; // kept with the document: its compiled argument plans are kept too
+            }
+
             entry = new Entry(document, plan, null);
         }
         catch (BodyScope.BodyScopeException ex)

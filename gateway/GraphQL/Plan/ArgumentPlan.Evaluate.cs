@@ -63,15 +63,7 @@ internal static partial class GraphQlScopeExtractor
                 MakeEntityExplicit(root.Field, entityPath);
             }
 
-            if (_references.Count == before && ids == 0)
-            {
-                throw new BodyScopeException(400, BodyScopeCodes.ScopeNotFound, $"The {type} field '{root.Field.Name.StringValue}' names no project, entity or id the gateway can authorize.");
-            }
-
-            if (rule.Kind == GraphQlRuleKind.ById && ids == 0)
-            {
-                throw new BodyScopeException(400, BodyScopeCodes.ScopeNotFound, $"The {type} field '{root.Field.Name.StringValue}' names no id.");
-            }
+            RequireScope(root.Field, rule, type, before, ids);
 
             foreach (var learn in root.Learnings)
             {

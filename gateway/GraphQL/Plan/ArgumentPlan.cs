@@ -141,13 +141,7 @@ internal static partial class GraphQlScopeExtractor
         private PlanRoot CompileRoot(GraphQLField field, GraphQlRule rule, string type)
         {
             var name = field.Name.StringValue;
-            foreach (var refused in rule.RefusedArguments)
-            {
-                if (Argument(field, refused) is { Value: not GraphQLNullValue })
-                {
-                    throw new BodyScopeException(403, GraphQlCodes.FieldRefused, $"The argument '{refused}' of the {type} field '{name}' is not accepted by this gateway.");
-                }
-            }
+            CheckRefusedArguments(field, rule, type);
 
             var key = field.Alias?.Name.StringValue ?? name;
             var local = rule.Kind == GraphQlRuleKind.Viewer || name == "__typename";

@@ -260,7 +260,7 @@ internal static class TypeWalk
                     return;
                 case GraphQLVariable variable:
                     var variableName = variable.Name.StringValue;
-                    var definition = _operation?.Variables?.Items.FirstOrDefault(v => v.Variable.Name.StringValue == variableName);
+                    var definition = VariableDefinitions.Find(_operation, variableName);
                     var defaulted = definition?.DefaultValue is GraphQLStringValue { Value.Length: > 0 };
                     // A variable used by several operations counts as defaulted only if every one defaults it.
                     _projectVariables[variableName] = defaulted && _projectVariables.GetValueOrDefault(variableName, true);

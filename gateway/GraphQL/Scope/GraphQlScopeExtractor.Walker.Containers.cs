@@ -39,33 +39,8 @@ internal static partial class GraphQlScopeExtractor
         // A variable the operation declares with a scalar or enum type: the upstream coerces its value as
         // that leaf type (validation put it in a leaf position), so no input field inside it is read.
         private bool IsLeafVariable(ReadOnlySpan<char> name)
-        {
-            if (rules is null || _operation?.Variables is not { } definitions)
-            {
-                return false;
-            }
-
-            foreach (var definition in definitions.Items)
-            {
-                if (definition.Variable.Name.Value.Span.SequenceEqual(name))
-                {
-                    var type = definition.Type;
-                    while (type is not GraphQLNamedType)
-                    {
-                        type = type switch
-                        {
-                            GraphQLNonNullType nonNull => nonNull.Type,
-                            GraphQLListType list => list.Type,
-                            _ => throw new InvalidOperationException("unknown type node"),
-                        };
-                    }
-
-                    return rules.Schema.LeafTypes.Contains(((GraphQLNamedType)type).Name.StringValue);
-                }
-            }
-
-            return false;
-        }
+            => rules is not null && VariableDefinitions.Find(_operation, name) is { } definition
+               && rules.Schema.LeafTypes.Contains(VariableDefinitions.NamedType(definition.Type));
 
         // The same, with the roles decided (by a compiled plan, or just above), and the input objects written
         // literally in the document already compiled (<paramref name="objects"/>: empty, or one per member).
@@ -229,18 +204,7 @@ internal static partial class GraphQlScopeExtractor
                 return Value.Of(supplied);
             }
 
-            if (_operation?.Variables is { } definitions)
-            {
-                foreach (var definition in definitions.Items)
-                {
-                    if (definition.Variable.Name.Value.Span.SequenceEqual(name.Span))
-                    {
-                        return definition.DefaultValue is { } fallback ? Value.Of(fallback) : Value.Null;
-                    }
-                }
-            }
-
-            return Value.Null;
+            return VariableDefinitions.Find(_operation, name.Span)?.DefaultValue is { } fallback ? Value.Of(fallback) : Value.Null;
         }
 
         private static string Checked(string text, ROM name, bool entity)

@@ -104,7 +104,7 @@ internal static partial class GraphQlScopeExtractor
                             analysis.Add(new EntityEdit(envelope, 0, 0, null, name, path[step..]));
                         }
                         else if ((variables is null || !variables.Value.TryGetProperty(name, out _))
-                            && Definition(name)?.DefaultValue is GraphQLObjectValue fallback)
+                            && VariableDefinitions.Find(_operation, name)?.DefaultValue is GraphQLObjectValue fallback)
                         {
                             // Not sent, so the variable's default is what executes
                             // ($input: UpsertBucketInput = {modelName: "p"}): edit the entity into it.
@@ -139,23 +139,6 @@ internal static partial class GraphQlScopeExtractor
             }
         }
 
-        // The operation's definition of a variable (the first of that name, as FirstOrDefault found it).
-        private GraphQLVariableDefinition? Definition(string name)
-        {
-            if (_operation?.Variables is { } definitions)
-            {
-                foreach (var definition in definitions.Items)
-                {
-                    if (definition.Variable.Name.Value.Span.SequenceEqual(name))
-                    {
-                        return definition;
-                    }
-                }
-            }
-
-            return null;
-        }
-
         // True when the variable (at the sub-path) holds a non-null value, or the operation's default does.
         private bool IsSupplied(string variable, ReadOnlySpan<string> subPath)
         {
@@ -172,18 +155,7 @@ internal static partial class GraphQlScopeExtractor
                 return value.ValueKind != JsonValueKind.Null;
             }
 
-            if (subPath.Length == 0 && _operation?.Variables is { } definitions)
-            {
-                foreach (var definition in definitions.Items)
-                {
-                    if (definition.Variable.Name.Value.Span.SequenceEqual(variable) && definition.DefaultValue is not null and not GraphQLNullValue)
-                    {
-                        return true;
-                    }
-                }
-            }
-
-            return false;
+            return subPath.Length == 0 && VariableDefinitions.Find(_operation, variable)?.DefaultValue is not null and not GraphQLNullValue;
         }
     }
 }

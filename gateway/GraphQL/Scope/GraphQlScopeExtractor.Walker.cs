@@ -134,14 +134,7 @@ internal static partial class GraphQlScopeExtractor
             // The type walk (with the parse) refused subscriptions and root fields without a rule or refused by it.
             var name = field.Name.StringValue;
             var rule = table[name];
-
-            foreach (var refused in rule.RefusedArguments)
-            {
-                if (Argument(field, refused) is { Value: not GraphQLNullValue })
-                {
-                    throw new BodyScopeException(403, GraphQlCodes.FieldRefused, $"The argument '{refused}' of the {type} field '{name}' is not accepted by this gateway.");
-                }
-            }
+            CheckRefusedArguments(field, rule, type);
 
             var key = field.Alias?.Name.StringValue ?? name;
             if (rule.Kind != GraphQlRuleKind.Viewer && name != "__typename")
@@ -177,15 +170,7 @@ internal static partial class GraphQlScopeExtractor
                 MakeEntityExplicit(field, entityPath);
             }
 
-            if (_references.Count == before && ids == 0)
-            {
-                throw new BodyScopeException(400, BodyScopeCodes.ScopeNotFound, $"The {type} field '{name}' names no project, entity or id the gateway can authorize.");
-            }
-
-            if (rule.Kind == GraphQlRuleKind.ById && ids == 0)
-            {
-                throw new BodyScopeException(400, BodyScopeCodes.ScopeNotFound, $"The {type} field '{name}' names no id.");
-            }
+            RequireScope(field, rule, type, before, ids);
 
             foreach (var learn in rule.Learns)
             {
@@ -257,6 +242,32 @@ internal static partial class GraphQlScopeExtractor
                         WalkSelections(inline.SelectionSet, depth + 1, parent, inherited);
                         break;
                 }
+            }
+        }
+
+        // A refused argument given (a literal other than null, or a variable): the field is refused whatever it holds.
+        private static void CheckRefusedArguments(GraphQLField field, GraphQlRule rule, string type)
+        {
+            foreach (var refused in rule.RefusedArguments)
+            {
+                if (Argument(field, refused) is { Value: not GraphQLNullValue })
+                {
+                    throw new BodyScopeException(403, GraphQlCodes.FieldRefused, $"The argument '{refused}' of the {type} field '{field.Name.StringValue}' is not accepted by this gateway.");
+                }
+            }
+        }
+
+        // A scoped root field must have named something to authorize since <paramref name="before"/> references; a by-id one, an id.
+        private void RequireScope(GraphQLField field, GraphQlRule rule, string type, int before, int ids)
+        {
+            if (_references.Count == before && ids == 0)
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.ScopeNotFound, $"The {type} field '{field.Name.StringValue}' names no project, entity or id the gateway can authorize.");
+            }
+
+            if (rule.Kind == GraphQlRuleKind.ById && ids == 0)
+            {
+                throw new BodyScopeException(400, BodyScopeCodes.ScopeNotFound, $"The {type} field '{field.Name.StringValue}' names no id.");
             }
         }
 

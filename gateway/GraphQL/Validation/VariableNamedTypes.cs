@@ -18,27 +18,13 @@ internal sealed class VariableNamedTypes : IValidationRule
 
     private static readonly INodeVisitor Visitor = new MatchingNodeVisitor<GraphQLVariable>((node, context) =>
     {
-        if (context.TypeInfo.GetInputType() is not { } expected || context.Operation?.Variables is not { } definitions)
+        if (context.TypeInfo.GetInputType() is not { } expected
+            || VariableDefinitions.Find(context.Operation, node.Name.Value.Span) is not { } definition || ReferenceEquals(definition.Variable, node))
         {
-            return; // not a value position, or nothing declared: other rules report what is wrong
+            return; // not a value position, undefined (NoUndefinedVariables reports it), or the definition itself
         }
 
-        GraphQLVariableDefinition? definition = null;
-        foreach (var candidate in definitions.Items)
-        {
-            if (candidate.Variable.Name.Value.Span.SequenceEqual(node.Name.Value.Span))
-            {
-                definition = candidate;
-                break;
-            }
-        }
-
-        if (definition is null || ReferenceEquals(definition.Variable, node))
-        {
-            return; // undefined (NoUndefinedVariables reports it), or the definition itself
-        }
-
-        var declared = Named(definition.Type);
+        var declared = VariableDefinitions.NamedType(definition.Type);
         var position = global::GraphQL.GraphQLExtensions.GetNamedType(expected).Name;
         if (declared != position)
         {
@@ -55,12 +41,4 @@ internal sealed class VariableNamedTypes : IValidationRule
     public ValueTask<IVariableVisitor?> GetVariableVisitorAsync(ValidationContext context) => default;
 
     public ValueTask<INodeVisitor?> GetPostNodeVisitorAsync(ValidationContext context) => default;
-
-    private static string Named(GraphQLType type) => type switch
-    {
-        GraphQLNonNullType nonNull => Named(nonNull.Type),
-        GraphQLListType list => Named(list.Type),
-        GraphQLNamedType named => named.Name.StringValue,
-        _ => "",
-    };
 }
