@@ -21,6 +21,11 @@ internal sealed partial class AdminAuthenticationFilter(CredentialAuthenticator 
         // (OperatorConsole.AdminDispatch); features are server-side state no client can set.
         if (http.Features.Get<AdminCaller>() is { } session)
         {
+            if (AdminKeyRestrictions.Refusal(session, http) is { } refused)
+            {
+                return refused;
+            }
+
             AdminCallerCheck.Install(session, http.RequestServices.GetRequiredService<DirectoryService>().Store, http.RequestServices.GetRequiredService<TimeProvider>());
             return await next(context);
         }
@@ -56,7 +61,12 @@ internal sealed partial class AdminAuthenticationFilter(CredentialAuthenticator 
             return Unauthorized(http, ProblemCodes.InvalidCredentials);
         }
 
-        var caller = new AdminCaller(result.Principal!, result.KeyId!, http.Connection.RemoteIpAddress?.ToString(), result.Method);
+        var caller = new AdminCaller(result.Principal!, result.KeyId!, http.Connection.RemoteIpAddress?.ToString(), result.Method) { Restrictions = result.Restrictions };
+        if (AdminKeyRestrictions.Refusal(caller, http) is { } restricted)
+        {
+            return restricted;
+        }
+
         http.Features.Set(caller);
         AdminCallerCheck.Install(caller, http.RequestServices.GetRequiredService<DirectoryService>().Store, http.RequestServices.GetRequiredService<TimeProvider>());
         return await next(context);

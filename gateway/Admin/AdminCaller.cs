@@ -7,6 +7,9 @@ namespace Gateway.Admin;
 /// <summary>The authenticated caller of an admin request, set by <see cref="AdminAuthenticationFilter"/>.</summary>
 internal sealed record AdminCaller(Principal Principal, string KeyId, string? Address, string AuthMethod)
 {
+    /// <summary>The restrictions of the key the caller authenticated with (for a console session: its sign-in key's).</summary>
+    public KeyRestrictions? Restrictions { get; init; }
+
     public static AdminCaller From(HttpContext context)
         => context.Features.Get<AdminCaller>() ?? throw new InvalidOperationException("The admin authentication filter did not run.");
 

@@ -25,8 +25,11 @@ internal sealed record UpdateServiceAccountRequest(string? DefaultTeam);
 
 internal sealed record CreateTeamServiceAccountRequest(string? Name, string? Authentication, string? Issuer, string? Subject, string? Access, bool? GrantAllCurrentProjects);
 
-internal sealed record CreateKeyRequest(string? Name, string? Format, string? Key, DateTimeOffset? ExpiresAt);
+internal sealed record CreateKeyRequest(string? Name, string? Format, string? Key, DateTimeOffset? ExpiresAt,
+    string? Access = null, IReadOnlyList<string>? Projects = null, IReadOnlyList<string>? AllowedNetworks = null);
 
-internal sealed record UpdateKeyRequest(string? Name, DateTimeOffset? ExpiresAt, bool? NeverExpires);
+/// <summary>A key's changes: each field given replaces the key's (<c>projects: []</c> lifts the project list).</summary>
+internal sealed record UpdateKeyRequest(string? Name, DateTimeOffset? ExpiresAt, bool? NeverExpires,
+    string? Access = null, IReadOnlyList<string>? Projects = null, IReadOnlyList<string>? AllowedNetworks = null);
 
 internal sealed record RotateKeyRequest(string? Name, long? OverlapSeconds, DateTimeOffset? ExpiresAt);

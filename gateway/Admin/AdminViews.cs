@@ -45,16 +45,23 @@ internal sealed record ServiceAccountView(string Name, string DisplayName, strin
         Wire.Of(s.Authentication), s.Issuer, s.Subject, Wire.Of(s.Access), s.Active, s.CreatedAt);
 }
 
-internal sealed record KeyView(string KeyId, string Name, string Owner, string Format, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? ExpiresAt)
+/// <summary>A key as listed: never its secret; its restrictions flat (<c>access</c> write and empty lists: exactly its owner's rights).</summary>
+internal sealed record KeyView(string KeyId, string Name, string Owner, string Format, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? ExpiresAt,
+    string Access, IReadOnlyList<string> Projects, IReadOnlyList<string> AllowedNetworks)
 {
-    public static KeyView Of(ApiKey k, string owner) => new(k.KeyId, k.Name, owner, Wire.Of(k.Format), k.CreatedAt, k.LastUsedAt, k.ExpiresAt);
+    public static KeyView Of(ApiKey k, string owner)
+    {
+        var (access, projects, networks) = KeyRestrictionFields.View(k.Restrictions);
+        return new(k.KeyId, k.Name, owner, Wire.Of(k.Format), k.CreatedAt, k.LastUsedAt, k.ExpiresAt, access, projects, networks);
+    }
 }
 
-internal sealed record CreatedKeyView(string KeyId, string? Key, string Name, string Owner, string Format, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
+internal sealed record CreatedKeyView(string KeyId, string? Key, string Name, string Owner, string Format, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt,
+    string Access, IReadOnlyList<string> Projects, IReadOnlyList<string> AllowedNetworks);
 
-/// <summary>A rotation's answer: the new key (shown once) and when the one it replaces stops working.</summary>
+/// <summary>A rotation's answer: the new key (shown once, with the old one's restrictions) and when the one it replaces stops working.</summary>
 internal sealed record RotatedKeyView(string KeyId, string? Key, string Name, string Owner, string Format, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt,
-    string PreviousKeyId, DateTimeOffset PreviousExpiresAt);
+    string Access, IReadOnlyList<string> Projects, IReadOnlyList<string> AllowedNetworks, string PreviousKeyId, DateTimeOffset PreviousExpiresAt);
 
 internal sealed record WhoAmIView(string Principal, string PrincipalType, string Org, string? OrgRole, IReadOnlyDictionary<string, string>? Teams, string? DefaultEntity, string KeyId, string AuthMethod, bool Operator = false);
 

@@ -26,7 +26,7 @@ internal static class KeyEndpoints
         var caller = AdminCaller.From(http);
         var body = await AdminJson.ReadAsync<CreateKeyRequest>(http);
         var errors = new FieldErrors();
-        KeyMinting.Validate(body, errors, time.UtcNowMillis());
+        var restrictions = KeyMinting.Validate(body, errors, time.UtcNowMillis());
         // Another user's keys are invisible to a member: "not yours" answers exactly as "no such user".
         User Owner(DirectorySnapshot d) => d.UsersByName.TryGetValue(username, out var user) && user.Org == caller.Principal.Org
             && AdminAccess.CanManageKeysOf(d, caller.Principal, user)
@@ -46,7 +46,7 @@ internal static class KeyEndpoints
         {
             var user = Owner(d);
             errors.ThrowIfAny();
-            return minting.Plan(directory.Store, user, body, caller, time.UtcNowMillis());
+            return minting.Plan(directory.Store, d, user, body, restrictions, caller, time.UtcNowMillis());
         });
         return AdminJson.Json(view, 201);
     }

@@ -11,7 +11,8 @@ namespace Gateway.Admin;
 /// </summary>
 internal sealed class KeyMinting(ApiKeyFormat format)
 {
-    public static void Validate(CreateKeyRequest body, FieldErrors errors, DateTimeOffset now)
+    /// <summary>Checks a creation's fields; returns the restrictions it asks for (checked against the owner by <see cref="Plan"/>).</summary>
+    public static KeyRestrictions? Validate(CreateKeyRequest body, FieldErrors errors, DateTimeOffset now)
     {
         errors.Label("name", body.Name);
         // importedLegacy and accessToken are formats the gateway assigns, never ones a caller asks for.
@@ -25,9 +26,11 @@ internal sealed class KeyMinting(ApiKeyFormat format)
         {
             errors.Add("expiresAt", "'expiresAt' must be in the future.");
         }
+
+        return KeyRestrictionFields.Parse(body.Access, body.Projects, body.AllowedNetworks, errors);
     }
 
-    private (ApiKey Stored, CreatedKeyView View) Create(IGatewayStore store, Principal owner, CreateKeyRequest body, DateTimeOffset now)
+    private (ApiKey Stored, CreatedKeyView View) Create(IGatewayStore store, Principal owner, CreateKeyRequest body, KeyRestrictions? restrictions, DateTimeOffset now)
     {
         var kind = body.Format is null ? ApiKeyFormatKind.Standard : Wire.TryParse<ApiKeyFormatKind>(body.Format, out var k) ? k : ApiKeyFormatKind.Standard;
         string keyId;
@@ -52,10 +55,11 @@ internal sealed class KeyMinting(ApiKeyFormat format)
         var stored = new ApiKey
         {
             KeyId = keyId, Hash = KeyHash.Of(secret).ToArray(), OwnerId = owner.Id, Name = body.Name!, Format = kind,
-            CreatedAt = now, ExpiresAt = body.ExpiresAt,
+            CreatedAt = now, ExpiresAt = body.ExpiresAt, Restrictions = restrictions,
         };
         // An imported key is the caller's own secret: it is never echoed back.
-        var view = new CreatedKeyView(keyId, body.Key is null ? secret : null, stored.Name, owner.DisplayName, Wire.Of(kind), now, stored.ExpiresAt);
+        var (access, projects, networks) = KeyRestrictionFields.View(restrictions);
+        var view = new CreatedKeyView(keyId, body.Key is null ? secret : null, stored.Name, owner.DisplayName, Wire.Of(kind), now, stored.ExpiresAt, access, projects, networks);
         return (stored, view);
     }
 
@@ -63,10 +67,15 @@ internal sealed class KeyMinting(ApiKeyFormat format)
     /// The whole write of a key creation or import for <paramref name="owner"/>: the key record and
     /// its audit event, planned inside the directory's write lock.
     /// </summary>
-    public (ChangeSet Changes, CreatedKeyView View) Plan(IGatewayStore store, Principal owner, CreateKeyRequest body, AdminCaller caller, DateTimeOffset now)
+    /// <remarks><paramref name="restrictions"/> are checked against the owner's rights in <paramref name="d"/> here, inside the write lock.</remarks>
+    public (ChangeSet Changes, CreatedKeyView View) Plan(IGatewayStore store, Directory.DirectorySnapshot d, Principal owner, CreateKeyRequest body, KeyRestrictions? restrictions, AdminCaller caller, DateTimeOffset now)
     {
-        var (stored, view) = Create(store, owner, body, now);
-        var detail = $"keyId={stored.KeyId}" + (owner.Id == caller.Principal.Id || owner is not User ? "" : " on behalf of the user");
+        var errors = new FieldErrors();
+        KeyRestrictionFields.CheckOwner(restrictions, owner, d, errors);
+        errors.ThrowIfAny();
+        var (stored, view) = Create(store, owner, body, restrictions, now);
+        var detail = $"keyId={stored.KeyId}" + (owner.Id == caller.Principal.Id || owner is not User ? "" : " on behalf of the user")
+            + (restrictions is null ? "" : " " + KeyRestrictionFields.Describe(restrictions));
         var changes = new ChangeSet().Put(stored)
             .Record(caller.Audit(now, owner.Org, body.Key is null ? "key.create" : "key.import", owner.DisplayName, detail));
         return (changes, view);

@@ -49,23 +49,28 @@ internal static class KeyRotationEndpoints
             errors.Add("neverExpires", "Send either 'expiresAt' or 'neverExpires', not both.");
         }
 
-        if (body.Name is null && body.ExpiresAt is null && body.NeverExpires is null)
+        if (body.Name is null && body.ExpiresAt is null && body.NeverExpires is null && body.Access is null && body.Projects is null && body.AllowedNetworks is null)
         {
-            errors.Add("name", "Send 'name', 'expiresAt' or 'neverExpires'.");
+            errors.Add("name", "Send 'name', 'expiresAt', 'neverExpires', 'access', 'projects' or 'allowedNetworks'.");
         }
 
         var view = directory.Write(d =>
         {
             var (key, owner) = RequireManagedKey(d, directory.Store, caller, keyId, now);
+            // Parsed over the key's current restrictions, inside the lock: fields not sent stay as they are.
+            var restrictions = KeyRestrictionFields.Parse(body.Access, body.Projects, body.AllowedNetworks, errors, key.Restrictions);
+            KeyRestrictionFields.CheckOwner(restrictions, owner, d, errors);
             errors.ThrowIfAny();
             var updated = key with
             {
                 Name = body.Name ?? key.Name,
                 ExpiresAt = body.NeverExpires == true ? null : body.ExpiresAt ?? key.ExpiresAt,
+                Restrictions = restrictions,
             };
             var detail = $"keyId={key.KeyId}"
                 + (updated.Name != key.Name ? " name changed" : "")
-                + (updated.ExpiresAt != key.ExpiresAt ? $" expiresAt={(updated.ExpiresAt is { } e ? e.ToString("O") : "never")}" : "");
+                + (updated.ExpiresAt != key.ExpiresAt ? $" expiresAt={(updated.ExpiresAt is { } e ? e.ToString("O") : "never")}" : "")
+                + (KeyRestrictionFields.Describe(updated.Restrictions) != KeyRestrictionFields.Describe(key.Restrictions) ? " " + KeyRestrictionFields.Describe(updated.Restrictions) : "");
             var changes = new ChangeSet().Put(updated).Record(caller.Audit(now, owner.Org, "key.update", owner.DisplayName, detail));
             return (changes, KeyView.Of(updated, owner.DisplayName));
         });
@@ -117,12 +122,14 @@ internal static class KeyRotationEndpoints
             var format = key.Format == ApiKeyFormatKind.Standard ? "standard" : "legacy40";
             var lifetime = key.ExpiresAt is { } old ? old - key.CreatedAt : (TimeSpan?)null;
             var request = new CreateKeyRequest(body.Name ?? key.Name, format, null, body.ExpiresAt ?? (lifetime is { } l ? Later(now, l) : null));
-            var (changes, created) = minting.Plan(directory.Store, owner, request, caller, now);
+            // The new key keeps the old one's restrictions: a rotation never widens what a key may do.
+            var (changes, created) = minting.Plan(directory.Store, d, owner, request, key.Restrictions, caller, now);
             var overlapUntil = now + overlap;
             var previousExpiresAt = key.ExpiresAt is { } current && current < overlapUntil ? current : overlapUntil;
             changes.Put(key with { ExpiresAt = previousExpiresAt })
                 .Record(caller.Audit(now, owner.Org, "key.rotate", owner.DisplayName, $"keyId={key.KeyId} replacedBy={created.KeyId} previousExpiresAt={previousExpiresAt:O}"));
-            return (changes, new RotatedKeyView(created.KeyId, created.Key, created.Name, created.Owner, created.Format, created.CreatedAt, created.ExpiresAt, key.KeyId, previousExpiresAt));
+            return (changes, new RotatedKeyView(created.KeyId, created.Key, created.Name, created.Owner, created.Format, created.CreatedAt, created.ExpiresAt,
+                created.Access, created.Projects, created.AllowedNetworks, key.KeyId, previousExpiresAt));
         });
         return AdminJson.Json(view, 201);
     }

@@ -85,7 +85,7 @@ internal static class OperatorEndpoints
             {
                 Id = AdminIds.NewUserId(), Username = body.Admin.Username!, Email = body.Admin.Email!, Org = org.Name, OrgRole = OrgRole.Admin, CreatedAt = now,
             };
-            var (keyChanges, key) = minting.Plan(directory.Store, admin, new CreateKeyRequest("first key", null, null, null), caller, now);
+            var (keyChanges, key) = minting.Plan(directory.Store, d, admin, new CreateKeyRequest("first key", null, null, null), null, caller, now);
             var changes = new ChangeSet().Put(org).Put(admin)
                 .Record(caller.Audit(now, org.Name, "org.create", org.Name, $"admin={admin.Username}"))
                 .Record(caller.Audit(now, caller.Principal.Org, "org.create", org.Name, $"admin={admin.Username}"))

@@ -229,7 +229,7 @@ internal static class ServiceAccountEndpoints
         var caller = AdminCaller.From(http);
         var body = await AdminJson.ReadAsync<CreateKeyRequest>(http);
         var errors = new FieldErrors();
-        KeyMinting.Validate(body, errors, time.UtcNowMillis());
+        var restrictions = KeyMinting.Validate(body, errors, time.UtcNowMillis());
         if (body.Key is { } imported)
         {
             var owner = AdminAccess.RequireManagedAccount(directory.Current, caller.Principal, sa);
@@ -251,7 +251,7 @@ internal static class ServiceAccountEndpoints
                 throw AdminProblemException.Conflict(ProblemCodes.ServiceAccountDeactivated, "Reactivate the service account before creating keys.");
             }
 
-            return minting.Plan(directory.Store, account, body, caller, time.UtcNowMillis());
+            return minting.Plan(directory.Store, d, account, body, restrictions, caller, time.UtcNowMillis());
         });
         return AdminJson.Json(view, 201);
     }

@@ -33,9 +33,15 @@ internal readonly record struct AuthenticationResult(
     /// </summary>
     public Directory.DirectorySnapshot? Snapshot { get; init; }
 
+    /// <summary>The key's restrictions (null for none, for access tokens and for federated JWTs): the decision intersects them with the owner's rights.</summary>
+    public KeyRestrictions? Restrictions { get; init; }
+
     public static AuthenticationResult Success(Principal principal, ApiKey key)
         => new(AuthenticationOutcome.Succeeded, principal, key.KeyId,
-            key.Format == ApiKeyFormatKind.AccessToken ? AuthMethods.AccessToken : AuthMethods.ApiKey, "", key.KeyId);
+            key.Format == ApiKeyFormatKind.AccessToken ? AuthMethods.AccessToken : AuthMethods.ApiKey, "", key.KeyId)
+        {
+            Restrictions = key.Restrictions,
+        };
 
     public static AuthenticationResult FederatedJwt(Principal principal)
         => new(AuthenticationOutcome.Succeeded, principal, null, AuthMethods.FederatedJwt, "", null);

@@ -7,7 +7,7 @@ namespace Gateway.Authorization;
 /// code, and for a 403 the explanation a caller may read (whose request, which entity and project, which
 /// rule). Only 403s are explained: a 404 must stay the answer for a project that does not exist.
 /// </summary>
-internal readonly record struct Decided(GatewayFeature? Feature, int Status, string Reason, string? Detail = null)
+internal readonly record struct Decided(GatewayFeature? Feature, int Status, string Reason, string? Detail = null, string? Restriction = null)
 {
     public static implicit operator Decided((GatewayFeature? Feature, int Status, string Reason) decided) => new(decided.Feature, decided.Status, decided.Reason);
 

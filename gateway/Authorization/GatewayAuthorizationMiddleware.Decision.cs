@@ -15,12 +15,19 @@ namespace Gateway.Authorization;
 /// <summary>The decision on the references a request names, and the feature an allowed request carries.</summary>
 internal sealed partial class GatewayAuthorizationMiddleware
 {
-    private Decided Authorize(RouteScope scope, in AuthenticationResult identity, AttributionClaim claim, ReadOnlySpan<ScopeReference> references)
+    /// <param name="requestAction">What the request as a whole does (a GraphQL mutation writes even where it names nothing): a read-only key is refused anything else.</param>
+    private Decided Authorize(RouteScope scope, in AuthenticationResult identity, AttributionClaim claim, ReadOnlySpan<ScopeReference> references, AccessAction requestAction)
     {
         var principal = identity.Principal!;
         var snapshot = identity.Snapshot ?? directory.Current;
+        var restrictions = identity.Restrictions;
         if (references.IsEmpty)
         {
+            if (KeyRestrictionCheck.CheckUnscoped(restrictions, requestAction) is { } unscoped)
+            {
+                return KeyRestrictionDenial.Of(unscoped, identity.KeyId, restrictions!, null, null, requestAction, null);
+            }
+
             // Needs only authentication (an authenticated route, or a GraphQL operation naming no project).
             var defaultEntity = AccessEvaluator.DefaultEntity(principal);
             var reason = AccessEvaluator.EvaluateAttribution(principal, defaultEntity, claim, snapshot, out var user);
@@ -57,6 +64,13 @@ internal sealed partial class GatewayAuthorizationMiddleware
                         DenialDetails.For(decision.Reason, principal, decision.Entity ?? reference.Entity ?? AccessEvaluator.DefaultEntity(principal) ?? "-", reference.Project, reference.Action));
             }
 
+            // The key's restrictions narrow what the owner may; asked only after the owner's allow, so
+            // a project the owner may not see stays a 404.
+            if (KeyRestrictionCheck.Check(restrictions, decision.Entity!, reference.Project, reference.Action) is { } restricted)
+            {
+                return KeyRestrictionDenial.Of(restricted, identity.KeyId, restrictions!, decision.Entity, reference.Project, reference.Action, null);
+            }
+
             if (first)
             {
                 (entity, project, attributed, attribution, first) = (decision.Entity, reference.Project, decision.AttributedUser, decision.AttributionReason, false);
@@ -70,6 +84,12 @@ internal sealed partial class GatewayAuthorizationMiddleware
             {
                 (attributed, attribution) = (null, decision.AttributionReason ?? DenyReasons.AttributionUserNotInTeam);
             }
+        }
+
+        // A mutation whose every reference reads (a read of a project inside a write) still writes.
+        if (KeyRestrictionCheck.CheckUnscoped(restrictions, requestAction) is { } overall)
+        {
+            return KeyRestrictionDenial.Of(overall, identity.KeyId, restrictions!, null, null, requestAction, null);
         }
 
         return (Feature(scope, identity, sameEntity ? entity : null, sameProject ? project : null, attributed, attribution, claim), 0, DenyReasons.Allowed);

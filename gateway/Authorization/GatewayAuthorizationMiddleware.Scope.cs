@@ -17,6 +17,13 @@ internal sealed partial class GatewayAuthorizationMiddleware
 {
     private ValueTask<Decided> AuthorizeAsync(HttpContext context, RouteScope scope, AuthenticationResult identity, AttributionClaim claim)
     {
+        // Where the key may be used is known before anything is read from the request.
+        if (identity.Restrictions is { } restrictions && !KeyRestrictionCheck.AllowsAddress(restrictions, context.Connection.RemoteIpAddress))
+        {
+            return ValueTask.FromResult(KeyRestrictionDenial.Of(KeyRestrictionCheck.AllowedNetworks, identity.KeyId, restrictions, null, null,
+                scope.ActionFor(context.Request.Method), context.Connection.RemoteIpAddress));
+        }
+
         if (scope.IsBodyScoped)
         {
             return AuthorizeBodyAsync(context, scope, identity, claim);
@@ -26,7 +33,7 @@ internal sealed partial class GatewayAuthorizationMiddleware
         // read, no list to build.
         if (scope.Kind == ScopeKind.Authenticated)
         {
-            return ValueTask.FromResult(Authorize(scope, identity, claim, []));
+            return ValueTask.FromResult(Authorize(scope, identity, claim, [], scope.ActionFor(context.Request.Method)));
         }
 
         if (RequestScope.HasAmbiguousQueryNames(context, scope)
@@ -42,7 +49,8 @@ internal sealed partial class GatewayAuthorizationMiddleware
             return ValueTask.FromResult<Decided>((null, 400, ProblemCodes.InvalidScope));
         }
 
-        return ValueTask.FromResult(Authorize(scope, identity, claim, [new ScopeReference(entity, project, scope.ActionFor(context.Request.Method))]));
+        var action = scope.ActionFor(context.Request.Method);
+        return ValueTask.FromResult(Authorize(scope, identity, claim, [new ScopeReference(entity, project, action)], action));
     }
 
     private async ValueTask<Decided> AuthorizeBodyAsync(HttpContext context, RouteScope scope, AuthenticationResult identity, AttributionClaim claim)
@@ -89,7 +97,8 @@ internal sealed partial class GatewayAuthorizationMiddleware
             return (null, 400, BodyScopeCodes.ScopeNotFound);
         }
 
-        var decided = Authorize(scope, identity, claim, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(references));
+        var requestAction = graphQl is null ? scope.ActionFor(context.Request.Method) : graphQl.HasMutation ? AccessAction.Write : AccessAction.Read;
+        var decided = Authorize(scope, identity, claim, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(references), requestAction);
         if (decided.Feature is { } feature && graphQl is not null)
         {
             Shape(context, feature, graphQl, body.Body, identity.Snapshot ?? directory.Current);

@@ -211,7 +211,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
 
             await (status == 503
                 ? ProxyProblems.UnavailableAsync(context, reason, "The gateway could not establish what this request touches; retry later.", 5)
-                : GatewayProblem.WriteAsync(context.Response, status, reason, decided.Detail));
+                : GatewayProblem.WriteAsync(context.Response, status, reason, decided.Detail, restriction: decided.Restriction));
             return false;
         }
 

@@ -77,12 +77,17 @@ internal static class CliCommands
         new("service-accounts reactivate", "NAME@SCOPE", "accept new keys again", a => new(HttpMethod.Post, $"/service-accounts/{E(a.At(0))}/reactivate")),
         new("keys list", "[--owner NAME] [--search TEXT]", "keys the caller may manage (never a secret)", a => new(HttpMethod.Get,
             "/keys" + Query(("owner", a.Option("owner")), ("q", a.Option("search"))))),
-        new("keys create", "OWNER [--name N] [--format standard|legacy40] [--expires-at ISO-8601]", "a key for a user or service account (printed once)", a => new(HttpMethod.Post,
+        new("keys create", "OWNER [--name N] [--format standard|legacy40] [--expires-at ISO-8601] [--access read|write] [--projects E/P,E/*] [--networks CIDR,CIDR]",
+            "a key for a user or service account (printed once), optionally restricted", a => new(HttpMethod.Post,
             (a.At(0).Contains('@') ? $"/service-accounts/{E(a.At(0))}" : $"/users/{E(a.At(0))}") + "/keys",
-            Body(("name", a.Option("name") ?? "cli"), ("format", a.Option("format")), ("expiresAt", a.Option("expires-at"))))),
+            Body(("name", a.Option("name") ?? "cli"), ("format", a.Option("format")), ("expiresAt", a.Option("expires-at")),
+                ("access", a.Option("access")), ("projects", List(a.Option("projects"))), ("allowedNetworks", List(a.Option("networks")))))),
         new("keys delete", "KEY-ID", "revoke a key", a => new(HttpMethod.Delete, $"/keys/{E(a.At(0))}")),
-        new("keys update", "KEY-ID [--name N] [--expires-at ISO-8601 | --never-expires]", "rename a key or change when it expires", a => new(HttpMethod.Patch, $"/keys/{E(a.At(0))}",
-            Body(("name", a.Option("name")), ("expiresAt", a.Option("expires-at")), ("neverExpires", a.Flag("never-expires") ? true : null)))),
+        new("keys update", "KEY-ID [--name N] [--expires-at ISO-8601 | --never-expires] [--access read|write] [--projects E/P,E/* | --any-project] [--networks CIDR,CIDR | --any-network]",
+            "rename a key, change when it expires or what it is restricted to", a => new(HttpMethod.Patch, $"/keys/{E(a.At(0))}",
+            Body(("name", a.Option("name")), ("expiresAt", a.Option("expires-at")), ("neverExpires", a.Flag("never-expires") ? true : null), ("access", a.Option("access")),
+                ("projects", a.Flag("any-project") ? new JsonArray() : List(a.Option("projects"))),
+                ("allowedNetworks", a.Flag("any-network") ? new JsonArray() : List(a.Option("networks")))))),
         new("keys rotate", "KEY-ID [--overlap 1d|12h|30m|0] [--name N] [--expires-at ISO-8601]", "a new key for the same owner (printed once); the old one works for the overlap (default 1d)",
             a => new(HttpMethod.Post, $"/keys/{E(a.At(0))}/rotate",
                 Body(("overlapSeconds", a.Option("overlap") is { } overlap ? Seconds(overlap) : null), ("name", a.Option("name")), ("expiresAt", a.Option("expires-at"))))),
@@ -109,6 +114,10 @@ internal static class CliCommands
         var org = a.Option("org") ?? throw new CliUsageException("service-accounts create needs --team TEAM or --org ORG.");
         return new(HttpMethod.Post, $"/orgs/{E(org)}/service-accounts", Body(("name", name), ("defaultTeam", a.Required("default-team")), ("access", access), ("grantAllCurrentProjects", all)));
     }
+
+    // "ml/a,ml/b" as a JSON array; absent stays absent.
+    private static JsonArray? List(string? value)
+        => value is null ? null : new JsonArray([.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => (JsonNode)JsonValue.Create(v))]);
 
     // "1d", "12h", "30m", "90s" or plain seconds.
     private static long Seconds(string duration)

@@ -28,6 +28,7 @@ internal static class ConsoleMessages
         ["team_admin_required"] = "Only a team admin or an organization admin may do this.",
         ["not_project_manager"] = "Only the project's owners, team admins and organization admins may manage it.",
         ["not_key_owner"] = "You may not manage this key.",
+        ["key_restricted"] = "The key you signed in with does not allow this (read-only, limited to projects, or not from this network).",
         ["name_taken"] = "That name is already taken.",
         ["email_taken"] = "That email address is already used.",
         ["subject_taken"] = "That issuer and subject already belong to another service account.",

@@ -132,9 +132,13 @@ internal abstract class ConsolePageModel : PageModel
     public CreatedKeyView? CreatedKey { get; private set; }
 
     /// <summary>Creates a key for a user or a service account (<c>name@scope</c>).</summary>
-    protected async Task CreateKeyAsync(string owner, string? name, string? format, string? expiresAt)
+    protected async Task CreateKeyAsync(string owner, string? name, string? format, string? expiresAt, string? access = null, string? projects = null, string? networks = null)
     {
-        var body = new { name, format, expiresAt = KeyForms.Expiry(expiresAt) };
+        var body = new
+        {
+            name, format, expiresAt = KeyForms.Expiry(expiresAt), access = string.IsNullOrEmpty(access) ? null : access,
+            projects = KeyForms.List(projects, null), allowedNetworks = KeyForms.List(networks, null),
+        };
         var reply = owner.Contains('@', StringComparison.Ordinal)
             ? await SendAsync(HttpMethods.Post, "/service-accounts/{sa}/keys", new { sa = owner }, body)
             : await SendAsync(HttpMethods.Post, "/users/{username}/keys", new { username = owner }, body);
@@ -155,12 +159,19 @@ internal abstract class ConsolePageModel : PageModel
             Report(reply, seconds == 0
                 ? $"Key {keyId} replaced by {rotated.KeyId}; the old key no longer works."
                 : $"Key {keyId} replaced by {rotated.KeyId}; the old key works until {rotated.PreviousExpiresAt:yyyy-MM-dd HH:mm} UTC.");
-            CreatedKey = new CreatedKeyView(rotated.KeyId, rotated.Key, rotated.Name, rotated.Owner, rotated.Format, rotated.CreatedAt, rotated.ExpiresAt);
+            CreatedKey = new CreatedKeyView(rotated.KeyId, rotated.Key, rotated.Name, rotated.Owner, rotated.Format, rotated.CreatedAt, rotated.ExpiresAt,
+                rotated.Access, rotated.Projects, rotated.AllowedNetworks);
             return;
         }
 
         Refused(reply);
     }
+
+    /// <summary>Replaces a key's restrictions with the form's: empty lists lift them.</summary>
+    protected async Task RestrictKeyAsync(string keyId, string? access, string? projects, string? networks)
+        => Report(await SendAsync(HttpMethods.Patch, "/keys/{keyId}", new { keyId },
+                new { access = string.IsNullOrEmpty(access) ? "write" : access, projects = KeyForms.List(projects, []), allowedNetworks = KeyForms.List(networks, []) }),
+            $"Key {keyId}'s restrictions saved.");
 
     protected async Task DeleteKeyAsync(string keyId)
         => Report(await SendAsync(HttpMethods.Delete, "/keys/{keyId}", new { keyId }), $"Key {keyId} deleted.");
@@ -189,6 +200,13 @@ internal abstract class ConsolePageModel : PageModel
 
     /// <summary>The messages of one form field, for the field's own error line.</summary>
     public string? ErrorFor(string field) => FieldErrors.TryGetValue(field, out var messages) ? string.Join(" ", messages) : null;
+
+    /// <summary>The errors of a list field and of its entries (<c>projects</c>, <c>projects[2]</c>).</summary>
+    public string? ErrorsForList(string field)
+    {
+        var messages = FieldErrors.Where(e => e.Key == field || e.Key.StartsWith(field + "[", StringComparison.Ordinal)).SelectMany(e => e.Value).ToList();
+        return messages.Count == 0 ? null : string.Join(" ", messages);
+    }
 
     private AdminDispatch Api => HttpContext.RequestServices.GetRequiredService<AdminDispatch>();
 }

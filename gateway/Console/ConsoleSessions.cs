@@ -88,6 +88,7 @@ internal sealed class ConsoleSessions(string keyPrefix, ConsoleOptions options, 
             return null;
         }
 
+        KeyRestrictions? restrictions = null;
         if (stored.Subject is { } keyId)
         {
             var signInKey = directory.Store.FindKeyById(keyId);
@@ -95,9 +96,12 @@ internal sealed class ConsoleSessions(string keyPrefix, ConsoleOptions options, 
             {
                 return null;
             }
+
+            // The session acts with its sign-in key's restrictions as they are now (changed or not since sign-in).
+            restrictions = signInKey.Restrictions;
         }
 
-        return new ConsoleSession(stored, principal, new AdminCaller(principal, stored.Subject ?? stored.KeyId, address, AdminCaller.ConsoleMethod));
+        return new ConsoleSession(stored, principal, new AdminCaller(principal, stored.Subject ?? stored.KeyId, address, AdminCaller.ConsoleMethod) { Restrictions = restrictions });
     }
 
     /// <summary>Ends a session (sign-out): revoked in the store, so no replica accepts it again.</summary>

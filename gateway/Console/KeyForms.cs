@@ -17,4 +17,11 @@ internal static class KeyForms
             ? new DateTimeOffset(at, TimeSpan.Zero).ToString("O", CultureInfo.InvariantCulture)
             : value;
     }
+
+    /// <summary>A list typed in one field, split on commas, spaces and line breaks; empty gives <paramref name="empty"/>.</summary>
+    public static string[]? List(string? value, string[]? empty)
+    {
+        var items = (value ?? "").Split([',', ' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        return items.Length == 0 ? empty : items;
+    }
 }

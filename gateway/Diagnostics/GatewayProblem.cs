@@ -9,7 +9,7 @@ namespace Gateway.Diagnostics;
 /// <c>X-Request-Id</c> header and in the log line of the refusal), so that an operator can find the
 /// request a user reports. Never internal detail, never a secret.
 /// </summary>
-internal sealed class GatewayProblem(int status, string code, string? detail = null, IReadOnlyDictionary<string, string[]>? errors = null) : IResult
+internal sealed class GatewayProblem(int status, string code, string? detail = null, IReadOnlyDictionary<string, string[]>? errors = null, string? restriction = null) : IResult
 {
     public const string ContentType = "application/problem+json";
 
@@ -21,19 +21,22 @@ internal sealed class GatewayProblem(int status, string code, string? detail = n
 
     public IReadOnlyDictionary<string, string[]>? Errors { get; } = errors;
 
-    public Task ExecuteAsync(HttpContext httpContext) => WriteAsync(httpContext.Response, Status, Code, Detail, Errors);
+    /// <summary>For <c>key_restricted</c>: which of the key's restrictions refused (<c>access</c>, <c>projects</c>, <c>allowedNetworks</c>).</summary>
+    public string? Restriction { get; } = restriction;
+
+    public Task ExecuteAsync(HttpContext httpContext) => WriteAsync(httpContext.Response, Status, Code, Detail, Errors, Restriction);
 
     /// <summary>The header carrying a refusal's request id.</summary>
     public const string RequestIdHeader = "X-Request-Id";
 
-    public static async Task WriteAsync(HttpResponse response, int status, string code, string? detail = null, IReadOnlyDictionary<string, string[]>? errors = null)
+    public static async Task WriteAsync(HttpResponse response, int status, string code, string? detail = null, IReadOnlyDictionary<string, string[]>? errors = null, string? restriction = null)
     {
         response.StatusCode = status;
         response.ContentType = ContentType;
         response.Headers.CacheControl = "no-store";
         var requestId = RequestIds.Of(response.HttpContext);
         response.Headers[RequestIdHeader] = requestId;
-        Write(response.BodyWriter, status, code, detail, errors, requestId);
+        Write(response.BodyWriter, status, code, detail, errors, requestId, restriction);
         await response.BodyWriter.FlushAsync();
     }
 
@@ -88,7 +91,7 @@ internal sealed class GatewayProblem(int status, string code, string? detail = n
         return true;
     }
 
-    private static void Write(System.Buffers.IBufferWriter<byte> output, int status, string code, string? detail, IReadOnlyDictionary<string, string[]>? errors, string? requestId)
+    private static void Write(System.Buffers.IBufferWriter<byte> output, int status, string code, string? detail, IReadOnlyDictionary<string, string[]>? errors, string? requestId, string? restriction = null)
     {
         using var writer = new Utf8JsonWriter(output);
         writer.WriteStartObject();
@@ -116,6 +119,11 @@ internal sealed class GatewayProblem(int status, string code, string? detail = n
             }
 
             writer.WriteEndObject();
+        }
+
+        if (restriction is not null)
+        {
+            writer.WriteString("restriction", restriction);
         }
 
         if (requestId is not null)

@@ -49,6 +49,7 @@ internal static class ProblemCodes
     public const string TeamAdminRequired = "team_admin_required";
     public const string NotProjectManager = "not_project_manager";
     public const string NotKeyOwner = "not_key_owner";
+    public const string KeyRestricted = Policy.Access.DenyReasons.KeyRestricted;
 
     public const string NameTaken = "name_taken";
     public const string EmailTaken = "email_taken";

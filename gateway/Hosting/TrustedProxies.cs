@@ -64,7 +64,7 @@ internal static class TrustedProxies
         return options;
     }
 
-    private static bool TryParse(string? entry, out System.Net.IPNetwork network)
+    internal static bool TryParse(string? entry, out System.Net.IPNetwork network)
     {
         network = default;
         var text = entry?.Trim() ?? "";

@@ -136,6 +136,24 @@ internal static class BsonMapping
         Format = Enum<ApiKeyFormatKind>(d["format"]), CreatedAt = Time(d["createdAt"]), LastUsedAt = OptionalTime(d["lastUsedAt"]),
         ExpiresAt = OptionalTime(d["expiresAt"]), RevokedAt = OptionalTime(d["revokedAt"]),
         Issuer = Str(d["issuer"]), Subject = Str(d["subject"]),
+        // Absent for keys without restrictions, and in stores written before keys had any.
+        Restrictions = d.TryGetValue("restrictions", out var restrictions) && restrictions.IsDocument ? ToRestrictions(restrictions.AsDocument) : null,
+    };
+
+    private static KeyRestrictions ToRestrictions(BsonDocument d) => new()
+    {
+        Access = d.TryGetValue("access", out var access) && access.IsString ? Enum<KeyAccess>(access) : KeyAccess.Write,
+        Projects = [.. Strings(d["projects"]).Select(p => ProjectPattern.TryParse(p, out var pattern)
+            ? pattern : throw new LiteException(0, $"Unknown project pattern '{p}' in the store."))],
+        AllowedNetworks = [.. Strings(d["allowedNetworks"]).Select(n => System.Net.IPNetwork.TryParse(n, out var network)
+            ? network : throw new LiteException(0, $"Unknown network '{n}' in the store."))],
+    };
+
+    private static BsonDocument FromRestrictions(KeyRestrictions r) => new()
+    {
+        ["access"] = Enum(r.Access),
+        ["projects"] = new BsonArray(r.Projects.Select(p => new BsonValue(p.ToString()))),
+        ["allowedNetworks"] = new BsonArray(r.AllowedNetworks.Select(n => new BsonValue(n.ToString()))),
     };
 
     public static TrustedIssuer ToIssuer(BsonDocument d) => new()
@@ -202,6 +220,11 @@ internal static class BsonMapping
         if (k.Issuer is not null || k.Subject is not null)
         {
             doc["subject"] = Str(k.Subject);
+        }
+
+        if (k.Restrictions is { IsEmpty: false } restrictions)
+        {
+            doc["restrictions"] = FromRestrictions(restrictions);
         }
 
         return doc;

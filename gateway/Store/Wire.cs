@@ -38,6 +38,7 @@ internal static class Wire
             typeof(Policy.Model.OrgRole), typeof(Policy.Model.TeamRole), typeof(Policy.Model.Visibility),
             typeof(Policy.Model.ProjectRole), typeof(Policy.Model.ServiceAccountScope), typeof(Policy.Model.AccessMode),
             typeof(Policy.Model.AuthenticationKind), typeof(Policy.Model.ApiKeyFormatKind), typeof(Policy.Model.AccessAction),
+            typeof(Policy.Model.KeyAccess),
         ];
         foreach (var type in types)
         {

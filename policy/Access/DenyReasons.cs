@@ -36,6 +36,8 @@ public static class DenyReasons
     public const string OutsideOrganization = "outside_organization";
     /// <summary>The caller may not manage the project.</summary>
     public const string NotProjectManager = "not_project_manager";
+    /// <summary>The owner may, but the key's restrictions (access, projects, allowed networks) refuse it.</summary>
+    public const string KeyRestricted = "key_restricted";
 
     /// <summary>Attribution verified: the named user belongs to the right team.</summary>
     public const string AttributionVerified = "attribution_verified";

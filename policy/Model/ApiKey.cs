@@ -38,6 +38,9 @@ public sealed record ApiKey
 
     /// <inheritdoc cref="Issuer"/>
     public string? Subject { get; init; }
+
+    /// <summary>What the key may do beyond its owner's rights (never more); null: exactly its owner's rights.</summary>
+    public KeyRestrictions? Restrictions { get; init; }
 }
 
 /// <summary>The formats of API keys.</summary>

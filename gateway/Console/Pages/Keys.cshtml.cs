@@ -20,9 +20,16 @@ internal sealed class KeysModel : ConsolePageModel
 
     public async Task OnGetAsync() => await LoadAsync();
 
-    public async Task<IActionResult> OnPostCreateAsync([FromForm] string keyOwner, [FromForm] string? keyName, [FromForm] string? format, [FromForm] string? expiresAt)
+    public async Task<IActionResult> OnPostCreateAsync([FromForm] string keyOwner, [FromForm] string? keyName, [FromForm] string? format, [FromForm] string? expiresAt,
+        [FromForm] string? access, [FromForm] string? projects, [FromForm] string? allowedNetworks)
     {
-        await CreateKeyAsync(keyOwner?.Trim() ?? "", keyName, format, expiresAt);
+        await CreateKeyAsync(keyOwner?.Trim() ?? "", keyName, format, expiresAt, access, projects, allowedNetworks);
+        return await AfterPostAsync(LoadAsync);
+    }
+
+    public async Task<IActionResult> OnPostRestrictKeyAsync([FromForm] string keyId, [FromForm] string? access, [FromForm] string? projects, [FromForm] string? allowedNetworks)
+    {
+        await RestrictKeyAsync(keyId, access, projects, allowedNetworks);
         return await AfterPostAsync(LoadAsync);
     }
 

@@ -70,9 +70,16 @@ internal sealed class ServiceAccountModel : ConsolePageModel
         return Page();
     }
 
-    public async Task<IActionResult> OnPostCreateKeyAsync([FromForm] string? keyName, [FromForm] string? expiresAt)
+    public async Task<IActionResult> OnPostCreateKeyAsync([FromForm] string? keyName, [FromForm] string? expiresAt,
+        [FromForm] string? access, [FromForm] string? projects, [FromForm] string? allowedNetworks)
     {
-        await CreateKeyAsync(Name, keyName, null, expiresAt);
+        await CreateKeyAsync(Name, keyName, null, expiresAt, access, projects, allowedNetworks);
+        return await AfterPostAsync(LoadAsync);
+    }
+
+    public async Task<IActionResult> OnPostRestrictKeyAsync([FromForm] string keyId, [FromForm] string? access, [FromForm] string? projects, [FromForm] string? allowedNetworks)
+    {
+        await RestrictKeyAsync(keyId, access, projects, allowedNetworks);
         return await AfterPostAsync(LoadAsync);
     }
 

@@ -50,6 +50,15 @@ internal sealed partial class SignInModel(
                 return Page();
         }
 
+        // A key limited to projects, or used from outside its networks, opens no console; a read-only one opens a read-only console.
+        if (result.Succeeded && Admin.AdminKeyRestrictions.Refusal(result.Restrictions, result.KeyId!, address, writes: false) is { } restricted)
+        {
+            Log.SignInRestricted(logger, result.KeyId!, restricted.Restriction!);
+            Response.StatusCode = 403;
+            Message = ConsoleMessages.ForCode(ProblemCodes.KeyRestricted);
+            return Page();
+        }
+
         var started = result.Succeeded ? sessions.Start(directory, result, key, address?.ToString()) : null;
         if (started is not { } session)
         {
@@ -73,5 +82,9 @@ internal sealed partial class SignInModel(
         [LoggerMessage(EventId = EventIds.AuthenticationFailed, EventName = "AuthenticationFailed", Level = LogLevel.Information,
             Message = "Console sign-in failed: {Reason} (key id {KeyId}).")]
         public static partial void SignInFailed(ILogger logger, string reason, string keyId);
+
+        [LoggerMessage(EventId = EventIds.AccessDenied, EventName = "SignInRestricted", Level = LogLevel.Information,
+            Message = "Console sign-in refused: key {KeyId} is restricted ({Restriction}).")]
+        public static partial void SignInRestricted(ILogger logger, string keyId, string restriction);
     }
 }

@@ -22,6 +22,10 @@ public sealed class StoreCopyTests(PostgresFixture pg)
         var imported = "Imp0rt" + Guid.NewGuid().ToString("N")[..24] + "Zz9Yy8Xx7W";
         Assert.Equal(201, (await lite.PostAsync("/admin/v1/users/bob/keys", lite.RootKey, new { name = "imp", format = "legacy40", key = imported })).Status);
         keys["imported"] = imported;
+        // Restrictions travel with their key.
+        var readOnly = await lite.PostAsync("/admin/v1/service-accounts/ci@ml/keys", keys["alice"], new { name = "ro", access = "read", allowedNetworks = new[] { "127.0.0.0/8" } });
+        Assert.Equal(201, readOnly.Status);
+        keys["read-only"] = readOnly.Str("key");
         Assert.Equal(200, (await lite.ProxyAsync(HttpMethod.Post, "/files/ml/team-p/r/file_stream", keys["ci@ml"])).Status);
         var auditBefore = (await lite.GetAsync("/admin/v1/audit?limit=1000", lite.RootKey)).Json.GetArrayLength();
         await lite.StopAsync(); // flushes last-used times and releases the file
@@ -49,6 +53,10 @@ public sealed class StoreCopyTests(PostgresFixture pg)
         Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Post, "/files/ml/team-p/r/file_stream", keys["bob"])).Status);
         Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Post, "/files/ml/team-p/r/file_stream", keys["imported"])).Status);
         Assert.Equal(403, (await gw.ProxyAsync(HttpMethod.Post, "/files/ml/team-p/r/file_stream", keys["vic"])).Status);
+        Assert.Equal((403, "key_restricted"), await gw.ProxyAsync(HttpMethod.Post, "/files/ml/team-p/r/file_stream", keys["read-only"]) is var ro ? (ro.Status, ro.Code) : default);
+        Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Get, "/read/ml/team-p/x", keys["read-only"])).Status);
+        var copiedKey = (await gw.GetAsync("/admin/v1/keys?owner=ci@ml", keys["alice"])).Json.EnumerateArray().Single(k => k.GetProperty("keyId").GetString() == readOnly.Str("keyId"));
+        Assert.Equal(("read", "127.0.0.0/8"), (copiedKey.GetProperty("access").GetString(), copiedKey.GetProperty("allowedNetworks")[0].GetString()));
         foreach (var (_, key) in keys)
         {
             Assert.Equal(200, (await gw.GetAsync("/admin/v1/whoami", key)).Status);
