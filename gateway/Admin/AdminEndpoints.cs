@@ -20,6 +20,7 @@ internal static class AdminEndpoints
         admin.MapGet("/whoami", WhoAmI);
         OrgEndpoints.Map(admin);
         UserUpdateEndpoints.Map(admin);
+        PrincipalLimitEndpoints.Map(admin);
         DirectoryListEndpoints.Map(admin);
         OperatorEndpoints.Map(admin);
         TeamEndpoints.Map(admin);

@@ -31,6 +31,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     GraphQL.IdResolver ids,
     Store.IGatewayStore store,
     Configuration.LimitsOptions limits,
+    RateLimiting.RequestRateLimiter rateLimiter,
     ILogger<GatewayAuthorizationMiddleware> logger)
 {
     // The constructor's parameters as fields, so that every part of the class reads them.
@@ -43,6 +44,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     private readonly GraphQL.IdResolver ids = ids;
     private readonly Store.IGatewayStore store = store;
     private readonly Configuration.LimitsOptions limits = limits;
+    private readonly RateLimiting.RequestRateLimiter rateLimiter = rateLimiter;
     private readonly ILogger<GatewayAuthorizationMiddleware> logger = logger;
 
     // Failed authentications are logged at most 20 a second; the rest are counted.
@@ -215,6 +217,17 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return false;
         }
 
+        // Counted only once allowed: a refused request reaches no upstream, and a caller over its limit
+        // still learns why it was refused rather than that it was throttled.
+        var limited = rateLimiter.TryAcquire(scope.RateClass, result.KeyId, result.Principal!, TeamOf(feature.Entity, result.Snapshot));
+        if (limited.Refused)
+        {
+            Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, ProblemCodes.RateLimited, Diagnostics.RequestIds.Of(context));
+            metrics.Denied(ProblemCodes.RateLimited);
+            await RateLimiting.RateLimitAnswer.WriteAsync(context, limited, result.KeyId, result.Principal!.DisplayName);
+            return false;
+        }
+
         context.Features.Set(feature);
         if (feature.LocalAnswer is { } answer)
         {
@@ -315,6 +328,12 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         context.Response.Clear();
         return ProxyProblems.UnavailableAsync(context, ProblemCodes.GatewayError, "The gateway could not decide this request.");
     }
+
+    // The team a request counts against for team buckets: the entity it resolved to, when that is a team.
+    private string? TeamOf(string? entity, Directory.DirectorySnapshot? snapshot)
+        => entity is not null && rateLimiter.HasTeamBuckets && (snapshot ?? directory.Current).TryGetEntity(entity, out var found) && found.Kind == EntityKind.Team
+            ? entity
+            : null;
 
     // The endpoint's scope is looked up once per request (InvokeAsync); "-" where a route has none.
     private static string RouteIdOf(RouteScope? scope) => scope?.RouteId ?? "-";

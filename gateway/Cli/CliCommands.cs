@@ -91,6 +91,11 @@ internal static class CliCommands
         new("keys rotate", "KEY-ID [--overlap 1d|12h|30m|0] [--name N] [--expires-at ISO-8601]", "a new key for the same owner (printed once); the old one works for the overlap (default 1d)",
             a => new(HttpMethod.Post, $"/keys/{E(a.At(0))}/rotate",
                 Body(("overlapSeconds", a.Option("overlap") is { } overlap ? Seconds(overlap) : null), ("name", a.Option("name")), ("expiresAt", a.Option("expires-at"))))),
+        new("limits get", "NAME", "a principal's own request limits (null: the configured ones)", a => new(HttpMethod.Get, $"/principals/{E(a.At(0))}/limits")),
+        new("limits set", "NAME [--per-second N --burst N] [--per-day N]", "set a principal's request limits over the configured ones (org admins, operators)",
+            a => new(HttpMethod.Put, $"/principals/{E(a.At(0))}/limits", Body(("permitsPerSecond", Number(a.Option("per-second"), "per-second")),
+                ("burst", Number(a.Option("burst"), "burst")), ("requestsPerDay", Number(a.Option("per-day"), "per-day"))))),
+        new("limits clear", "NAME", "back to the configured limits", a => new(HttpMethod.Delete, $"/principals/{E(a.At(0))}/limits")),
         new("issuers list", "ORG", "trusted issuers and their key status", a => new(HttpMethod.Get, $"/orgs/{E(a.At(0))}/issuers")),
         new("issuers add", "ORG ISSUER-URL [--accept-raw-jwt]", "trust an OIDC issuer", a => new(HttpMethod.Post, $"/orgs/{E(a.At(0))}/issuers",
             Body(("issuer", a.At(1)), ("acceptRawJwt", a.Flag("accept-raw-jwt") ? true : null)))),
@@ -114,6 +119,12 @@ internal static class CliCommands
         var org = a.Option("org") ?? throw new CliUsageException("service-accounts create needs --team TEAM or --org ORG.");
         return new(HttpMethod.Post, $"/orgs/{E(org)}/service-accounts", Body(("name", name), ("defaultTeam", a.Required("default-team")), ("access", access), ("grantAllCurrentProjects", all)));
     }
+
+    private static JsonNode? Number(string? value, string option)
+        => value is null ? null
+            : double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var number)
+                ? JsonValue.Create(number)
+                : throw new CliUsageException($"--{option} '{value}' is not a number.");
 
     // "ml/a,ml/b" as a JSON array; absent stays absent.
     private static JsonArray? List(string? value)

@@ -18,6 +18,8 @@ internal sealed record GatewayOptions
     public IdentityOptions Identity { get; init; } = new();
     public FederationOptions Federation { get; init; } = new();
     public LimitsOptions Limits { get; init; } = new();
+
+    public RateLimitOptions RateLimits { get; init; } = new();
     public ConsoleOptions Console { get; init; } = new();
 }
 

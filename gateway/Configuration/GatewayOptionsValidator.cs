@@ -18,6 +18,7 @@ internal static class GatewayOptionsValidator
         var errors = new List<string>();
         issuers = FederationOptionsValidator.Validate(options.Federation, errors);
         LimitsOptionsValidator.Validate(options.Limits, errors);
+        RateLimiting.RateClasses.Validate(options.RateLimits, errors);
         if (options.Tracing.OtlpEndpoint is { } otlp
             && (!Uri.TryCreate(otlp, UriKind.Absolute, out var otlpUri) || otlpUri.Scheme is not ("http" or "https")))
         {

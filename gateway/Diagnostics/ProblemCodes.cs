@@ -50,6 +50,8 @@ internal static class ProblemCodes
     public const string NotProjectManager = "not_project_manager";
     public const string NotKeyOwner = "not_key_owner";
     public const string KeyRestricted = Policy.Access.DenyReasons.KeyRestricted;
+    public const string RateLimited = "rate_limited";
+    public const string QuotaExceeded = "quota_exceeded";
 
     public const string NameTaken = "name_taken";
     public const string EmailTaken = "email_taken";

@@ -184,6 +184,7 @@ internal static class GatewayApp
         services.AddSingleton(sp => sp.GetRequiredService<StoreHolder>().Directory);
         services.AddSingleton<LastUsedTracker>();
         services.AddSingleton(options.Limits);
+        services.AddSingleton(new RateLimiting.RequestRateLimiter(options.RateLimits));
         services.AddSingleton<Abuse.FailedAuthenticationLimiter>();
         services.AddSingleton<Abuse.AuthenticationFailureAudit>();
         services.AddSingleton<ApiKeyAuthenticator>();

@@ -65,6 +65,9 @@ internal sealed record RouteScope
     /// </summary>
     public bool Shadow { get; init; }
 
+    /// <summary>Which configured rate limits apply (<c>Gateway.RateLimit.Class</c>, or the kind's default).</summary>
+    public RateLimiting.RateClass RateClass { get; init; }
+
     public bool IsBodyScoped => Kind is ScopeKind.GraphQl or ScopeKind.Json or ScopeKind.Multipart or ScopeKind.WeaveRefs or ScopeKind.Otlp;
 
     /// <summary>The declared action; null to derive it from the method (GET, HEAD, OPTIONS read; others write).</summary>

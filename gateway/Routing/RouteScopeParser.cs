@@ -26,11 +26,12 @@ internal static class RouteScopeParser
     public const string RulesKey = "Gateway.GraphQL.Rules";
     public const string AllowGetKey = "Gateway.GraphQL.AllowGet";
     public const string ModeKey = "Gateway.Mode";
+    public const string RateClassKey = "Gateway.RateLimit.Class";
 
     private static readonly string[] KnownKeys =
     [
         ScopeKey, EntityKey, ProjectKey, ActionKey, ProjectIdKey, MaxBytesKey, MaxDecompressedBytesKey,
-        MaxOperationsKey, MaxFieldsKey, MaxDepthKey, EntityFieldsKey, ProjectFieldsKey, RulesKey, AllowGetKey, ModeKey,
+        MaxOperationsKey, MaxFieldsKey, MaxDepthKey, EntityFieldsKey, ProjectFieldsKey, RulesKey, AllowGetKey, ModeKey, RateClassKey,
     ];
 
     private static readonly string[] BodyOnlyKeys = [MaxBytesKey, MaxDecompressedBytesKey, MaxOperationsKey, MaxFieldsKey, MaxDepthKey, EntityFieldsKey, ProjectFieldsKey, RulesKey, AllowGetKey];
@@ -101,8 +102,18 @@ internal static class RouteScopeParser
                 break;
         }
 
+        var rateClass = RateLimiting.RateClasses.DefaultFor(kind);
+        if (metadata.TryGetValue(RateClassKey, out var rateClassText) && !RateLimiting.RateClasses.TryParse(rateClassText, out rateClass))
+        {
+            errors.Add($"Route '{id}' has {RateClassKey} '{rateClassText}'. Expected one of: {string.Join(", ", RateLimiting.RateClasses.Names)}.");
+        }
+
         metadata.TryGetValue(ProjectIdKey, out var projectId);
-        var scope = new RouteScope { RouteId = id, Kind = kind, Entity = Blank(entity), Project = Blank(project), Action = action, ProjectId = Blank(projectId), Shadow = shadow };
+        var scope = new RouteScope
+        {
+            RouteId = id, Kind = kind, Entity = Blank(entity), Project = Blank(project), Action = action, ProjectId = Blank(projectId), Shadow = shadow,
+            RateClass = rateClass,
+        };
         var isBody = kind is ScopeKind.GraphQl or ScopeKind.Json or ScopeKind.Multipart or ScopeKind.WeaveRefs or ScopeKind.Otlp;
         if (!isBody)
         {

@@ -119,6 +119,7 @@ internal static class BsonMapping
             Operator = d.TryGetValue("operator", out var op) && op.IsBoolean && op.AsBoolean,
             // Absent in stores written before users had a name.
             FullName = d.TryGetValue("fullName", out var fullName) && fullName.IsString ? fullName.AsString : null,
+            Limits = ToLimits(d),
         };
     }
 
@@ -127,7 +128,32 @@ internal static class BsonMapping
         Id = d["_id"].AsString, Name = d["name"].AsString, Org = d["org"].AsString, Team = d["team"].AsString,
         Scope = Enum<ServiceAccountScope>(d["scope"]), Authentication = Enum<AuthenticationKind>(d["authentication"]),
         Issuer = Str(d["issuer"]), Subject = Str(d["subject"]), Access = Enum<AccessMode>(d["access"]),
-        Active = d["active"].AsBoolean, CreatedAt = Time(d["createdAt"]),
+        Active = d["active"].AsBoolean, CreatedAt = Time(d["createdAt"]), Limits = ToLimits(d),
+    };
+
+    // Absent for principals on the configured limits, and in stores written before principals had limits.
+    private static PrincipalLimits? ToLimits(BsonDocument d)
+    {
+        if (!d.TryGetValue("limits", out var value) || !value.IsDocument)
+        {
+            return null;
+        }
+
+        var limits = value.AsDocument;
+        return new PrincipalLimits
+        {
+            // Numbers come back from JSON (PostgreSQL) as the narrowest type that holds them.
+            PermitsPerSecond = limits["permitsPerSecond"].IsNumber ? Convert.ToDouble(limits["permitsPerSecond"].RawValue, System.Globalization.CultureInfo.InvariantCulture) : null,
+            Burst = limits["burst"].IsNumber ? Convert.ToInt32(limits["burst"].RawValue, System.Globalization.CultureInfo.InvariantCulture) : null,
+            RequestsPerDay = limits["requestsPerDay"].IsNumber ? Convert.ToInt64(limits["requestsPerDay"].RawValue, System.Globalization.CultureInfo.InvariantCulture) : null,
+        };
+    }
+
+    private static BsonValue FromLimits(PrincipalLimits? limits) => limits is null ? BsonValue.Null : new BsonDocument
+    {
+        ["permitsPerSecond"] = limits.PermitsPerSecond is { } rate ? new BsonValue(rate) : BsonValue.Null,
+        ["burst"] = limits.Burst is { } burst ? new BsonValue(burst) : BsonValue.Null,
+        ["requestsPerDay"] = limits.RequestsPerDay is { } day ? new BsonValue(day) : BsonValue.Null,
     };
 
     public static ApiKey ToKey(BsonDocument d) => new()
@@ -192,7 +218,7 @@ internal static class BsonMapping
         {
             ["_id"] = u.Id, ["username"] = u.Username, ["email"] = u.Email, ["org"] = u.Org, ["orgRole"] = Enum(u.OrgRole),
             ["defaultEntity"] = Str(u.DefaultEntity), ["active"] = u.Active, ["createdAt"] = Time(u.CreatedAt), ["teams"] = teams,
-            ["operator"] = u.Operator, ["fullName"] = Str(u.FullName),
+            ["operator"] = u.Operator, ["fullName"] = Str(u.FullName), ["limits"] = FromLimits(u.Limits),
         };
     }
 
@@ -201,6 +227,7 @@ internal static class BsonMapping
         ["_id"] = s.Id, ["name"] = s.Name, ["displayName"] = s.DisplayName, ["org"] = s.Org, ["team"] = s.Team,
         ["scope"] = Enum(s.Scope), ["authentication"] = Enum(s.Authentication), ["issuer"] = Str(s.Issuer),
         ["subject"] = Str(s.Subject), ["access"] = Enum(s.Access), ["active"] = s.Active, ["createdAt"] = Time(s.CreatedAt),
+        ["limits"] = FromLimits(s.Limits),
     };
 
     private static BsonDocument FromKey(ApiKey k)

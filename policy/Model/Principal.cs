@@ -15,6 +15,9 @@ public abstract record Principal
     /// <summary>When it was created.</summary>
     public DateTimeOffset CreatedAt { get; init; }
 
+    /// <summary>Request limits of its own over the configured ones; null: the configured ones.</summary>
+    public PrincipalLimits? Limits { get; init; }
+
     /// <summary>The name shown to people and sent upstream: <c>alice</c>, <c>ci@ml-team</c>, <c>ci@acme</c>.</summary>
     public abstract string DisplayName { get; }
 }

@@ -1,0 +1,117 @@
+using System.Threading.RateLimiting;
+using Gateway.Configuration;
+using Gateway.Policy.Model;
+
+namespace Gateway.RateLimiting;
+
+/// <summary>Which bucket refused a request, its size and rate, and when a retry can succeed.</summary>
+internal readonly record struct RateRefusal(string Scope, RateClass Class, double PermitsPerSecond, int Burst, TimeSpan RetryAfter)
+{
+    public bool Refused => Scope is not null;
+}
+
+/// <summary>
+/// Token buckets per key, per principal and per team, for each route class, from the framework's
+/// <see cref="PartitionedRateLimiter"/>: one bucket per partition, refilled by the limiter's own timer,
+/// dropped when idle. A principal's own limits (<see cref="PrincipalLimits"/>) replace the configured
+/// key and principal buckets. Per replica: N replicas let N times the rate through (quotas, not
+/// buckets, are what is counted across replicas). On the request path: three lookups of a struct key,
+/// no allocation when allowed.
+/// </summary>
+internal sealed class RequestRateLimiter : IDisposable
+{
+    private readonly BucketOptions?[] _key = new BucketOptions?[RateClasses.Names.Length];
+    private readonly BucketOptions?[] _principal = new BucketOptions?[RateClasses.Names.Length];
+    private readonly BucketOptions?[] _team = new BucketOptions?[RateClasses.Names.Length];
+    private readonly bool _configured;
+    private readonly PartitionedRateLimiter<Partition> _buckets =
+        // RateLimitPartition.Get with a static factory: GetTokenBucketLimiter would wrap the factory in a new closure per request.
+        PartitionedRateLimiter.Create<Partition, Partition>(static p => RateLimitPartition.Get(p, static p => new TokenBucketRateLimiter(Options(p))));
+
+    public RequestRateLimiter(RateLimitOptions options)
+    {
+        foreach (var (name, limits) in options.Classes)
+        {
+            if (RateClasses.TryParse(name, out var rateClass))
+            {
+                _key[(int)rateClass] = limits.Key;
+                _principal[(int)rateClass] = limits.Principal;
+                _team[(int)rateClass] = limits.Team;
+                _configured |= limits.Key is not null || limits.Principal is not null || limits.Team is not null;
+                HasTeamBuckets |= limits.Team is not null;
+            }
+        }
+    }
+
+    /// <summary>True when some class has a team bucket (the team is looked up only then).</summary>
+    public bool HasTeamBuckets { get; }
+
+    /// <summary>The bucket of one key, principal or team on one class, with its size and rate (a changed limit is another bucket).</summary>
+    internal readonly record struct Partition(byte Scope, RateClass Class, string Id, double PermitsPerSecond, int Burst);
+
+    private const byte KeyScope = 0;
+    private const byte PrincipalScope = 1;
+    private const byte TeamScope = 2;
+
+    /// <summary>
+    /// Takes one permit from each bucket the request counts against, in order key, principal, team; the
+    /// first that has none refuses (permits already taken from earlier buckets are not returned: a
+    /// refused request still costs the gateway work).
+    /// </summary>
+    public RateRefusal TryAcquire(RateClass rateClass, string? keyId, Principal principal, string? team)
+    {
+        var own = principal.Limits;
+        if (!_configured && own is null)
+        {
+            return default;
+        }
+
+        var index = (int)rateClass;
+        var ownBucket = own is { PermitsPerSecond: { } rate, Burst: { } burst } ? new BucketOptions { PermitsPerSecond = rate, Burst = burst } : null;
+        if (keyId is not null && (ownBucket ?? _key[index]) is { } key
+            && Take(new Partition(KeyScope, rateClass, keyId, key.PermitsPerSecond, key.Burst)) is { } keyWait)
+        {
+            return new RateRefusal("key", rateClass, key.PermitsPerSecond, key.Burst, keyWait);
+        }
+
+        if ((ownBucket ?? _principal[index]) is { } mine
+            && Take(new Partition(PrincipalScope, rateClass, principal.Id, mine.PermitsPerSecond, mine.Burst)) is { } principalWait)
+        {
+            return new RateRefusal("principal", rateClass, mine.PermitsPerSecond, mine.Burst, principalWait);
+        }
+
+        if (team is not null && _team[index] is { } shared
+            && Take(new Partition(TeamScope, rateClass, team, shared.PermitsPerSecond, shared.Burst)) is { } teamWait)
+        {
+            return new RateRefusal("team", rateClass, shared.PermitsPerSecond, shared.Burst, teamWait);
+        }
+
+        return default;
+    }
+
+    // Null when a permit was taken; otherwise how long until one can be.
+    private TimeSpan? Take(Partition partition)
+    {
+        using var lease = _buckets.AttemptAcquire(partition);
+        if (lease.IsAcquired)
+        {
+            return null;
+        }
+
+        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? retry : TimeSpan.FromSeconds(1 / partition.PermitsPerSecond);
+    }
+
+    // Refilled in steps of at least a tenth of a second (the partitioned limiter's timer ticks every 100 ms):
+    // 50/s is 5 tokens every 100 ms; 0.5/s is 1 token every 2 s.
+    private static TokenBucketRateLimiterOptions Options(Partition p)
+    {
+        var period = p.PermitsPerSecond >= 10 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1 / p.PermitsPerSecond);
+        var tokens = p.PermitsPerSecond >= 10 ? (int)Math.Round(p.PermitsPerSecond / 10) : 1;
+        return new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = p.Burst, TokensPerPeriod = tokens, ReplenishmentPeriod = period, QueueLimit = 0, AutoReplenishment = false,
+        };
+    }
+
+    public void Dispose() => _buckets.Dispose();
+}
