@@ -21,6 +21,7 @@ internal static class AdminEndpoints
         OrgEndpoints.Map(admin);
         UserUpdateEndpoints.Map(admin);
         PrincipalLimitEndpoints.Map(admin);
+        ExplainEndpoints.Map(admin);
         DirectoryListEndpoints.Map(admin);
         OperatorEndpoints.Map(admin);
         TeamEndpoints.Map(admin);

@@ -16,7 +16,9 @@ internal static class AdminKeyRestrictions
 {
     public static GatewayProblem? Refusal(AdminCaller caller, HttpContext http)
         => Refusal(caller.Restrictions, caller.KeyId, http.Connection.RemoteIpAddress,
-            writes: !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method));
+            writes: !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method)
+                // Explain is a POST that changes nothing.
+                && !(HttpMethods.IsPost(http.Request.Method) && http.Request.Path.Value is { } path && path.EndsWith("/explain", StringComparison.Ordinal)));
 
     /// <summary>Why <paramref name="restrictions"/> refuse an admin request from <paramref name="client"/> (that changes something when <paramref name="writes"/>), or null.</summary>
     public static GatewayProblem? Refusal(KeyRestrictions? restrictions, string keyId, IPAddress? client, bool writes)

@@ -16,7 +16,8 @@ namespace Gateway.Authorization;
 internal sealed partial class GatewayAuthorizationMiddleware
 {
     /// <param name="requestAction">What the request as a whole does (a GraphQL mutation writes even where it names nothing): a read-only key is refused anything else.</param>
-    private Decided Authorize(RouteScope scope, in AuthenticationResult identity, AttributionClaim claim, ReadOnlySpan<ScopeReference> references, AccessAction requestAction)
+    private Decided Authorize(RouteScope scope, in AuthenticationResult identity, AttributionClaim claim, ReadOnlySpan<ScopeReference> references, AccessAction requestAction,
+        Explain.ExplainFeature? explain)
     {
         var principal = identity.Principal!;
         var snapshot = identity.Snapshot ?? directory.Current;
@@ -25,12 +26,15 @@ internal sealed partial class GatewayAuthorizationMiddleware
         {
             if (KeyRestrictionCheck.CheckUnscoped(restrictions, requestAction) is { } unscoped)
             {
+                explain?.Add("key restriction", "refused", $"{unscoped}: the key is read-only and this request {Explain.ExplainText.Verb(requestAction)}s.");
                 return KeyRestrictionDenial.Of(unscoped, identity.KeyId, restrictions!, null, null, requestAction, null);
             }
 
             // Needs only authentication (an authenticated route, or a GraphQL operation naming no project).
             var defaultEntity = AccessEvaluator.DefaultEntity(principal);
             var reason = AccessEvaluator.EvaluateAttribution(principal, defaultEntity, claim, snapshot, out var user);
+            explain?.Add("rules", "allowed", $"Nothing to authorize beyond authentication; the default entity is {defaultEntity ?? "none"}."
+                + (reason is null ? "" : $" Attribution: {reason}."));
             return (Feature(scope, identity, defaultEntity, null, user, reason, claim), 0, DenyReasons.Allowed);
         }
 
@@ -52,10 +56,12 @@ internal sealed partial class GatewayAuthorizationMiddleware
 
             if (reference.Project is { } named && NearName(principal, reference, named, snapshot) is { } near)
             {
+                explain?.Add("rules", "refused", $"{Explain.ExplainText.Target(reference.Entity, named)} differs only by case from a known project: {near.Item3}.");
                 return near;
             }
 
             var decision = AccessEvaluator.Evaluate(new AccessRequest(principal, reference.Entity, reference.Project, reference.Action, claim), snapshot);
+            explain?.Add("rules", decision.IsAllowed ? "allowed" : "refused", Explain.ExplainText.Rule(principal, decision, reference, snapshot));
             if (!decision.IsAllowed)
             {
                 return decision.IsNotFound
@@ -66,7 +72,15 @@ internal sealed partial class GatewayAuthorizationMiddleware
 
             // The key's restrictions narrow what the owner may; asked only after the owner's allow, so
             // a project the owner may not see stays a 404.
-            if (KeyRestrictionCheck.Check(restrictions, decision.Entity!, reference.Project, reference.Action) is { } restricted)
+            var restricted = KeyRestrictionCheck.Check(restrictions, decision.Entity!, reference.Project, reference.Action);
+            if (explain is not null && restrictions is { IsEmpty: false })
+            {
+                explain.Add("key restriction", restricted is null ? "passed" : "refused", restricted is null
+                    ? $"The key's access and projects allow {Explain.ExplainText.Verb(reference.Action)} on {Explain.ExplainText.Target(decision.Entity, reference.Project)}."
+                    : $"{restricted}: the key does not allow {Explain.ExplainText.Verb(reference.Action)} on {Explain.ExplainText.Target(decision.Entity, reference.Project)}.");
+            }
+
+            if (restricted is not null)
             {
                 return KeyRestrictionDenial.Of(restricted, identity.KeyId, restrictions!, decision.Entity, reference.Project, reference.Action, null);
             }
@@ -89,6 +103,7 @@ internal sealed partial class GatewayAuthorizationMiddleware
         // A mutation whose every reference reads (a read of a project inside a write) still writes.
         if (KeyRestrictionCheck.CheckUnscoped(restrictions, requestAction) is { } overall)
         {
+            explain?.Add("key restriction", "refused", $"{overall}: the key is read-only and this request {Explain.ExplainText.Verb(requestAction)}s.");
             return KeyRestrictionDenial.Of(overall, identity.KeyId, restrictions!, null, null, requestAction, null);
         }
 

@@ -15,45 +15,55 @@ namespace Gateway.Authorization;
 /// <summary>The route's scope: from the path, query and headers, or from the body (GraphQL with its ids and edits).</summary>
 internal sealed partial class GatewayAuthorizationMiddleware
 {
-    private ValueTask<Decided> AuthorizeAsync(HttpContext context, RouteScope scope, AuthenticationResult identity, AttributionClaim claim)
+    private ValueTask<Decided> AuthorizeAsync(HttpContext context, RouteScope scope, AuthenticationResult identity, AttributionClaim claim, Explain.ExplainFeature? explain)
     {
         // Where the key may be used is known before anything is read from the request.
         if (identity.Restrictions is { } restrictions && !KeyRestrictionCheck.AllowsAddress(restrictions, context.Connection.RemoteIpAddress))
         {
+            explain?.Add("key restriction", "refused", $"allowedNetworks: {context.Connection.RemoteIpAddress?.ToString() ?? "an unknown address"} is outside {string.Join(", ", restrictions.AllowedNetworks)}.");
             return ValueTask.FromResult(KeyRestrictionDenial.Of(KeyRestrictionCheck.AllowedNetworks, identity.KeyId, restrictions, null, null,
                 scope.ActionFor(context.Request.Method), context.Connection.RemoteIpAddress));
         }
 
+        if (explain is not null && identity.Restrictions is { AllowedNetworks.IsDefaultOrEmpty: false })
+        {
+            explain.Add("key restriction", "passed", $"allowedNetworks: {context.Connection.RemoteIpAddress} is inside them.");
+        }
+
         if (scope.IsBodyScoped)
         {
-            return AuthorizeBodyAsync(context, scope, identity, claim);
+            return AuthorizeBodyAsync(context, scope, identity, claim, explain);
         }
 
         // Path, query, header and authenticated routes name at most one (entity, project): no body to
         // read, no list to build.
         if (scope.Kind == ScopeKind.Authenticated)
         {
-            return ValueTask.FromResult(Authorize(scope, identity, claim, [], scope.ActionFor(context.Request.Method)));
+            explain?.Add("references", "none", "An authenticated route: it names no entity or project.");
+            return ValueTask.FromResult(Authorize(scope, identity, claim, [], scope.ActionFor(context.Request.Method), explain));
         }
 
         if (RequestScope.HasAmbiguousQueryNames(context, scope)
             || (scope.Kind == ScopeKind.Header
                 && (RequestScope.HasHeaderTwin(context.Request.Headers, scope.Entity) || RequestScope.HasHeaderTwin(context.Request.Headers, scope.Project))))
         {
+            explain?.Add("references", "refused", "A scope parameter or header is sent twice (or in two spellings).");
             return ValueTask.FromResult<Decided>((null, 400, BodyScopeCodes.AmbiguousProperty));
         }
 
         if (!RequestScope.TryResolve(context, scope, out var entity, out var project, out var error))
         {
             Log.InvalidScope(logger, scope.RouteId, error ?? "", Diagnostics.RequestIds.Of(context));
+            explain?.Add("references", "refused", error ?? "The route's entity or project could not be read.");
             return ValueTask.FromResult<Decided>((null, 400, ProblemCodes.InvalidScope));
         }
 
         var action = scope.ActionFor(context.Request.Method);
-        return ValueTask.FromResult(Authorize(scope, identity, claim, [new ScopeReference(entity, project, action)], action));
+        explain?.Add("references", "read", $"{Explain.ExplainText.Target(entity, project)} ({Explain.ExplainText.Verb(action)}) from the {Explain.ExplainText.Source(scope)}.");
+        return ValueTask.FromResult(Authorize(scope, identity, claim, [new ScopeReference(entity, project, action)], action, explain));
     }
 
-    private async ValueTask<Decided> AuthorizeBodyAsync(HttpContext context, RouteScope scope, AuthenticationResult identity, AttributionClaim claim)
+    private async ValueTask<Decided> AuthorizeBodyAsync(HttpContext context, RouteScope scope, AuthenticationResult identity, AttributionClaim claim, Explain.ExplainFeature? explain)
     {
         var principal = identity.Principal!;
         BodyScopeResolver.BodyScopeResult body;
@@ -70,6 +80,7 @@ internal sealed partial class GatewayAuthorizationMiddleware
         {
             GatewayTracing.End(span, "refused", ex.Code);
             Log.InvalidScope(logger, scope.RouteId, ex.Code, Diagnostics.RequestIds.Of(context));
+            explain?.Add("references", "refused", $"The body could not be read as this route reads it: {ex.Code}" + (ex.Message.Length > 0 ? $" ({ex.Message})" : "") + ".");
             return (null, ex.Status, ex.Code);
         }
 
@@ -80,12 +91,21 @@ internal sealed partial class GatewayAuthorizationMiddleware
             // An organization named by nothing (a null or missing name) is no organization the gateway checked.
             if (graphQl.Organizations.Any(org => org is null || org != principal.Org))
             {
+                explain?.Add("references", "refused", "The operation names an organization other than the caller's.");
                 return (null, 404, GraphQL.GraphQlCodes.OrganizationNotFound);
             }
 
             if (graphQl.Ids.Count > 0)
             {
+                var named = references.Count;
                 var (status, code) = await ResolveIdsAsync(context, scope, graphQl, references);
+                if (explain is not null)
+                {
+                    explain.Add("ids", status == 0 ? "resolved" : "refused", status == 0
+                        ? string.Join("; ", graphQl.Ids.Distinct().Select(id => $"{id.Type} id {id.Id}")) + " resolved to " + string.Join(", ", references.Skip(named).Select(r => Explain.ExplainText.Target(r.Entity, r.Project)))
+                        : $"An id the operation names could not be resolved: {code}.");
+                }
+
                 if (status != 0)
                 {
                     return (null, status, code);
@@ -94,11 +114,21 @@ internal sealed partial class GatewayAuthorizationMiddleware
         }
         else if (references.Count == 0)
         {
+            explain?.Add("references", "refused", "The body names no project where this route reads one.");
             return (null, 400, BodyScopeCodes.ScopeNotFound);
         }
 
+        if (explain is not null)
+        {
+            explain.Add("references", references.Count == 0 ? "none" : "read", references.Count == 0
+                ? $"The {(graphQl is null ? "body" : "GraphQL operation")} names no project: authentication is enough."
+                : $"From the {(graphQl is null ? "body" : "GraphQL operation (arguments and variables, by type)")}: "
+                  + string.Join(", ", references.Distinct().Select(r => $"{Explain.ExplainText.Target(r.Entity, r.Project)} ({Explain.ExplainText.Verb(r.Action)})"))
+                  + (graphQl is { HasMutation: true } ? "; the document is a mutation." : "."));
+        }
+
         var requestAction = graphQl is null ? scope.ActionFor(context.Request.Method) : graphQl.HasMutation ? AccessAction.Write : AccessAction.Read;
-        var decided = Authorize(scope, identity, claim, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(references), requestAction);
+        var decided = Authorize(scope, identity, claim, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(references), requestAction, explain);
         if (decided.Feature is { } feature && graphQl is not null)
         {
             Shape(context, feature, graphQl, body.Body, identity.Snapshot ?? directory.Current);

@@ -32,6 +32,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     Store.IGatewayStore store,
     Configuration.LimitsOptions limits,
     RateLimiting.RequestRateLimiter rateLimiter,
+    Explain.RefusalRing refusals,
     ILogger<GatewayAuthorizationMiddleware> logger)
 {
     // The constructor's parameters as fields, so that every part of the class reads them.
@@ -45,6 +46,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     private readonly Store.IGatewayStore store = store;
     private readonly Configuration.LimitsOptions limits = limits;
     private readonly RateLimiting.RequestRateLimiter rateLimiter = rateLimiter;
+    private readonly Explain.RefusalRing refusals = refusals;
     private readonly ILogger<GatewayAuthorizationMiddleware> logger = logger;
 
     // Failed authentications are logged at most 20 a second; the rest are counted.
@@ -119,12 +121,23 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             return false;
         }
 
+        var explain = context.Features.Get<Explain.ExplainFeature>();
+        explain?.Add("route", scope.RouteId, $"{scope.Kind} scope, rate class {RateLimiting.RateClasses.Name(scope.RateClass)}"
+            + (scope.Action is { } declared ? $", action {Explain.ExplainText.Verb(declared)}" : ", action by method") + (scope.Shadow ? ", shadow mode" : "") + ".");
         var refusal = CheckRequestShape(context, out var claim);
         if (refusal is not null)
         {
             Log.Refused(logger, scope.RouteId, refusal, Diagnostics.RequestIds.Of(context));
+            explain?.Add("request", "refused", $"The request's shape is refused before any credential is read: {refusal}.");
             await GatewayProblem.WriteAsync(context.Response, 400, refusal);
+            Refused(context, scope, null, null, null);
             return false;
+        }
+
+        if (explain is not null)
+        {
+            // Explain names a key or a principal, never a secret: the identity is established by the explainer.
+            return await DecideAsync(context, scope, explain.Identity, claim, explain);
         }
 
         // Anonymous routes still refuse ambiguous or query credentials, but never authenticate one.
@@ -135,6 +148,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             var code = credential.Status == CredentialStatus.Ambiguous ? ProblemCodes.AmbiguousCredentials : ProblemCodes.CredentialsInQuery;
             Log.Refused(logger, scope.RouteId, code, Diagnostics.RequestIds.Of(context));
             await GatewayProblem.WriteAsync(context.Response, 400, code);
+            Refused(context, scope, null, null, null);
             return false;
         }
 
@@ -153,6 +167,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             }
 
             await ProxyProblems.UnauthorizedAsync(context, ProblemCodes.CredentialsRequired);
+            Refused(context, scope, null, null, ProblemCodes.CredentialsRequired);
             return false;
         }
 
@@ -165,6 +180,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         if (result.Outcome == AuthenticationOutcome.Unavailable)
         {
             await ProxyProblems.UnavailableAsync(context, result);
+            Refused(context, scope, null, result.KeyIdForLog, result.FailureReason);
             return false;
         }
 
@@ -184,6 +200,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             if (result.Outcome == AuthenticationOutcome.Throttled)
             {
                 await ProxyProblems.Throttled(context, result).ExecuteAsync(context);
+                Refused(context, scope, null, result.KeyIdForLog, result.FailureReason);
                 return false;
             }
 
@@ -194,19 +211,39 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             }
 
             await ProxyProblems.UnauthorizedAsync(context, ProblemCodes.InvalidCredentials, jwtShaped: credential.IsJwtShaped);
+            Refused(context, scope, null, result.KeyIdForLog, result.FailureReason);
             return false;
         }
 
+        return await DecideAsync(context, scope, result, claim, null);
+    }
+
+    /// <summary>
+    /// The decision once the caller is known: the one function the proxy and explain share. With
+    /// <paramref name="explain"/>, each step is recorded and nothing is forwarded or counted.
+    /// </summary>
+    private async ValueTask<bool> DecideAsync(HttpContext context, RouteScope scope, AuthenticationResult result, AttributionClaim claim, Explain.ExplainFeature? explain)
+    {
         var decide = GatewayTracing.Start("gateway.decide", scope.RouteId);
-        var decided = await AuthorizeAsync(context, scope, result, claim);
+        var decided = await AuthorizeAsync(context, scope, result, claim, explain);
         var (feature, status, reason) = decided;
         GatewayTracing.End(decide, feature is null ? "denied" : "allowed", reason);
         if (feature is null)
         {
-            Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, reason, Diagnostics.RequestIds.Of(context));
-            metrics.Denied(reason);
+            if (explain is null)
+            {
+                Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, reason, Diagnostics.RequestIds.Of(context));
+                metrics.Denied(reason);
+            }
+
             if (scope.Shadow && status is 403 or 404)
             {
+                explain?.Add("outcome", "shadowed", $"Would be refused ({status} {reason}); forwarded without identity headers because the route is in shadow mode.");
+                if (explain is not null)
+                {
+                    return false;
+                }
+
                 Shadow(context, scope, result.Principal, reason);
                 return true;
             }
@@ -214,6 +251,16 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             await (status == 503
                 ? ProxyProblems.UnavailableAsync(context, reason, "The gateway could not establish what this request touches; retry later.", 5)
                 : GatewayProblem.WriteAsync(context.Response, status, reason, decided.Detail, restriction: decided.Restriction));
+            Refused(context, scope, result.Principal, result.KeyId, null);
+            return false;
+        }
+
+        if (explain is not null)
+        {
+            // Explain takes no permit: it says which buckets apply and how full they are now.
+            explain.Add("rate limit", "not counted", rateLimiter.Describe(scope.RateClass, result.KeyId, result.Principal!, TeamOf(feature.Entity, result.Snapshot)));
+            explain.Allowed = true;
+            (explain.Entity, explain.Project) = (feature.Entity, feature.Project);
             return false;
         }
 
@@ -225,6 +272,7 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, ProblemCodes.RateLimited, Diagnostics.RequestIds.Of(context));
             metrics.Denied(ProblemCodes.RateLimited);
             await RateLimiting.RateLimitAnswer.WriteAsync(context, limited, result.KeyId, result.Principal!.DisplayName);
+            Refused(context, scope, result.Principal, result.KeyId, null);
             return false;
         }
 
@@ -329,6 +377,15 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         return ProxyProblems.UnavailableAsync(context, ProblemCodes.GatewayError, "The gateway could not decide this request.");
     }
 
+    // A refusal written above is kept for explain (never for explain's own replays).
+    private void Refused(HttpContext context, RouteScope scope, Policy.Model.Principal? principal, string? keyId, string? authenticationFailure)
+    {
+        if (context.Features.Get<Explain.ExplainFeature>() is null)
+        {
+            refusals.Record(context, scope.RouteId, context.Response.StatusCode, context.Features.Get<Diagnostics.ProblemCode>()?.Code ?? "", principal, keyId, authenticationFailure, time);
+        }
+    }
+
     // The team a request counts against for team buckets: the entity it resolved to, when that is a team.
     private string? TeamOf(string? entity, Directory.DirectorySnapshot? snapshot)
         => entity is not null && rateLimiter.HasTeamBuckets && (snapshot ?? directory.Current).TryGetEntity(entity, out var found) && found.Kind == EntityKind.Team
@@ -347,8 +404,14 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         }
     }
 
-    private void RecordRequest(HttpContext context, RouteScope? scope) =>
-        metrics.Request(RouteIdOf(scope), context.Response.StatusCode, context.Features.Get<GatewayFeature>() is not null);
+    private void RecordRequest(HttpContext context, RouteScope? scope)
+    {
+        // Explain's in-process requests are no traffic.
+        if (context.Features.Get<Explain.ExplainFeature>() is null)
+        {
+            metrics.Request(RouteIdOf(scope), context.Response.StatusCode, context.Features.Get<GatewayFeature>() is not null);
+        }
+    }
 
     private static partial class Log
     {

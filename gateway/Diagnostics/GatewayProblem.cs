@@ -36,6 +36,7 @@ internal sealed class GatewayProblem(int status, string code, string? detail = n
         response.Headers.CacheControl = "no-store";
         var requestId = RequestIds.Of(response.HttpContext);
         response.Headers[RequestIdHeader] = requestId;
+        response.HttpContext.Features.Set(new ProblemCode(code));
         Write(response.BodyWriter, status, code, detail, errors, requestId, restriction);
         await response.BodyWriter.FlushAsync();
     }
@@ -56,6 +57,7 @@ internal sealed class GatewayProblem(int status, string code, string? detail = n
     {
         var requestId = RequestIds.Of(response.HttpContext);
         response.Headers[RequestIdHeader] = requestId;
+        response.HttpContext.Features.Set(new ProblemCode(code));
         if (!IsPlain(requestId))
         {
             // Kestrel's ids are letters, digits and colons; anything else is escaped by the writer.
@@ -150,6 +152,9 @@ internal sealed class GatewayProblem(int status, string code, string? detail = n
         _ => "Error",
     };
 }
+
+/// <summary>The code of the problem a response was answered with (for the refusal record; server-side state).</summary>
+internal sealed record ProblemCode(string Code);
 
 /// <summary>Thrown inside an admin operation to answer with a problem; nothing has been written yet.</summary>
 internal sealed class AdminProblemException(int status, string code, string? detail = null, IReadOnlyDictionary<string, string[]>? errors = null)

@@ -147,6 +147,8 @@ internal static class GatewayApp
         // is the key WebApplication checks before adding it (as UseAuthentication sets it).
         ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
         app.UseTrustedProxies(options, listeners);
+        // Explain runs its requests through the rest of the pipeline: the proxy's own routing and decision.
+        app.Use(next => app.Services.GetRequiredService<Explain.ProxyPipeline>().Next = next);
         app.UseMiddleware<RawPathMiddleware>();
         app.UseRouting();
         app.MapGatewayHealth();
@@ -185,6 +187,9 @@ internal static class GatewayApp
         services.AddSingleton<LastUsedTracker>();
         services.AddSingleton(options.Limits);
         services.AddSingleton(new RateLimiting.RequestRateLimiter(options.RateLimits));
+        services.AddSingleton<Explain.RefusalRing>();
+        services.AddSingleton<Explain.ProxyPipeline>();
+        services.AddSingleton<Explain.DecisionExplainer>();
         services.AddSingleton<Abuse.FailedAuthenticationLimiter>();
         services.AddSingleton<Abuse.AuthenticationFailureAudit>();
         services.AddSingleton<ApiKeyAuthenticator>();

@@ -89,6 +89,31 @@ internal sealed class RequestRateLimiter : IDisposable
         return default;
     }
 
+    /// <summary>For explain: the buckets this request would count against and their permits now, without taking one.</summary>
+    public string Describe(RateClass rateClass, string? keyId, Principal principal, string? team)
+    {
+        var own = principal.Limits;
+        var index = (int)rateClass;
+        var ownBucket = own is { PermitsPerSecond: { } rate, Burst: { } burst } ? new BucketOptions { PermitsPerSecond = rate, Burst = burst } : null;
+        var parts = new List<string>();
+        void Add(string name, byte scope, string? id, BucketOptions? bucket)
+        {
+            if (id is not null && bucket is not null)
+            {
+                var available = _buckets.GetStatistics(new Partition(scope, rateClass, id, bucket.PermitsPerSecond, bucket.Burst))?.CurrentAvailablePermits;
+                parts.Add($"{name} bucket {bucket.PermitsPerSecond}/s, {bucket.Burst} at once, {available?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"} left"
+                    + (ownBucket is not null && scope != TeamScope ? " (the principal's own limits)" : ""));
+            }
+        }
+
+        Add("key", KeyScope, keyId, ownBucket ?? _key[index]);
+        Add("principal", PrincipalScope, principal.Id, ownBucket ?? _principal[index]);
+        Add("team", TeamScope, team, _team[index]);
+        return parts.Count == 0
+            ? $"No rate limit applies on {RateClasses.Name(rateClass)} routes."
+            : $"On {RateClasses.Name(rateClass)} routes: " + string.Join("; ", parts) + ".";
+    }
+
     // Null when a permit was taken; otherwise how long until one can be.
     private TimeSpan? Take(Partition partition)
     {

@@ -1,0 +1,179 @@
+using System.Text.Json;
+using Gateway.Tests.Common;
+using Xunit;
+
+namespace Gateway.Tests.Functional;
+
+/// <summary>
+/// <c>POST /admin/v1/explain</c> on a real gateway. Every refusal scenario below is sent through the
+/// proxy, then explained by its request id: the replay, decided by the proxy's own code without
+/// forwarding, must reach the very status and code the proxy answered. A synthetic request named by
+/// key id or principal is explained the same way, allowed ones included; only org admins (for their
+/// organization) and operators may ask.
+/// </summary>
+public sealed class ExplainTests
+{
+    private const string Upsert = "mutation { upsertBucket(input: {entityName: \"ml\", modelName: \"secret\"}) { bucket { id } } }";
+
+    /// <summary>A refusal to provoke; <paramref name="BeforeAuthentication"/>: refused before the credential is read (explained from the record, for operators only: no organization is known).</summary>
+    private sealed record Scenario(string Name, string Who, HttpMethod Method, string Path, object? Body = null, (string, string)[]? Headers = null, bool BeforeAuthentication = false);
+
+    private static IEnumerable<Scenario> Refusals() =>
+    [
+        new("not a member", "dave", HttpMethod.Post, "/files/ml/team-p/r1/file_stream"),
+        new("restricted project", "bob", HttpMethod.Post, "/files/ml/secret/r1/file_stream"),
+        new("viewer writing", "vic", HttpMethod.Post, "/files/ml/team-p/r1/file_stream"),
+        new("team SA outside its team", "ci@ml", HttpMethod.Post, "/files/cv/cv-p/r1/file_stream"),
+        new("explicit SA without a grant", "nep@acme", HttpMethod.Post, "/files/ml/late-p/r1/file_stream"),
+        new("another user's personal entity", "bob", HttpMethod.Post, "/files/dave/mine/r1/file_stream"),
+        new("unknown entity", "bob", HttpMethod.Post, "/files/nosuch/p/r1/file_stream"),
+        new("a known name in another case", "bob", HttpMethod.Post, "/files/ml/TEAM-P/r1/file_stream"),
+        new("a scope parameter twice", "bob", HttpMethod.Get, "/q?entity=ml&project=team-p&project=open-p"),
+        new("an invalid entity name", "bob", HttpMethod.Get, "/q?entity=no%20such&project=p"),
+        new("a reserved header", "bob", HttpMethod.Post, "/files/ml/team-p/r1/file_stream", Headers: [("X_Gateway_Principal", "erin")], BeforeAuthentication: true),
+        new("graphql: restricted project", "bob", HttpMethod.Post, "/gql", new { query = Upsert }),
+        new("a scope header twice", "bob", HttpMethod.Get, "/h", Headers: [("X-Entity", "ml"), ("X-Project", "team-p"), ("X_Project", "secret")]),
+        new("graphql: unreadable", "bob", HttpMethod.Post, "/gql", new { query = "{ project(" }),
+        new("graphql: another organization", "bob", HttpMethod.Post, "/gql", new { query = "{ organization(name: \"other\") { id } }" }),
+        new("graphql: not in the schema", "bob", HttpMethod.Post, "/gql", new { query = "{ nosuchField }" }),
+        new("graphql: another team's SA", "cvbot@cv", HttpMethod.Post, "/gql", new { query = "{ project(name: \"team-p\", entityName: \"ml\") { id } }" }),
+        new("key restricted: read-only", "ro", HttpMethod.Post, "/files/ml/team-p/r1/file_stream"),
+        new("key restricted: projects", "one", HttpMethod.Get, "/read/ml/open-p/x"),
+        new("key restricted: networks", "far", HttpMethod.Get, "/read/ml/team-p/x"),
+    ];
+
+    private static async Task<(TestGateway Gw, EchoUpstream Echo, Dictionary<string, string> Keys)> StartAsync()
+    {
+        var echo = await EchoUpstream.StartAsync();
+        var gw = await TestGateway.StartAsync(dir => Replicas.PostgresStoreTests.Config(dir, echo.Url));
+        var keys = new Dictionary<string, string>();
+        await OrgFixture.BuildAsync(gw, keys);
+        keys["ro"] = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/bob/keys", keys["bob"], new { name = "ro", access = "read" }))).Str("key");
+        keys["one"] = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/bob/keys", keys["bob"], new { name = "one", projects = new[] { "ml/team-p" } }))).Str("key");
+        keys["far"] = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/bob/keys", keys["bob"], new { name = "far", allowedNetworks = new[] { "10.0.0.0/8" } }))).Str("key");
+        return (gw, echo, keys);
+    }
+
+    private static Task<ApiResponse> SendAsync(TestGateway gw, Dictionary<string, string> keys, Scenario s)
+        => gw.ProxyAsync(s.Method, s.Path, keys[s.Who], s.Body, r =>
+        {
+            foreach (var (name, value) in s.Headers ?? [])
+            {
+                r.Headers.TryAddWithoutValidation(name, value);
+            }
+        });
+
+    private static string KeyIdOf(string key) => key.Split('_')[1];
+
+    [Fact]
+    public async Task EveryRefusal_ExplainedByItsRequestId_ReachesTheSameAnswer()
+    {
+        var (gw, echo, keys) = await StartAsync();
+        await using var upstream = echo;
+        await using var gateway = gw;
+        var codes = new HashSet<string>();
+        foreach (var scenario in Refusals())
+        {
+            var refused = await SendAsync(gw, keys, scenario);
+            Assert.True(refused.Status is >= 400 and < 500, $"{scenario.Name}: {refused}");
+            var requestId = refused.Headers.GetValues("X-Request-Id").Single();
+            var explained = await gw.PostAsync("/admin/v1/explain", scenario.BeforeAuthentication ? gw.RootKey : keys["erin"], new { requestId });
+            Assert.True(explained.Status == 200, $"{scenario.Name}: {refused} → {explained}");
+            var json = explained.Json;
+            var outcome = json.GetProperty("outcome");
+            Assert.Equal((refused.Status, refused.Code), (outcome.GetProperty("status").GetInt32(), outcome.GetProperty("code").GetString()));
+            if (scenario.BeforeAuthentication)
+            {
+                Assert.False(json.GetProperty("replayed").GetBoolean(), scenario.Name);
+                Assert.Equal(404, (await gw.PostAsync("/admin/v1/explain", keys["erin"], new { requestId })).Status);
+                codes.Add(refused.Code!);
+                continue;
+            }
+
+            Assert.True(json.GetProperty("replayed").GetBoolean(), scenario.Name);
+            Assert.True(json.GetProperty("sameAsRecorded").GetBoolean(), $"{scenario.Name}: proxy {refused.Status} {refused.Code}, explain {outcome}");
+            Assert.Equal((refused.Status, refused.Code), (outcome.GetProperty("status").GetInt32(), outcome.GetProperty("code").GetString()));
+            if (refused.Code == "key_restricted")
+            {
+                Assert.Equal(refused.Str("restriction"), outcome.GetProperty("restriction").GetString());
+            }
+
+            var steps = json.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("stage").GetString()).ToList();
+            Assert.Equal(["credential", "principal", "route"], steps.Take(3));
+            Assert.Equal("outcome", steps[^1]);
+            Assert.Equal(refused.Code, json.GetProperty("recorded").GetProperty("code").GetString());
+            codes.Add(refused.Code!);
+        }
+
+        // The scenarios cover the decision's refusal codes, not one code many times.
+        Assert.True(codes.Count >= 14, string.Join(", ", codes));
+        // Nothing explained was forwarded.
+        Assert.DoesNotContain(echo.Received, r => r.Path.Contains("/secret/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Explain_ShowsEachStep_OfRefusedAndAllowedRequests_ByKeyOrPrincipal()
+    {
+        var (gw, echo, keys) = await StartAsync();
+        await using var upstream = echo;
+        await using var gateway = gw;
+        var before = echo.Received.Count;
+
+        // A read-only key writing: the rule allows (bob is a member), the key's restriction refuses.
+        var ro = await OrgFixture.Ok(gw.PostAsync("/admin/v1/explain", keys["erin"],
+            new { key = KeyIdOf(keys["ro"]), method = "POST", path = "/files/ml/team-p/r1/file_stream" }));
+        var steps = ro.Json.GetProperty("steps").EnumerateArray().ToList();
+        Assert.Contains(steps, s => s.GetProperty("stage").GetString() == "rules" && s.GetProperty("outcome").GetString() == "allowed"
+            && s.GetProperty("detail").GetString()!.Contains("bob may write project ml/team-p (team project)", StringComparison.Ordinal));
+        Assert.Contains(steps, s => s.GetProperty("stage").GetString() == "key restriction" && s.GetProperty("outcome").GetString() == "refused");
+        Assert.Equal((403, "key_restricted", "access"), (ro.Json.GetProperty("outcome").GetProperty("status").GetInt32(),
+            ro.Json.GetProperty("outcome").GetProperty("code").GetString(), ro.Json.GetProperty("outcome").GetProperty("restriction").GetString()));
+        Assert.Contains("references", steps.Select(s => s.GetProperty("stage").GetString()));
+
+        // Allowed, by principal, a GraphQL body: the references read from it and the rate-limit step; nothing forwarded.
+        var allowed = await OrgFixture.Ok(gw.PostAsync("/admin/v1/explain", keys["erin"], new
+        {
+            principal = "ci@ml", method = "POST", path = "/gql",
+            body = new { query = "mutation { upsertBucket(input: {entityName: \"ml\", modelName: \"team-p\"}) { bucket { id } } }" },
+        }));
+        var outcome = allowed.Json.GetProperty("outcome");
+        Assert.True(outcome.GetProperty("allowed").GetBoolean(), allowed.Text);
+        Assert.Equal(("ml", "team-p"), (outcome.GetProperty("entity").GetString(), outcome.GetProperty("project").GetString()));
+        Assert.Contains("project ml/team-p (write)", allowed.Text);
+        Assert.Contains("\"stage\":\"rate limit\"", allowed.Text);
+        Assert.Equal(before, echo.Received.Count);
+
+        // The same synthetic request through explain and through the proxy: the same answer.
+        var sameProxy = await gw.ProxyAsync(HttpMethod.Post, "/files/cv/cv-p/r1/file_stream", keys["bob"]);
+        var sameExplain = await OrgFixture.Ok(gw.PostAsync("/admin/v1/explain", keys["erin"], new { key = KeyIdOf(keys["bob"]), method = "POST", path = "/files/cv/cv-p/r1/file_stream" }));
+        Assert.Equal(sameProxy.Code, sameExplain.Json.GetProperty("outcome").GetProperty("code").GetString());
+        Assert.Equal(sameProxy.Str("detail"), sameExplain.Json.GetProperty("outcome").GetProperty("detail").GetString());
+
+        // A path no route matches.
+        var none = await OrgFixture.Ok(gw.PostAsync("/admin/v1/explain", keys["erin"], new { principal = "bob", method = "GET", path = "/nowhere" }));
+        Assert.Equal(404, none.Json.GetProperty("outcome").GetProperty("status").GetInt32());
+
+        // A refused authentication is explained from what was recorded (the reason the client was not told).
+        var bad = await gw.ProxyAsync(HttpMethod.Post, "/files/ml/team-p/r1/file_stream", keys["bob"][..^4] + "AAAA");
+        var badId = bad.Headers.GetValues("X-Request-Id").Single();
+        var badExplained = await OrgFixture.Ok(gw.PostAsync("/admin/v1/explain", gw.RootKey, new { requestId = badId }));
+        Assert.False(badExplained.Json.GetProperty("replayed").GetBoolean());
+        Assert.Equal(401, badExplained.Json.GetProperty("outcome").GetProperty("status").GetInt32());
+
+        // Who may ask: org admins and operators; a team admin, a member or a service account may not; unknown ids are 404.
+        var refusal = await gw.ProxyAsync(HttpMethod.Post, "/files/ml/secret/r1/file_stream", keys["bob"]);
+        var id = refusal.Headers.GetValues("X-Request-Id").Single();
+        foreach (var who in new[] { "alice", "bob", "ci@ml" })
+        {
+            Assert.Equal(404, (await gw.PostAsync("/admin/v1/explain", keys[who], new { requestId = id })).Status);
+            Assert.Equal(404, (await gw.PostAsync("/admin/v1/explain", keys[who], new { principal = "bob", method = "GET", path = "/read/ml/team-p/x" })).Status);
+        }
+
+        Assert.Equal((404, "refusal_not_found"), await AdminCliRunner.StatusAsync(gw.PostAsync("/admin/v1/explain", keys["erin"], new { requestId = "0123456789abcdef01234567" })));
+        var erinReadOnly = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/erin/keys", keys["erin"], new { name = "ro", access = "read" }))).Str("key");
+        Assert.Equal(200, (await gw.PostAsync("/admin/v1/explain", erinReadOnly, new { requestId = id })).Status);
+        var invalid = await gw.PostAsync("/admin/v1/explain", keys["erin"], new { key = "x", principal = "y", method = "get", path = "files", clientAddress = "nope" });
+        Assert.Equal((400, "invalid_fields"), (invalid.Status, invalid.Code));
+        Assert.Equal(["clientAddress", "key", "method", "path"], invalid.Json.GetProperty("errors").EnumerateObject().Select(e => e.Name).Order(StringComparer.Ordinal).ToArray());
+    }
+}
