@@ -22,6 +22,7 @@ internal static class AdminEndpoints
         UserUpdateEndpoints.Map(admin);
         PrincipalLimitEndpoints.Map(admin);
         ExplainEndpoints.Map(admin);
+        UsageEndpoints.Map(admin);
         DirectoryListEndpoints.Map(admin);
         OperatorEndpoints.Map(admin);
         TeamEndpoints.Map(admin);

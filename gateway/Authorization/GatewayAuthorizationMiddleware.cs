@@ -33,6 +33,8 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     Configuration.LimitsOptions limits,
     RateLimiting.RequestRateLimiter rateLimiter,
     Explain.RefusalRing refusals,
+    Usage.UsageCounters usage,
+    RateLimiting.DailyQuotas quotas,
     ILogger<GatewayAuthorizationMiddleware> logger)
 {
     // The constructor's parameters as fields, so that every part of the class reads them.
@@ -47,6 +49,8 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     private readonly Configuration.LimitsOptions limits = limits;
     private readonly RateLimiting.RequestRateLimiter rateLimiter = rateLimiter;
     private readonly Explain.RefusalRing refusals = refusals;
+    private readonly Usage.UsageCounters usage = usage;
+    private readonly RateLimiting.DailyQuotas quotas = quotas;
     private readonly ILogger<GatewayAuthorizationMiddleware> logger = logger;
 
     // Failed authentications are logged at most 20 a second; the rest are counted.
@@ -258,7 +262,8 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         if (explain is not null)
         {
             // Explain takes no permit: it says which buckets apply and how full they are now.
-            explain.Add("rate limit", "not counted", rateLimiter.Describe(scope.RateClass, result.KeyId, result.Principal!, TeamOf(feature.Entity, result.Snapshot)));
+            explain.Add("rate limit", "not counted", rateLimiter.Describe(scope.RateClass, result.KeyId, result.Principal!, TeamOf(feature.Entity, result.Snapshot))
+                + " " + quotas.Describe(result.KeyId, result.Principal!));
             explain.Allowed = true;
             (explain.Entity, explain.Project) = (feature.Entity, feature.Project);
             return false;
@@ -275,6 +280,18 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             Refused(context, scope, result.Principal, result.KeyId, null);
             return false;
         }
+
+        var overQuota = quotas.Check(result.KeyId, result.Principal!);
+        if (overQuota.Refused)
+        {
+            Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, ProblemCodes.QuotaExceeded, Diagnostics.RequestIds.Of(context));
+            metrics.Denied(ProblemCodes.QuotaExceeded);
+            await RateLimiting.RateLimitAnswer.WriteAsync(context, overQuota, result.KeyId, result.Principal!.DisplayName);
+            Refused(context, scope, result.Principal, result.KeyId, null);
+            return false;
+        }
+
+        usage.Record(result.Principal!.Id, result.KeyId, Usage.UsageCounters.Allowed);
 
         context.Features.Set(feature);
         if (feature.LocalAnswer is { } answer)
@@ -382,6 +399,11 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     {
         if (context.Features.Get<Explain.ExplainFeature>() is null)
         {
+            if (principal is not null)
+            {
+                usage.Record(principal.Id, keyId, context.Features.Get<Diagnostics.ProblemCode>()?.Code ?? "refused");
+            }
+
             refusals.Record(context, scope.RouteId, context.Response.StatusCode, context.Features.Get<Diagnostics.ProblemCode>()?.Code ?? "", principal, keyId, authenticationFailure, time);
         }
     }

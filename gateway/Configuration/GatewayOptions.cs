@@ -20,6 +20,8 @@ internal sealed record GatewayOptions
     public LimitsOptions Limits { get; init; } = new();
 
     public RateLimitOptions RateLimits { get; init; } = new();
+
+    public UsageOptions Usage { get; init; } = new();
     public ConsoleOptions Console { get; init; } = new();
 }
 

@@ -19,6 +19,10 @@ internal static class GatewayOptionsValidator
         issuers = FederationOptionsValidator.Validate(options.Federation, errors);
         LimitsOptionsValidator.Validate(options.Limits, errors);
         RateLimiting.RateClasses.Validate(options.RateLimits, errors);
+        if (options.Usage.RetentionDays is < 1 or > 3660)
+        {
+            errors.Add($"Gateway:Usage:RetentionDays is {options.Usage.RetentionDays}: it must be between 1 and 3660.");
+        }
         if (options.Tracing.OtlpEndpoint is { } otlp
             && (!Uri.TryCreate(otlp, UriKind.Absolute, out var otlpUri) || otlpUri.Scheme is not ("http" or "https")))
         {

@@ -50,4 +50,6 @@ internal static class EventIds
     public const int StoreReconnected = 4004;
     public const int DirectoryCaughtByPoll = 4005;
     public const int StoreOpened = 4006;
+    public const int UsageFlushFailed = 4007;
+    public const int UsagePurged = 4008;
 }

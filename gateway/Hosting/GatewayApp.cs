@@ -188,6 +188,8 @@ internal static class GatewayApp
         services.AddSingleton(options.Limits);
         services.AddSingleton(new RateLimiting.RequestRateLimiter(options.RateLimits));
         services.AddSingleton<Explain.RefusalRing>();
+        services.AddSingleton<Usage.UsageCounters>();
+        services.AddSingleton(sp => new RateLimiting.DailyQuotas(options.RateLimits, sp.GetRequiredService<Usage.UsageCounters>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<Explain.ProxyPipeline>();
         services.AddSingleton<Explain.DecisionExplainer>();
         services.AddSingleton<Abuse.FailedAuthenticationLimiter>();

@@ -16,6 +16,7 @@ namespace Gateway.Hosting;
 /// </summary>
 internal sealed partial class LastUsedFlushService(
     LastUsedTracker tracker,
+    Usage.UsageCounters usage,
     IGatewayStore store,
     GatewayOptions options,
     Metrics.GatewayMetrics metrics,
@@ -72,6 +73,7 @@ internal sealed partial class LastUsedFlushService(
                 }
 
                 metrics.LastUsedFlush(succeeded: true, tracker.PendingCount, DateTimeOffset.UtcNow);
+                FlushUsage(purge: true);
             }
             catch (StoreUnavailableException ex)
             {
@@ -95,6 +97,25 @@ internal sealed partial class LastUsedFlushService(
         {
             Log.FlushFailed(logger, ex);
         }
+
+        FlushUsage(purge: false);
+    }
+
+    // Request counts ride on the same thread: batched, never on the request path.
+    private void FlushUsage(bool purge)
+    {
+        try
+        {
+            usage.Flush();
+            if (purge && usage.PurgeIfDue(options.Usage.RetentionDays) is > 0 and var purged)
+            {
+                Log.UsagePurged(logger, purged, options.Usage.RetentionDays);
+            }
+        }
+        catch (StoreUnavailableException ex)
+        {
+            Log.UsageFlushFailed(logger, ex);
+        }
     }
 
     private static partial class Log
@@ -104,5 +125,11 @@ internal sealed partial class LastUsedFlushService(
 
         [LoggerMessage(EventId = EventIds.LastUsedFlushFailed, EventName = "LastUsedFlushFailed", Level = LogLevel.Warning, Message = "Could not record last-used times; they are kept for the next flush.")]
         public static partial void FlushFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = EventIds.UsageFlushFailed, EventName = "UsageFlushFailed", Level = LogLevel.Warning, Message = "Could not record request counts; they are kept for the next flush.")]
+        public static partial void UsageFlushFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = EventIds.UsagePurged, EventName = "UsagePurged", Level = LogLevel.Information, Message = "Deleted {Count} hourly request counts older than {Days} days.")]
+        public static partial void UsagePurged(ILogger logger, int count, int days);
     }
 }

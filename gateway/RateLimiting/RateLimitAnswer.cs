@@ -32,4 +32,17 @@ internal static class RateLimitAnswer
             + $"{refusal.Burst} at once); retry in {seconds} s.";
         return GatewayProblem.WriteAsync(context.Response, 429, ProblemCodes.RateLimited, detail);
     }
+
+    public static Task WriteAsync(HttpContext context, in QuotaRefusal refusal, string? keyId, string principal)
+    {
+        var seconds = refusal.SecondsLeft.ToString(CultureInfo.InvariantCulture);
+        var policy = refusal.Scope + "-day";
+        var headers = context.Response.Headers;
+        headers.RetryAfter = seconds;
+        headers["RateLimit-Policy"] = $"\"{policy}\";q={refusal.Quota};w=86400";
+        headers["RateLimit"] = $"\"{policy}\";r=0;t={seconds}";
+        var who = refusal.Scope == "key" ? (keyId is null ? "This credential" : $"Key {keyId}") : principal;
+        return GatewayProblem.WriteAsync(context.Response, 429, ProblemCodes.QuotaExceeded,
+            $"{who} has used its {refusal.Quota} requests for today (UTC); the quota renews in {seconds} s.");
+    }
 }

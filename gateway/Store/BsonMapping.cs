@@ -285,4 +285,5 @@ internal static class Collections
     public const string Meta = "meta";
     public const string Audit = "audit";
     public const string LearnedIds = "learned_ids";
+    public const string Usage = "usage";
 }

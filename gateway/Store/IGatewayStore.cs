@@ -72,6 +72,18 @@ internal interface IGatewayStore : IDisposable
 
     /// <summary>Keeps a learned id's project; the first binding of an id stands (returns it).</summary>
     LearnedId BindLearnedId(LearnedId binding);
+
+    /// <summary>Adds request counts (batched by <see cref="Usage.UsageCounters"/>): each row's count is added to the stored one.</summary>
+    void AddUsage(IReadOnlyCollection<UsageCount> counts);
+
+    /// <summary>A principal's counts (one key's, when given) from <paramref name="since"/>, oldest first.</summary>
+    IReadOnlyList<UsageCount> QueryUsage(string principalId, string? keyId, DateTimeOffset since);
+
+    /// <summary>Allowed requests since <paramref name="since"/> per principal and key, across every replica writing to this store (for quotas).</summary>
+    IReadOnlyList<UsageCount> AllowedSince(DateTimeOffset since);
+
+    /// <summary>Deletes counts of hours before <paramref name="before"/>; returns how many rows went.</summary>
+    int PurgeUsage(DateTimeOffset before);
 }
 
 /// <summary>

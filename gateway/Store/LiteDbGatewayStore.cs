@@ -275,6 +275,8 @@ internal sealed partial class LiteDbGatewayStore : IGatewayStore
         Col(Collections.AccessTokens).EnsureIndex("ownerId", "$.ownerId", false);
         Col(Collections.AccessTokens).EnsureIndex("expiresAt", "$.expiresAt", false);
         Col(Collections.Audit).EnsureIndex("at", "$.at", false);
+        Col(Collections.Usage).EnsureIndex("hour", "$.hour", false);
+        Col(Collections.Usage).EnsureIndex("principalId", "$.principalId", false);
         Col(Collections.Audit).EnsureIndex("org", "$.org", false);
     }
 

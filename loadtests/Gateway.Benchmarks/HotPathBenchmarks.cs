@@ -52,6 +52,27 @@ public class HotPathBenchmarks
     /// </summary>
     public int Rotating { get; set; }
 
+    /// <summary>
+    /// Rate limits configured on the route's class (a key and a principal bucket, too large to refuse
+    /// anything): what the bookkeeping of <c>Gateway:RateLimits</c> costs each allowed request.
+    /// </summary>
+    [Params(false, true)]
+    public bool RateLimited { get; set; }
+
+    private static RateLimitOptions RateLimitsFor(bool limited) => !limited ? new RateLimitOptions() : new RateLimitOptions
+    {
+        Classes = new Dictionary<string, RateClassOptions>
+        {
+            ["default"] = new()
+            {
+                Key = new BucketOptions { PermitsPerSecond = 1_000_000, Burst = 10_000_000 },
+                Principal = new BucketOptions { PermitsPerSecond = 1_000_000, Burst = 10_000_000 },
+            },
+        },
+        // A quota too large to reach: the day's count is looked up on every request.
+        KeyRequestsPerDay = 1_000_000_000_000,
+    };
+
     private string[] _rotation = [];
     private int _turn;
 
@@ -124,9 +145,11 @@ public class HotPathBenchmarks
         var federated = JwtValidationBenchmarks.Validator(directory, options.Federation, metrics);
         var authenticator = new CredentialAuthenticator(keys, federated, limiter, new Store.StoreFreshness(TimeProvider.System));
         var names = new IdentityHeaderNames(options);
+        var usage = new Usage.UsageCounters(_store, TimeProvider.System);
         _middleware = new GatewayAuthorizationMiddleware(_ => Task.CompletedTask, authenticator, directory, names, TimeProvider.System, metrics,
             new Abuse.AuthenticationFailureAudit(directory, TimeProvider.System, new Configuration.LimitsOptions()), new GraphQL.IdResolver(TimeProvider.System, NullLogger<GraphQL.IdResolver>.Instance, _store), _store,
-            new Configuration.LimitsOptions(), NullLogger<GatewayAuthorizationMiddleware>.Instance);
+            new Configuration.LimitsOptions(), new RateLimiting.RequestRateLimiter(RateLimitsFor(RateLimited)), new Explain.RefusalRing(),
+            usage, new RateLimiting.DailyQuotas(RateLimitsFor(RateLimited), usage, TimeProvider.System), NullLogger<GatewayAuthorizationMiddleware>.Instance);
 
         var route = new RouteConfig
         {

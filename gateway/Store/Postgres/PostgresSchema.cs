@@ -47,6 +47,13 @@ internal static class PostgresSchema
         CREATE TABLE gateway_learned_ids (type text NOT NULL, id text NOT NULL, entity text NOT NULL, project text NOT NULL, at bigint NOT NULL,
             PRIMARY KEY (type, id));
         """,
+        """
+        -- Requests per principal, key, UTC hour and outcome, added to in batches by every replica: the
+        -- cluster-wide counts that usage reports and daily quotas read.
+        CREATE TABLE gateway_usage (hour bigint NOT NULL, principal_id text NOT NULL, key_id text NOT NULL, outcome text NOT NULL, count bigint NOT NULL,
+            PRIMARY KEY (principal_id, hour, key_id, outcome));
+        CREATE INDEX gateway_usage_hour ON gateway_usage (hour);
+        """,
     ];
 
     public static int Latest => Migrations.Length;

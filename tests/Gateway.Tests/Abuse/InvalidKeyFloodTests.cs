@@ -51,6 +51,10 @@ public sealed class InvalidKeyFloodTests
         public bool IsReadable() => true;
         public LearnedId? FindLearnedId(string type, string id) => null;
         public LearnedId BindLearnedId(LearnedId binding) => binding;
+        public void AddUsage(IReadOnlyCollection<UsageCount> counts) { }
+        public IReadOnlyList<UsageCount> QueryUsage(string principalId, string? keyId, DateTimeOffset since) => [];
+        public IReadOnlyList<UsageCount> AllowedSince(DateTimeOffset since) => [];
+        public int PurgeUsage(DateTimeOffset before) => 0;
         public void Dispose()
         {
         }

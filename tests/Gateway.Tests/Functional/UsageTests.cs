@@ -1,0 +1,102 @@
+using System.Text.Json;
+using Gateway.Tests.Common;
+using Xunit;
+
+namespace Gateway.Tests.Functional;
+
+/// <summary>
+/// Requests per key and per principal per hour, allowed and refused by code (<c>GET /admin/v1/usage</c>),
+/// after a known number of requests; daily quotas per key and per principal (429 <c>quota_exceeded</c>)
+/// over the same counts, on the embedded store.
+/// </summary>
+public sealed class UsageTests
+{
+    private const string Upload = "/files/ml/team-p/r1/file_stream";
+
+    private static async Task<(TestGateway Gw, EchoUpstream Echo, Dictionary<string, string> Keys)> StartAsync(params string[] args)
+    {
+        var echo = await EchoUpstream.StartAsync();
+        var gw = await TestGateway.StartAsync(dir => Replicas.PostgresStoreTests.Config(dir, echo.Url), args);
+        var keys = new Dictionary<string, string>();
+        await OrgFixture.BuildAsync(gw, keys);
+        return (gw, echo, keys);
+    }
+
+    internal static string KeyIdOf(string key) => key.Split('_')[1];
+
+    private static long Refused(JsonElement view, string code) => view.GetProperty("refused").TryGetProperty(code, out var n) ? n.GetInt64() : 0;
+
+    [Fact]
+    public async Task UsageFigures_AfterAKnownNumberOfRequests_PerKeyAndPerPrincipal()
+    {
+        var (gw, echo, keys) = await StartAsync();
+        await using var upstream = echo;
+        await using var gateway = gw;
+        var second = await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/bob/keys", keys["bob"], new { name = "second" }));
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Post, Upload, keys["bob"])).Status);
+        }
+
+        Assert.Equal(403, (await gw.ProxyAsync(HttpMethod.Post, "/files/cv/cv-p/r1/file_stream", keys["bob"])).Status);
+        Assert.Equal(403, (await gw.ProxyAsync(HttpMethod.Post, "/files/cv/cv-p/r1/file_stream", keys["bob"])).Status);
+        Assert.Equal(404, (await gw.ProxyAsync(HttpMethod.Post, "/files/ml/secret/r1/file_stream", keys["bob"])).Status);
+        Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Get, "/read/ml/team-p/x", second.Str("key"))).Status);
+        Assert.Equal(401, (await gw.ProxyAsync(HttpMethod.Post, Upload, keys["bob"] + "x")).Status); // nobody's
+
+        var byKey = (await OrgFixture.Ok(gw.GetAsync($"/admin/v1/usage?keyId={KeyIdOf(keys["bob"])}&hours=3", keys["bob"]))).Json;
+        Assert.Equal(5, byKey.GetProperty("allowed").GetInt64());
+        Assert.Equal(2, Refused(byKey, "not_a_member"));
+        Assert.Equal(1, Refused(byKey, "project_not_found"));
+        Assert.Equal(3, byKey.GetProperty("hours").GetArrayLength());
+        Assert.Equal(5, byKey.GetProperty("hours")[2].GetProperty("allowed").GetInt64());
+
+        var byPrincipal = (await OrgFixture.Ok(gw.GetAsync("/admin/v1/usage?principal=bob", keys["erin"]))).Json;
+        Assert.Equal(6, byPrincipal.GetProperty("allowed").GetInt64());
+        Assert.Equal(48, byPrincipal.GetProperty("hours").GetArrayLength());
+
+        // Counts are flushed before each read and added, never overwritten.
+        Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Post, Upload, keys["bob"])).Status);
+        Assert.Equal(6, (await gw.GetAsync($"/admin/v1/usage?keyId={KeyIdOf(keys["bob"])}", keys["bob"])).Json.GetProperty("allowed").GetInt64());
+
+        // Only the owner and those who may act on it; anything else is a key that does not exist.
+        Assert.Equal((404, "key_not_found"), await AdminCliRunner.StatusAsync(gw.GetAsync($"/admin/v1/usage?keyId={KeyIdOf(keys["bob"])}", keys["dave"])));
+        Assert.Equal((404, "principal_not_found"), await AdminCliRunner.StatusAsync(gw.GetAsync("/admin/v1/usage?principal=bob", keys["carol"])));
+        Assert.Equal((400, "invalid_fields"), await AdminCliRunner.StatusAsync(gw.GetAsync("/admin/v1/usage?principal=bob&keyId=x&hours=0", keys["erin"])));
+    }
+
+    [Fact]
+    public async Task DailyQuotas_PerKeyAndPerPrincipal_Answer429UntilTheDayEnds()
+    {
+        var (gw, echo, keys) = await StartAsync("--Gateway:RateLimits:KeyRequestsPerDay=3");
+        await using var upstream = echo;
+        await using var gateway = gw;
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Post, Upload, keys["bob"])).Status);
+        }
+
+        var over = await gw.ProxyAsync(HttpMethod.Post, Upload, keys["bob"]);
+        Assert.Equal((429, "quota_exceeded"), (over.Status, over.Code));
+        var retry = long.Parse(over.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(retry, 1, 86_400);
+        Assert.Equal("\"key-day\";q=3;w=86400", over.Headers.GetValues("RateLimit-Policy").Single());
+        // Another key of bob has a quota of its own; refusals do not count toward it.
+        var second = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/bob/keys", keys["bob"], new { name = "second" }))).Str("key");
+        Assert.Equal(403, (await gw.ProxyAsync(HttpMethod.Post, "/files/cv/cv-p/r1/file_stream", second)).Status);
+        Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Post, Upload, second)).Status);
+
+        // A principal's own daily quota counts all its keys together.
+        await OrgFixture.Ok(gw.PutAsync("/admin/v1/principals/alice/limits", keys["erin"], new { requestsPerDay = 2 }));
+        var aliceSecond = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/alice/keys", keys["alice"], new { name = "second" }))).Str("key");
+        Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Post, Upload, keys["alice"])).Status);
+        Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Post, Upload, aliceSecond)).Status);
+        var principal = await gw.ProxyAsync(HttpMethod.Post, Upload, aliceSecond);
+        Assert.Equal((429, "quota_exceeded", "\"principal-day\";q=2;w=86400"), (principal.Status, principal.Code, principal.Headers.GetValues("RateLimit-Policy").Single()));
+        Assert.StartsWith("alice has used its 2 requests for today", principal.Str("detail"), StringComparison.Ordinal);
+
+        // The quota refusals are counted as such.
+        var usage = (await OrgFixture.Ok(gw.GetAsync($"/admin/v1/usage?keyId={KeyIdOf(keys["bob"])}", keys["bob"]))).Json;
+        Assert.Equal((3, 1L), (usage.GetProperty("allowed").GetInt64(), Refused(usage, "quota_exceeded")));
+    }
+}
