@@ -18,6 +18,12 @@ internal sealed class KeysModel : ConsolePageModel
 
     public List<KeyView> Keys { get; private set; } = [];
 
+    /// <summary>A key whose requests per hour are shown above the table.</summary>
+    [FromQuery(Name = "usage")]
+    public string? UsageKey { get; set; }
+
+    public UsageView? Usage { get; private set; }
+
     public async Task OnGetAsync() => await LoadAsync();
 
     public async Task<IActionResult> OnPostCreateAsync([FromForm] string keyOwner, [FromForm] string? keyName, [FromForm] string? format, [FromForm] string? expiresAt,
@@ -47,5 +53,8 @@ internal sealed class KeysModel : ConsolePageModel
     }
 
     private async Task LoadAsync()
-        => Keys = await ListAsync<KeyView>("/keys", query: [new("owner", Owner), new("q", Search)]);
+    {
+        Keys = await ListAsync<KeyView>("/keys", query: [new("owner", Owner), new("q", Search)]);
+        Usage = string.IsNullOrEmpty(UsageKey) ? null : await ReadAsync<UsageView>("/usage", query: [new("keyId", UsageKey)]);
+    }
 }

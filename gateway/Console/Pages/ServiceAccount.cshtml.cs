@@ -21,6 +21,12 @@ internal sealed class ServiceAccountModel : ConsolePageModel
 
     public ServiceAccountView? Account { get; private set; }
 
+    /// <summary>One key's requests per hour instead of the account's.</summary>
+    [FromQuery(Name = "usage")]
+    public string? UsageKey { get; set; }
+
+    public UsageView? Usage { get; private set; }
+
     public List<KeyView> Keys { get; private set; } = [];
 
     public bool ConfirmDeleteAccount => DeleteRequested == "1";
@@ -105,5 +111,6 @@ internal sealed class ServiceAccountModel : ConsolePageModel
         }
 
         Keys = Account.Authentication == "builtin" ? await ListAsync<KeyView>("/keys", query: [new("owner", Name)]) : [];
+        Usage = await ReadAsync<UsageView>("/usage", query: string.IsNullOrEmpty(UsageKey) ? [new("principal", Name)] : [new("keyId", UsageKey)]);
     }
 }
