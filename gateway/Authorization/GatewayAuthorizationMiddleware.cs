@@ -56,6 +56,10 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     // Failed authentications are logged at most 20 a second; the rest are counted.
     private readonly LogRateLimiter _failureLog = new(20, time);
     private readonly LogRateLimiter _shadowLog = new(20, time);
+
+    // Refusals before anyone is authenticated (a flood of bad keys) are kept for explain at most 100 a
+    // second: the ring would hold a tenth of a second of a flood anyway, and a flood stays cheap.
+    private readonly LogRateLimiter _anonymousRefusals = new(100, time);
     private readonly Abuse.SampledAudit _shadowAudit = new(directory, time, limits.AuditedFailuresPerSecond);
 
     public Task InvokeAsync(HttpContext context)
@@ -402,6 +406,10 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             if (principal is not null)
             {
                 usage.Record(principal.Id, keyId, context.Features.Get<Diagnostics.ProblemCode>()?.Code ?? "refused");
+            }
+            else if (!_anonymousRefusals.TryAcquire(out _))
+            {
+                return;
             }
 
             refusals.Record(context, scope.RouteId, context.Response.StatusCode, context.Features.Get<Diagnostics.ProblemCode>()?.Code ?? "", principal, keyId, authenticationFailure, time);
