@@ -276,21 +276,15 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         // Counted only once allowed: a refused request reaches no upstream, and a caller over its limit
         // still learns why it was refused rather than that it was throttled.
         var limited = rateLimiter.TryAcquire(scope.RateClass, result.KeyId, result.Principal!, TeamOf(feature.Entity, result.Snapshot));
-        if (limited.Refused)
+        var overQuota = limited.Refused ? default : quotas.Check(result.KeyId, result.Principal!);
+        if (limited.Refused || overQuota.Refused)
         {
-            Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, ProblemCodes.RateLimited, Diagnostics.RequestIds.Of(context));
-            metrics.Denied(ProblemCodes.RateLimited);
-            await RateLimiting.RateLimitAnswer.WriteAsync(context, limited, result.KeyId, result.Principal!.DisplayName);
-            Refused(context, scope, result.Principal, result.KeyId, null);
-            return false;
-        }
-
-        var overQuota = quotas.Check(result.KeyId, result.Principal!);
-        if (overQuota.Refused)
-        {
-            Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, ProblemCodes.QuotaExceeded, Diagnostics.RequestIds.Of(context));
-            metrics.Denied(ProblemCodes.QuotaExceeded);
-            await RateLimiting.RateLimitAnswer.WriteAsync(context, overQuota, result.KeyId, result.Principal!.DisplayName);
+            var code = limited.Refused ? ProblemCodes.RateLimited : ProblemCodes.QuotaExceeded;
+            Log.Denied(logger, scope.RouteId, result.Principal!.DisplayName, code, Diagnostics.RequestIds.Of(context));
+            metrics.Denied(code);
+            await (limited.Refused
+                ? RateLimiting.RateLimitAnswer.WriteAsync(context, limited, result.KeyId, result.Principal!.DisplayName)
+                : RateLimiting.RateLimitAnswer.WriteAsync(context, overQuota, result.KeyId, result.Principal!.DisplayName));
             Refused(context, scope, result.Principal, result.KeyId, null);
             return false;
         }

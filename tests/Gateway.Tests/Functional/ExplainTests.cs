@@ -42,16 +42,15 @@ public sealed class ExplainTests
         new("key restricted: networks", "far", HttpMethod.Get, "/read/ml/team-p/x"),
     ];
 
-    private static async Task<(TestGateway Gw, EchoUpstream Echo, Dictionary<string, string> Keys)> StartAsync()
+    // The org, and three restricted keys of bob's for the key_restricted scenarios.
+    private static async Task<OrgGateway> StartAsync()
     {
-        var echo = await EchoUpstream.StartAsync();
-        var gw = await TestGateway.StartAsync(dir => Replicas.PostgresStoreTests.Config(dir, echo.Url));
-        var keys = new Dictionary<string, string>();
-        await OrgFixture.BuildAsync(gw, keys);
+        var org = await OrgGateway.StartAsync();
+        var (gw, _, keys) = org;
         keys["ro"] = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/bob/keys", keys["bob"], new { name = "ro", access = "read" }))).Str("key");
         keys["one"] = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/bob/keys", keys["bob"], new { name = "one", projects = new[] { "ml/team-p" } }))).Str("key");
         keys["far"] = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/bob/keys", keys["bob"], new { name = "far", allowedNetworks = new[] { "10.0.0.0/8" } }))).Str("key");
-        return (gw, echo, keys);
+        return org;
     }
 
     private static Task<ApiResponse> SendAsync(TestGateway gw, Dictionary<string, string> keys, Scenario s)
@@ -63,14 +62,11 @@ public sealed class ExplainTests
             }
         });
 
-    private static string KeyIdOf(string key) => key.Split('_')[1];
-
-    [Fact]
+        [Fact]
     public async Task EveryRefusal_ExplainedByItsRequestId_ReachesTheSameAnswer()
     {
-        var (gw, echo, keys) = await StartAsync();
-        await using var upstream = echo;
-        await using var gateway = gw;
+        await using var org = await StartAsync();
+        var (gw, echo, keys) = org;
         var codes = new HashSet<string>();
         foreach (var scenario in Refusals())
         {
@@ -114,14 +110,13 @@ public sealed class ExplainTests
     [Fact]
     public async Task Explain_ShowsEachStep_OfRefusedAndAllowedRequests_ByKeyOrPrincipal()
     {
-        var (gw, echo, keys) = await StartAsync();
-        await using var upstream = echo;
-        await using var gateway = gw;
+        await using var org = await StartAsync();
+        var (gw, echo, keys) = org;
         var before = echo.Received.Count;
 
         // A read-only key writing: the rule allows (bob is a member), the key's restriction refuses.
         var ro = await OrgFixture.Ok(gw.PostAsync("/admin/v1/explain", keys["erin"],
-            new { key = KeyIdOf(keys["ro"]), method = "POST", path = "/files/ml/team-p/r1/file_stream" }));
+            new { key = OrgGateway.KeyIdOf(keys["ro"]), method = "POST", path = "/files/ml/team-p/r1/file_stream" }));
         var steps = ro.Json.GetProperty("steps").EnumerateArray().ToList();
         Assert.Contains(steps, s => s.GetProperty("stage").GetString() == "rules" && s.GetProperty("outcome").GetString() == "allowed"
             && s.GetProperty("detail").GetString()!.Contains("bob may write project ml/team-p (team project)", StringComparison.Ordinal));
@@ -145,7 +140,7 @@ public sealed class ExplainTests
 
         // The same synthetic request through explain and through the proxy: the same answer.
         var sameProxy = await gw.ProxyAsync(HttpMethod.Post, "/files/cv/cv-p/r1/file_stream", keys["bob"]);
-        var sameExplain = await OrgFixture.Ok(gw.PostAsync("/admin/v1/explain", keys["erin"], new { key = KeyIdOf(keys["bob"]), method = "POST", path = "/files/cv/cv-p/r1/file_stream" }));
+        var sameExplain = await OrgFixture.Ok(gw.PostAsync("/admin/v1/explain", keys["erin"], new { key = OrgGateway.KeyIdOf(keys["bob"]), method = "POST", path = "/files/cv/cv-p/r1/file_stream" }));
         Assert.Equal(sameProxy.Code, sameExplain.Json.GetProperty("outcome").GetProperty("code").GetString());
         Assert.Equal(sameProxy.Str("detail"), sameExplain.Json.GetProperty("outcome").GetProperty("detail").GetString());
 

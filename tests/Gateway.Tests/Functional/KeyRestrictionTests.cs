@@ -17,14 +17,6 @@ public sealed class KeyRestrictionTests
     private const string Upsert = "mutation { upsertBucket(input: {entityName: \"ml\", modelName: \"team-p\", name: \"r1\"}) { bucket { id } } }";
     private const string ReadProject = "{ project(name: \"team-p\", entityName: \"ml\") { id } }";
 
-    private static async Task<(TestGateway Gw, EchoUpstream Echo, Dictionary<string, string> Keys)> StartAsync(params string[] args)
-    {
-        var echo = await EchoUpstream.StartAsync();
-        var gw = await TestGateway.StartAsync(new FakeTimeProvider(DateTimeOffset.UtcNow), dir => Replicas.PostgresStoreTests.Config(dir, echo.Url), args);
-        var keys = new Dictionary<string, string>();
-        await OrgFixture.BuildAsync(gw, keys);
-        return (gw, echo, keys);
-    }
 
     private static async Task<(int, string?, string?)> RefusalAsync(Task<ApiResponse> call)
     {
@@ -35,9 +27,8 @@ public sealed class KeyRestrictionTests
     [Fact]
     public async Task ReadOnlyKeys_ReadButNeverWrite_OnEveryKindOfRoute()
     {
-        var (gw, echo, keys) = await StartAsync();
-        await using var upstream = echo;
-        await using var gateway = gw;
+        await using var org = await OrgGateway.StartAsync();
+        var (gw, echo, keys) = org;
         foreach (var (owner, manager) in new[] { ("ci@ml", "alice"), ("bob", "bob") })
         {
             var path = owner.Contains('@') ? $"/admin/v1/service-accounts/{owner}/keys" : $"/admin/v1/users/{owner}/keys";
@@ -69,9 +60,8 @@ public sealed class KeyRestrictionTests
     [Fact]
     public async Task ProjectLimitedKeys_TouchOnlyTheirProjects_AndNeverSeeMoreThanTheOwner()
     {
-        var (gw, echo, keys) = await StartAsync();
-        await using var upstream = echo;
-        await using var gateway = gw;
+        await using var org = await OrgGateway.StartAsync();
+        var (gw, echo, keys) = org;
         var one = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/bob/keys", keys["bob"], new { name = "one", projects = new[] { "ml/team-p" } }))).Str("key");
         var team = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/bob/keys", keys["bob"], new { name = "team", projects = new[] { "ml/*" } }))).Str("key");
 
@@ -103,9 +93,8 @@ public sealed class KeyRestrictionTests
     [Fact]
     public async Task NetworkLimitedKeys_WorkOnlyFromTheirNetworks_AsTheTrustedProxySettingNamesTheClient()
     {
-        var (gw, echo, keys) = await StartAsync("--Gateway:Proxy:TrustedProxies:0=127.0.0.1");
-        await using var upstream = echo;
-        await using var gateway = gw;
+        await using var org = await OrgGateway.StartAsync("--Gateway:Proxy:TrustedProxies:0=127.0.0.1");
+        var (gw, echo, keys) = org;
         var office = await OrgFixture.Ok(gw.PostAsync("/admin/v1/service-accounts/ci@ml/keys", keys["alice"], new { name = "office", allowedNetworks = new[] { "10.0.0.0/8", "fd00::/8" } }));
         var local = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/service-accounts/ci@ml/keys", keys["alice"], new { name = "local", allowedNetworks = new[] { "127.0.0.1" } }))).Str("key");
         var key = office.Str("key");
@@ -130,9 +119,8 @@ public sealed class KeyRestrictionTests
     [Fact]
     public async Task Restrictions_AreValidated_Updated_Audited_KeptByRotation_AndBindTheAdminApi()
     {
-        var (gw, echo, keys) = await StartAsync();
-        await using var upstream = echo;
-        await using var gateway = gw;
+        await using var org = await OrgGateway.StartAsync();
+        var (gw, echo, keys) = org;
         var alice = keys["alice"];
 
         // Every malformed entry at once; entries beyond the owner's rights are refused with one message
@@ -190,9 +178,8 @@ public sealed class KeyRestrictionTests
     [Fact]
     public async Task TheCli_SetsListsAndLiftsRestrictions()
     {
-        var (gw, echo, keys) = await StartAsync();
-        await using var upstream = echo;
-        await using var gateway = gw;
+        await using var org = await OrgGateway.StartAsync();
+        var (gw, echo, keys) = org;
         var (exit, output, errors) = await AdminCliRunner.RunAsync(gw, keys["alice"], "keys", "create", "ci@ml", "--name", "nightly", "--access", "read",
             "--projects", "ml/team-p, ml/open-p", "--networks", "127.0.0.0/8", "--output", "json");
         Assert.True(exit == 0, errors);

@@ -15,14 +15,6 @@ public sealed class RateLimitTests
     private const string Upload = "/files/ml/team-p/r1/file_stream";
     private const string ReadProject = "{ project(name: \"team-p\", entityName: \"ml\") { id } }";
 
-    private static async Task<(TestGateway Gw, EchoUpstream Echo, Dictionary<string, string> Keys)> StartAsync(params string[] args)
-    {
-        var echo = await EchoUpstream.StartAsync();
-        var gw = await TestGateway.StartAsync(dir => Replicas.PostgresStoreTests.Config(dir, echo.Url), args);
-        var keys = new Dictionary<string, string>();
-        await OrgFixture.BuildAsync(gw, keys);
-        return (gw, echo, keys);
-    }
 
     private static string Header(ApiResponse response, string name) => response.Headers.TryGetValues(name, out var values) ? values.Single() : "";
 
@@ -30,12 +22,11 @@ public sealed class RateLimitTests
     public async Task KeyPrincipalAndTeamBuckets_Answer429_WithRetryAfterAndRateLimitFields()
     {
         // 0.01 a second: one token in 100 s, so nothing refills during the test.
-        var (gw, echo, keys) = await StartAsync(
+        await using var org = await OrgGateway.StartAsync(
             "--Gateway:RateLimits:Classes:default:Key:PermitsPerSecond=0.01", "--Gateway:RateLimits:Classes:default:Key:Burst=3",
             "--Gateway:RateLimits:Classes:default:Principal:PermitsPerSecond=0.01", "--Gateway:RateLimits:Classes:default:Principal:Burst=5",
             "--Gateway:RateLimits:Classes:graphql:Team:PermitsPerSecond=0.01", "--Gateway:RateLimits:Classes:graphql:Team:Burst=4");
-        await using var upstream = echo;
-        await using var gateway = gw;
+        var (gw, echo, keys) = org;
         var second = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/bob/keys", keys["bob"], new { name = "second" }))).Str("key");
 
         // The key's bucket: three, then 429.
@@ -84,10 +75,9 @@ public sealed class RateLimitTests
     public async Task Buckets_Refill_AndAPrincipalsOwnLimits_ReplaceTheConfiguredOnes()
     {
         // Two a second, two at once: the third request inside a second is refused; half a second later one more is allowed.
-        var (gw, echo, keys) = await StartAsync(
+        await using var org = await OrgGateway.StartAsync(
             "--Gateway:RateLimits:Classes:default:Key:PermitsPerSecond=2", "--Gateway:RateLimits:Classes:default:Key:Burst=2");
-        await using var upstream = echo;
-        await using var gateway = gw;
+        var (gw, echo, keys) = org;
         var refilled = false;
         for (var attempt = 0; attempt < 5 && !refilled; attempt++)
         {

@@ -13,25 +13,14 @@ public sealed class UsageTests
 {
     private const string Upload = "/files/ml/team-p/r1/file_stream";
 
-    private static async Task<(TestGateway Gw, EchoUpstream Echo, Dictionary<string, string> Keys)> StartAsync(params string[] args)
-    {
-        var echo = await EchoUpstream.StartAsync();
-        var gw = await TestGateway.StartAsync(dir => Replicas.PostgresStoreTests.Config(dir, echo.Url), args);
-        var keys = new Dictionary<string, string>();
-        await OrgFixture.BuildAsync(gw, keys);
-        return (gw, echo, keys);
-    }
 
-    internal static string KeyIdOf(string key) => key.Split('_')[1];
-
-    private static long Refused(JsonElement view, string code) => view.GetProperty("refused").TryGetProperty(code, out var n) ? n.GetInt64() : 0;
+        private static long Refused(JsonElement view, string code) => view.GetProperty("refused").TryGetProperty(code, out var n) ? n.GetInt64() : 0;
 
     [Fact]
     public async Task UsageFigures_AfterAKnownNumberOfRequests_PerKeyAndPerPrincipal()
     {
-        var (gw, echo, keys) = await StartAsync();
-        await using var upstream = echo;
-        await using var gateway = gw;
+        await using var org = await OrgGateway.StartAsync();
+        var (gw, echo, keys) = org;
         var second = await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/bob/keys", keys["bob"], new { name = "second" }));
         for (var i = 0; i < 5; i++)
         {
@@ -44,7 +33,7 @@ public sealed class UsageTests
         Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Get, "/read/ml/team-p/x", second.Str("key"))).Status);
         Assert.Equal(401, (await gw.ProxyAsync(HttpMethod.Post, Upload, keys["bob"] + "x")).Status); // nobody's
 
-        var byKey = (await OrgFixture.Ok(gw.GetAsync($"/admin/v1/usage?keyId={KeyIdOf(keys["bob"])}&hours=3", keys["bob"]))).Json;
+        var byKey = (await OrgFixture.Ok(gw.GetAsync($"/admin/v1/usage?keyId={OrgGateway.KeyIdOf(keys["bob"])}&hours=3", keys["bob"]))).Json;
         Assert.Equal(5, byKey.GetProperty("allowed").GetInt64());
         Assert.Equal(2, Refused(byKey, "not_a_member"));
         Assert.Equal(1, Refused(byKey, "project_not_found"));
@@ -57,10 +46,10 @@ public sealed class UsageTests
 
         // Counts are flushed before each read and added, never overwritten.
         Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Post, Upload, keys["bob"])).Status);
-        Assert.Equal(6, (await gw.GetAsync($"/admin/v1/usage?keyId={KeyIdOf(keys["bob"])}", keys["bob"])).Json.GetProperty("allowed").GetInt64());
+        Assert.Equal(6, (await gw.GetAsync($"/admin/v1/usage?keyId={OrgGateway.KeyIdOf(keys["bob"])}", keys["bob"])).Json.GetProperty("allowed").GetInt64());
 
         // Only the owner and those who may act on it; anything else is a key that does not exist.
-        Assert.Equal((404, "key_not_found"), await AdminCliRunner.StatusAsync(gw.GetAsync($"/admin/v1/usage?keyId={KeyIdOf(keys["bob"])}", keys["dave"])));
+        Assert.Equal((404, "key_not_found"), await AdminCliRunner.StatusAsync(gw.GetAsync($"/admin/v1/usage?keyId={OrgGateway.KeyIdOf(keys["bob"])}", keys["dave"])));
         Assert.Equal((404, "principal_not_found"), await AdminCliRunner.StatusAsync(gw.GetAsync("/admin/v1/usage?principal=bob", keys["carol"])));
         Assert.Equal((400, "invalid_fields"), await AdminCliRunner.StatusAsync(gw.GetAsync("/admin/v1/usage?principal=bob&keyId=x&hours=0", keys["erin"])));
     }
@@ -68,9 +57,8 @@ public sealed class UsageTests
     [Fact]
     public async Task DailyQuotas_PerKeyAndPerPrincipal_Answer429UntilTheDayEnds()
     {
-        var (gw, echo, keys) = await StartAsync("--Gateway:RateLimits:KeyRequestsPerDay=3");
-        await using var upstream = echo;
-        await using var gateway = gw;
+        await using var org = await OrgGateway.StartAsync("--Gateway:RateLimits:KeyRequestsPerDay=3");
+        var (gw, echo, keys) = org;
         for (var i = 0; i < 3; i++)
         {
             Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Post, Upload, keys["bob"])).Status);
@@ -96,7 +84,7 @@ public sealed class UsageTests
         Assert.StartsWith("alice has used its 2 requests for today", principal.Str("detail"), StringComparison.Ordinal);
 
         // The quota refusals are counted as such.
-        var usage = (await OrgFixture.Ok(gw.GetAsync($"/admin/v1/usage?keyId={KeyIdOf(keys["bob"])}", keys["bob"]))).Json;
+        var usage = (await OrgFixture.Ok(gw.GetAsync($"/admin/v1/usage?keyId={OrgGateway.KeyIdOf(keys["bob"])}", keys["bob"]))).Json;
         Assert.Equal((3, 1L), (usage.GetProperty("allowed").GetInt64(), Refused(usage, "quota_exceeded")));
     }
 }

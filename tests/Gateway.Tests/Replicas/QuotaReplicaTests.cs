@@ -33,7 +33,7 @@ public sealed class QuotaReplicaTests(PostgresFixture pg)
 
         // B's counts reach the store within its flush interval; A's report (which flushes A) then sums both.
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while ((await a.GetAsync($"/admin/v1/usage?keyId={UsageTests.KeyIdOf(key)}", key)).Json.GetProperty("allowed").GetInt64() < 4)
+        while ((await a.GetAsync($"/admin/v1/usage?keyId={OrgGateway.KeyIdOf(key)}", key)).Json.GetProperty("allowed").GetInt64() < 4)
         {
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "B's counts never reached the store");
             await Task.Delay(50);
