@@ -70,6 +70,7 @@ internal sealed class KeyMinting(ApiKeyFormat format)
     /// <remarks><paramref name="restrictions"/> are checked against the owner's rights in <paramref name="d"/> here, inside the write lock.</remarks>
     public (ChangeSet Changes, CreatedKeyView View) Plan(IGatewayStore store, Directory.DirectorySnapshot d, Principal owner, CreateKeyRequest body, KeyRestrictions? restrictions, AdminCaller caller, DateTimeOffset now)
     {
+        restrictions = KeyRestrictionFields.WithinCaller(restrictions, caller);
         var errors = new FieldErrors();
         KeyRestrictionFields.CheckOwner(restrictions, owner, d, errors);
         errors.ThrowIfAny();

@@ -115,6 +115,47 @@ internal static class KeyRestrictionFields
         }
     }
 
+    /// <summary>
+    /// A key made by a caller whose own key is limited to networks stays within them: it gets the caller's
+    /// networks when it asks for none, and a network outside them is refused (403 <c>key_restricted</c>).
+    /// (Read-only and project-limited keys change nothing on the admin API at all.)
+    /// </summary>
+    public static KeyRestrictions? WithinCaller(KeyRestrictions? requested, AdminCaller caller)
+    {
+        if (caller.Restrictions is not { AllowedNetworks.IsDefaultOrEmpty: false } own)
+        {
+            return requested;
+        }
+
+        if (requested is null || requested.AllowedNetworks.IsDefaultOrEmpty)
+        {
+            return (requested ?? new KeyRestrictions()) with { AllowedNetworks = own.AllowedNetworks };
+        }
+
+        RequireWithinCaller(requested, caller);
+        return requested;
+    }
+
+    /// <summary>A key changed by a network-limited caller must stay within the caller's networks (lifting them is refused).</summary>
+    public static void RequireWithinCaller(KeyRestrictions? result, AdminCaller caller)
+    {
+        if (caller.Restrictions is not { AllowedNetworks.IsDefaultOrEmpty: false } own)
+        {
+            return;
+        }
+
+        var networks = result?.AllowedNetworks ?? [];
+        if (networks.IsDefaultOrEmpty || !networks.All(n => own.AllowedNetworks.Any(o => Contains(o, n))))
+        {
+            throw new Diagnostics.AdminProblemException(403, Diagnostics.ProblemCodes.KeyRestricted,
+                $"Key {caller.KeyId} may be used only from some networks: a key it makes or changes must be limited to those networks (or a part of them).",
+                null);
+        }
+    }
+
+    private static bool Contains(System.Net.IPNetwork outer, System.Net.IPNetwork inner)
+        => outer.BaseAddress.AddressFamily == inner.BaseAddress.AddressFamily && outer.PrefixLength <= inner.PrefixLength && outer.Contains(inner.BaseAddress);
+
     /// <summary>The restrictions as the key's view and its audit detail show them.</summary>
     public static (string Access, IReadOnlyList<string> Projects, IReadOnlyList<string> AllowedNetworks) View(KeyRestrictions? restrictions)
         => restrictions is null

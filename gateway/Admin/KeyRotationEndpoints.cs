@@ -61,6 +61,10 @@ internal static class KeyRotationEndpoints
             var restrictions = KeyRestrictionFields.Parse(body.Access, body.Projects, body.AllowedNetworks, errors, key.Restrictions);
             KeyRestrictionFields.CheckOwner(restrictions, owner, d, errors);
             errors.ThrowIfAny();
+            if (KeyRestrictionFields.Describe(restrictions) != KeyRestrictionFields.Describe(key.Restrictions))
+            {
+                KeyRestrictionFields.RequireWithinCaller(restrictions, caller);
+            }
             var updated = key with
             {
                 Name = body.Name ?? key.Name,

@@ -18,6 +18,20 @@ internal static class CredentialExtractor
     private static readonly string[] QueryNames =
         ["api_key", "apikey", "api-key", "key", "access_token", "token", "wandb_api_key", "wandb-api-key", "auth", "authorization", "password", "assertion"];
 
+    /// <summary>True for a query parameter name that is refused as a credential (in any case, '_' or '-').</summary>
+    public static bool IsCredentialQueryName(string name)
+    {
+        foreach (var known in QueryNames)
+        {
+            if (string.Equals(known.Replace('-', '_'), name.Replace('-', '_'), StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public static Credential Extract(HttpRequest request, ConnectionCredentialMemo? memo = null)
     {
         if (request.QueryString.HasValue && HasQueryCredential(request.QueryString.Value!))

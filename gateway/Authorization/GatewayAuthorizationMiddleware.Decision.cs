@@ -26,7 +26,9 @@ internal sealed partial class GatewayAuthorizationMiddleware
         {
             if (KeyRestrictionCheck.CheckUnscoped(restrictions, requestAction) is { } unscoped)
             {
-                explain?.Add("key restriction", "refused", $"{unscoped}: the key is read-only and this request {Explain.ExplainText.Verb(requestAction)}s.");
+                explain?.Add("key restriction", "refused", unscoped == KeyRestrictionCheck.Access
+                    ? $"access: the key is read-only and this request {Explain.ExplainText.Verb(requestAction)}s."
+                    : $"projects: the key is limited to projects and this request {Explain.ExplainText.Verb(requestAction)}s without naming one.");
                 return KeyRestrictionDenial.Of(unscoped, identity.KeyId, restrictions!, null, null, requestAction, null);
             }
 
@@ -56,12 +58,12 @@ internal sealed partial class GatewayAuthorizationMiddleware
 
             if (reference.Project is { } named && NearName(principal, reference, named, snapshot) is { } near)
             {
-                explain?.Add("rules", "refused", $"{Explain.ExplainText.Target(reference.Entity, named)} differs only by case from a known project: {near.Item3}.");
+                explain?.Add("rules", "refused", $"{explain.Target(reference.Entity, named)} differs only by case from a known project: {near.Item3}.");
                 return near;
             }
 
             var decision = AccessEvaluator.Evaluate(new AccessRequest(principal, reference.Entity, reference.Project, reference.Action, claim), snapshot);
-            explain?.Add("rules", decision.IsAllowed ? "allowed" : "refused", Explain.ExplainText.Rule(principal, decision, reference, snapshot));
+            explain?.Add("rules", decision.IsAllowed ? "allowed" : "refused", Explain.ExplainText.Rule(explain, principal, decision, reference, snapshot));
             if (!decision.IsAllowed)
             {
                 return decision.IsNotFound
@@ -76,8 +78,8 @@ internal sealed partial class GatewayAuthorizationMiddleware
             if (explain is not null && restrictions is { IsEmpty: false })
             {
                 explain.Add("key restriction", restricted is null ? "passed" : "refused", restricted is null
-                    ? $"The key's access and projects allow {Explain.ExplainText.Verb(reference.Action)} on {Explain.ExplainText.Target(decision.Entity, reference.Project)}."
-                    : $"{restricted}: the key does not allow {Explain.ExplainText.Verb(reference.Action)} on {Explain.ExplainText.Target(decision.Entity, reference.Project)}.");
+                    ? $"The key's access and projects allow {Explain.ExplainText.Verb(reference.Action)} on {explain.Target(decision.Entity, reference.Project)}."
+                    : $"{restricted}: the key does not allow {Explain.ExplainText.Verb(reference.Action)} on {explain.Target(decision.Entity, reference.Project)}.");
             }
 
             if (restricted is not null)
@@ -101,9 +103,9 @@ internal sealed partial class GatewayAuthorizationMiddleware
         }
 
         // A mutation whose every reference reads (a read of a project inside a write) still writes.
-        if (KeyRestrictionCheck.CheckUnscoped(restrictions, requestAction) is { } overall)
+        if (KeyRestrictionCheck.CheckOverall(restrictions, requestAction) is { } overall)
         {
-            explain?.Add("key restriction", "refused", $"{overall}: the key is read-only and this request {Explain.ExplainText.Verb(requestAction)}s.");
+            explain?.Add("key restriction", "refused", $"{overall}: this request {Explain.ExplainText.Verb(requestAction)}s as a whole (a mutation), which the key does not allow.");
             return KeyRestrictionDenial.Of(overall, identity.KeyId, restrictions!, null, null, requestAction, null);
         }
 

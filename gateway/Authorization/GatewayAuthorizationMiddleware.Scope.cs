@@ -30,6 +30,16 @@ internal sealed partial class GatewayAuthorizationMiddleware
             explain.Add("key restriction", "passed", $"allowedNetworks: {context.Connection.RemoteIpAddress} is inside them.");
         }
 
+        // A read-only key reads with reading methods: a route that declares its action read for every
+        // method (an upstream that might still write on POST or DELETE) does not make a DELETE a read.
+        // (Elsewhere the method already makes the action, and the rules below refuse with the target named.)
+        if (scope.Action == AccessAction.Read && !scope.IsBodyScoped && identity.Restrictions is { Access: KeyAccess.Read } readOnly
+            && !RouteScope.HttpMethodIsRead(context.Request.Method))
+        {
+            explain?.Add("key restriction", "refused", $"access: the key is read-only and {context.Request.Method} is not a reading method (GET, HEAD, OPTIONS).");
+            return ValueTask.FromResult(KeyRestrictionDenial.Of(KeyRestrictionCheck.Access, identity.KeyId, readOnly, null, null, AccessAction.Write, null));
+        }
+
         if (scope.IsBodyScoped)
         {
             return AuthorizeBodyAsync(context, scope, identity, claim, explain);
@@ -59,7 +69,7 @@ internal sealed partial class GatewayAuthorizationMiddleware
         }
 
         var action = scope.ActionFor(context.Request.Method);
-        explain?.Add("references", "read", $"{Explain.ExplainText.Target(entity, project)} ({Explain.ExplainText.Verb(action)}) from the {Explain.ExplainText.Source(scope)}.");
+        explain?.Add("references", "read", $"{explain.Target(entity, project)} ({Explain.ExplainText.Verb(action)}) from the {Explain.ExplainText.Source(scope)}.");
         return ValueTask.FromResult(Authorize(scope, identity, claim, [new ScopeReference(entity, project, action)], action, explain));
     }
 
@@ -98,12 +108,14 @@ internal sealed partial class GatewayAuthorizationMiddleware
             if (graphQl.Ids.Count > 0)
             {
                 var named = references.Count;
-                var (status, code) = await ResolveIdsAsync(context, scope, graphQl, references);
+                var (status, code) = await ResolveIdsAsync(context, scope, graphQl, references, localOnly: explain is not null);
                 if (explain is not null)
                 {
                     explain.Add("ids", status == 0 ? "resolved" : "refused", status == 0
-                        ? string.Join("; ", graphQl.Ids.Distinct().Select(id => $"{id.Type} id {id.Id}")) + " resolved to " + string.Join(", ", references.Skip(named).Select(r => Explain.ExplainText.Target(r.Entity, r.Project)))
-                        : $"An id the operation names could not be resolved: {code}.");
+                        ? string.Join("; ", graphQl.Ids.Distinct().Select(id => $"{id.Type} id {id.Id}")) + " resolved to " + string.Join(", ", references.Skip(named).Select(r => explain.Target(r.Entity, r.Project)))
+                        : code == ProblemCodes.IdLookupUnavailable && status == 503
+                            ? "An id the operation names is not known to this replica's cache or learned ids; explain never asks the upstream, so it cannot say more."
+                            : $"An id the operation names could not be resolved: {code}.");
                 }
 
                 if (status != 0)
@@ -123,7 +135,7 @@ internal sealed partial class GatewayAuthorizationMiddleware
             explain.Add("references", references.Count == 0 ? "none" : "read", references.Count == 0
                 ? $"The {(graphQl is null ? "body" : "GraphQL operation")} names no project: authentication is enough."
                 : $"From the {(graphQl is null ? "body" : "GraphQL operation (arguments and variables, by type)")}: "
-                  + string.Join(", ", references.Distinct().Select(r => $"{Explain.ExplainText.Target(r.Entity, r.Project)} ({Explain.ExplainText.Verb(r.Action)})"))
+                  + string.Join(", ", references.Distinct().Select(r => $"{explain.Target(r.Entity, r.Project)} ({Explain.ExplainText.Verb(r.Action)})"))
                   + (graphQl is { HasMutation: true } ? "; the document is a mutation." : "."));
         }
 
@@ -171,7 +183,7 @@ internal sealed partial class GatewayAuthorizationMiddleware
         }
     }
 
-    private async ValueTask<(int Status, string Code)> ResolveIdsAsync(HttpContext context, RouteScope scope, GraphQL.GraphQlAnalysis graphQl, List<ScopeReference> references)
+    private async ValueTask<(int Status, string Code)> ResolveIdsAsync(HttpContext context, RouteScope scope, GraphQL.GraphQlAnalysis graphQl, List<ScopeReference> references, bool localOnly)
     {
         var proxy = context.Features.Get<Yarp.ReverseProxy.Model.IReverseProxyFeature>();
         var destination = proxy?.AvailableDestinations.FirstOrDefault() ?? proxy?.AllDestinations.FirstOrDefault();
@@ -190,7 +202,7 @@ internal sealed partial class GatewayAuthorizationMiddleware
         foreach (var id in graphQl.Ids.Distinct())
         {
             var lookup = scope.Body!.Rules!.IdTypes[id.Type];
-            var (outcome, entity, project) = await ids.ResolveAsync(lookup, id.Id, http, endpoint, credential?.AuthorizationValue, context.RequestAborted);
+            var (outcome, entity, project) = await ids.ResolveAsync(lookup, id.Id, http, endpoint, credential?.AuthorizationValue, context.RequestAborted, localOnly);
             switch (outcome)
             {
                 case GraphQL.IdResolution.Found:

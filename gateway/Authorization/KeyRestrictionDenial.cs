@@ -20,7 +20,9 @@ internal static class KeyRestrictionDenial
             KeyRestrictionCheck.Access => entity is null
                 ? $"{key} is read-only; this request would {(action == AccessAction.Manage ? "manage" : "write")}."
                 : $"{key} is read-only; this request would {(action == AccessAction.Manage ? "manage" : "write to")} {target}.",
-            KeyRestrictionCheck.Projects => $"{key} may touch only {string.Join(", ", restrictions.Projects)}; {target} is not among them.",
+            KeyRestrictionCheck.Projects => entity is null
+                ? $"{key} may touch only {string.Join(", ", restrictions.Projects)}; this request writes without naming a project."
+                : $"{key} may touch only {string.Join(", ", restrictions.Projects)}; {target} is not among them.",
             // The allowed networks are not listed: whoever holds a leaked key learns nothing about where it works.
             _ => $"{key} may not be used from {client?.ToString() ?? "an unknown address"}.",
         };

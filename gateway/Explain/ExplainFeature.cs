@@ -26,4 +26,17 @@ internal sealed class ExplainFeature(AuthenticationResult identity)
     public string? Project { get; set; }
 
     public void Add(string stage, string outcome, string detail) => Steps.Add(new ExplainStep(stage, outcome, detail));
+
+    /// <summary>
+    /// An entity and project as a step names them: only entities of the principal's own organization are
+    /// named (an id the upstream resolved may point anywhere; explain must not tell one organization's
+    /// admins another's project names).
+    /// </summary>
+    public string Target(string? entity, string? project)
+    {
+        var principal = Identity.Principal!;
+        var name = entity ?? Policy.Access.AccessEvaluator.DefaultEntity(principal);
+        var own = name is not null && (Identity.Snapshot?.TryGetEntity(name, out var found) ?? false) && found.Org == principal.Org;
+        return own ? ExplainText.Target(name, project) : $"an entity outside organization {principal.Org} (not named)";
+    }
 }

@@ -21,17 +21,18 @@ internal static class ExplainText
     };
 
     /// <summary>One reference's decision: the visibility of the project and the rule that decided, from the caller's rights.</summary>
-    public static string Rule(Principal principal, AccessDecision decision, BodyScope.ScopeReference reference, Directory.DirectorySnapshot snapshot)
+    public static string Rule(ExplainFeature explain, Principal principal, AccessDecision decision, BodyScope.ScopeReference reference, Directory.DirectorySnapshot snapshot)
     {
         var entity = decision.Entity ?? reference.Entity ?? AccessEvaluator.DefaultEntity(principal) ?? "-";
-        var target = Target(entity, reference.Project);
+        var target = explain.Target(entity, reference.Project);
         var visibility = reference.Project is { } name && snapshot.TryGetProject(new ProjectKey(entity, name), out var project)
             ? $"{Wire(project.Visibility)} project"
             : reference.Project is null ? "the entity" : "a project the directory does not hold (team visibility)";
         return decision.IsAllowed
             ? $"{principal.DisplayName} may {Verb(reference.Action)} {target} ({visibility})."
             : $"{principal.DisplayName} may not {Verb(reference.Action)} {target}: {decision.Reason}"
-              + (Authorization.DenialDetails.For(decision.Reason, principal, entity, reference.Project, reference.Action) is { } words ? $" ({words})" : "") + ".";
+              + (target.StartsWith("an entity outside", StringComparison.Ordinal) ? ""
+                  : Authorization.DenialDetails.For(decision.Reason, principal, entity, reference.Project, reference.Action) is { } words ? $" ({words})" : "") + ".";
     }
 
     private static string Wire(Visibility visibility) => Store.Wire.Of(visibility);

@@ -20,7 +20,8 @@ internal sealed class RefusalRing
     public const int Capacity = 1024;
     public const int MaxBody = 64 * 1024;
     private const int MaxHeaderBytes = 16 * 1024;
-    private static readonly string[] Dropped = ["Authorization", "wandb-api-key", "Cookie", "Proxy-Authorization"];
+    // Any header that may carry a secret, in any spelling ('_' for '-', any case): never kept.
+    private static readonly string[] SecretWords = ["auth", "key", "token", "cookie", "secret", "password", "session", "credential", "signature"];
     private readonly RefusalRecord?[] _ring = new RefusalRecord?[Capacity];
     private readonly Dictionary<string, RefusalRecord> _byId = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
@@ -33,7 +34,7 @@ internal sealed class RefusalRing
         var size = 0;
         foreach (var (name, values) in request.Headers)
         {
-            if (Array.Exists(Dropped, d => string.Equals(d, name, StringComparison.OrdinalIgnoreCase)))
+            if (MayHoldASecret(name))
             {
                 continue;
             }
@@ -50,7 +51,7 @@ internal sealed class RefusalRing
 
         var (body, truncated) = BufferedBody(request);
         var record = new RefusalRecord(Diagnostics.RequestIds.Of(context), time.GetUtcNow(), routeId, request.Method,
-            request.Path.Value + request.QueryString.Value, request.Host.HasValue ? request.Host.Value : null, headers, body, truncated,
+            request.Path.Value + RedactedQuery(request.QueryString.Value), request.Host.HasValue ? request.Host.Value : null, headers, body, truncated,
             context.Connection.RemoteIpAddress?.ToString(), principal?.Id, principal?.Org, keyId, authenticationFailure, status, code);
         lock (_lock)
         {
@@ -71,6 +72,41 @@ internal sealed class RefusalRing
         {
             return _byId.GetValueOrDefault(requestId);
         }
+    }
+
+    private static bool MayHoldASecret(string header)
+    {
+        foreach (var word in SecretWords)
+        {
+            if (header.Contains(word, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // A credential in the query string (refused, but sent) is kept as "REDACTED": the parameter's presence explains the refusal.
+    private static string RedactedQuery(string? query)
+    {
+        if (string.IsNullOrEmpty(query))
+        {
+            return "";
+        }
+
+        var parts = query.TrimStart('?').Split('&');
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var equals = parts[i].IndexOf('=');
+            var name = Uri.UnescapeDataString((equals < 0 ? parts[i] : parts[i][..equals]).Replace('+', ' '));
+            if (Authentication.CredentialExtractor.IsCredentialQueryName(name.Trim()) || MayHoldASecret(name))
+            {
+                parts[i] = (equals < 0 ? parts[i] : parts[i][..equals]) + "=REDACTED";
+            }
+        }
+
+        return "?" + string.Join('&', parts);
     }
 
     // The body as the gateway read it (buffered by the body-scope stage, so seekable); unread bodies are not read here.

@@ -15,6 +15,8 @@ internal enum IdResolution
     NotFound,
     Failed,
     Unavailable,
+    /// <summary>Only asked of the cache and the learned ids (explain never asks the upstream), and in neither.</summary>
+    NotCached,
 }
 
 /// <summary>
@@ -35,7 +37,7 @@ internal sealed partial class IdResolver(TimeProvider time, ILogger<IdResolver> 
     private sealed record Entry(string Entity, string Project, DateTimeOffset Expires);
 
     public async ValueTask<(IdResolution Outcome, string? Entity, string? Project)> ResolveAsync(
-        IdTypeLookup lookup, string id, HttpMessageInvoker http, Uri endpoint, string? authorization, CancellationToken cancel)
+        IdTypeLookup lookup, string id, HttpMessageInvoker http, Uri endpoint, string? authorization, CancellationToken cancel, bool localOnly = false)
     {
         var now = time.GetUtcNow();
         if (_cache.TryGet((lookup.Type, id), out var cached, out _) && cached.Expires > now)
@@ -63,6 +65,11 @@ internal sealed partial class IdResolver(TimeProvider time, ILogger<IdResolver> 
 
             _cache.Set((lookup.Type, id), new Entry(bound.Entity, bound.Project, DateTimeOffset.MaxValue));
             return (IdResolution.Found, bound.Entity, bound.Project);
+        }
+
+        if (localOnly)
+        {
+            return (IdResolution.NotCached, null, null);
         }
 
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint)

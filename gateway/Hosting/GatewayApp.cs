@@ -151,6 +151,11 @@ internal static class GatewayApp
         app.Use(next => app.Services.GetRequiredService<Explain.ProxyPipeline>().Next = next);
         app.UseMiddleware<RawPathMiddleware>();
         app.UseRouting();
+        // Explain's requests decide and end on proxy routes only: no other endpoint (token exchange,
+        // health, admin) runs for them. One feature lookup per request.
+        app.Use((context, next) => context.Features.Get<Explain.ExplainFeature>() is not null && context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>() is null
+            ? Diagnostics.GatewayProblem.WriteAsync(context.Response, StatusCodes.Status404NotFound, Diagnostics.ProblemCodes.RouteNotFound, "No proxy route matches this method and path.")
+            : next(context));
         app.MapGatewayHealth();
         app.MapGatewayAdmin();
         if (options.Console.Enabled)

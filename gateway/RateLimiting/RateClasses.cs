@@ -62,9 +62,12 @@ internal static class RateClasses
     }
 
     public static string? BucketError(double permitsPerSecond, int burst)
-        => permitsPerSecond is > 0 and <= 1_000_000 && burst is >= 1 and <= 10_000_000
+        => permitsPerSecond is >= MinPermitsPerSecond and <= 1_000_000 && burst is >= 1 and <= 10_000_000
             ? null
-            : $"PermitsPerSecond must be above 0 and at most 1000000 (it is {permitsPerSecond}); Burst 1 to 10000000 (it is {burst}).";
+            : $"PermitsPerSecond must be {MinPermitsPerSecond} to 1000000 (it is {permitsPerSecond}); Burst 1 to 10000000 (it is {burst}).";
+
+    /// <summary>One request in 1 000 seconds: the slowest refill a bucket may have (slower ones would overflow its period).</summary>
+    public const double MinPermitsPerSecond = 0.001;
 
     private static void Bucket(BucketOptions? bucket, string path, List<string> errors)
     {

@@ -126,12 +126,13 @@ internal sealed class RequestRateLimiter : IDisposable
         return lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? retry : TimeSpan.FromSeconds(1 / partition.PermitsPerSecond);
     }
 
-    // Refilled in steps of at least a tenth of a second (the partitioned limiter's timer ticks every 100 ms):
-    // 50/s is 5 tokens every 100 ms; 0.5/s is 1 token every 2 s.
-    private static TokenBucketRateLimiterOptions Options(Partition p)
+    // A whole number of tokens per period, the period chosen so that the rate is exact (15/s: 1 token
+    // every 66.7 ms; 25/s: 2 every 80 ms; 0.5/s: 1 every 2 s). The framework's bucket fills in proportion
+    // to the time elapsed when its timer (every 100 ms) replenishes it, so short periods cost nothing.
+    internal static TokenBucketRateLimiterOptions Options(Partition p)
     {
-        var period = p.PermitsPerSecond >= 10 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1 / p.PermitsPerSecond);
-        var tokens = p.PermitsPerSecond >= 10 ? (int)Math.Round(p.PermitsPerSecond / 10) : 1;
+        var tokens = Math.Max(1, (int)Math.Floor(p.PermitsPerSecond / 10));
+        var period = TimeSpan.FromTicks(Math.Max(1, (long)Math.Round(tokens / p.PermitsPerSecond * TimeSpan.TicksPerSecond)));
         return new TokenBucketRateLimiterOptions
         {
             TokenLimit = p.Burst, TokensPerPeriod = tokens, ReplenishmentPeriod = period, QueueLimit = 0, AutoReplenishment = false,

@@ -75,7 +75,8 @@ internal sealed record RouteScope
 
     public AccessAction ActionFor(string method) => Action ?? (HttpMethodIsRead(method) ? AccessAction.Read : AccessAction.Write);
 
-    private static bool HttpMethodIsRead(string method)
+    /// <summary>GET, HEAD and OPTIONS: the methods that read.</summary>
+    public static bool HttpMethodIsRead(string method)
         => ReferenceEquals(method, "GET") || ReferenceEquals(method, "HEAD")
            || method is "GET" or "HEAD" or "OPTIONS";
 }

@@ -47,8 +47,19 @@ public static class KeyRestrictionCheck
         return Projects;
     }
 
-    /// <summary>Which restriction refuses a request that names no project (it only needs authentication), or null.</summary>
+    /// <summary>
+    /// Which restriction refuses a request that names no project (it only needs authentication), or null:
+    /// a read-only key may not write, and a key limited to projects may not write where no project is
+    /// named (nothing would check that the write lands in one of them); both may read there.
+    /// </summary>
     public static string? CheckUnscoped(KeyRestrictions? restrictions, AccessAction action)
+        => restrictions is null || action == AccessAction.Read ? null
+            : restrictions.Access == KeyAccess.Read ? Access
+            : !restrictions.Projects.IsDefaultOrEmpty ? Projects
+            : null;
+
+    /// <summary>Which restriction refuses what a request does as a whole once each of its references passed (a mutation writes), or null.</summary>
+    public static string? CheckOverall(KeyRestrictions? restrictions, AccessAction action)
         => restrictions is { Access: KeyAccess.Read } && action != AccessAction.Read ? Access : null;
 
     /// <summary>False when the key may not be used from <paramref name="client"/> (an unknown address is outside every network).</summary>

@@ -171,4 +171,32 @@ public sealed class ExplainTests
         Assert.Equal((400, "invalid_fields"), (invalid.Status, invalid.Code));
         Assert.Equal(["clientAddress", "key", "method", "path"], invalid.Json.GetProperty("errors").EnumerateObject().Select(e => e.Name).Order(StringComparer.Ordinal).ToArray());
     }
+
+    [Fact]
+    public async Task Explain_AsksTheUpstreamNothing_RunsNoOtherEndpoint_AndKeepsNoCredential()
+    {
+        await using var org = await StartAsync();
+        var (gw, echo, keys) = org;
+        var before = echo.Received.Count;
+        // An id the proxy would look up at the upstream: explain only reads what this replica knows.
+        var id = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("Artifact:123"));
+        var byId = await OrgFixture.Ok(gw.PostAsync("/admin/v1/explain", keys["erin"], new
+        {
+            principal = "bob", method = "POST", path = "/gql", body = new { query = "{ artifact(id: \"" + id + "\") { id } }" },
+        }));
+        Assert.Equal(before, echo.Received.Count);
+        Assert.Contains("explain never asks the upstream", byId.Text);
+        Assert.Equal((503, "id_lookup_unavailable"), (byId.Json.GetProperty("outcome").GetProperty("status").GetInt32(), byId.Json.GetProperty("outcome").GetProperty("code").GetString()));
+
+        // Only proxy routes are decided: the token exchange (or anything else on the listener) does not run.
+        var token = await OrgFixture.Ok(gw.PostAsync("/admin/v1/explain", keys["erin"], new { principal = "bob", method = "POST", path = "/oidc/token", body = "grant_type=x" }));
+        Assert.Equal((404, "route_not_found"), (token.Json.GetProperty("outcome").GetProperty("status").GetInt32(), token.Json.GetProperty("outcome").GetProperty("code").GetString()));
+
+        // A credential sent in the query string is refused, and kept by the ring only as REDACTED.
+        var refused = await gw.ProxyAsync(HttpMethod.Get, "/read/ml/team-p/x?api_key=" + keys["bob"] + "&x=1", null);
+        Assert.Equal("credentials_in_query", refused.Code);
+        var recorded = await OrgFixture.Ok(gw.PostAsync("/admin/v1/explain", gw.RootKey, new { requestId = refused.Headers.GetValues("X-Request-Id").Single() }));
+        Assert.DoesNotContain(keys["bob"], recorded.Text);
+        Assert.Contains("api_key=REDACTED", recorded.Json.GetProperty("recorded").GetProperty("path").GetString());
+    }
 }

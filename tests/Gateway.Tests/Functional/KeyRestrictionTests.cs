@@ -206,3 +206,47 @@ public sealed class KeyRestrictionTests
         Assert.Contains("projects[0]", errors);
     }
 }
+
+/// <summary>What the adversarial review of the restrictions found, each kept closed.</summary>
+public sealed class KeyRestrictionReviewTests
+{
+    [Fact]
+    public async Task ANetworkLimitedKey_MintsAndChangesKeysOnlyWithinItsNetworks()
+    {
+        await using var org = await OrgGateway.StartAsync();
+        var (gw, _, keys) = org;
+        var local = await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/alice/keys", keys["alice"], new { name = "office", allowedNetworks = new[] { "127.0.0.0/8" } }));
+        var key = local.Str("key");
+        // A key it makes gets its networks when it asks for none; a wider network is refused.
+        var made = await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/alice/keys", key, new { name = "made" }));
+        Assert.Equal("127.0.0.0/8", made.Json.GetProperty("allowedNetworks")[0].GetString());
+        var narrower = await OrgFixture.Ok(gw.PostAsync("/admin/v1/service-accounts/ci@ml/keys", key, new { name = "n", allowedNetworks = new[] { "127.0.0.1" } }));
+        Assert.Equal("127.0.0.1/32", narrower.Json.GetProperty("allowedNetworks")[0].GetString());
+        Assert.Equal((403, "key_restricted"), await AdminCliRunner.StatusAsync(gw.PostAsync("/admin/v1/users/alice/keys", key, new { name = "w", allowedNetworks = new[] { "0.0.0.0/0" } })));
+        // It cannot lift its own limit, nor another key's beyond its networks.
+        Assert.Equal((403, "key_restricted"), await AdminCliRunner.StatusAsync(gw.PatchAsync($"/admin/v1/keys/{local.Str("keyId")}", key, new { allowedNetworks = Array.Empty<string>() })));
+        Assert.Equal((403, "key_restricted"), await AdminCliRunner.StatusAsync(gw.PatchAsync($"/admin/v1/keys/{made.Str("keyId")}", key, new { allowedNetworks = new[] { "10.0.0.0/8" } })));
+        // Renaming changes no restriction and stays allowed.
+        Assert.Equal(200, (await gw.PatchAsync($"/admin/v1/keys/{made.Str("keyId")}", key, new { name = "renamed" })).Status);
+    }
+
+    [Fact]
+    public async Task ReadOnlyKeys_UseReadingMethods_AndProjectLimitedKeys_WriteOnlyWhereAProjectIsNamed()
+    {
+        await using var org = await OrgGateway.StartAsync();
+        var (gw, echo, keys) = org;
+        var readOnly = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/bob/keys", keys["bob"], new { name = "ro", access = "read" }))).Str("key");
+        var limited = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/bob/keys", keys["bob"], new { name = "p", projects = new[] { "ml/team-p" } }))).Str("key");
+        var before = echo.Received.Count;
+        // /artifacts declares its action read for every method: a DELETE is still no read for a read-only key.
+        Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Get, "/artifacts/ml/x", readOnly)).Status);
+        Assert.Equal("key_restricted", (await gw.ProxyAsync(HttpMethod.Delete, "/artifacts/ml/x", readOnly)).Code);
+        Assert.Equal("key_restricted", (await gw.ProxyAsync(HttpMethod.Post, "/artifacts/ml/x", readOnly)).Code);
+        // An authenticated route names no project: a project-limited key reads there, and does not write.
+        Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Get, "/graphql", limited)).Status);
+        var write = await gw.ProxyAsync(HttpMethod.Post, "/graphql", limited);
+        Assert.Equal((403, "key_restricted", "projects"), (write.Status, write.Code, write.Str("restriction")));
+        Assert.EndsWith("this request writes without naming a project.", write.Str("detail"), StringComparison.Ordinal);
+        Assert.Equal(before + 2, echo.Received.Count);
+    }
+}

@@ -107,6 +107,8 @@ public sealed class RateLimitTests
         var invalid = await gw.PutAsync("/admin/v1/principals/bob/limits", keys["erin"], new { permitsPerSecond = 0, burst = 1, requestsPerDay = 0 });
         Assert.Equal((400, "invalid_fields"), (invalid.Status, invalid.Code));
         Assert.Contains("requestsPerDay", invalid.Text);
+        // A rate so slow its refill period would overflow is refused, not a 503 on every request after.
+        Assert.Equal(400, (await gw.PutAsync("/admin/v1/principals/bob/limits", keys["erin"], new { permitsPerSecond = 1e-300, burst = 1 })).Status);
         var (exit, output, errors) = await AdminCliRunner.RunAsync(gw, keys["erin"], "limits", "set", "bob", "--per-second", "0.01", "--burst", "1");
         Assert.True(exit == 0, errors);
         Assert.Contains("0.01", output);
@@ -131,6 +133,6 @@ public sealed class RateLimitTests
             "--Gateway:RateLimits:Classes:file_stream:Key:PermitsPerSecond=1", "--Gateway:RateLimits:Classes:file_stream:Key:Burst=1",
             "--Gateway:RateLimits:Classes:graphql:Key:PermitsPerSecond=0", "--Gateway:RateLimits:Classes:graphql:Key:Burst=1"));
         Assert.Contains("Gateway:RateLimits:Classes:file_stream: no such route class", error.Message);
-        Assert.Contains("Gateway:RateLimits:Classes:graphql:Key: PermitsPerSecond must be above 0", error.Message);
+        Assert.Contains("Gateway:RateLimits:Classes:graphql:Key: PermitsPerSecond must be 0.001 to 1000000", error.Message);
     }
 }

@@ -50,8 +50,9 @@ public sealed class KeyRestrictionCheckTests
     {
         var restrictions = Projects("ml/p", "cv/*");
         Assert.Equal(refused, KeyRestrictionCheck.Check(restrictions, entity, project, AccessAction.Write));
-        // A request that names no project is not the projects restriction's to refuse.
-        Assert.Null(KeyRestrictionCheck.CheckUnscoped(restrictions, AccessAction.Write));
+        // A request that names no project may read, and may not write (nothing would keep the write in the listed projects).
+        Assert.Null(KeyRestrictionCheck.CheckUnscoped(restrictions, AccessAction.Read));
+        Assert.Equal("projects", KeyRestrictionCheck.CheckUnscoped(restrictions, AccessAction.Write));
     }
 
     [Theory]
