@@ -37,6 +37,11 @@ public sealed class ExplainTests
         new("graphql: another organization", "bob", HttpMethod.Post, "/gql", new { query = "{ organization(name: \"other\") { id } }" }),
         new("graphql: not in the schema", "bob", HttpMethod.Post, "/gql", new { query = "{ nosuchField }" }),
         new("graphql: another team's SA", "cvbot@cv", HttpMethod.Post, "/gql", new { query = "{ project(name: \"team-p\", entityName: \"ml\") { id } }" }),
+        new("weave json: another team's project", "ci@ml", HttpMethod.Post, "/weave/call/start", new { start = new { project_id = "cv/cv-p" } }),
+        new("weave json: no project named", "bob", HttpMethod.Post, "/weave/call/start", new { start = new { op_name = "x" } }),
+        new("weave json: a duplicate key", "bob", HttpMethod.Post, "/weave/call/start", new RawJson("{\"project_id\":\"ml/team-p\",\"project_id\":\"cv/cv-p\"}")),
+        new("graphql: a batch over the route's limit", "bob", HttpMethod.Post, "/gql-small", new object[] { new { query = "{ viewer { id } }" }, new { query = "{ viewer { id } }" }, new { query = "{ viewer { id } }" } }),
+        new("graphql: a mutation by GET", "bob", HttpMethod.Get, "/gql-get?query=" + Uri.EscapeDataString("mutation { upsertBucket(input: {entityName: \"ml\", modelName: \"team-p\"}) { bucket { id } } }")),
         new("key restricted: read-only", "ro", HttpMethod.Post, "/files/ml/team-p/r1/file_stream"),
         new("key restricted: projects", "one", HttpMethod.Get, "/read/ml/open-p/x"),
         new("key restricted: networks", "far", HttpMethod.Get, "/read/ml/team-p/x"),
@@ -53,9 +58,17 @@ public sealed class ExplainTests
         return org;
     }
 
+    /// <summary>A JSON body sent exactly as written (duplicate keys and all).</summary>
+    private sealed record RawJson(string Text);
+
     private static Task<ApiResponse> SendAsync(TestGateway gw, Dictionary<string, string> keys, Scenario s)
-        => gw.ProxyAsync(s.Method, s.Path, keys[s.Who], s.Body, r =>
+        => gw.ProxyAsync(s.Method, s.Path, keys[s.Who], s.Body is RawJson ? null : s.Body, r =>
         {
+            if (s.Body is RawJson raw)
+            {
+                r.Content = new StringContent(raw.Text, System.Text.Encoding.UTF8, "application/json");
+            }
+
             foreach (var (name, value) in s.Headers ?? [])
             {
                 r.Headers.TryAddWithoutValidation(name, value);

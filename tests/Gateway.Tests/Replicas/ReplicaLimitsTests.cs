@@ -5,12 +5,13 @@ using Xunit;
 namespace Gateway.Tests.Replicas;
 
 /// <summary>
-/// A daily quota on two replicas of one PostgreSQL store: each replica's allowed requests are added to
+/// Key restrictions and daily quotas on two replicas of one PostgreSQL store. A restriction changed on
+/// one replica holds on the other at its next directory change. A daily quota: each replica's allowed requests are added to
 /// the shared counts in batches, and each reads the others' at its next flush: the quota holds across
 /// the cluster (overshoot bounded by one flush interval), and usage reports sum both replicas.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class QuotaReplicaTests(PostgresFixture pg)
+public sealed class ReplicaLimitsTests(PostgresFixture pg)
 {
     private const string Upload = "/files/ml/team-p/r1/file_stream";
 
@@ -47,5 +48,32 @@ public sealed class QuotaReplicaTests(PostgresFixture pg)
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "B never saw A's counts");
             await Task.Delay(50);
         }
+    }
+
+    [Fact]
+    public async Task AKeysRestrictions_ReachTheOtherReplica()
+    {
+        await using var echo = await EchoUpstream.StartAsync();
+        var database = await pg.Server.CreateDatabaseAsync();
+        await using var a = await TestGateway.StartAsync(dir => PostgresStoreTests.Config(dir, echo.Url), PostgresStoreTests.Postgres(database));
+        var keys = new Dictionary<string, string>();
+        await OrgFixture.BuildAsync(a, keys);
+        await using var b = await TestGateway.StartAsync(dir => PostgresStoreTests.Config(dir, echo.Url), PostgresStoreTests.Postgres(database));
+        var created = await OrgFixture.Ok(a.PostAsync("/admin/v1/service-accounts/ci@ml/keys", keys["alice"], new { name = "job" }));
+        var key = created.Str("key");
+        Assert.Equal(200, (await b.ProxyAsync(HttpMethod.Post, Upload, key)).Status); // cached on B, unrestricted
+
+        // Made read-only on A: B refuses its writes once the change reaches it (its cached key dropped).
+        await OrgFixture.Ok(a.PatchAsync($"/admin/v1/keys/{created.Str("keyId")}", keys["alice"], new { access = "read" }));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while ((await b.ProxyAsync(HttpMethod.Post, Upload, key)).Code != "key_restricted")
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the restriction never reached B");
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(200, (await b.ProxyAsync(HttpMethod.Get, "/read/ml/team-p/x", key)).Status);
+        var listed = (await b.GetAsync("/admin/v1/keys?owner=ci@ml", keys["alice"])).Json.EnumerateArray().Single(k => k.GetProperty("keyId").GetString() == created.Str("keyId"));
+        Assert.Equal("read", listed.GetProperty("access").GetString());
     }
 }
