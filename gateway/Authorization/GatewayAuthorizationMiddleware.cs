@@ -276,7 +276,19 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         // Counted only once allowed: a refused request reaches no upstream, and a caller over its limit
         // still learns why it was refused rather than that it was throttled.
         var limited = rateLimiter.TryAcquire(scope.RateClass, result.KeyId, result.Principal!, TeamOf(feature.Entity, result.Snapshot));
-        var overQuota = limited.Refused ? default : quotas.Check(result.KeyId, result.Principal!);
+        RateLimiting.QuotaRefusal overQuota;
+        try
+        {
+            overQuota = limited.Refused ? default : quotas.Check(result.KeyId, result.Principal!);
+        }
+        catch (Store.StoreUnavailableException)
+        {
+            // Today's counts could not be loaded (the first request of a UTC day, the store down): fail closed.
+            await ProxyProblems.UnavailableAsync(context, ProblemCodes.StoreUnavailable, "The gateway cannot read today's request counts for a daily quota; retry shortly.", 5);
+            Refused(context, scope, result.Principal, result.KeyId, null);
+            return false;
+        }
+
         if (limited.Refused || overQuota.Refused)
         {
             var code = limited.Refused ? ProblemCodes.RateLimited : ProblemCodes.QuotaExceeded;

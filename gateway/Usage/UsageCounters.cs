@@ -59,14 +59,44 @@ internal sealed class UsageCounters(IGatewayStore store, TimeProvider time)
         var totals = _totals;
         if (totals.DayStart != now - (now % 86_400_000))
         {
-            // A new day (or none loaded yet): load it, once, on this request.
-            Flush();
+            LoadDay(now);
             totals = _totals;
         }
 
         return keyId is not null
             ? totals.Keys.GetValueOrDefault(keyId) + Local(totals.LocalKeys, keyId) + Local(totals.FlushingKeys, keyId)
             : totals.Principals.GetValueOrDefault(principalId) + Local(totals.LocalPrincipals, principalId) + Local(totals.FlushingPrincipals, principalId);
+    }
+
+    private long _failedAt = long.MinValue / 2;
+
+    // A new day (or none loaded yet): loaded once, by the first request that needs it; the others wait
+    // for it and find it done. After a failure the store is not asked again for 5 s: requests fail
+    // closed at once (StoreUnavailableException, answered 503) instead of each waiting on a timeout.
+    private void LoadDay(long now)
+    {
+        if (now - Interlocked.Read(ref _failedAt) < 5_000)
+        {
+            throw new StoreUnavailableException("Today's request counts could not be loaded a moment ago; retrying shortly.");
+        }
+
+        lock (_flushing)
+        {
+            if (_totals.DayStart == now - (now % 86_400_000))
+            {
+                return;
+            }
+
+            try
+            {
+                Flush();
+            }
+            catch (StoreUnavailableException)
+            {
+                Interlocked.Exchange(ref _failedAt, now);
+                throw;
+            }
+        }
     }
 
     private static long Local(ConcurrentDictionary<string, StrongBox<long>>? counts, string id)
@@ -89,53 +119,89 @@ internal sealed class UsageCounters(IGatewayStore store, TimeProvider time)
 
     /// <summary>
     /// Adds what was counted to the store and reloads today's totals. Safe to call from any thread; one
-    /// flush at a time. Throws <see cref="StoreUnavailableException"/> when the store cannot take them
-    /// (the counts are then kept for the next flush).
+    /// flush at a time. Throws <see cref="StoreUnavailableException"/> when the store cannot take them or
+    /// cannot answer: the counts are then kept (for the next flush, and toward quotas meanwhile) and the
+    /// day's totals stay as they were, never emptied.
     /// </summary>
     public int Flush()
     {
         lock (_flushing)
         {
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var dayStart = now - (now % 86_400_000);
             var pending = Interlocked.Exchange(ref _pending, new ConcurrentDictionary<Counter, StrongBox<long>>());
             var rows = pending.Select(p => new UsageCount(DateTimeOffset.FromUnixTimeMilliseconds(p.Key.Hour), p.Key.PrincipalId, p.Key.KeyId, p.Key.Outcome,
                 Interlocked.Read(ref p.Value.Value))).Where(r => r.Count > 0).ToList();
-            // Counted locally and now being written: still counted toward quotas until the reload includes them.
+            // Counted here and now being written: still counted toward quotas until the reload includes them.
             var old = _totals;
-            var dayStart = now - (now % 86_400_000);
-            var flushing = old with { FlushingKeys = old.LocalKeys, FlushingPrincipals = old.LocalPrincipals, LocalKeys = new(), LocalPrincipals = new() };
-            _totals = old.DayStart == dayStart ? flushing : Totals.Empty with { DayStart = dayStart, LocalKeys = new(), LocalPrincipals = new() };
+            _totals = old with { FlushingKeys = old.LocalKeys, FlushingPrincipals = old.LocalPrincipals, LocalKeys = new(), LocalPrincipals = new() };
             try
             {
                 store.AddUsage(rows);
             }
             catch
             {
-                // Kept for the next flush: put the counts back.
                 foreach (var row in rows)
                 {
                     var counter = _pending.GetOrAdd(new Counter(row.Hour.ToUnixTimeMilliseconds(), row.PrincipalId, row.KeyId, row.Outcome), static _ => new StrongBox<long>());
                     Interlocked.Add(ref counter.Value, row.Count);
                 }
 
+                KeepFlushingAsLocal();
                 throw;
             }
 
-            var keys = new Dictionary<string, long>(StringComparer.Ordinal);
-            var principals = new Dictionary<string, long>(StringComparer.Ordinal);
-            foreach (var count in store.AllowedSince(DateTimeOffset.FromUnixTimeMilliseconds(dayStart)))
+            Dictionary<string, long> keys;
+            Dictionary<string, long> principals;
+            try
             {
-                if (count.KeyId.Length > 0)
-                {
-                    keys[count.KeyId] = keys.GetValueOrDefault(count.KeyId) + count.Count;
-                }
-
-                principals[count.PrincipalId] = principals.GetValueOrDefault(count.PrincipalId) + count.Count;
+                (keys, principals) = LoadTotals(dayStart);
+            }
+            catch
+            {
+                // Written, but the stored totals are the old ones: what was flushed still counts here.
+                KeepFlushingAsLocal();
+                throw;
             }
 
-            var current = _totals;
-            _totals = new Totals(dayStart, keys, principals, current.LocalKeys, current.LocalPrincipals, null, null);
+            // Local counts are kept only toward the day they were counted in (Record counts none for a day not loaded).
+            var latest = _totals;
+            _totals = new Totals(dayStart, keys, principals, latest.LocalKeys, latest.LocalPrincipals, null, null);
             return rows.Count;
+        }
+    }
+
+    private (Dictionary<string, long> Keys, Dictionary<string, long> Principals) LoadTotals(long dayStart)
+    {
+        var keys = new Dictionary<string, long>(StringComparer.Ordinal);
+        var principals = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var count in store.AllowedSince(DateTimeOffset.FromUnixTimeMilliseconds(dayStart)))
+        {
+            if (count.KeyId.Length > 0)
+            {
+                keys[count.KeyId] = keys.GetValueOrDefault(count.KeyId) + count.Count;
+            }
+
+            principals[count.PrincipalId] = principals.GetValueOrDefault(count.PrincipalId) + count.Count;
+        }
+
+        return (keys, principals);
+    }
+
+    // A failed flush: the counts being written go back to the local ones, and the totals keep their day.
+    private void KeepFlushingAsLocal()
+    {
+        var current = _totals;
+        Merge(current.FlushingKeys, current.LocalKeys);
+        Merge(current.FlushingPrincipals, current.LocalPrincipals);
+        _totals = current with { FlushingKeys = null, FlushingPrincipals = null };
+
+        static void Merge(ConcurrentDictionary<string, StrongBox<long>>? from, ConcurrentDictionary<string, StrongBox<long>> into)
+        {
+            foreach (var (id, box) in from ?? [])
+            {
+                Interlocked.Add(ref into.GetOrAdd(id, static _ => new StrongBox<long>()).Value, Interlocked.Read(ref box.Value));
+            }
         }
     }
 }

@@ -1,0 +1,136 @@
+using Gateway.Keys;
+using Gateway.Policy.Model;
+using Gateway.Store;
+using Gateway.Usage;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace Gateway.Tests.Usage;
+
+/// <summary>
+/// The usage counters against a store that sums what it is given (as PostgreSQL's upsert does) and can
+/// fail: counts are never lost by a failed flush, a quota's day counts what the store holds and what
+/// was counted since, and a store that cannot load the day is not asked again for every request.
+/// </summary>
+public sealed class UsageCountersTests
+{
+    private sealed class SummingStore : IGatewayStore
+    {
+        public Dictionary<(long, string, string, string), long> Rows { get; } = [];
+
+        public bool Down { get; set; }
+
+        public int Calls { get; private set; }
+
+        public void AddUsage(IReadOnlyCollection<UsageCount> counts)
+        {
+            Calls++;
+            if (Down)
+            {
+                throw new StoreUnavailableException("down");
+            }
+
+            foreach (var c in counts)
+            {
+                var key = (c.Hour.ToUnixTimeMilliseconds(), c.PrincipalId, c.KeyId, c.Outcome);
+                Rows[key] = Rows.GetValueOrDefault(key) + c.Count;
+            }
+        }
+
+        public IReadOnlyList<UsageCount> AllowedSince(DateTimeOffset since)
+        {
+            Calls++;
+            return Down ? throw new StoreUnavailableException("down")
+                : [.. Rows.Where(r => r.Key.Item4 == UsageCounters.Allowed && r.Key.Item1 >= since.ToUnixTimeMilliseconds())
+                    .Select(r => new UsageCount(DateTimeOffset.FromUnixTimeMilliseconds(r.Key.Item1), r.Key.Item2, r.Key.Item3, r.Key.Item4, r.Value))];
+        }
+
+        public IReadOnlyList<UsageCount> QueryUsage(string principalId, string? keyId, DateTimeOffset since) => throw new NotSupportedException();
+        public int PurgeUsage(DateTimeOffset before) => 0;
+        public void UpdateLastUsed(IReadOnlyCollection<KeyValuePair<KeyHash, DateTimeOffset>> times) => throw new NotSupportedException();
+        public DirectoryData LoadDirectory() => throw new NotSupportedException();
+        public ApiKey? FindKeyByHash(in KeyHash hash) => throw new NotSupportedException();
+        public ApiKey? FindKeyById(string keyId) => throw new NotSupportedException();
+        public IReadOnlyList<ApiKey> KeysOfOwner(string ownerId) => throw new NotSupportedException();
+        public ApiKey? FindAccessTokenByHash(in KeyHash hash) => throw new NotSupportedException();
+        public IReadOnlyList<ApiKey> LiveAccessTokensOfOwner(string ownerId, DateTimeOffset now) => throw new NotSupportedException();
+        public int PurgeAccessTokens(DateTimeOffset before) => throw new NotSupportedException();
+        public long Commit(ChangeSet changes, long? expectedVersion = null) => throw new NotSupportedException();
+        public long ReadVersion() => 0;
+        public bool IsShared => false;
+        public (IReadOnlyList<KeyHash> Keys, IReadOnlyList<string> Principals)? ChangedBetween(long from, long to) => null;
+        public IDisposable LockWrites() => throw new NotSupportedException();
+        public IReadOnlyList<AuditEvent> QueryAudit(AuditQuery query) => throw new NotSupportedException();
+        public bool IsReadable() => true;
+        public LearnedId? FindLearnedId(string type, string id) => null;
+        public LearnedId BindLearnedId(LearnedId binding) => binding;
+        public void Dispose()
+        {
+        }
+    }
+
+    private static readonly DateTimeOffset Noon = new(2026, 12, 6, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void Counts_AreAddedToTheStore_AndAFailedFlushLosesNone()
+    {
+        var store = new SummingStore();
+        var time = new FakeTimeProvider(Noon);
+        var usage = new UsageCounters(store, time);
+        for (var i = 0; i < 3; i++)
+        {
+            usage.Record("p1", "k1", UsageCounters.Allowed);
+        }
+
+        usage.Record("p1", "k1", "not_a_member");
+        store.Down = true;
+        Assert.Throws<StoreUnavailableException>(() => usage.Flush());
+        usage.Record("p1", "k1", UsageCounters.Allowed);
+        store.Down = false;
+        usage.Flush();
+        var hour = Noon.ToUnixTimeMilliseconds();
+        Assert.Equal(4, store.Rows[(hour, "p1", "k1", UsageCounters.Allowed)]);
+        Assert.Equal(1, store.Rows[(hour, "p1", "k1", "not_a_member")]);
+        usage.Flush(); // nothing new: nothing added twice
+        Assert.Equal(4, store.Rows[(hour, "p1", "k1", UsageCounters.Allowed)]);
+    }
+
+    [Fact]
+    public void TodaysCount_IsTheStoresPlusWhatWasCountedSince_AndStartsAgainAtMidnightUtc()
+    {
+        var store = new SummingStore();
+        var time = new FakeTimeProvider(Noon);
+        var usage = new UsageCounters(store, time);
+        // Another replica's requests, already in the store.
+        store.AddUsage([new UsageCount(Noon.AddHours(-1), "p1", "k1", UsageCounters.Allowed, 10)]);
+        Assert.Equal(10, usage.Today("p1", "k1"));
+        usage.Record("p1", "k1", UsageCounters.Allowed);
+        usage.Record("p1", "k2", UsageCounters.Allowed);
+        usage.Record("p1", "k1", "rate_limited");
+        Assert.Equal(11, usage.Today("p1", "k1"));
+        Assert.Equal(12, usage.Today("p1", null));
+        usage.Flush();
+        Assert.Equal(11, usage.Today("p1", "k1"));
+        time.Advance(TimeSpan.FromHours(12));
+        Assert.Equal(0, usage.Today("p1", "k1"));
+    }
+
+    [Fact]
+    public void ADayThatCannotBeLoaded_FailsClosed_WithoutAskingTheStoreForEveryRequest()
+    {
+        var store = new SummingStore { Down = true };
+        var time = new FakeTimeProvider(Noon);
+        var usage = new UsageCounters(store, time);
+        Assert.Throws<StoreUnavailableException>(() => usage.Today("p1", "k1"));
+        var calls = store.Calls;
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.Throws<StoreUnavailableException>(() => usage.Today("p1", "k1"));
+        }
+
+        Assert.Equal(calls, store.Calls);
+        store.Down = false;
+        time.Advance(TimeSpan.FromSeconds(6));
+        Assert.Equal(0, usage.Today("p1", "k1"));
+    }
+}
