@@ -17,7 +17,18 @@ internal sealed class UsageCounters(IGatewayStore store, TimeProvider time)
     public const string Allowed = "allowed";
 
     private readonly Lock _flushing = new();
-    private ConcurrentDictionary<Counter, StrongBox<long>> _pending = new();
+
+    // Counters are never swapped out (a request could add to one after a flush took it): each keeps its
+    // total and what of it the store already has; a flush writes the difference.
+    private readonly ConcurrentDictionary<Counter, Count> _counts = new();
+
+    private sealed class Count
+    {
+        public long Value;
+
+        /// <summary>What the store has been given of <see cref="Value"/> (written under the flush lock only).</summary>
+        public long Flushed;
+    }
     private Totals _totals = Totals.Empty;
 
     private readonly record struct Counter(long Hour, string PrincipalId, string KeyId, string Outcome);
@@ -35,8 +46,7 @@ internal sealed class UsageCounters(IGatewayStore store, TimeProvider time)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var hour = now - (now % 3_600_000);
-        var counter = _pending.GetOrAdd(new Counter(hour, principalId, keyId ?? "", outcome), static _ => new StrongBox<long>());
-        Interlocked.Increment(ref counter.Value);
+        Interlocked.Increment(ref _counts.GetOrAdd(new Counter(hour, principalId, keyId ?? "", outcome), static _ => new Count()).Value);
         if (ReferenceEquals(outcome, Allowed))
         {
             var totals = _totals;
@@ -129,9 +139,23 @@ internal sealed class UsageCounters(IGatewayStore store, TimeProvider time)
         {
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             var dayStart = now - (now % 86_400_000);
-            var pending = Interlocked.Exchange(ref _pending, new ConcurrentDictionary<Counter, StrongBox<long>>());
-            var rows = pending.Select(p => new UsageCount(DateTimeOffset.FromUnixTimeMilliseconds(p.Key.Hour), p.Key.PrincipalId, p.Key.KeyId, p.Key.Outcome,
-                Interlocked.Read(ref p.Value.Value))).Where(r => r.Count > 0).ToList();
+            var taken = new List<(Count Count, long Value)>();
+            var rows = new List<UsageCount>();
+            foreach (var (key, count) in _counts)
+            {
+                var value = Interlocked.Read(ref count.Value);
+                if (value > count.Flushed)
+                {
+                    taken.Add((count, value));
+                    rows.Add(new UsageCount(DateTimeOffset.FromUnixTimeMilliseconds(key.Hour), key.PrincipalId, key.KeyId, key.Outcome, value - count.Flushed));
+                }
+                else if (key.Hour < now - 2 * 3_600_000)
+                {
+                    // An hour long past, all written: dropped (a request that still adds to it is counted again as new).
+                    _counts.TryRemove(key, out _);
+                }
+            }
+
             // Counted here and now being written: still counted toward quotas until the reload includes them.
             var old = _totals;
             _totals = old with { FlushingKeys = old.LocalKeys, FlushingPrincipals = old.LocalPrincipals, LocalKeys = new(), LocalPrincipals = new() };
@@ -141,14 +165,14 @@ internal sealed class UsageCounters(IGatewayStore store, TimeProvider time)
             }
             catch
             {
-                foreach (var row in rows)
-                {
-                    var counter = _pending.GetOrAdd(new Counter(row.Hour.ToUnixTimeMilliseconds(), row.PrincipalId, row.KeyId, row.Outcome), static _ => new StrongBox<long>());
-                    Interlocked.Add(ref counter.Value, row.Count);
-                }
-
+                // Nothing marked written: the next flush writes the same counts again, with what came since.
                 KeepFlushingAsLocal();
                 throw;
+            }
+
+            foreach (var (count, value) in taken)
+            {
+                count.Flushed = value;
             }
 
             Dictionary<string, long> keys;

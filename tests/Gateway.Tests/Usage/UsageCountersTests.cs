@@ -133,4 +133,30 @@ public sealed class UsageCountersTests
         time.Advance(TimeSpan.FromSeconds(6));
         Assert.Equal(0, usage.Today("p1", "k1"));
     }
+
+    [Fact]
+    public void ConcurrentRequests_DuringFlushes_AreAllCounted()
+    {
+        var store = new SummingStore();
+        var time = new FakeTimeProvider(Noon);
+        var usage = new UsageCounters(store, time);
+        const int Threads = 4, PerThread = 50_000;
+        var workers = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+        {
+            for (var i = 0; i < PerThread; i++)
+            {
+                usage.Record("p" + (i % 3), "k" + (i % 7), UsageCounters.Allowed);
+            }
+        })).ToList();
+        workers.ForEach(w => w.Start());
+        while (workers.Any(w => w.IsAlive))
+        {
+            usage.Flush();
+        }
+
+        workers.ForEach(w => w.Join());
+        usage.Flush();
+        usage.Flush(); // late additions to a swapped-out counter are taken by the flush after
+        Assert.Equal(Threads * PerThread, store.Rows.Values.Sum());
+    }
 }
