@@ -62,6 +62,19 @@ internal static class ExplainEndpoints
             errors.Add("clientAddress", "'clientAddress' is not an IP address.");
         }
 
+        byte[]? bytes = null;
+        try
+        {
+            bytes = body.Body is not { } payload || payload.ValueKind == JsonValueKind.Null ? null
+                : payload.ValueKind == JsonValueKind.String ? System.Text.Encoding.UTF8.GetBytes(payload.GetString()!)
+                : JsonSerializer.SerializeToUtf8Bytes(payload);
+        }
+        catch (InvalidOperationException)
+        {
+            // A string that is no text (a lone surrogate escaped in it).
+            errors.Add("body", "'body' is not valid text.");
+        }
+
         errors.ThrowIfAny();
         var d = directory.Current;
         var org = body.Key is { } keyId
@@ -72,9 +85,6 @@ internal static class ExplainEndpoints
             throw AdminProblemException.NotFound(ProblemCodes.PrincipalNotFound, body.Key is not null ? $"Key '{body.Key}'" : $"Principal '{body.Principal}'");
         }
 
-        var bytes = body.Body is not { } payload || payload.ValueKind == JsonValueKind.Null ? null
-            : payload.ValueKind == JsonValueKind.String ? System.Text.Encoding.UTF8.GetBytes(payload.GetString()!)
-            : JsonSerializer.SerializeToUtf8Bytes(payload);
         var headers = (body.Headers ?? []).Select(h => new KeyValuePair<string, string>(h.Key, h.Value)).ToList();
         if (bytes is not null && !headers.Any(h => h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)))
         {

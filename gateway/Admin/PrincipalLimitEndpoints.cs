@@ -31,7 +31,8 @@ internal static class PrincipalLimitEndpoints
     {
         var caller = AdminCaller.From(http).Principal;
         var d = directory.Current;
-        if (!d.TryGetPrincipalByName(name, out var principal) || (principal.Id != caller.Id && !AdminAccess.MayActOn(d, caller, principal)))
+        if (!d.TryGetPrincipalByName(name, out var principal)
+            || (principal.Id != caller.Id && !AdminAccess.MayActOn(d, caller, principal) && !AdminAccess.IsOperator(caller)))
         {
             throw AdminProblemException.NotFound(ProblemCodes.PrincipalNotFound, $"Principal '{name}'");
         }
@@ -92,7 +93,8 @@ internal static class PrincipalLimitEndpoints
     // Org admins of the principal's organization who may act on it, and operators; never the principal itself.
     private static Principal RequireManaged(DirectorySnapshot d, Principal caller, string name)
     {
-        if (!d.TryGetPrincipalByName(name, out var principal) || !AdminAccess.MayActOn(d, caller, principal))
+        // Operators set any principal's limits (another operator's too), in every organization.
+        if (!d.TryGetPrincipalByName(name, out var principal) || !(AdminAccess.MayActOn(d, caller, principal) || AdminAccess.IsOperator(caller)))
         {
             throw AdminProblemException.NotFound(ProblemCodes.PrincipalNotFound, $"Principal '{name}'");
         }

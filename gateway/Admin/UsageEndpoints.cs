@@ -17,7 +17,7 @@ internal sealed record UsageView(string Principal, string? Key, DateTimeOffset F
 /// <c>GET /admin/v1/usage?keyId=ID</c> or <c>?principal=NAME</c> (<c>&amp;hours=48</c>, 1 to 720): requests per
 /// UTC hour, allowed and refused by code, every hour of the range (zeros included). Counts not yet
 /// flushed are flushed first, so the answer includes this replica's last request. The key's owner and
-/// its managers; a principal itself and those who may act on it.
+/// its managers; a principal itself and those who may act on it; operators for any.
 /// </summary>
 internal static class UsageEndpoints
 {
@@ -49,19 +49,21 @@ internal static class UsageEndpoints
         Principal? owner = null;
         if (keyId is not null)
         {
-            if (directory.Store.FindKeyById(keyId) is not { } key || !d.TryGetPrincipal(key.OwnerId, out owner) || (owner.Id != caller.Id && !AdminAccess.CanManageKeysOf(d, caller, owner)))
+            if (directory.Store.FindKeyById(keyId) is not { } key || !d.TryGetPrincipal(key.OwnerId, out owner)
+                || (owner.Id != caller.Id && !AdminAccess.CanManageKeysOf(d, caller, owner) && !AdminAccess.IsOperator(caller)))
             {
                 throw AdminProblemException.NotFound(ProblemCodes.KeyNotFound, $"Key '{keyId}'");
             }
         }
-        else if (!d.TryGetPrincipalByName(principalName!, out owner) || (owner.Id != caller.Id && !AdminAccess.MayActOn(d, caller, owner)))
+        else if (!d.TryGetPrincipalByName(principalName!, out owner) || (owner.Id != caller.Id && !AdminAccess.MayActOn(d, caller, owner) && !AdminAccess.IsOperator(caller)))
         {
             throw AdminProblemException.NotFound(ProblemCodes.PrincipalNotFound, $"Principal '{principalName}'");
         }
 
         try
         {
-            usage.Flush();
+            // This replica's newest counts, written only: a report never rescans the day's rows.
+            usage.Flush(reload: false);
         }
         catch (StoreUnavailableException)
         {

@@ -276,17 +276,28 @@ internal sealed partial class GatewayAuthorizationMiddleware(
         // Counted only once allowed: a refused request reaches no upstream, and a caller over its limit
         // still learns why it was refused rather than that it was throttled.
         var limited = rateLimiter.TryAcquire(scope.RateClass, result.KeyId, result.Principal!, TeamOf(feature.Entity, result.Snapshot));
-        RateLimiting.QuotaRefusal overQuota;
-        try
+        // Counted first, checked after: concurrent requests cannot all take a quota's last slot.
+        RateLimiting.QuotaRefusal overQuota = default;
+        if (!limited.Refused)
         {
-            overQuota = limited.Refused ? default : quotas.Check(result.KeyId, result.Principal!);
-        }
-        catch (Store.StoreUnavailableException)
-        {
-            // Today's counts could not be loaded (the first request of a UTC day, the store down): fail closed.
-            await ProxyProblems.UnavailableAsync(context, ProblemCodes.StoreUnavailable, "The gateway cannot read today's request counts for a daily quota; retry shortly.", 5);
-            Refused(context, scope, result.Principal, result.KeyId, null);
-            return false;
+            var place = usage.RecordAllowed(result.Principal!.Id, result.KeyId);
+            try
+            {
+                overQuota = quotas.Applies(result.KeyId, result.Principal!) ? quotas.Check(result.KeyId, result.Principal!, place) : default;
+            }
+            catch (Store.StoreUnavailableException)
+            {
+                // Today's counts could not be loaded (the first request of a UTC day, the store down): fail closed.
+                usage.Unrecord(result.Principal!.Id, result.KeyId);
+                await ProxyProblems.UnavailableAsync(context, ProblemCodes.StoreUnavailable, "The gateway cannot read today's request counts for a daily quota; retry shortly.", 5);
+                Refused(context, scope, result.Principal, result.KeyId, null);
+                return false;
+            }
+
+            if (overQuota.Refused)
+            {
+                usage.Unrecord(result.Principal!.Id, result.KeyId);
+            }
         }
 
         if (limited.Refused || overQuota.Refused)
@@ -300,8 +311,6 @@ internal sealed partial class GatewayAuthorizationMiddleware(
             Refused(context, scope, result.Principal, result.KeyId, null);
             return false;
         }
-
-        usage.Record(result.Principal!.Id, result.KeyId, Usage.UsageCounters.Allowed);
 
         context.Features.Set(feature);
         if (feature.LocalAnswer is { } answer)

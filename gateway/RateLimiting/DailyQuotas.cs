@@ -18,23 +18,29 @@ internal readonly record struct QuotaRefusal(string Scope, long Quota, long Seco
 /// </summary>
 internal sealed class DailyQuotas(RateLimitOptions options, UsageCounters usage, TimeProvider time)
 {
-    public QuotaRefusal Check(string? keyId, Principal principal)
+    /// <summary>True when a daily quota applies to <paramref name="principal"/>'s requests (with <paramref name="keyId"/>).</summary>
+    public bool Applies(string? keyId, Principal principal)
+        => (keyId is not null && options.KeyRequestsPerDay > 0) || PrincipalQuota(principal) is not null;
+
+    /// <summary>
+    /// Whether a request already counted goes over a quota: <paramref name="place"/> is its place among this
+    /// replica's allowed requests of the day (<see cref="UsageCounters.RecordAllowed"/>), to which the other
+    /// replicas' are added.
+    /// </summary>
+    public QuotaRefusal Check(string? keyId, Principal principal, (long Key, long Principal) place)
     {
-        var principalQuota = principal.Limits?.RequestsPerDay ?? (options.PrincipalRequestsPerDay > 0 ? options.PrincipalRequestsPerDay : (long?)null);
-        if (keyId is null || options.KeyRequestsPerDay <= 0)
-        {
-            if (principalQuota is null)
-            {
-                return default;
-            }
-        }
-        else if (usage.Today(principal.Id, keyId) >= options.KeyRequestsPerDay)
+        if (keyId is not null && options.KeyRequestsPerDay > 0 && usage.Others(principal.Id, keyId) + place.Key > options.KeyRequestsPerDay)
         {
             return new QuotaRefusal("key", options.KeyRequestsPerDay, SecondsLeft());
         }
 
-        return principalQuota is { } quota && usage.Today(principal.Id, null) >= quota ? new QuotaRefusal("principal", quota, SecondsLeft()) : default;
+        return PrincipalQuota(principal) is { } quota && usage.Others(principal.Id, null) + place.Principal > quota
+            ? new QuotaRefusal("principal", quota, SecondsLeft())
+            : default;
     }
+
+    private long? PrincipalQuota(Principal principal)
+        => principal.Limits?.RequestsPerDay ?? (options.PrincipalRequestsPerDay > 0 ? options.PrincipalRequestsPerDay : null);
 
     /// <summary>For explain: the quotas that apply and what is used of them today.</summary>
     public string Describe(string? keyId, Principal principal)
@@ -45,7 +51,7 @@ internal sealed class DailyQuotas(RateLimitOptions options, UsageCounters usage,
             parts.Add($"key: {usage.Today(principal.Id, keyId)} of {options.KeyRequestsPerDay} today");
         }
 
-        if ((principal.Limits?.RequestsPerDay ?? (options.PrincipalRequestsPerDay > 0 ? options.PrincipalRequestsPerDay : null)) is { } quota)
+        if (PrincipalQuota(principal) is { } quota)
         {
             parts.Add($"principal: {usage.Today(principal.Id, null)} of {quota} today");
         }

@@ -6,21 +6,37 @@ namespace Gateway.Usage;
 
 /// <summary>
 /// Requests per principal, key, UTC hour and outcome (<see cref="Allowed"/> or the refusal's code),
-/// counted in memory and added to the store in batches (<see cref="Flush"/>, on the last-used flush
-/// thread and before every read), so the request path never waits on the store. Daily quotas read the
-/// same counts: what the store held at the last flush (every replica's, on PostgreSQL) plus what this
-/// replica counted since. Between two flushes each replica sees only its own new requests: a quota
-/// may be overshot by at most what the other replicas allow in one flush interval.
+/// counted in memory and added to the store in batches (<see cref="Flush(bool)"/>, on the last-used
+/// flush thread and before every report), so the request path never waits on the store.
+/// <para>
+/// Daily quotas read the same counts as two parts: this replica's own allowed requests of the day,
+/// counted here (exact, atomic), and the other replicas' as of the last reload (what the store holds
+/// minus what this replica wrote to it). On one replica a quota is exact; on several, each sees the
+/// others' requests at its next flush, so a quota may be overshot by what the others allow in one
+/// flush interval.
+/// </para>
 /// </summary>
 internal sealed class UsageCounters(IGatewayStore store, TimeProvider time)
 {
     public const string Allowed = "allowed";
+
+    private const long Hour = 3_600_000;
+    private const long Day = 86_400_000;
 
     private readonly Lock _flushing = new();
 
     // Counters are never swapped out (a request could add to one after a flush took it): each keeps its
     // total and what of it the store already has; a flush writes the difference.
     private readonly ConcurrentDictionary<Counter, Count> _counts = new();
+
+    // This replica's allowed requests per UTC day (at most today's and yesterday's are kept).
+    private readonly ConcurrentDictionary<long, Own> _own = new();
+
+    private OtherReplicas _others = new(-1, [], []);
+    private long _failedAt = long.MinValue / 2;
+    private long _purgedAt;
+
+    private readonly record struct Counter(long Hour, string PrincipalId, string KeyId, string Outcome);
 
     private sealed class Count
     {
@@ -29,56 +45,97 @@ internal sealed class UsageCounters(IGatewayStore store, TimeProvider time)
         /// <summary>What the store has been given of <see cref="Value"/> (written under the flush lock only).</summary>
         public long Flushed;
     }
-    private Totals _totals = Totals.Empty;
 
-    private readonly record struct Counter(long Hour, string PrincipalId, string KeyId, string Outcome);
-
-    /// <summary>Today's allowed requests per key and per principal: from the store, and counted here since (local, and in flight during a flush).</summary>
-    private sealed record Totals(long DayStart, Dictionary<string, long> Keys, Dictionary<string, long> Principals,
-        ConcurrentDictionary<string, StrongBox<long>> LocalKeys, ConcurrentDictionary<string, StrongBox<long>> LocalPrincipals,
-        ConcurrentDictionary<string, StrongBox<long>>? FlushingKeys, ConcurrentDictionary<string, StrongBox<long>>? FlushingPrincipals)
+    /// <summary>One day's allowed requests of this replica: counted per request, and what of them was written (under the flush lock).</summary>
+    private sealed class Own
     {
-        public static readonly Totals Empty = new(0, [], [], new(), new(), null, null);
+        public readonly ConcurrentDictionary<string, StrongBox<long>> Keys = new(StringComparer.Ordinal);
+        public readonly ConcurrentDictionary<string, StrongBox<long>> Principals = new(StringComparer.Ordinal);
+        public readonly Dictionary<string, long> FlushedKeys = new(StringComparer.Ordinal);
+        public readonly Dictionary<string, long> FlushedPrincipals = new(StringComparer.Ordinal);
     }
 
-    /// <summary>Counts one request; for an allowed one, also toward today's quotas.</summary>
+    /// <summary>The other replicas' allowed requests of one day, as of the last reload.</summary>
+    private sealed record OtherReplicas(long DayStart, Dictionary<string, long> Keys, Dictionary<string, long> Principals);
+
+    /// <summary>Counts one request (an allowed one also toward today's quotas).</summary>
     public void Record(string principalId, string? keyId, string outcome)
     {
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var hour = now - (now % 3_600_000);
-        Interlocked.Increment(ref _counts.GetOrAdd(new Counter(hour, principalId, keyId ?? "", outcome), static _ => new Count()).Value);
         if (ReferenceEquals(outcome, Allowed))
         {
-            var totals = _totals;
-            if (totals.DayStart == now - (now % 86_400_000))
-            {
-                if (keyId is not null)
-                {
-                    Interlocked.Increment(ref totals.LocalKeys.GetOrAdd(keyId, static _ => new StrongBox<long>()).Value);
-                }
+            RecordAllowed(principalId, keyId);
+            return;
+        }
 
-                Interlocked.Increment(ref totals.LocalPrincipals.GetOrAdd(principalId, static _ => new StrongBox<long>()).Value);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        Interlocked.Increment(ref _counts.GetOrAdd(new Counter(now - (now % Hour), principalId, keyId ?? "", outcome), static _ => new Count()).Value);
+    }
+
+    /// <summary>
+    /// Counts one allowed request; returns this replica's allowed requests of the day after it, for the
+    /// key (0 without one) and the principal: the request's own place in the day, which a quota compares
+    /// (each concurrent request gets a place of its own, so exactly a quota's worth pass).
+    /// </summary>
+    public (long Key, long Principal) RecordAllowed(string principalId, string? keyId)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        Interlocked.Increment(ref _counts.GetOrAdd(new Counter(now - (now % Hour), principalId, keyId ?? "", Allowed), static _ => new Count()).Value);
+        var own = _own.GetOrAdd(now - (now % Day), static _ => new Own());
+        var key = keyId is null ? 0 : Interlocked.Increment(ref own.Keys.GetOrAdd(keyId, static _ => new StrongBox<long>()).Value);
+        return (key, Interlocked.Increment(ref own.Principals.GetOrAdd(principalId, static _ => new StrongBox<long>()).Value));
+    }
+
+    /// <summary>
+    /// Takes back an allowed request just counted (a daily quota refused it after all): counted first and
+    /// checked after, so concurrent requests cannot all take a quota's last slot.
+    /// </summary>
+    public void Unrecord(string principalId, string? keyId)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (_counts.TryGetValue(new Counter(now - (now % Hour), principalId, keyId ?? "", Allowed), out var count))
+        {
+            Interlocked.Decrement(ref count.Value);
+        }
+
+        if (_own.TryGetValue(now - (now % Day), out var own))
+        {
+            if (keyId is not null && own.Keys.TryGetValue(keyId, out var key))
+            {
+                Interlocked.Decrement(ref key.Value);
+            }
+
+            if (own.Principals.TryGetValue(principalId, out var principal))
+            {
+                Interlocked.Decrement(ref principal.Value);
             }
         }
     }
 
-    /// <summary>Allowed requests today of <paramref name="keyId"/> (or, when null, of the principal), across replicas as of the last flush.</summary>
-    public long Today(string principalId, string? keyId)
+    /// <summary>The other replicas' allowed requests today of the key (or, when null, of the principal), as of the last reload; loads the day when needed.</summary>
+    public long Others(string principalId, string? keyId)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var totals = _totals;
-        if (totals.DayStart != now - (now % 86_400_000))
+        var others = _others;
+        if (others.DayStart != now - (now % Day))
         {
             LoadDay(now);
-            totals = _totals;
+            others = _others;
         }
 
-        return keyId is not null
-            ? totals.Keys.GetValueOrDefault(keyId) + Local(totals.LocalKeys, keyId) + Local(totals.FlushingKeys, keyId)
-            : totals.Principals.GetValueOrDefault(principalId) + Local(totals.LocalPrincipals, principalId) + Local(totals.FlushingPrincipals, principalId);
+        return keyId is not null ? others.Keys.GetValueOrDefault(keyId) : others.Principals.GetValueOrDefault(principalId);
     }
 
-    private long _failedAt = long.MinValue / 2;
+    /// <summary>Allowed requests today of <paramref name="keyId"/> (or, when null, of the principal): this replica's now, the others' as of the last reload.</summary>
+    public long Today(string principalId, string? keyId)
+    {
+        var others = Others(principalId, keyId);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var own = _own.GetValueOrDefault(now - (now % Day));
+        return others + (keyId is not null ? Read(own?.Keys, keyId) : Read(own?.Principals, principalId));
+    }
+
+    private static long Read(ConcurrentDictionary<string, StrongBox<long>>? counts, string id)
+        => counts is not null && counts.TryGetValue(id, out var box) ? Interlocked.Read(ref box.Value) : 0;
 
     // A new day (or none loaded yet): loaded once, by the first request that needs it; the others wait
     // for it and find it done. After a failure the store is not asked again for 5 s: requests fail
@@ -92,14 +149,14 @@ internal sealed class UsageCounters(IGatewayStore store, TimeProvider time)
 
         lock (_flushing)
         {
-            if (_totals.DayStart == now - (now % 86_400_000))
+            if (_others.DayStart == now - (now % Day))
             {
                 return;
             }
 
             try
             {
-                Flush();
+                Flush(reload: true);
             }
             catch (StoreUnavailableException)
             {
@@ -109,16 +166,11 @@ internal sealed class UsageCounters(IGatewayStore store, TimeProvider time)
         }
     }
 
-    private static long Local(ConcurrentDictionary<string, StrongBox<long>>? counts, string id)
-        => counts is not null && counts.TryGetValue(id, out var box) ? Interlocked.Read(ref box.Value) : 0;
-
-    private long _purgedAt;
-
     /// <summary>Deletes counts older than <paramref name="retentionDays"/>, at most once an hour; the number of rows deleted.</summary>
     public int PurgeIfDue(int retentionDays)
     {
         var now = time.GetUtcNow();
-        if (now.ToUnixTimeMilliseconds() - Interlocked.Read(ref _purgedAt) < 3_600_000)
+        if (now.ToUnixTimeMilliseconds() - Interlocked.Read(ref _purgedAt) < Hour)
         {
             return 0;
         }
@@ -127,105 +179,94 @@ internal sealed class UsageCounters(IGatewayStore store, TimeProvider time)
         return store.PurgeUsage(now.AddDays(-retentionDays));
     }
 
+    /// <summary>Writes what was counted and reloads the other replicas' counts of today.</summary>
+    public int Flush() => Flush(reload: true);
+
     /// <summary>
-    /// Adds what was counted to the store and reloads today's totals. Safe to call from any thread; one
-    /// flush at a time. Throws <see cref="StoreUnavailableException"/> when the store cannot take them or
-    /// cannot answer: the counts are then kept (for the next flush, and toward quotas meanwhile) and the
-    /// day's totals stay as they were, never emptied.
+    /// Writes what was counted since the last flush; with <paramref name="reload"/>, also reloads the
+    /// other replicas' counts of today (a report's flush does not: no scan of the day's rows). One flush at
+    /// a time. Throws <see cref="StoreUnavailableException"/> when the store cannot take the counts or
+    /// cannot answer: nothing is lost (the next flush writes the same differences), and the quotas keep
+    /// the others' counts they had (never emptied).
     /// </summary>
-    public int Flush()
+    public int Flush(bool reload)
     {
         lock (_flushing)
         {
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var dayStart = now - (now % 86_400_000);
+            var today = now - (now % Day);
             var taken = new List<(Count Count, long Value)>();
             var rows = new List<UsageCount>();
             foreach (var (key, count) in _counts)
             {
                 var value = Interlocked.Read(ref count.Value);
-                if (value > count.Flushed)
+                if (value != count.Flushed)
                 {
                     taken.Add((count, value));
                     rows.Add(new UsageCount(DateTimeOffset.FromUnixTimeMilliseconds(key.Hour), key.PrincipalId, key.KeyId, key.Outcome, value - count.Flushed));
                 }
-                else if (key.Hour < now - 2 * 3_600_000)
+                else if (key.Hour < now - 2 * Hour)
                 {
                     // An hour long past, all written: dropped (a request that still adds to it is counted again as new).
                     _counts.TryRemove(key, out _);
                 }
             }
 
-            // Counted here and now being written: still counted toward quotas until the reload includes them.
-            var old = _totals;
-            _totals = old with { FlushingKeys = old.LocalKeys, FlushingPrincipals = old.LocalPrincipals, LocalKeys = new(), LocalPrincipals = new() };
-            try
-            {
-                store.AddUsage(rows);
-            }
-            catch
-            {
-                // Nothing marked written: the next flush writes the same counts again, with what came since.
-                KeepFlushingAsLocal();
-                throw;
-            }
-
+            store.AddUsage(rows);
             foreach (var (count, value) in taken)
             {
                 count.Flushed = value;
             }
 
-            Dictionary<string, long> keys;
-            Dictionary<string, long> principals;
-            try
+            // What this replica has now written of each day's allowed requests: subtracted from the store's
+            // totals at a reload, so the others' requests are what remains.
+            foreach (var row in rows)
             {
-                (keys, principals) = LoadTotals(dayStart);
-            }
-            catch
-            {
-                // Written, but the stored totals are the old ones: what was flushed still counts here.
-                KeepFlushingAsLocal();
-                throw;
+                if (row.Outcome == Allowed && _own.TryGetValue(row.Hour.ToUnixTimeMilliseconds() - (row.Hour.ToUnixTimeMilliseconds() % Day), out var own))
+                {
+                    if (row.KeyId.Length > 0)
+                    {
+                        own.FlushedKeys[row.KeyId] = own.FlushedKeys.GetValueOrDefault(row.KeyId) + row.Count;
+                    }
+
+                    own.FlushedPrincipals[row.PrincipalId] = own.FlushedPrincipals.GetValueOrDefault(row.PrincipalId) + row.Count;
+                }
             }
 
-            // Local counts are kept only toward the day they were counted in (Record counts none for a day not loaded).
-            var latest = _totals;
-            _totals = new Totals(dayStart, keys, principals, latest.LocalKeys, latest.LocalPrincipals, null, null);
+            foreach (var day in _own.Keys.Where(d => d < today - Day))
+            {
+                _own.TryRemove(day, out _);
+            }
+
+            if (reload)
+            {
+                var mine = _own.GetOrAdd(today, static _ => new Own());
+                var keys = new Dictionary<string, long>(StringComparer.Ordinal);
+                var principals = new Dictionary<string, long>(StringComparer.Ordinal);
+                foreach (var count in store.AllowedSince(DateTimeOffset.FromUnixTimeMilliseconds(today)))
+                {
+                    if (count.KeyId.Length > 0)
+                    {
+                        keys[count.KeyId] = keys.GetValueOrDefault(count.KeyId) + count.Count;
+                    }
+
+                    principals[count.PrincipalId] = principals.GetValueOrDefault(count.PrincipalId) + count.Count;
+                }
+
+                _others = new OtherReplicas(today, Subtract(keys, mine.FlushedKeys), Subtract(principals, mine.FlushedPrincipals));
+            }
+
             return rows.Count;
         }
     }
 
-    private (Dictionary<string, long> Keys, Dictionary<string, long> Principals) LoadTotals(long dayStart)
+    private static Dictionary<string, long> Subtract(Dictionary<string, long> stored, Dictionary<string, long> written)
     {
-        var keys = new Dictionary<string, long>(StringComparer.Ordinal);
-        var principals = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var count in store.AllowedSince(DateTimeOffset.FromUnixTimeMilliseconds(dayStart)))
+        foreach (var (id, count) in written)
         {
-            if (count.KeyId.Length > 0)
-            {
-                keys[count.KeyId] = keys.GetValueOrDefault(count.KeyId) + count.Count;
-            }
-
-            principals[count.PrincipalId] = principals.GetValueOrDefault(count.PrincipalId) + count.Count;
+            stored[id] = stored.GetValueOrDefault(id) - count;
         }
 
-        return (keys, principals);
-    }
-
-    // A failed flush: the counts being written go back to the local ones, and the totals keep their day.
-    private void KeepFlushingAsLocal()
-    {
-        var current = _totals;
-        Merge(current.FlushingKeys, current.LocalKeys);
-        Merge(current.FlushingPrincipals, current.LocalPrincipals);
-        _totals = current with { FlushingKeys = null, FlushingPrincipals = null };
-
-        static void Merge(ConcurrentDictionary<string, StrongBox<long>>? from, ConcurrentDictionary<string, StrongBox<long>> into)
-        {
-            foreach (var (id, box) in from ?? [])
-            {
-                Interlocked.Add(ref into.GetOrAdd(id, static _ => new StrongBox<long>()).Value, Interlocked.Read(ref box.Value));
-            }
-        }
+        return stored;
     }
 }

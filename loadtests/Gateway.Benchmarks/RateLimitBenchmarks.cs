@@ -45,7 +45,7 @@ public class RateLimitBenchmarks
         _limiter = new RequestRateLimiter(options);
         _usage = new UsageCounters(_store, TimeProvider.System);
         _quotas = new DailyQuotas(options, _usage, TimeProvider.System);
-        _quotas.Check(KeyId, _user); // loads the day
+        _quotas.Check(KeyId, _user, (1, 1)); // loads the day
     }
 
     [GlobalCleanup]
@@ -60,16 +60,16 @@ public class RateLimitBenchmarks
     public bool Buckets() => _limiter.TryAcquire(RateClass.Default, KeyId, _user, null).Refused;
 
     [Benchmark]
-    public bool Quota() => _quotas.Check(KeyId, _user).Refused;
+    public bool Quota() => _quotas.Check(KeyId, _user, (1, 1)).Refused;
 
     [Benchmark]
-    public void Usage() => _usage.Record(_user.Id, KeyId, UsageCounters.Allowed);
+    public (long, long) Usage() => _usage.RecordAllowed(_user.Id, KeyId);
 
     [Benchmark]
     public bool All()
     {
-        var refused = _limiter.TryAcquire(RateClass.Default, KeyId, _user, null).Refused || _quotas.Check(KeyId, _user).Refused;
-        _usage.Record(_user.Id, KeyId, UsageCounters.Allowed);
-        return refused;
+        var refused = _limiter.TryAcquire(RateClass.Default, KeyId, _user, null).Refused;
+        var place = _usage.RecordAllowed(_user.Id, KeyId);
+        return refused || (_quotas.Applies(KeyId, _user) && _quotas.Check(KeyId, _user, place).Refused);
     }
 }

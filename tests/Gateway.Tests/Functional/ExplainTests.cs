@@ -180,6 +180,9 @@ public sealed class ExplainTests
         Assert.Equal((404, "refusal_not_found"), await AdminCliRunner.StatusAsync(gw.PostAsync("/admin/v1/explain", keys["erin"], new { requestId = "0123456789abcdef01234567" })));
         var erinReadOnly = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/erin/keys", keys["erin"], new { name = "ro", access = "read" }))).Str("key");
         Assert.Equal(200, (await gw.PostAsync("/admin/v1/explain", erinReadOnly, new { requestId = id })).Status);
+        var surrogate = await gw.SendAsync(new Uri(gw.AdminUrl, "/admin/v1/explain"), HttpMethod.Post, keys["erin"], null, r =>
+            r.Content = new StringContent("{\"principal\":\"bob\",\"method\":\"POST\",\"path\":\"/gql\",\"body\":\"\\ud800\"}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal((400, "invalid_fields"), (surrogate.Status, surrogate.Code));
         var invalid = await gw.PostAsync("/admin/v1/explain", keys["erin"], new { key = "x", principal = "y", method = "get", path = "files", clientAddress = "nope" });
         Assert.Equal((400, "invalid_fields"), (invalid.Status, invalid.Code));
         Assert.Equal(["clientAddress", "key", "method", "path"], invalid.Json.GetProperty("errors").EnumerateObject().Select(e => e.Name).Order(StringComparer.Ordinal).ToArray());

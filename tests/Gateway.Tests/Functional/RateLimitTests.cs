@@ -124,6 +124,13 @@ public sealed class RateLimitTests
         Assert.Equal(200, (await gw.ProxyAsync(HttpMethod.Post, Upload, keys["bob"])).Status);
         var view = await gw.GetAsync("/admin/v1/principals/bob/limits", keys["bob"]);
         Assert.Equal(System.Text.Json.JsonValueKind.Null, view.Json.GetProperty("permitsPerSecond").ValueKind);
+
+        // Operators manage limits and read usage in every organization; another organization's admin does neither here.
+        await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs", gw.RootKey, new { name = "globex", admin = new { username = "gus", email = "gus@globex.example" } }));
+        Assert.Equal(200, (await gw.PutAsync("/admin/v1/principals/gus/limits", gw.RootKey, new { requestsPerDay = 10 })).Status);
+        Assert.Equal(200, (await gw.GetAsync("/admin/v1/usage?principal=gus", gw.RootKey)).Status);
+        Assert.Equal(404, (await gw.GetAsync("/admin/v1/usage?principal=gus", keys["erin"])).Status);
+        Assert.Equal(404, (await gw.PutAsync("/admin/v1/principals/gus/limits", keys["erin"], new { requestsPerDay = 10 })).Status);
     }
 
     [Fact]

@@ -87,4 +87,16 @@ public sealed class UsageTests
         var usage = (await OrgFixture.Ok(gw.GetAsync($"/admin/v1/usage?keyId={OrgGateway.KeyIdOf(keys["bob"])}", keys["bob"]))).Json;
         Assert.Equal((3, 1L), (usage.GetProperty("allowed").GetInt64(), Refused(usage, "quota_exceeded")));
     }
+
+    [Fact]
+    public async Task ConcurrentRequests_TakeAQuotasLastSlotsExactly()
+    {
+        await using var org = await OrgGateway.StartAsync("--Gateway:RateLimits:KeyRequestsPerDay=5");
+        var (gw, _, keys) = org;
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => gw.ProxyAsync(HttpMethod.Post, Upload, keys["bob"])));
+        Assert.Equal(5, statuses.Count(s => s.Status == 200));
+        Assert.Equal(55, statuses.Count(s => s.Status == 429 && s.Code == "quota_exceeded"));
+        var usage = (await OrgFixture.Ok(gw.GetAsync($"/admin/v1/usage?keyId={OrgGateway.KeyIdOf(keys["bob"])}", keys["bob"]))).Json;
+        Assert.Equal((5, 55L), (usage.GetProperty("allowed").GetInt64(), Refused(usage, "quota_exceeded")));
+    }
 }

@@ -116,6 +116,32 @@ public sealed class UsageCountersTests
     }
 
     [Fact]
+    public void TodaysCount_SurvivesFailedFlushes_AndFailedReloads()
+    {
+        var store = new SummingStore();
+        var time = new FakeTimeProvider(Noon);
+        var usage = new UsageCounters(store, time);
+        Assert.Equal(0, usage.Today("p1", "k1"));
+        for (var i = 0; i < 5; i++)
+        {
+            usage.Record("p1", "k1", UsageCounters.Allowed);
+        }
+
+        store.Down = true;
+        Assert.Throws<StoreUnavailableException>(() => usage.Flush());
+        Assert.Throws<StoreUnavailableException>(() => usage.Flush());
+        Assert.Equal(5, usage.Today("p1", "k1"));
+        usage.Record("p1", "k1", UsageCounters.Allowed);
+        store.Down = false;
+        usage.Flush(reload: false); // written, not reloaded: still counted once
+        Assert.Equal(6, usage.Today("p1", "k1"));
+        usage.Flush();
+        Assert.Equal(6, usage.Today("p1", "k1"));
+        usage.Unrecord("p1", "k1");
+        Assert.Equal(5, usage.Today("p1", "k1"));
+    }
+
+    [Fact]
     public void ADayThatCannotBeLoaded_FailsClosed_WithoutAskingTheStoreForEveryRequest()
     {
         var store = new SummingStore { Down = true };
