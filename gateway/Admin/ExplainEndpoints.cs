@@ -31,13 +31,13 @@ internal static class ExplainEndpoints
 {
     public static void Map(RouteGroupBuilder admin) => admin.MapPost("/explain", ExplainAsync);
 
-    private static async Task<IResult> ExplainAsync(HttpContext http, DirectoryService directory, DecisionExplainer explainer, RefusalRing refusals)
+    private static async Task<IResult> ExplainAsync(HttpContext http, DirectoryService directory, DecisionExplainer explainer, RefusalRing refusals, TimeProvider time)
     {
         var caller = AdminCaller.From(http).Principal;
         var body = await AdminJson.ReadAsync<ExplainRequestBody>(http);
         if (body.RequestId is { } requestId)
         {
-            return await ReplayAsync(http, caller, directory, explainer, refusals.Find(requestId), requestId);
+            return await ReplayAsync(http, caller, directory, explainer, refusals.Find(requestId), requestId, time);
         }
 
         var errors = new FieldErrors();
@@ -95,10 +95,23 @@ internal static class ExplainEndpoints
         return AdminJson.Json(new ExplainView(null, null, true, null, View(outcome), outcome.Steps));
     }
 
-    private static async Task<IResult> ReplayAsync(HttpContext http, Principal caller, DirectoryService directory, DecisionExplainer explainer, RefusalRecord? record, string requestId)
+    private static async Task<IResult> ReplayAsync(HttpContext http, Principal caller, DirectoryService directory, DecisionExplainer explainer, RefusalRecord? record, string requestId, TimeProvider time)
     {
         var d = directory.Current;
         var org = record?.Org ?? (record?.KeyId is { } id && directory.Store.FindKeyById(id) is { } key && d.TryGetPrincipal(key.OwnerId, out var owner) ? owner.Org : null);
+        if (record is null && Audited(directory, caller, requestId, time) is { } audited)
+        {
+            // Not in this replica's ring (another replica refused it, or it has been overwritten): what the audit kept.
+            var actorName = d.TryGetPrincipal(audited.ActorId ?? "", out var actor) ? actor.DisplayName : audited.Actor;
+            var status = int.TryParse(Field(audited.Detail, "status"), out var s) ? s : 0;
+            var code = Field(audited.Detail, "code") ?? "";
+            var view = new RecordedRefusalView(audited.At, audited.Target, "-", "-", actorName, audited.KeyId, null, audited.Address, status, code, false);
+            var step = new ExplainStep("recorded", "refused", $"From the audit log ({audited.Action}): {actorName} was refused {status} {code} on route {audited.Target}. "
+                + "This replica did not keep the request itself (another replica refused it, or more recent refusals have replaced it), so it cannot be replayed: "
+                + "explain it as a request to try (key or principal, method, path, body).");
+            return AdminJson.Json(new ExplainView(requestId, view, false, null, new ExplainOutcomeView(false, status, code, null, null, null, null), [step]));
+        }
+
         // A refusal of another organization answers as one this replica never saw.
         if (record is null || (org is null ? !AdminAccess.IsOperator(caller) : !MayExplain(caller, org)))
         {
@@ -127,6 +140,26 @@ internal static class ExplainEndpoints
         var same = outcome.Status == record.Status && outcome.Code == record.Code;
         return AdminJson.Json(new ExplainView(requestId, recorded, true, same, View(outcome), outcome.Steps));
     }
+
+    // The refusal's audit event (request.refused, sampled), in an organization the caller may explain, from the last day.
+    private static Store.AuditEvent? Audited(DirectoryService directory, Principal caller, string requestId, TimeProvider time)
+    {
+        var orgs = AdminAccess.IsOperator(caller) ? directory.Current.Organizations.Keys.ToList() : AdminAccess.IsOrgAdmin(caller, caller.Org) ? [caller.Org] : [];
+        var token = "requestId=" + requestId + " ";
+        foreach (var org in orgs)
+        {
+            var events = directory.Store.QueryAudit(new Store.AuditQuery(org, time.GetUtcNow().AddDays(-1), null, null, "request.refused", 1000));
+            if (events.FirstOrDefault(e => e.Detail?.StartsWith(token, StringComparison.Ordinal) == true) is { } found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+
+    private static string? Field(string? detail, string name)
+        => detail?.Split(' ').Select(p => p.Split('=', 2)).FirstOrDefault(p => p.Length == 2 && p[0] == name)?[1];
 
     private static bool MayExplain(Principal caller, string org) => AdminAccess.IsOrgAdmin(caller, org) || AdminAccess.IsOperator(caller);
 

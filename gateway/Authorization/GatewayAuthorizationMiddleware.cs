@@ -60,6 +60,10 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     // Refusals before anyone is authenticated (a flood of bad keys) are kept for explain at most 100 a
     // second: the ring would hold a tenth of a second of a flood anyway, and a flood stays cheap.
     private readonly LogRateLimiter _anonymousRefusals = new(100, time);
+
+    // Refusals of known principals are audited too (request.refused, with the request id), a few a
+    // second at most: the audit is shared by replicas, so explain finds a refusal another replica made.
+    private readonly Abuse.SampledAudit _refusalAudit = new(directory, time, limits.AuditedFailuresPerSecond);
     private readonly Abuse.SampledAudit _shadowAudit = new(directory, time, limits.AuditedFailuresPerSecond);
 
     public Task InvokeAsync(HttpContext context)
@@ -418,9 +422,17 @@ internal sealed partial class GatewayAuthorizationMiddleware(
     {
         if (context.Features.Get<Explain.ExplainFeature>() is null)
         {
+            var code = context.Features.Get<Diagnostics.ProblemCode>()?.Code ?? "refused";
             if (principal is not null)
             {
-                usage.Record(principal.Id, keyId, context.Features.Get<Diagnostics.ProblemCode>()?.Code ?? "refused");
+                usage.Record(principal.Id, keyId, code);
+                _refusalAudit.Record((Principal: principal, KeyId: keyId, Route: scope.RouteId, Status: context.Response.StatusCode, Code: code,
+                    RequestId: Diagnostics.RequestIds.Of(context), Address: context.Connection.RemoteIpAddress?.ToString(), At: time.GetUtcNow()),
+                    static r => new Store.AuditEvent
+                    {
+                        At = r.At, Org = r.Principal.Org, Action = "request.refused", Actor = r.Principal.DisplayName, ActorId = r.Principal.Id, KeyId = r.KeyId,
+                        Target = r.Route, Address = r.Address, Detail = $"requestId={r.RequestId} status={r.Status} code={r.Code}",
+                    });
             }
             else if (!_anonymousRefusals.TryAcquire(out _))
             {

@@ -82,4 +82,30 @@ public sealed class ReplicaLimitsTests(PostgresFixture pg)
         var listed = (await b.GetAsync("/admin/v1/keys?owner=ci@ml", keys["alice"])).Json.EnumerateArray().Single(k => k.GetProperty("keyId").GetString() == created.Str("keyId"));
         Assert.Equal("read", listed.GetProperty("access").GetString());
     }
+
+    [Fact]
+    public async Task ARefusalOnOneReplica_IsExplainedOnTheOther_FromTheAudit()
+    {
+        await using var echo = await EchoUpstream.StartAsync();
+        var database = await pg.Server.CreateDatabaseAsync();
+        await using var a = await TestGateway.StartAsync(dir => PostgresStoreTests.Config(dir, echo.Url), PostgresStoreTests.Postgres(database));
+        var keys = new Dictionary<string, string>();
+        await OrgFixture.BuildAsync(a, keys);
+        await using var b = await TestGateway.StartAsync(dir => PostgresStoreTests.Config(dir, echo.Url), PostgresStoreTests.Postgres(database));
+        var refused = await b.ProxyAsync(HttpMethod.Post, "/files/cv/cv-p/r1/file_stream", keys["bob"]);
+        Assert.Equal(403, refused.Status);
+        var requestId = refused.Headers.GetValues("X-Request-Id").Single();
+
+        // A never saw it: the shared audit tells what was refused; the replica that refused replays it.
+        var onA = await OrgFixture.Ok(a.PostAsync("/admin/v1/explain", keys["erin"], new { requestId }));
+        Assert.False(onA.Json.GetProperty("replayed").GetBoolean());
+        Assert.Equal((403, "not_a_member"), (onA.Json.GetProperty("outcome").GetProperty("status").GetInt32(), onA.Json.GetProperty("outcome").GetProperty("code").GetString()));
+        Assert.Equal("bob", onA.Json.GetProperty("recorded").GetProperty("principal").GetString());
+        var onB = await OrgFixture.Ok(b.PostAsync("/admin/v1/explain", keys["erin"], new { requestId }));
+        Assert.True(onB.Json.GetProperty("replayed").GetBoolean());
+        // Another organization's admin finds nothing, on either replica.
+        var globex = await OrgFixture.Ok(a.PostAsync("/admin/v1/orgs", a.RootKey, new { name = "globex", admin = new { username = "gus", email = "gus@globex.example" } }));
+        var gusKey = globex.Json.GetProperty("adminKey").GetProperty("key").GetString()!;
+        Assert.Equal(404, (await a.PostAsync("/admin/v1/explain", gusKey, new { requestId })).Status);
+    }
 }
