@@ -132,4 +132,19 @@ public sealed class LiteDbGatewayStoreTests : IDisposable
         store.UpdateLastUsed([new(hash, later.AddMinutes(-5))]);
         Assert.Equal(later, Assert.Single(store.KeysOfOwner("u_1")).LastUsedAt);
     }
+
+    [Fact]
+    public void UsageCounts_AreAddedUp_QueriedByPrincipalAndKey_AndPurgedByAge()
+    {
+        using var store = new LiteDbGatewayStore(DbPath);
+        var now = new DateTimeOffset(2026, 12, 6, 10, 0, 0, TimeSpan.Zero);
+        store.AddUsage([new UsageCount(now, "p1", "k1", "allowed", 3), new UsageCount(now, "p1", "k2", "allowed", 1), new UsageCount(now.AddDays(-40), "p1", "k1", "allowed", 9)]);
+        store.AddUsage([new UsageCount(now, "p1", "k1", "allowed", 2), new UsageCount(now, "p1", "k1", "not_a_member", 1), new UsageCount(now, "p2", "", "allowed", 7)]);
+        Assert.Equal(5, store.QueryUsage("p1", "k1", now).Single(u => u.Outcome == "allowed").Count);
+        Assert.Equal(3, store.QueryUsage("p1", null, now).Count);
+        Assert.Equal(3, store.QueryUsage("p1", "k1", now.AddDays(-41)).Count);
+        Assert.Equal(13, store.AllowedSince(now).Sum(u => u.Count));
+        Assert.Equal(1, store.PurgeUsage(now.AddDays(-30)));
+        Assert.Equal(2, store.QueryUsage("p1", "k1", now.AddDays(-41)).Count);
+    }
 }
