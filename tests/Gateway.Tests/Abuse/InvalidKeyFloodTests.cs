@@ -16,47 +16,20 @@ namespace Gateway.Tests.Abuse;
 /// <summary>A flood of distinct, well-formed invalid keys never becomes one store query per request.</summary>
 public sealed class InvalidKeyFloodTests
 {
-    private sealed class CountingStore : IGatewayStore
+    private sealed class CountingStore : EmptyStore
     {
         public int Lookups;
 
-        public DirectoryData LoadDirectory() => new([], [], [], [], [], [], false, []);
-        public ApiKey? FindKeyByHash(in KeyHash hash)
+        public override ApiKey? FindKeyByHash(in KeyHash hash)
         {
             Interlocked.Increment(ref Lookups);
             return null;
         }
 
-        public ApiKey? FindAccessTokenByHash(in KeyHash hash)
+        public override ApiKey? FindAccessTokenByHash(in KeyHash hash)
         {
             Interlocked.Increment(ref Lookups);
             return null;
-        }
-
-        public ApiKey? FindKeyById(string keyId) => null;
-        public IReadOnlyList<ApiKey> KeysOfOwner(string ownerId) => [];
-        public IReadOnlyList<ApiKey> LiveAccessTokensOfOwner(string ownerId, DateTimeOffset now) => [];
-        public int PurgeAccessTokens(DateTimeOffset before) => 0;
-        public long Commit(ChangeSet changes, long? expectedVersion = null) => throw new NotSupportedException();
-
-        public long ReadVersion() => 0;
-
-        public bool IsShared => false;
-
-        public (IReadOnlyList<KeyHash> Keys, IReadOnlyList<string> Principals)? ChangedBetween(long from, long to) => null;
-
-        public IDisposable LockWrites() => throw new NotSupportedException();
-        public void UpdateLastUsed(IReadOnlyCollection<KeyValuePair<KeyHash, DateTimeOffset>> times) => throw new NotSupportedException();
-        public IReadOnlyList<AuditEvent> QueryAudit(AuditQuery query) => [];
-        public bool IsReadable() => true;
-        public LearnedId? FindLearnedId(string type, string id) => null;
-        public LearnedId BindLearnedId(LearnedId binding) => binding;
-        public void AddUsage(IReadOnlyCollection<UsageCount> counts) { }
-        public IReadOnlyList<UsageCount> QueryUsage(string principalId, string? keyId, DateTimeOffset since) => [];
-        public IReadOnlyList<UsageCount> AllowedSince(DateTimeOffset since) => [];
-        public int PurgeUsage(DateTimeOffset before) => 0;
-        public void Dispose()
-        {
         }
     }
 

@@ -1,45 +1,18 @@
 using Gateway.Keys;
 using Gateway.Policy.Model;
 using Gateway.Store;
+using Gateway.Tests.Common;
 using Xunit;
 
 namespace Gateway.Tests.Keys;
 
 public sealed class LastUsedTrackerTests
 {
-    private sealed class RecordingStore : IGatewayStore
+    private sealed class RecordingStore : EmptyStore
     {
         public List<Dictionary<KeyHash, DateTimeOffset>> Writes { get; } = [];
 
-        public void UpdateLastUsed(IReadOnlyCollection<KeyValuePair<KeyHash, DateTimeOffset>> times) => Writes.Add(times.ToDictionary());
-
-        public DirectoryData LoadDirectory() => throw new NotSupportedException();
-        public ApiKey? FindKeyByHash(in KeyHash hash) => throw new NotSupportedException();
-        public ApiKey? FindKeyById(string keyId) => throw new NotSupportedException();
-        public IReadOnlyList<ApiKey> KeysOfOwner(string ownerId) => throw new NotSupportedException();
-        public ApiKey? FindAccessTokenByHash(in KeyHash hash) => throw new NotSupportedException();
-        public IReadOnlyList<ApiKey> LiveAccessTokensOfOwner(string ownerId, DateTimeOffset now) => throw new NotSupportedException();
-        public int PurgeAccessTokens(DateTimeOffset before) => throw new NotSupportedException();
-        public long Commit(ChangeSet changes, long? expectedVersion = null) => throw new NotSupportedException();
-
-        public long ReadVersion() => 0;
-
-        public bool IsShared => false;
-
-        public (IReadOnlyList<KeyHash> Keys, IReadOnlyList<string> Principals)? ChangedBetween(long from, long to) => null;
-
-        public IDisposable LockWrites() => throw new NotSupportedException();
-        public IReadOnlyList<AuditEvent> QueryAudit(AuditQuery query) => throw new NotSupportedException();
-        public bool IsReadable() => true;
-        public LearnedId? FindLearnedId(string type, string id) => null;
-        public LearnedId BindLearnedId(LearnedId binding) => binding;
-        public void AddUsage(IReadOnlyCollection<UsageCount> counts) { }
-        public IReadOnlyList<UsageCount> QueryUsage(string principalId, string? keyId, DateTimeOffset since) => [];
-        public IReadOnlyList<UsageCount> AllowedSince(DateTimeOffset since) => [];
-        public int PurgeUsage(DateTimeOffset before) => 0;
-        public void Dispose()
-        {
-        }
+        public override void UpdateLastUsed(IReadOnlyCollection<KeyValuePair<KeyHash, DateTimeOffset>> times) => Writes.Add(times.ToDictionary());
     }
 
     [Fact]

@@ -15,16 +15,26 @@ public sealed class ReplicaLimitsTests(PostgresFixture pg)
 {
     private const string Upload = "/files/ml/team-p/r1/file_stream";
 
+    // Two replicas on one new database, the org built through the first.
+    private async Task<(EchoUpstream Echo, TestGateway A, TestGateway B, Dictionary<string, string> Keys)> TwoReplicasAsync(params string[] extra)
+    {
+        var echo = await EchoUpstream.StartAsync();
+        var database = await pg.Server.CreateDatabaseAsync();
+        string[] args = [.. PostgresStoreTests.Postgres(database), .. extra];
+        var a = await TestGateway.StartAsync(dir => PostgresStoreTests.Config(dir, echo.Url), args);
+        var keys = new Dictionary<string, string>();
+        await OrgFixture.BuildAsync(a, keys);
+        var b = await TestGateway.StartAsync(dir => PostgresStoreTests.Config(dir, echo.Url), args);
+        return (echo, a, b, keys);
+    }
+
     [Fact]
     public async Task AKeysDailyQuota_IsCountedAcrossReplicas()
     {
-        await using var echo = await EchoUpstream.StartAsync();
-        var database = await pg.Server.CreateDatabaseAsync();
-        string[] args = [.. PostgresStoreTests.Postgres(database), "--Gateway:RateLimits:KeyRequestsPerDay=4", "--Gateway:Store:LastUsedFlushInterval=00:00:00.200"];
-        await using var a = await TestGateway.StartAsync(dir => PostgresStoreTests.Config(dir, echo.Url), args);
-        var keys = new Dictionary<string, string>();
-        await OrgFixture.BuildAsync(a, keys);
-        await using var b = await TestGateway.StartAsync(dir => PostgresStoreTests.Config(dir, echo.Url), args);
+        var (echo, a, b, keys) = await TwoReplicasAsync("--Gateway:RateLimits:KeyRequestsPerDay=4", "--Gateway:Store:LastUsedFlushInterval=00:00:00.200");
+        await using var _ = echo;
+        await using var __ = a;
+        await using var ___ = b;
         var key = keys["bob"];
 
         Assert.Equal(200, (await a.ProxyAsync(HttpMethod.Post, Upload, key)).Status);
@@ -59,12 +69,10 @@ public sealed class ReplicaLimitsTests(PostgresFixture pg)
     [Fact]
     public async Task AKeysRestrictions_ReachTheOtherReplica()
     {
-        await using var echo = await EchoUpstream.StartAsync();
-        var database = await pg.Server.CreateDatabaseAsync();
-        await using var a = await TestGateway.StartAsync(dir => PostgresStoreTests.Config(dir, echo.Url), PostgresStoreTests.Postgres(database));
-        var keys = new Dictionary<string, string>();
-        await OrgFixture.BuildAsync(a, keys);
-        await using var b = await TestGateway.StartAsync(dir => PostgresStoreTests.Config(dir, echo.Url), PostgresStoreTests.Postgres(database));
+        var (echo, a, b, keys) = await TwoReplicasAsync();
+        await using var _ = echo;
+        await using var __ = a;
+        await using var ___ = b;
         var created = await OrgFixture.Ok(a.PostAsync("/admin/v1/service-accounts/ci@ml/keys", keys["alice"], new { name = "job" }));
         var key = created.Str("key");
         Assert.Equal(200, (await b.ProxyAsync(HttpMethod.Post, Upload, key)).Status); // cached on B, unrestricted
@@ -86,12 +94,10 @@ public sealed class ReplicaLimitsTests(PostgresFixture pg)
     [Fact]
     public async Task ARefusalOnOneReplica_IsExplainedOnTheOther_FromTheAudit()
     {
-        await using var echo = await EchoUpstream.StartAsync();
-        var database = await pg.Server.CreateDatabaseAsync();
-        await using var a = await TestGateway.StartAsync(dir => PostgresStoreTests.Config(dir, echo.Url), PostgresStoreTests.Postgres(database));
-        var keys = new Dictionary<string, string>();
-        await OrgFixture.BuildAsync(a, keys);
-        await using var b = await TestGateway.StartAsync(dir => PostgresStoreTests.Config(dir, echo.Url), PostgresStoreTests.Postgres(database));
+        var (echo, a, b, keys) = await TwoReplicasAsync();
+        await using var _ = echo;
+        await using var __ = a;
+        await using var ___ = b;
         var refused = await b.ProxyAsync(HttpMethod.Post, "/files/cv/cv-p/r1/file_stream", keys["bob"]);
         Assert.Equal(403, refused.Status);
         var requestId = refused.Headers.GetValues("X-Request-Id").Single();

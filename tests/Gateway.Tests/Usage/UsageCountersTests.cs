@@ -3,6 +3,7 @@ using Gateway.Policy.Model;
 using Gateway.Store;
 using Gateway.Usage;
 using Microsoft.Extensions.Time.Testing;
+using Gateway.Tests.Common;
 using Xunit;
 
 namespace Gateway.Tests.Usage;
@@ -14,7 +15,7 @@ namespace Gateway.Tests.Usage;
 /// </summary>
 public sealed class UsageCountersTests
 {
-    private sealed class SummingStore : IGatewayStore
+    private sealed class SummingStore : EmptyStore
     {
         public Dictionary<(long, string, string, string), long> Rows { get; } = [];
 
@@ -22,7 +23,7 @@ public sealed class UsageCountersTests
 
         public int Calls { get; private set; }
 
-        public void AddUsage(IReadOnlyCollection<UsageCount> counts)
+        public override void AddUsage(IReadOnlyCollection<UsageCount> counts)
         {
             Calls++;
             if (Down)
@@ -37,35 +38,12 @@ public sealed class UsageCountersTests
             }
         }
 
-        public IReadOnlyList<UsageCount> AllowedSince(DateTimeOffset since)
+        public override IReadOnlyList<UsageCount> AllowedSince(DateTimeOffset since)
         {
             Calls++;
             return Down ? throw new StoreUnavailableException("down")
                 : [.. Rows.Where(r => r.Key.Item4 == UsageCounters.Allowed && r.Key.Item1 >= since.ToUnixTimeMilliseconds())
                     .Select(r => new UsageCount(DateTimeOffset.FromUnixTimeMilliseconds(r.Key.Item1), r.Key.Item2, r.Key.Item3, r.Key.Item4, r.Value))];
-        }
-
-        public IReadOnlyList<UsageCount> QueryUsage(string principalId, string? keyId, DateTimeOffset since) => throw new NotSupportedException();
-        public int PurgeUsage(DateTimeOffset before) => 0;
-        public void UpdateLastUsed(IReadOnlyCollection<KeyValuePair<KeyHash, DateTimeOffset>> times) => throw new NotSupportedException();
-        public DirectoryData LoadDirectory() => throw new NotSupportedException();
-        public ApiKey? FindKeyByHash(in KeyHash hash) => throw new NotSupportedException();
-        public ApiKey? FindKeyById(string keyId) => throw new NotSupportedException();
-        public IReadOnlyList<ApiKey> KeysOfOwner(string ownerId) => throw new NotSupportedException();
-        public ApiKey? FindAccessTokenByHash(in KeyHash hash) => throw new NotSupportedException();
-        public IReadOnlyList<ApiKey> LiveAccessTokensOfOwner(string ownerId, DateTimeOffset now) => throw new NotSupportedException();
-        public int PurgeAccessTokens(DateTimeOffset before) => throw new NotSupportedException();
-        public long Commit(ChangeSet changes, long? expectedVersion = null) => throw new NotSupportedException();
-        public long ReadVersion() => 0;
-        public bool IsShared => false;
-        public (IReadOnlyList<KeyHash> Keys, IReadOnlyList<string> Principals)? ChangedBetween(long from, long to) => null;
-        public IDisposable LockWrites() => throw new NotSupportedException();
-        public IReadOnlyList<AuditEvent> QueryAudit(AuditQuery query) => throw new NotSupportedException();
-        public bool IsReadable() => true;
-        public LearnedId? FindLearnedId(string type, string id) => null;
-        public LearnedId BindLearnedId(LearnedId binding) => binding;
-        public void Dispose()
-        {
         }
     }
 
