@@ -42,6 +42,14 @@ public sealed class ExplainTests
         new("weave json: a duplicate key", "bob", HttpMethod.Post, "/weave/call/start", new RawJson("{\"project_id\":\"ml/team-p\",\"project_id\":\"cv/cv-p\"}")),
         new("graphql: a batch over the route's limit", "bob", HttpMethod.Post, "/gql-small", new object[] { new { query = "{ viewer { id } }" }, new { query = "{ viewer { id } }" }, new { query = "{ viewer { id } }" } }),
         new("graphql: a mutation by GET", "bob", HttpMethod.Get, "/gql-get?query=" + Uri.EscapeDataString("mutation { upsertBucket(input: {entityName: \"ml\", modelName: \"team-p\"}) { bucket { id } } }")),
+        new("json: not JSON at all", "bob", HttpMethod.Post, "/weave/call/start", new RawJson("{\"project_id\": ")),
+        new("json: another media type", "bob", HttpMethod.Post, "/weave/call/start", new Typed("project_id=ml/team-p", "text/plain")),
+        new("graphql: over the route's body cap", "bob", HttpMethod.Post, "/gql-small", new { query = "{ viewer { id } }", variables = new { pad = new string('x', 3000) } }),
+        new("graphql: deeper than the route allows", "bob", HttpMethod.Post, "/gql-small", new { query = "{ viewer { teams { edges { node { projects { edges { node { runs { edges { node { id } } } } } } } } } } }" }),
+        new("graphql: GET where the route takes none", "bob", HttpMethod.Get, "/gql?query=" + Uri.EscapeDataString("{ viewer { id } }")),
+        new("otlp: not protobuf", "bob", HttpMethod.Post, "/otlp/v1/traces", new Typed("not protobuf", "application/x-protobuf")),
+        new("multipart: no project field", "bob", HttpMethod.Post, "/weave-file/create", new Typed("--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nx\r\n--b--\r\n", "multipart/form-data; boundary=b")),
+        new("a bad key", "bad", HttpMethod.Post, "/files/ml/team-p/r1/file_stream", BeforeAuthentication: true),
         new("key restricted: read-only", "ro", HttpMethod.Post, "/files/ml/team-p/r1/file_stream"),
         new("key restricted: projects", "one", HttpMethod.Get, "/read/ml/open-p/x"),
         new("key restricted: networks", "far", HttpMethod.Get, "/read/ml/team-p/x"),
@@ -61,12 +69,21 @@ public sealed class ExplainTests
     /// <summary>A JSON body sent exactly as written (duplicate keys and all).</summary>
     private sealed record RawJson(string Text);
 
+    /// <summary>A body of another media type.</summary>
+    private sealed record Typed(string Text, string MediaType);
+
     private static Task<ApiResponse> SendAsync(TestGateway gw, Dictionary<string, string> keys, Scenario s)
-        => gw.ProxyAsync(s.Method, s.Path, keys[s.Who], s.Body is RawJson ? null : s.Body, r =>
+        => gw.ProxyAsync(s.Method, s.Path, s.Who == "bad" ? keys["bob"][..^6] + "AAAAAA" : keys[s.Who], s.Body is RawJson or Typed ? null : s.Body, r =>
         {
             if (s.Body is RawJson raw)
             {
                 r.Content = new StringContent(raw.Text, System.Text.Encoding.UTF8, "application/json");
+            }
+
+            if (s.Body is Typed typed)
+            {
+                r.Content = new StringContent(typed.Text);
+                r.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(typed.MediaType);
             }
 
             foreach (var (name, value) in s.Headers ?? [])
@@ -114,8 +131,8 @@ public sealed class ExplainTests
             codes.Add(refused.Code!);
         }
 
-        // The scenarios cover the decision's refusal codes, not one code many times.
-        Assert.True(codes.Count >= 14, string.Join(", ", codes));
+        // The scenarios cover 25 refusal codes (the policy's, key restrictions, request shape, body scopes, GraphQL, OTLP, credentials), not one code many times.
+        Assert.True(codes.Count >= 25, string.Join(", ", codes));
         // Nothing explained was forwarded.
         Assert.DoesNotContain(echo.Received, r => r.Path.Contains("/secret/", StringComparison.Ordinal));
     }
