@@ -111,6 +111,10 @@ internal static class AdminAccess
     public static bool MayChangeTeamRoleOf(Principal caller, User user)
         => (!user.Operator || IsOperator(caller)) && (user.OrgRole != OrgRole.Admin || IsOrgAdmin(caller, user.Org));
 
+    /// <summary>A principal's own request limits and usage: itself, those who may act on it, operators in every organization.</summary>
+    public static bool MaySeeUsageOf(DirectorySnapshot d, Principal caller, Principal target)
+        => caller.Id == target.Id || MayActOn(d, caller, target) || IsOperator(caller);
+
     public static bool IsOperator(Principal caller) => caller is User { Operator: true, Active: true };
 
     private static bool GrantsWithin(DirectorySnapshot d, Principal caller, ServiceAccount account)

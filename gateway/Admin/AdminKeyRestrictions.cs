@@ -30,7 +30,9 @@ internal static class AdminKeyRestrictions
 
         if (!KeyRestrictionCheck.AllowsAddress(restrictions, client))
         {
-            return Refused($"Key {keyId} may not be used from {client?.ToString() ?? "an unknown address"}.", KeyRestrictionCheck.AllowedNetworks);
+            // The proxy's own refusal, word for word.
+            var denied = Authorization.KeyRestrictionDenial.Of(KeyRestrictionCheck.AllowedNetworks, keyId, restrictions, null, null, AccessAction.Write, client);
+            return new GatewayProblem(denied.Status, denied.Reason, denied.Detail, restriction: denied.Restriction);
         }
 
         if (!restrictions.Projects.IsDefaultOrEmpty)

@@ -78,7 +78,7 @@ internal static class ExplainEndpoints
         errors.ThrowIfAny();
         var d = directory.Current;
         var org = body.Key is { } keyId
-            ? (directory.Store.FindKeyById(keyId) is { } key && d.TryGetPrincipal(key.OwnerId, out var owner) ? owner.Org : null)
+            ? OrgOfKey(directory, keyId)
             : d.TryGetPrincipalByName(body.Principal!, out var named) ? named.Org : null;
         if (org is null || !MayExplain(caller, org))
         {
@@ -98,7 +98,7 @@ internal static class ExplainEndpoints
     private static async Task<IResult> ReplayAsync(HttpContext http, Principal caller, DirectoryService directory, DecisionExplainer explainer, RefusalRecord? record, string requestId, TimeProvider time)
     {
         var d = directory.Current;
-        var org = record?.Org ?? (record?.KeyId is { } id && directory.Store.FindKeyById(id) is { } key && d.TryGetPrincipal(key.OwnerId, out var owner) ? owner.Org : null);
+        var org = record?.Org ?? (record?.KeyId is { } id ? OrgOfKey(directory, id) : null);
         if (record is null && Audited(directory, caller, requestId, time) is { } audited)
         {
             // Not in this replica's ring (another replica refused it, or it has been overwritten): what the audit kept.
@@ -160,6 +160,10 @@ internal static class ExplainEndpoints
 
     private static string? Field(string? detail, string name)
         => detail?.Split(' ').Select(p => p.Split('=', 2)).FirstOrDefault(p => p.Length == 2 && p[0] == name)?[1];
+
+    // The organization of a key's owner, or null for no such key (or owner).
+    private static string? OrgOfKey(DirectoryService directory, string keyId)
+        => directory.Store.FindKeyById(keyId) is { } key && directory.Current.TryGetPrincipal(key.OwnerId, out var owner) ? owner.Org : null;
 
     private static bool MayExplain(Principal caller, string org) => AdminAccess.IsOrgAdmin(caller, org) || AdminAccess.IsOperator(caller);
 

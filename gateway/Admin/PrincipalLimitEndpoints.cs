@@ -31,8 +31,7 @@ internal static class PrincipalLimitEndpoints
     {
         var caller = AdminCaller.From(http).Principal;
         var d = directory.Current;
-        if (!d.TryGetPrincipalByName(name, out var principal)
-            || (principal.Id != caller.Id && !AdminAccess.MayActOn(d, caller, principal) && !AdminAccess.IsOperator(caller)))
+        if (!d.TryGetPrincipalByName(name, out var principal) || !AdminAccess.MaySeeUsageOf(d, caller, principal))
         {
             throw AdminProblemException.NotFound(ProblemCodes.PrincipalNotFound, $"Principal '{name}'");
         }

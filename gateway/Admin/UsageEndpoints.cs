@@ -49,13 +49,12 @@ internal static class UsageEndpoints
         Principal? owner = null;
         if (keyId is not null)
         {
-            if (directory.Store.FindKeyById(keyId) is not { } key || !d.TryGetPrincipal(key.OwnerId, out owner)
-                || (owner.Id != caller.Id && !AdminAccess.CanManageKeysOf(d, caller, owner) && !AdminAccess.IsOperator(caller)))
+            if (directory.Store.FindKeyById(keyId) is not { } key || !d.TryGetPrincipal(key.OwnerId, out owner) || !AdminAccess.MaySeeUsageOf(d, caller, owner))
             {
                 throw AdminProblemException.NotFound(ProblemCodes.KeyNotFound, $"Key '{keyId}'");
             }
         }
-        else if (!d.TryGetPrincipalByName(principalName!, out owner) || (owner.Id != caller.Id && !AdminAccess.MayActOn(d, caller, owner) && !AdminAccess.IsOperator(caller)))
+        else if (!d.TryGetPrincipalByName(principalName!, out owner) || !AdminAccess.MaySeeUsageOf(d, caller, owner))
         {
             throw AdminProblemException.NotFound(ProblemCodes.PrincipalNotFound, $"Principal '{principalName}'");
         }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 using Gateway.Configuration;
 using Gateway.Policy.Model;
@@ -76,7 +77,7 @@ internal sealed class RequestRateLimiter : IDisposable
         }
 
         var index = (int)rateClass;
-        var ownBucket = own is { PermitsPerSecond: { } rate, Burst: { } burst } ? new BucketOptions { PermitsPerSecond = rate, Burst = burst } : null;
+        var ownBucket = OwnBucket(principal);
         if (keyId is not null && (ownBucket ?? _key[index]) is { } key
             && Take(new Partition(KeyScope, rateClass, keyId, key.PermitsPerSecond, key.Burst)) is { } keyWait)
         {
@@ -98,12 +99,19 @@ internal sealed class RequestRateLimiter : IDisposable
         return default;
     }
 
+    private static readonly ConditionalWeakTable<PrincipalLimits, BucketOptions> OwnBuckets = new();
+
+    // A principal's own bucket, made once per limits record (the directory snapshot's), not per request.
+    private static BucketOptions? OwnBucket(Principal principal)
+        => principal.Limits is { PermitsPerSecond: not null, Burst: not null } limits
+            ? OwnBuckets.GetValue(limits, static l => new BucketOptions { PermitsPerSecond = l.PermitsPerSecond!.Value, Burst = l.Burst!.Value })
+            : null;
+
     /// <summary>For explain: the buckets this request would count against and their permits now, without taking one.</summary>
     public string Describe(RateClass rateClass, string? keyId, Principal principal, string? team)
     {
-        var own = principal.Limits;
         var index = (int)rateClass;
-        var ownBucket = own is { PermitsPerSecond: { } rate, Burst: { } burst } ? new BucketOptions { PermitsPerSecond = rate, Burst = burst } : null;
+        var ownBucket = OwnBucket(principal);
         var parts = new List<string>();
         void Add(string name, byte scope, string? id, BucketOptions? bucket)
         {
