@@ -133,6 +133,9 @@ public sealed class ReplicaPropagationTests(PostgresFixture pg, ITestOutputHelpe
         await Ok(() => set.AdminAsync(a, HttpMethod.Post, "/admin/v1/orgs/acme/issuers", root, new { issuer = idp.Url }));
         await Ok(() => set.AdminAsync(a, HttpMethod.Post, "/admin/v1/teams/ml/service-accounts", root, new { name = "ext", authentication = "federated", issuer = idp.Url, subject = "repo:acme/train" }));
         await Ok(() => set.AdminAsync(a, HttpMethod.Put, "/admin/v1/projects/ml/p/grants/ext@ml", root, new { role = "contributor" }));
+        // B exchanges once the issuer and the account made on A have reached it (failed one fresh-clone run
+        // when asked at once: invalid_grant from a B that did not know them yet).
+        await UntilAllowedAsync(() => ExchangeStatusAsync(set, b, idp.Token("repo:acme/train")));
         var token = await ExchangeAsync(set, b, idp.Token("repo:acme/train"));
         await UntilAllowedAsync(() => set.WriteAsync(a, token));
         await UntilAllowedAsync(() => set.WriteAsync(b, token));
