@@ -77,6 +77,15 @@ internal sealed partial class GatewayAuthorizationMiddleware
     {
         var principal = identity.Principal!;
         BodyScopeResolver.BodyScopeResult body;
+        // Another proxy asking without the body: the upstream would read a body no rule saw (GraphQL over GET
+        // carries its operation in the query, which the asking proxy did send).
+        var asked = context.Features.Get<ForwardAuth.ForwardAuthFeature>();
+        if (asked is { BodySent: false } && !(scope.Kind == ScopeKind.GraphQl && HttpMethods.IsGet(context.Request.Method)))
+        {
+            return new Decided(null, 403, ProblemCodes.BodyNotForwarded,
+                "This route reads its scope from the request body, and the proxy asking did not send it in full (Envoy: with_request_body; Traefik: forwardBody).");
+        }
+
         var span = GatewayTracing.Start("gateway.scope", scope.RouteId);
         try
         {
@@ -143,6 +152,12 @@ internal sealed partial class GatewayAuthorizationMiddleware
         var decided = Authorize(scope, identity, claim, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(references), requestAction, explain);
         if (decided.Feature is { } feature && graphQl is not null)
         {
+            if (asked?.Unsupported(graphQl) is { } unsupported)
+            {
+                explain?.Add("outcome", "refused", unsupported);
+                return new Decided(null, 403, ProblemCodes.ForwardAuthUnsupported, unsupported);
+            }
+
             Shape(context, feature, graphQl, body.Body, identity.Snapshot ?? directory.Current);
         }
 

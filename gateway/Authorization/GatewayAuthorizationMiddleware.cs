@@ -244,6 +244,13 @@ internal sealed partial class GatewayAuthorizationMiddleware(
                 return;
             }
 
+            // Asked by another proxy (ext_authz, forward-auth): decided and counted, it forwards itself.
+            if (context.Features.Get<ForwardAuth.ForwardAuthFeature>() is { } asked)
+            {
+                asked.Allowed = true;
+                return;
+            }
+
             var span = GatewayTracing.HasListeners ? GatewayTracing.Start("gateway.forward", routeId) : null;
             try
             {

@@ -8,6 +8,13 @@ internal sealed record GatewayOptions
     public ListenerOptions Proxy { get; init; } = new() { Urls = "http://0.0.0.0:5080" };
     public ListenerOptions Admin { get; init; } = new() { Urls = "http://127.0.0.1:5081" };
 
+    /// <summary>
+    /// The external authorizer's listener (Envoy ext_authz over gRPC on <c>h2c://</c> or <c>https://</c> URLs,
+    /// forward-auth <c>/verify</c> for nginx and Traefik): off unless URLs are given. Its <c>TrustedProxies</c>
+    /// are the proxies allowed to ask (loopback when empty); what they say about the client is believed.
+    /// </summary>
+    public ListenerOptions Authorizer { get; init; } = new();
+
     /// <summary>OpenTelemetry traces (off unless an OTLP endpoint is set).</summary>
     public TracingOptions Tracing { get; init; } = new();
     public StoreOptions Store { get; init; } = new();

@@ -38,6 +38,20 @@ internal static class GatewayOptionsValidator
             errors.Add($"Gateway:Proxy:Urls and Gateway:Admin:Urls both use port {port}: the admin API needs a listener of its own.");
         }
 
+        if (!string.IsNullOrWhiteSpace(options.Authorizer.Urls))
+        {
+            var authorizerPorts = ValidateListener(options.Authorizer, "Gateway:Authorizer:Urls", errors);
+            Hosting.TrustedProxies.Validate(options.Authorizer.TrustedProxies, "Gateway:Authorizer:TrustedProxies", errors);
+            foreach (var port in authorizerPorts.Intersect(proxyPorts.Concat(adminPorts)).Where(p => p != 0))
+            {
+                errors.Add($"Gateway:Authorizer:Urls uses port {port}, which the proxy or the admin API listens on: the authorizer needs a listener of its own.");
+            }
+        }
+        else if (options.Authorizer.TrustedProxies.Count > 0 || options.Authorizer.Certificate is not null)
+        {
+            errors.Add("Gateway:Authorizer has TrustedProxies or a Certificate but no Urls: give the authorizer's URLs (e.g. h2c://127.0.0.1:5082) or remove the section.");
+        }
+
         if (string.IsNullOrWhiteSpace(options.Store.Path))
         {
             errors.Add("Gateway:Store:Path is empty: name the LiteDB file, e.g. data/gateway.db.");

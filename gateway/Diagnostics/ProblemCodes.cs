@@ -52,6 +52,10 @@ internal static class ProblemCodes
     public const string KeyRestricted = Policy.Access.DenyReasons.KeyRestricted;
     public const string RateLimited = "rate_limited";
     public const string QuotaExceeded = "quota_exceeded";
+    public const string BodyNotForwarded = "body_not_forwarded";
+    public const string ForwardAuthUnsupported = "forward_auth_unsupported";
+    public const string AuthorizerCallerRefused = "authorizer_caller_refused";
+    public const string InvalidCheckRequest = "invalid_check_request";
 
     public const string NameTaken = "name_taken";
     public const string EmailTaken = "email_taken";

@@ -4,9 +4,7 @@ using Gateway.Authentication;
 using Gateway.Directory;
 using Gateway.Policy.Model;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Explain;
 
@@ -122,32 +120,9 @@ internal sealed class DecisionExplainer(ProxyPipeline pipeline, DirectoryService
 
     private static DefaultHttpContext Build(ExplainRequest request, ExplainFeature explain, Stream responseBody, IServiceProvider services, CancellationToken cancel)
     {
-        var query = request.PathAndQuery.IndexOf('?');
-        var path = query < 0 ? request.PathAndQuery : request.PathAndQuery[..query];
-        var headers = new HeaderDictionary();
-        foreach (var (name, value) in request.Headers)
-        {
-            headers[name] = StringValues.Concat(headers[name], value);
-        }
-
-        headers["Host"] = request.Host ?? "localhost";
-        if (request.Body is { } body)
-        {
-            headers.ContentLength = body.Length;
-        }
-
-        var features = new FeatureCollection();
-        features.Set<IHttpRequestFeature>(new HttpRequestFeature
-        {
-            Method = request.Method, Scheme = "http", Protocol = "HTTP/1.1", PathBase = "", Path = Uri.UnescapeDataString(path),
-            QueryString = query < 0 ? "" : request.PathAndQuery[query..], RawTarget = request.PathAndQuery, Headers = headers,
-            Body = new MemoryStream(request.Body ?? [], writable: false),
-        });
-        features.Set<IHttpResponseFeature>(new HttpResponseFeature());
-        features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(responseBody));
-        features.Set<IHttpConnectionFeature>(new HttpConnectionFeature { RemoteIpAddress = request.Client ?? IPAddress.Loopback, LocalIpAddress = IPAddress.Loopback });
-        features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = cancel });
-        features.Set(explain);
-        return new DefaultHttpContext(features) { RequestServices = services };
+        var context = ForwardAuth.InProcessRequest.Build(request.Method, "http", "HTTP/1.1", request.Host, request.PathAndQuery, request.Headers,
+            request.Body, request.Client, responseBody, services, cancel);
+        context.Features.Set(explain);
+        return context;
     }
 }

@@ -29,6 +29,9 @@ namespace Gateway.Hosting;
 /// <summary>Composition of the gateway: configuration, store, services, listeners, endpoints.</summary>
 internal static class GatewayApp
 {
+    // One answer for a path no route takes, whether a client sent it or another proxy asked about it.
+    private const string NoRoute = "No route of this gateway matches this method and path.";
+
     /// <summary>Builds the application; throws <see cref="GatewayStartupException"/> listing every problem.</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null, bool checkOnly = false)
     {
@@ -151,10 +154,10 @@ internal static class GatewayApp
         app.Use(next => app.Services.GetRequiredService<Explain.ProxyPipeline>().Next = next);
         app.UseMiddleware<RawPathMiddleware>();
         app.UseRouting();
-        // Explain's requests decide and end on proxy routes only: no other endpoint (token exchange,
-        // health, admin) runs for them. One feature lookup per request.
-        app.Use((context, next) => context.Features.Get<Explain.ExplainFeature>() is not null && context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>() is null
-            ? Diagnostics.GatewayProblem.WriteAsync(context.Response, StatusCodes.Status404NotFound, Diagnostics.ProblemCodes.RouteNotFound, "No proxy route matches this method and path.")
+        // Explain's requests and those an external proxy asks about decide and end on proxy routes only: no
+        // other endpoint (token exchange, health, admin) runs for them. One feature lookup per request.
+        app.Use((context, next) => context.Features.Get<ForwardAuth.InProcessRequest.Marker>() is not null && context.GetEndpoint()?.Metadata.GetMetadata<RouteScope>() is null
+            ? Diagnostics.GatewayProblem.WriteAsync(context.Response, StatusCodes.Status404NotFound, Diagnostics.ProblemCodes.RouteNotFound, NoRoute)
             : next(context));
         app.MapGatewayHealth();
         app.MapGatewayAdmin();
@@ -164,10 +167,16 @@ internal static class GatewayApp
         }
 
         TokenExchangeEndpoint.Map(app);
+        if (!string.IsNullOrWhiteSpace(options.Authorizer.Urls))
+        {
+            app.MapGrpcService<ForwardAuth.ExtAuthzService>().WithMetadata(ListenerMetadata.Authorizer);
+            ForwardAuth.VerifyEndpoint.Map(app);
+        }
+
         app.MapGatewayProxy();
         // Whatever nothing else matches, on either listener: a problem with a code, not an empty 404.
         app.MapFallback("{**path}", (HttpContext context) => Diagnostics.GatewayProblem.WriteAsync(context.Response, StatusCodes.Status404NotFound,
-            Diagnostics.ProblemCodes.RouteNotFound, "No route of this gateway matches this method and path.")).WithMetadata(ListenerMetadata.Any);
+            Diagnostics.ProblemCodes.RouteNotFound, NoRoute)).WithMetadata(ListenerMetadata.Any);
         return app;
     }
 
@@ -197,6 +206,12 @@ internal static class GatewayApp
         services.AddSingleton(sp => new RateLimiting.DailyQuotas(options.RateLimits, sp.GetRequiredService<Usage.UsageCounters>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<Explain.ProxyPipeline>();
         services.AddSingleton<Explain.DecisionExplainer>();
+        services.AddSingleton<ForwardAuth.ForwardAuthDecider>();
+        services.AddSingleton<ForwardAuth.AuthorizerCallers>();
+        if (!string.IsNullOrWhiteSpace(options.Authorizer.Urls))
+        {
+            services.AddGrpc();
+        }
         services.AddSingleton<Abuse.FailedAuthenticationLimiter>();
         services.AddSingleton<Abuse.AuthenticationFailureAudit>();
         services.AddSingleton<ApiKeyAuthenticator>();

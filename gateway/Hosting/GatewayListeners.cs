@@ -13,6 +13,7 @@ internal sealed class GatewayListeners
 {
     private readonly List<ListenOptions> _admin = [];
     private readonly List<ListenOptions> _proxy = [];
+    private readonly List<ListenOptions> _authorizer = [];
 
     private readonly List<ListenerCertificate> _certificates = [];
 
@@ -28,6 +29,12 @@ internal sealed class GatewayListeners
         foreach (var url in ListenerAddress.Split(options.Admin.Urls))
         {
             Listen(kestrel, url, _admin, adminCertificate);
+        }
+
+        var authorizerCertificate = CertificateFor(options.Authorizer);
+        foreach (var url in ListenerAddress.Split(options.Authorizer.Urls))
+        {
+            Listen(kestrel, url, _authorizer, authorizerCertificate);
         }
     }
 
@@ -62,6 +69,8 @@ internal sealed class GatewayListeners
 
     public IReadOnlyList<int> ProxyPorts => _proxy.Select(PortOf).ToList();
 
+    public IReadOnlyList<int> AuthorizerPorts => _authorizer.Select(PortOf).ToList();
+
     public ListenerKind KindOf(HttpContext context)
     {
         var port = context.Connection.LocalPort;
@@ -70,6 +79,14 @@ internal sealed class GatewayListeners
             if (PortOf(options) == port)
             {
                 return ListenerKind.Admin;
+            }
+        }
+
+        foreach (var options in _authorizer)
+        {
+            if (PortOf(options) == port)
+            {
+                return ListenerKind.Authorizer;
             }
         }
 

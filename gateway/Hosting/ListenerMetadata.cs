@@ -5,6 +5,8 @@ internal enum ListenerKind
 {
     Proxy,
     Admin,
+    /// <summary>The external authorizer's listener (ext_authz, forward-auth).</summary>
+    Authorizer,
     Any,
 }
 
@@ -13,5 +15,6 @@ internal sealed record ListenerMetadata(ListenerKind Kind)
 {
     public static readonly ListenerMetadata Admin = new(ListenerKind.Admin);
     public static readonly ListenerMetadata Proxy = new(ListenerKind.Proxy);
+    public static readonly ListenerMetadata Authorizer = new(ListenerKind.Authorizer);
     public static readonly ListenerMetadata Any = new(ListenerKind.Any);
 }

@@ -67,67 +67,9 @@ internal sealed partial class IdentityTransformProvider(IdentityHeaderNames name
         }
 
         var remote = http.Connection.RemoteIpAddress;
-        if (remote is not null)
-        {
-            headers.TryAddWithoutValidation("X-Forwarded-For", AddressTextOf(remote));
-        }
-
-        headers.TryAddWithoutValidation("X-Forwarded-Proto", http.Request.Scheme);
-        if (http.Request.Host.HasValue)
-        {
-            headers.TryAddWithoutValidation("X-Forwarded-Host", http.Request.Host.Value);
-        }
-
-        if (upstream.AuthorizationValue is not null && (feature.Principal is not null || feature.Shadowed || upstream.SendToAnonymous))
-        {
-            headers.TryAddWithoutValidation("Authorization", upstream.AuthorizationValue);
-        }
-
-        if (feature.Principal is { } principal)
-        {
-            headers.TryAddWithoutValidation(names.Principal, principal.DisplayName);
-            headers.TryAddWithoutValidation(names.PrincipalType, principal is Policy.Model.User ? "user" : "service_account");
-            headers.TryAddWithoutValidation(names.Org, principal.Org);
-            headers.TryAddWithoutValidation(names.AuthMethod, feature.AuthMethod);
-            if (feature.KeyId is not null)
-            {
-                headers.TryAddWithoutValidation(names.KeyId, feature.KeyId);
-            }
-
-            if (feature.Entity is not null)
-            {
-                headers.TryAddWithoutValidation(names.Entity, feature.Entity);
-            }
-
-            if (feature.Project is not null)
-            {
-                headers.TryAddWithoutValidation(names.Project, feature.Project);
-            }
-
-            if (feature.AttributedUser is { } user)
-            {
-                headers.TryAddWithoutValidation(names.AttributedUser, user.Username);
-                if (feature.AttributionUsernameHeader is not null)
-                {
-                    headers.TryAddWithoutValidation(IdentityHeaderNames.AttributionUsername, feature.AttributionUsernameHeader);
-                }
-
-                if (feature.AttributionEmailHeader is not null)
-                {
-                    headers.TryAddWithoutValidation(IdentityHeaderNames.AttributionEmail, feature.AttributionEmailHeader);
-                }
-            }
-        }
-        else
-        {
-            headers.TryAddWithoutValidation(names.AuthMethod, feature.AuthMethod);
-        }
-
-        if (signer is not null)
-        {
-            headers.TryAddWithoutValidation(names.Identity, signer.Sign(feature, audience));
-        }
-
+        var sink = new ProxyHeaders(headers);
+        IdentityHeaders.Write(ref sink, feature, names, upstream, remote is null ? null : AddressTextOf(remote), http.Request.Scheme,
+            http.Request.Host.HasValue ? http.Request.Host.Value : null, signer, audience);
         return ValueTask.CompletedTask;
     }
 
@@ -162,6 +104,11 @@ internal sealed partial class IdentityTransformProvider(IdentityHeaderNames name
             }
         }
         while (count == HeaderNameBuffer.Length);
+    }
+
+    private readonly struct ProxyHeaders(System.Net.Http.Headers.HttpRequestHeaders headers) : IHeaderSink
+    {
+        public void Add(string name, string value) => headers.TryAddWithoutValidation(name, value);
     }
 
     [System.Runtime.CompilerServices.InlineArray(Length)]
