@@ -47,7 +47,7 @@ internal static class VerifyEndpoint
             outcome = await ForwardAuthDecider.RefuseAsync(400, Diagnostics.ProblemCodes.InvalidCheckRequest,
                 "Name the original request: X-Forwarded-Method and X-Forwarded-Uri (Traefik), or X-Original-Method and X-Original-URI (nginx), the URI starting with '/'.");
         }
-        else if (request.Headers.Keys.FirstOrDefault(name => names.IsReserved(name) || names.IsUnderscoreTwin(name)) is { } reserved)
+        else if (request.Headers.Keys.FirstOrDefault(names.IsReserved) is { } reserved)
         {
             // The asking proxy sets the identity headers it is given, but cannot remove a name it was not
             // told: a client's own header in the gateway's namespace would reach the upstream.

@@ -46,8 +46,27 @@ public sealed class AuthorizerGateway : IAsyncLifetime
         VerifyUrl = new Uri($"http://127.0.0.1:{ports[1]}/verify");
     }
 
+    private NginxAuthRequest? _nginx;
+    private readonly SemaphoreSlim _nginxStart = new(1, 1);
+
+    /// <summary>nginx asking this gateway's forward-auth, started once for the tests that use it.</summary>
+    internal async Task<NginxAuthRequest> NginxAsync()
+    {
+        await _nginxStart.WaitAsync();
+        try
+        {
+            var ports = Gw.Services.GetRequiredService<GatewayListeners>().AuthorizerPorts;
+            return _nginx ??= await NginxAuthRequest.StartAsync(ports[1], Echo.Url);
+        }
+        finally
+        {
+            _nginxStart.Release();
+        }
+    }
+
     public async Task DisposeAsync()
     {
+        _nginx?.Dispose();
         Channel.Dispose();
         await _org!.DisposeAsync();
     }
