@@ -210,7 +210,8 @@ internal static class GatewayApp
         services.AddSingleton<ForwardAuth.AuthorizerCallers>();
         if (!string.IsNullOrWhiteSpace(options.Authorizer.Urls))
         {
-            services.AddGrpc();
+            // A CheckRequest carries the body Envoy buffered (with_request_body): room for the largest body cap.
+            services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = 64 * 1024 * 1024);
         }
         services.AddSingleton<Abuse.FailedAuthenticationLimiter>();
         services.AddSingleton<Abuse.AuthenticationFailureAudit>();
