@@ -80,7 +80,7 @@ internal sealed partial class GatewayAuthorizationMiddleware
         // Another proxy asking without the body: the upstream would read a body no rule saw (GraphQL over GET
         // carries its operation in the query, which the asking proxy did send).
         var asked = context.Features.Get<ForwardAuth.ForwardAuthFeature>();
-        if (asked is { BodySent: false } && !(scope.Kind == ScopeKind.GraphQl && HttpMethods.IsGet(context.Request.Method)))
+        if (asked is { BodySent: false } && (asked.BodyDeclared || !(scope.Kind == ScopeKind.GraphQl && HttpMethods.IsGet(context.Request.Method))))
         {
             return new Decided(null, 403, ProblemCodes.BodyNotForwarded,
                 "This route reads its scope from the request body, and the proxy asking did not send it in full (Envoy: with_request_body; Traefik: forwardBody).");

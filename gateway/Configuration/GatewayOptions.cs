@@ -58,6 +58,13 @@ internal sealed record ListenerOptions
     /// the socket's address is the client, whatever a request claims.
     /// </summary>
     public IReadOnlyList<string> TrustedProxies { get; init; } = [];
+
+    /// <summary>
+    /// Authorizer only: the header of the described request that names the client (its last entry), e.g.
+    /// <c>x-forwarded-for</c> when a load balancer in front of Envoy appends the client to it. Unset: Envoy's
+    /// downstream peer address.
+    /// </summary>
+    public string? ClientAddressHeader { get; init; }
 }
 
 internal sealed record CertificateOptions

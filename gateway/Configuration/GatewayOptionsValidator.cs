@@ -29,6 +29,11 @@ internal static class GatewayOptionsValidator
             errors.Add($"Gateway:Tracing:OtlpEndpoint '{otlp}' must be an absolute http(s) URL such as http://collector:4318/v1/traces.");
         }
 
+        if (options.Proxy.ClientAddressHeader is not null || options.Admin.ClientAddressHeader is not null)
+        {
+            errors.Add("ClientAddressHeader is a setting of Gateway:Authorizer only; the proxy and admin listeners take the client from TrustedProxies.");
+        }
+
         var proxyPorts = ValidateListener(options.Proxy, "Gateway:Proxy:Urls", errors);
         var adminPorts = ValidateListener(options.Admin, "Gateway:Admin:Urls", errors);
         Hosting.TrustedProxies.Validate(options.Proxy.TrustedProxies, "Gateway:Proxy:TrustedProxies", errors);
@@ -41,15 +46,19 @@ internal static class GatewayOptionsValidator
         if (!string.IsNullOrWhiteSpace(options.Authorizer.Urls))
         {
             var authorizerPorts = ValidateListener(options.Authorizer, "Gateway:Authorizer:Urls", errors);
+            if (options.Authorizer.ClientAddressHeader is { } header && (header.Length == 0 || !header.All(c => char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_')))
+            {
+                errors.Add($"Gateway:Authorizer:ClientAddressHeader '{header}' is not a header name (e.g. x-forwarded-for).");
+            }
             Hosting.TrustedProxies.Validate(options.Authorizer.TrustedProxies, "Gateway:Authorizer:TrustedProxies", errors);
             foreach (var port in authorizerPorts.Intersect(proxyPorts.Concat(adminPorts)).Where(p => p != 0))
             {
                 errors.Add($"Gateway:Authorizer:Urls uses port {port}, which the proxy or the admin API listens on: the authorizer needs a listener of its own.");
             }
         }
-        else if (options.Authorizer.TrustedProxies.Count > 0 || options.Authorizer.Certificate is not null)
+        else if (options.Authorizer.TrustedProxies.Count > 0 || options.Authorizer.Certificate is not null || options.Authorizer.ClientAddressHeader is not null)
         {
-            errors.Add("Gateway:Authorizer has TrustedProxies or a Certificate but no Urls: give the authorizer's URLs (e.g. h2c://127.0.0.1:5082) or remove the section.");
+            errors.Add("Gateway:Authorizer has TrustedProxies, a Certificate or a ClientAddressHeader but no Urls: give the authorizer's URLs (e.g. h2c://127.0.0.1:5082) or remove the section.");
         }
 
         if (string.IsNullOrWhiteSpace(options.Store.Path))

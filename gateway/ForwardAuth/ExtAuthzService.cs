@@ -2,6 +2,7 @@ using System.Net;
 using Gateway.ForwardAuth.Envoy.Auth;
 using Gateway.ForwardAuth.Envoy.Core;
 using Grpc.Core;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.ForwardAuth;
 
@@ -15,7 +16,8 @@ namespace Gateway.ForwardAuth;
 /// client reads the same answer. Every answer is a CheckResponse (never an RPC error): an error would leave
 /// the outcome to Envoy's <c>failure_mode_allow</c>.
 /// </summary>
-internal sealed class ExtAuthzService(ForwardAuthDecider decider, AuthorizerCallers callers) : Envoy.Auth.Authorization.AuthorizationBase
+internal sealed partial class ExtAuthzService(ForwardAuthDecider decider, AuthorizerCallers callers, Configuration.GatewayOptions options,
+    Microsoft.Extensions.Logging.ILogger<ExtAuthzService> logger) : Envoy.Auth.Authorization.AuthorizationBase
 {
     // google.rpc.Code values.
     private const int Ok = 0;
@@ -27,6 +29,20 @@ internal sealed class ExtAuthzService(ForwardAuthDecider decider, AuthorizerCall
 
     public override async Task<CheckResponse> Check(CheckRequest request, ServerCallContext context)
     {
+        try
+        {
+            return await DecideAsync(request, context);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Never an RPC error for what the gateway could not decide: Envoy's failure_mode_allow would settle it.
+            Log.Unexpected(logger, ex.GetType().Name);
+            return Answer(await ForwardAuthDecider.RefuseAsync(503, Diagnostics.ProblemCodes.GatewayError, "The gateway could not decide this request."));
+        }
+    }
+
+    private async Task<CheckResponse> DecideAsync(CheckRequest request, ServerCallContext context)
+    {
         var http = context.GetHttpContext();
         if (!callers.Allows(http.Connection.RemoteIpAddress))
         {
@@ -34,16 +50,18 @@ internal sealed class ExtAuthzService(ForwardAuthDecider decider, AuthorizerCall
         }
 
         var described = request.Attributes?.Request?.Http;
-        if (described is null || described.Path.Length == 0 || described.Method.Length == 0)
+        if (described is null || !InProcessRequest.IsTarget(described.Path) || described.Method.Length == 0 || !described.Method.All(char.IsAsciiLetterUpper))
         {
             return Answer(await ForwardAuthDecider.RefuseAsync(400, Diagnostics.ProblemCodes.InvalidCheckRequest,
-                "The check request does not describe an HTTP request (attributes.request.http with method and path)."));
+                "The check request does not describe an HTTP request (attributes.request.http with a method and an origin-form path)."));
         }
 
         var body = described.RawBody.Length > 0 ? described.RawBody.ToByteArray()
             : described.Body.Length > 0 ? System.Text.Encoding.UTF8.GetBytes(described.Body) : null;
         var headers = new List<KeyValuePair<string, string>>();
         var partial = false;
+        var declared = described.Size > 0;
+        string? clientHeader = null;
         foreach (var (name, value) in Headers(described))
         {
             if (name.StartsWith(':'))
@@ -55,6 +73,16 @@ internal sealed class ExtAuthzService(ForwardAuthDecider decider, AuthorizerCall
             {
                 partial |= value.Equals("true", StringComparison.OrdinalIgnoreCase);
                 continue;
+            }
+
+            if ((name.Equals("content-length", StringComparison.OrdinalIgnoreCase) && value != "0") || name.Equals("transfer-encoding", StringComparison.OrdinalIgnoreCase))
+            {
+                declared = true;
+            }
+
+            if (options.Authorizer.ClientAddressHeader is { } configured && name.Equals(configured, StringComparison.OrdinalIgnoreCase))
+            {
+                clientHeader = value;
             }
 
             // The body's own length is set from the bytes sent, when they were.
@@ -69,11 +97,12 @@ internal sealed class ExtAuthzService(ForwardAuthDecider decider, AuthorizerCall
         var outcome = await decider.DecideAsync(new ForwardAuthRequest(
             described.Method, described.Scheme.Length == 0 ? "http" : described.Scheme, Protocol(described.Protocol),
             described.Host.Length == 0 ? null : described.Host, described.Path, headers, body, body is not null && !partial,
-            ClientOf(request.Attributes!.Source) ?? http.Connection.RemoteIpAddress, MayAnswer: true), context.CancellationToken);
+            ClientOf(request.Attributes!.Source, clientHeader, options.Authorizer.ClientAddressHeader is not null) ?? http.Connection.RemoteIpAddress,
+            MayAnswer: true) { BodyDeclared = declared || body is not null }, context.CancellationToken);
         return Answer(outcome);
     }
 
-    private static CheckResponse Answer(ForwardAuthOutcome outcome)
+    internal static CheckResponse Answer(ForwardAuthOutcome outcome)
     {
         if (outcome.Allowed)
         {
@@ -127,8 +156,19 @@ internal sealed class ExtAuthzService(ForwardAuthDecider decider, AuthorizerCall
         _ => "HTTP/1.1",
     };
 
-    private static IPAddress? ClientOf(AttributeContext.Types.Peer? source)
-        => source?.Address?.SocketAddress?.Address is { Length: > 0 } text && IPAddress.TryParse(text, out var address) ? address : null;
+    // Envoy's source is the connection's peer: behind a load balancer, the balancer. With
+    // Gateway:Authorizer:ClientAddressHeader the client is the last entry of that header (as the proxy in
+    // front of Envoy appended it), and a request without it has no client the gateway can trust: refused.
+    private static IPAddress? ClientOf(AttributeContext.Types.Peer? source, string? header, bool fromHeader)
+    {
+        if (fromHeader)
+        {
+            var last = header?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
+            return last is not null && IPAddress.TryParse(last, out var claimed) ? claimed : IPAddress.None;
+        }
+
+        return source?.Address?.SocketAddress?.Address is { Length: > 0 } text && IPAddress.TryParse(text, out var address) ? address : null;
+    }
 
     // The ext_authz filter reads a set "append" first; false with OVERWRITE for newer Envoys that read only append_action.
     private static HeaderValueOption Overwrite(string name, string value) => new()
@@ -153,4 +193,11 @@ internal sealed class ExtAuthzService(ForwardAuthDecider decider, AuthorizerCall
         >= 500 => Unavailable,
         _ => PermissionDenied,
     };
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = Diagnostics.EventIds.UnexpectedFailure, EventName = "ExtAuthzUnexpectedFailure", Level = LogLevel.Error,
+            Message = "Refusing an ext_authz check: unexpected {ExceptionType} while deciding.")]
+        public static partial void Unexpected(ILogger logger, string exceptionType);
+    }
 }

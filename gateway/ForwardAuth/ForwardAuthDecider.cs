@@ -10,7 +10,11 @@ namespace Gateway.ForwardAuth;
 
 /// <summary>What another proxy says it received: the original request, its client, and whether its body came along.</summary>
 internal sealed record ForwardAuthRequest(string Method, string Scheme, string Protocol, string? Host, string PathAndQuery,
-    IReadOnlyList<KeyValuePair<string, string>> Headers, byte[]? Body, bool BodySent, IPAddress? Client, bool MayAnswer);
+    IReadOnlyList<KeyValuePair<string, string>> Headers, byte[]? Body, bool BodySent, IPAddress? Client, bool MayAnswer)
+{
+    /// <summary>The original request has a body, sent or not (a length, chunked framing): a GET on a GraphQL route then needs it too.</summary>
+    public bool BodyDeclared { get; init; } = Body is not null;
+}
 
 /// <summary>
 /// The decision for the asking proxy. Allowed: the headers to set on the request it forwards (the identity
@@ -32,7 +36,7 @@ internal sealed class ForwardAuthDecider(Explain.ProxyPipeline pipeline, IServic
 {
     public async Task<ForwardAuthOutcome> DecideAsync(ForwardAuthRequest request, CancellationToken cancel)
     {
-        var feature = new ForwardAuthFeature { BodySent = request.BodySent, MayAnswer = request.MayAnswer };
+        var feature = new ForwardAuthFeature { BodySent = request.BodySent, BodyDeclared = request.BodyDeclared, MayAnswer = request.MayAnswer };
         await using var scope = services.CreateAsyncScope();
         using var responseBody = new MemoryStream();
         var context = InProcessRequest.Build(request.Method, request.Scheme, request.Protocol, request.Host, request.PathAndQuery,
@@ -41,6 +45,14 @@ internal sealed class ForwardAuthDecider(Explain.ProxyPipeline pipeline, IServic
         await (pipeline.Next ?? throw new InvalidOperationException("The proxy pipeline was not captured."))(context);
         if (feature.Allowed && context.Features.Get<GatewayFeature>() is { } decided)
         {
+            if (context.Features.Get<IReverseProxyFeature>()?.Route.Config.Transforms?.SelectMany(t => t.Keys).FirstOrDefault(k => !k.StartsWith("Path", StringComparison.Ordinal)) is { } transform)
+            {
+                // A path transform is the asking proxy's rewrite to make; any other (a header, a query value the
+                // upstream would trust) would come from the client, as no transform runs here.
+                return await RefuseAsync(403, Diagnostics.ProblemCodes.ForwardAuthUnsupported,
+                    $"This route transforms the forwarded request ({transform}), which an external authorizer cannot do; route it through the gateway's proxy.");
+            }
+
             var endpoint = context.GetEndpoint();
             var upstream = endpoint?.Metadata.GetMetadata<UpstreamCredential>() ?? UpstreamCredential.Strip;
             var audience = context.Features.Get<IReverseProxyFeature>()?.Cluster.Config.ClusterId ?? "";

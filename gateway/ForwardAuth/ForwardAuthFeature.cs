@@ -15,6 +15,9 @@ internal sealed class ForwardAuthFeature
     /// </summary>
     public required bool BodySent { get; init; }
 
+    /// <summary>The original request has a body (sent or not): GraphQL over GET, which needs none, then needs it too.</summary>
+    public bool BodyDeclared { get; init; }
+
     /// <summary>
     /// True when the asking proxy can send the gateway's own answer to the client instead of forwarding
     /// (ext_authz's denied response carries any status and body); nginx and Traefik cannot (a 2xx forwards).

@@ -18,6 +18,13 @@ internal static class InProcessRequest
         public static readonly Marker Instance = new();
     }
 
+    /// <summary>
+    /// An origin-form request target as a server would accept it on the request line: '/' first, then visible
+    /// ASCII only (no space, control or non-ASCII character a described request could carry but a client could not send).
+    /// </summary>
+    public static bool IsTarget(string? target)
+        => !string.IsNullOrEmpty(target) && target[0] == '/' && target.All(c => c is > ' ' and < (char)0x7f);
+
     public static DefaultHttpContext Build(string method, string scheme, string protocol, string? host, string pathAndQuery,
         IEnumerable<KeyValuePair<string, string>> headerList, byte[]? body, IPAddress? client, Stream responseBody,
         IServiceProvider services, CancellationToken cancel)

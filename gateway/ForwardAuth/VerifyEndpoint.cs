@@ -42,10 +42,11 @@ internal static class VerifyEndpoint
         {
             outcome = await ForwardAuthDecider.RefuseAsync(403, Diagnostics.ProblemCodes.AuthorizerCallerRefused, AuthorizerCallers.Refusal);
         }
-        else if (Original(request) is not { } original)
+        else if (Original(request, nginx) is not { } original)
         {
-            outcome = await ForwardAuthDecider.RefuseAsync(400, Diagnostics.ProblemCodes.InvalidCheckRequest,
-                "Name the original request: X-Forwarded-Method and X-Forwarded-Uri (Traefik), or X-Original-Method and X-Original-URI (nginx), the URI starting with '/'.");
+            outcome = await ForwardAuthDecider.RefuseAsync(400, Diagnostics.ProblemCodes.InvalidCheckRequest, nginx
+                ? "Name the original request once, with X-Original-Method and X-Original-URI (set by nginx), the URI starting with '/', and no X-Forwarded-Method or X-Forwarded-Uri."
+                : "Name the original request once, with X-Forwarded-Method and X-Forwarded-Uri (set by Traefik), the URI starting with '/', and no X-Original-Method or X-Original-URI.");
         }
         else if (request.Headers.Keys.FirstOrDefault(names.IsReserved) is { } reserved)
         {
@@ -105,19 +106,29 @@ internal static class VerifyEndpoint
 
     private sealed record OriginalRequest(string Method, string Uri, string? Host, string Scheme);
 
-    private static OriginalRequest? Original(HttpRequest request)
+    // Each endpoint reads the one pair its proxy sets, and refuses the other: nginx passes every header the
+    // client sent on to its auth request, so a client's own X-Forwarded-Uri must never be read as the request.
+    private static OriginalRequest? Original(HttpRequest request, bool nginx)
     {
         var headers = request.Headers;
-        var method = First(headers, "X-Forwarded-Method") ?? First(headers, "X-Original-Method");
-        var uri = First(headers, "X-Forwarded-Uri") ?? First(headers, "X-Original-URI");
-        if (string.IsNullOrEmpty(method) || string.IsNullOrEmpty(uri) || uri[0] != '/' || !method.All(char.IsAsciiLetterUpper))
+        var (methodName, uriName) = nginx ? ("X-Original-Method", "X-Original-URI") : ("X-Forwarded-Method", "X-Forwarded-Uri");
+        var (otherMethod, otherUri) = nginx ? ("X-Forwarded-Method", "X-Forwarded-Uri") : ("X-Original-Method", "X-Original-URI");
+        if (headers.ContainsKey(otherMethod) || headers.ContainsKey(otherUri)
+            || headers[methodName].Count != 1 || headers[uriName].Count != 1 || headers["X-Forwarded-Host"].Count > 1 || headers["X-Forwarded-Proto"].Count > 1)
+        {
+            return null;
+        }
+
+        var method = headers[methodName][0];
+        var uri = headers[uriName][0];
+        if (string.IsNullOrEmpty(method) || !InProcessRequest.IsTarget(uri) || !method.All(char.IsAsciiLetterUpper))
         {
             return null;
         }
 
         var host = First(headers, "X-Forwarded-Host") ?? (request.Host.HasValue ? request.Host.Value : null);
         var scheme = First(headers, "X-Forwarded-Proto") is "https" ? "https" : "http";
-        return new OriginalRequest(method, uri, host, scheme);
+        return new OriginalRequest(method, uri!, host, scheme);
     }
 
     private static string? First(IHeaderDictionary headers, string name) => headers.TryGetValue(name, out var values) && values.Count > 0 ? values[0] : null;

@@ -150,6 +150,11 @@ internal static class GatewayApp
         // is the key WebApplication checks before adding it (as UseAuthentication sets it).
         ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
         app.UseTrustedProxies(options, listeners);
+        if (!string.IsNullOrWhiteSpace(options.Authorizer.Urls))
+        {
+            ForwardAuth.AuthorizerCallers.UseAuthorizerGate(app, listeners);
+        }
+
         // Explain runs its requests through the rest of the pipeline: the proxy's own routing and decision.
         app.Use(next => app.Services.GetRequiredService<Explain.ProxyPipeline>().Next = next);
         app.UseMiddleware<RawPathMiddleware>();
@@ -211,7 +216,7 @@ internal static class GatewayApp
         if (!string.IsNullOrWhiteSpace(options.Authorizer.Urls))
         {
             // A CheckRequest carries the body Envoy buffered (with_request_body): room for the largest body cap.
-            services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = 64 * 1024 * 1024);
+            services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = ForwardAuth.AuthorizerCallers.MaxCheckBytes);
         }
         services.AddSingleton<Abuse.FailedAuthenticationLimiter>();
         services.AddSingleton<Abuse.AuthenticationFailureAudit>();

@@ -185,7 +185,7 @@ public sealed class ForwardAuthTests(AuthorizerGateway fixture) : IClassFixture<
             "--Gateway:Store:Path=" + dir.File("gateway.db"), "--Gateway:Proxy:Urls=http://127.0.0.1:5999", "--Gateway:Admin:Urls=http://127.0.0.1:0",
             "--Gateway:Authorizer:TrustedProxies:0=not-an-address",
         ]));
-        Assert.Contains(ex.Errors, e => e.Contains("Gateway:Authorizer has TrustedProxies or a Certificate but no Urls", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.Contains("Gateway:Authorizer has TrustedProxies, a Certificate or a ClientAddressHeader but no Urls", StringComparison.Ordinal));
         ex = Assert.Throws<GatewayStartupException>(() => GatewayApp.Build(
         [
             "--Gateway:Store:Path=" + dir.File("gateway.db"), "--Gateway:Proxy:Urls=http://127.0.0.1:5999", "--Gateway:Admin:Urls=http://127.0.0.1:0",

@@ -29,7 +29,7 @@ internal sealed class NginxAuthRequest : IDisposable
     ];
 
     /// <summary>Credentials and forwarding headers the gateway never sets: emptied (nginx then sends no such header).</summary>
-    public static readonly string[] Emptied = ["Proxy-Authorization", "wandb-api-key", "X-Neptune-Api-Token", "Cookie", "Forwarded", "X-Real-IP", "X-Forwarded-Port", "X-Forwarded-Prefix"];
+    public static readonly string[] Emptied = Transforms.IdentityHeaderNames.Stripped.Where(h => !Forwarded.Contains(h, StringComparer.OrdinalIgnoreCase)).ToArray();
 
     public static string Config(string dir, int port, int authorizerPort, Uri upstream)
     {
