@@ -1,0 +1,162 @@
+using System.Collections.Immutable;
+using Gateway.Policy.Model;
+
+namespace Gateway.Federation;
+
+/// <summary>A token's claims as rules read them: the subject, the audiences, and the top-level string claims.</summary>
+internal sealed record TokenClaims(string Subject, string[] Audiences, IReadOnlyDictionary<string, string> Strings)
+{
+    public static TokenClaims Of(JwtPreview preview) => new(preview.Subject, preview.Audiences, preview.Claims);
+}
+
+/// <summary>One rule of one account, its patterns parsed once (when the directory changes, not per token).</summary>
+internal sealed class RuleEntry
+{
+    public RuleEntry(ServiceAccount account, FederationRule rule)
+    {
+        Account = account;
+        Rule = rule;
+        Subject = ClaimPattern.Parse(rule.Subject);
+        Conditions = [.. rule.Conditions.Select(c => (c.Claim, ClaimPattern.Parse(c.Pattern)))];
+    }
+
+    public ServiceAccount Account { get; }
+
+    public FederationRule Rule { get; }
+
+    public ClaimPattern Subject { get; }
+
+    public ImmutableArray<(string Claim, ClaimPattern Pattern)> Conditions { get; }
+
+    /// <summary>How audits and logs name the rule: <c>account/rule</c>.</summary>
+    public string Label => Account.DisplayName + "/" + Rule.Name;
+
+    public bool Holds(TokenClaims token) => Subject.Matches(token.Subject) && Conditions.All(c => Holds(c.Claim, c.Pattern, token));
+
+    /// <summary>The first condition the token fails (<c>sub</c> first) and how many hold; null when all do.</summary>
+    public (string? Failed, int Held) Explain(TokenClaims token)
+    {
+        string? failed = Subject.Matches(token.Subject) ? null : $"sub does not match '{Subject.Text}'";
+        var held = failed is null ? 1 : 0;
+        foreach (var (claim, pattern) in Conditions)
+        {
+            if (Holds(claim, pattern, token))
+            {
+                held++;
+            }
+            else
+            {
+                failed ??= claim == "aud" ? $"no aud matches '{pattern.Text}'"
+                    : token.Strings.TryGetValue(claim, out var value) ? $"{claim} '{Printable(value)}' does not match '{pattern.Text}'"
+                    : $"{claim} is missing (or not a string)";
+            }
+        }
+
+        return (failed, held);
+    }
+
+    // A claim value as logged: at most 100 characters, control characters replaced (the token's sender chose it).
+    private static string Printable(string value)
+        => new([.. (value.Length > 100 ? value[..100] + "…" : value).Select(c => char.IsControl(c) ? '?' : c)]);
+
+    private static bool Holds(string claim, ClaimPattern pattern, TokenClaims token)
+        => claim == "aud" ? token.Audiences.Any(pattern.Matches) : token.Strings.TryGetValue(claim, out var value) && pattern.Matches(value);
+}
+
+/// <summary>
+/// The claim rules of the directory by issuer, kept with each snapshot and updated with it: rules
+/// whose subject pattern is exact are found by one dictionary lookup on (issuer, <c>sub</c>), the
+/// others are scanned for their issuer only.
+/// </summary>
+internal sealed class FederationRuleIndex
+{
+    public static readonly FederationRuleIndex Empty = new(
+        ImmutableDictionary<string, ImmutableArray<RuleEntry>>.Empty.WithComparers(StringComparer.Ordinal),
+        ImmutableDictionary<(string, string), ImmutableArray<RuleEntry>>.Empty,
+        ImmutableDictionary<string, ImmutableArray<RuleEntry>>.Empty.WithComparers(StringComparer.Ordinal));
+
+    private readonly ImmutableDictionary<string, ImmutableArray<RuleEntry>> _byIssuer;
+    private readonly ImmutableDictionary<(string Issuer, string Subject), ImmutableArray<RuleEntry>> _exact;
+    private readonly ImmutableDictionary<string, ImmutableArray<RuleEntry>> _globs;
+
+    private FederationRuleIndex(ImmutableDictionary<string, ImmutableArray<RuleEntry>> byIssuer,
+        ImmutableDictionary<(string, string), ImmutableArray<RuleEntry>> exact, ImmutableDictionary<string, ImmutableArray<RuleEntry>> globs)
+    {
+        _byIssuer = byIssuer;
+        _exact = exact;
+        _globs = globs;
+    }
+
+    /// <summary>Every rule of <paramref name="issuer"/>, in creation order.</summary>
+    public ImmutableArray<RuleEntry> OfIssuer(string issuer) => _byIssuer.TryGetValue(issuer, out var all) ? all : [];
+
+    /// <summary>The rules that could match a token of <paramref name="issuer"/> with subject <paramref name="subject"/>.</summary>
+    public IEnumerable<RuleEntry> Candidates(string issuer, string subject)
+    {
+        var exact = _exact.TryGetValue((issuer, subject), out var e) ? e : [];
+        var globs = _globs.TryGetValue(issuer, out var g) ? g : [];
+        return exact.IsEmpty ? globs : globs.IsEmpty ? exact : exact.Concat(globs);
+    }
+
+    /// <summary>The index once <paramref name="old"/> (if any) is replaced by <paramref name="updated"/> (null: deleted).</summary>
+    public FederationRuleIndex Replace(ServiceAccount? old, ServiceAccount? updated)
+    {
+        if (!HasRules(old) && !HasRules(updated))
+        {
+            return this;
+        }
+
+        var byIssuer = _byIssuer;
+        var exact = _exact;
+        var globs = _globs;
+        if (HasRules(old))
+        {
+            var issuer = old!.Issuer!;
+            byIssuer = Without(byIssuer, issuer, old.Id);
+            globs = Without(globs, issuer, old.Id);
+            foreach (var rule in old.Rules)
+            {
+                exact = Without(exact, (issuer, rule.Subject), old.Id);
+            }
+        }
+
+        if (HasRules(updated))
+        {
+            var issuer = updated!.Issuer!;
+            foreach (var rule in updated.Rules)
+            {
+                var entry = new RuleEntry(updated, rule);
+                byIssuer = With(byIssuer, issuer, entry);
+                if (entry.Subject.IsExact)
+                {
+                    exact = With(exact, (issuer, rule.Subject), entry);
+                }
+                else
+                {
+                    globs = With(globs, issuer, entry);
+                }
+            }
+        }
+
+        return new FederationRuleIndex(byIssuer, exact, globs);
+    }
+
+    private static bool HasRules(ServiceAccount? account)
+        => account is { Authentication: AuthenticationKind.Federated, Issuer: not null, Rules.IsDefaultOrEmpty: false };
+
+    private static ImmutableDictionary<TKey, ImmutableArray<RuleEntry>> With<TKey>(ImmutableDictionary<TKey, ImmutableArray<RuleEntry>> map, TKey key, RuleEntry entry)
+        where TKey : notnull
+        => map.SetItem(key, map.TryGetValue(key, out var list) ? list.Add(entry) : [entry]);
+
+    private static ImmutableDictionary<TKey, ImmutableArray<RuleEntry>> Without<TKey>(ImmutableDictionary<TKey, ImmutableArray<RuleEntry>> map, TKey key, string accountId)
+        where TKey : notnull
+    {
+        if (!map.TryGetValue(key, out var list))
+        {
+            return map;
+        }
+
+        var kept = list.RemoveAll(e => e.Account.Id == accountId);
+        return kept.IsEmpty ? map.Remove(key) : map.SetItem(key, kept);
+    }
+}
