@@ -60,7 +60,9 @@ internal sealed partial class FederatedTokenValidator(
         var hash = KeyHash.OfText(token);
         if (_validated.TryGet(hash, out var cached, out _)
             && snapshot.Issuers.TryGetValue(cached.Issuer.Url, out var current) && ReferenceEquals(current, cached.Issuer)
-            && now < cached.Expires + (long)cached.Issuer.ClockSkew.TotalSeconds)
+            && now < cached.Expires + (long)cached.Issuer.ClockSkew.TotalSeconds
+            // Kept claims cover every claim a rule now names (else validated again, keeping the new ones).
+            && (ReferenceEquals(cached.Named, snapshot.FederationRules.ClaimNames) || cached.Named.IsSupersetOf(snapshot.FederationRules.ClaimNames)))
         {
             metrics.JwtCacheHit.Inc();
             return Logged(snapshot, Map(snapshot, cached.Issuer, cached.Claims, asBearer), cached.Claims);
@@ -104,8 +106,9 @@ internal sealed partial class FederatedTokenValidator(
             return Invalid(FederationReasons.SignatureInvalid, issuer);
         }
 
-        var claims = TokenClaims.Of(preview);
-        _validated.Set(hash, new Validated(issuer, claims, preview.Expires));
+        var named = snapshot.FederationRules.ClaimNames;
+        var claims = TokenClaims.Of(preview, named);
+        _validated.Set(hash, new Validated(issuer, claims, named, preview.Expires));
         return Logged(snapshot, Map(snapshot, issuer, claims, asBearer), claims);
     }
 
@@ -209,7 +212,7 @@ internal sealed partial class FederatedTokenValidator(
 
     private static FederatedValidation Invalid(string reason, TrustedIssuer? issuer = null) => new(FederationOutcome.Invalid, reason, issuer, null, null);
 
-    private sealed record Validated(TrustedIssuer Issuer, TokenClaims Claims, long Expires);
+    private sealed record Validated(TrustedIssuer Issuer, TokenClaims Claims, ImmutableHashSet<string> Named, long Expires);
 
     private static partial class Log
     {

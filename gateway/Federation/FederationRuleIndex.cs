@@ -6,7 +6,30 @@ namespace Gateway.Federation;
 /// <summary>A token's claims as rules read them: the subject, the audiences, and the top-level string claims.</summary>
 internal sealed record TokenClaims(string Subject, string[] Audiences, IReadOnlyDictionary<string, string> Strings)
 {
-    public static TokenClaims Of(JwtPreview preview) => new(preview.Subject, preview.Audiences, preview.Claims);
+    private static readonly Dictionary<string, string> None = [];
+
+    /// <summary>
+    /// The claims some rule names (<paramref name="named"/>), and only those: validated tokens are cached
+    /// by the hundred thousand, so the rest of the payload is not kept.
+    /// </summary>
+    public static TokenClaims Of(JwtPreview preview, IReadOnlySet<string> named)
+    {
+        if (named.Count == 0)
+        {
+            return new(preview.Subject, preview.Audiences, None);
+        }
+
+        var kept = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in preview.Claims)
+        {
+            if (named.Contains(name))
+            {
+                kept[name] = value;
+            }
+        }
+
+        return new(preview.Subject, preview.Audiences, kept);
+    }
 }
 
 /// <summary>One rule of one account, its patterns parsed once (when the directory changes, not per token).</summary>
@@ -78,6 +101,7 @@ internal sealed class FederationRuleIndex
     private readonly ImmutableDictionary<string, ImmutableArray<RuleEntry>> _byIssuer;
     private readonly ImmutableDictionary<(string Issuer, string Subject), ImmutableArray<RuleEntry>> _exact;
     private readonly ImmutableDictionary<string, ImmutableArray<RuleEntry>> _globs;
+    private ImmutableHashSet<string>? _claimNames;
 
     private FederationRuleIndex(ImmutableDictionary<string, ImmutableArray<RuleEntry>> byIssuer,
         ImmutableDictionary<(string, string), ImmutableArray<RuleEntry>> exact, ImmutableDictionary<string, ImmutableArray<RuleEntry>> globs)
@@ -86,6 +110,15 @@ internal sealed class FederationRuleIndex
         _exact = exact;
         _globs = globs;
     }
+
+    /// <summary>
+    /// Every claim some condition names (<c>aud</c> and <c>sub</c> aside: always kept); the same object
+    /// for as long as the rules do not change.
+    /// </summary>
+    public ImmutableHashSet<string> ClaimNames => _claimNames ??= _byIssuer.Values
+        .SelectMany(rules => rules.SelectMany(e => e.Rule.Conditions.Select(c => c.Claim)))
+        .Where(c => c != "aud")
+        .ToImmutableHashSet(StringComparer.Ordinal);
 
     /// <summary>Every rule of <paramref name="issuer"/>, in creation order.</summary>
     public ImmutableArray<RuleEntry> OfIssuer(string issuer) => _byIssuer.TryGetValue(issuer, out var all) ? all : [];

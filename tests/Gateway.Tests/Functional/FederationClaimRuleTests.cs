@@ -241,6 +241,26 @@ public sealed class FederationClaimRuleTests(ClaimRuleFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task ACachedToken_MeetsARuleOnAClaimNoRuleNamedWhenItWasFirstSeen()
+    {
+        await OrgFixture.Ok(Gw.PostAsync("/admin/v1/teams/ml/service-accounts", Gw.RootKey, new
+        {
+            name = "late", authentication = "federated", issuer = fixture.GitHub.Url,
+            rules = new[] { new { name = "plain", subject = "repo:acme/late:ref:refs/heads/trunk" } },
+        }));
+        var assertion = fixture.GitHubToken("acme/late", "trunk");
+        Assert.Equal(200, (await FederationFixture.ExchangeAsync(Gw, assertion)).Status); // validated and cached
+
+        await OrgFixture.Ok(Gw.DeleteAsync("/admin/v1/service-accounts/late@ml/federation-rules/plain", Gw.RootKey));
+        await OrgFixture.Ok(Gw.PostAsync("/admin/v1/service-accounts/late@ml/federation-rules", Gw.RootKey,
+            new { name = "workflow", subject = "repo:acme/late:ref:refs/heads/trunk", conditions = new Dictionary<string, string> { ["job_workflow_ref"] = "acme/late/.github/workflows/train.yml@refs/heads/trunk" } }));
+        var again = await FederationFixture.ExchangeAsync(Gw, assertion);
+        Assert.Equal(200, again.Status);
+        var audit = await Gw.GetAsync("/admin/v1/audit?action=token.exchange&actor=late@ml", Gw.RootKey);
+        Assert.Contains(audit.Json.EnumerateArray(), e => e.GetProperty("detail").GetString()!.Contains("rule=late@ml/workflow", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Validation_ReportsEveryErrorAtOnce_AndRulesNeedAFederatedAccount()
     {
         await OrgFixture.Ok(Gw.PostAsync("/admin/v1/teams/ml/service-accounts", Gw.RootKey, new { name = "v-ext", authentication = "federated", issuer = fixture.GitHub.Url, subject = "repo:acme/v:ref:refs/heads/v" }));
