@@ -34,9 +34,9 @@ internal sealed class ClaimPattern
     public static bool TryParse(string? text, out ClaimPattern pattern, out string error)
     {
         pattern = null!;
-        if (string.IsNullOrEmpty(text) || text.Length > MaxLength || text.Any(char.IsControl))
+        if (string.IsNullOrEmpty(text) || text.Length > MaxLength || !Policy.Directory.Names.IsPrintable(text))
         {
-            error = $"must be 1 to {MaxLength} characters without control characters";
+            error = $"must be 1 to {MaxLength} printable characters (no control or format characters)";
             return false;
         }
 

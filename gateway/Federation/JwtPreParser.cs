@@ -103,8 +103,7 @@ internal static class JwtPreParser
         var claims = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var property in payload.EnumerateObject())
         {
-            if (property.Value.ValueKind == JsonValueKind.String && claims.Count < 128
-                && property.Value.GetString() is { Length: <= ClaimPattern.MaxValueLength } value)
+            if (property.Value.ValueKind == JsonValueKind.String && property.Value.GetString() is { Length: <= ClaimPattern.MaxValueLength } value)
             {
                 claims[property.Name] = value;
             }

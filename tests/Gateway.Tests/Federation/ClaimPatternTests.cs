@@ -34,6 +34,8 @@ public sealed class ClaimPatternTests
     [InlineData("a***")]
     [InlineData("a**b***")]
     [InlineData("a\u0001")]
+    [InlineData("a\u2028b")] // line separator
+    [InlineData("a\u202Eb")] // right-to-left override
     public void InvalidPatterns_AreRefused(string pattern) => Assert.False(ClaimPattern.TryParse(pattern, out _, out _));
 
     [Fact]
