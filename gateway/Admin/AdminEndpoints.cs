@@ -29,6 +29,7 @@ internal static class AdminEndpoints
         TeamLifecycleEndpoints.Map(admin);
         ProjectEndpoints.Map(admin);
         ServiceAccountEndpoints.Map(admin);
+        FederationRuleEndpoints.Map(admin);
         KeyEndpoints.Map(admin);
         KeyRotationEndpoints.Map(admin);
         AuditEndpoints.Map(admin);

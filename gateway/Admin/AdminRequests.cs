@@ -23,7 +23,8 @@ internal sealed record CreateOrgServiceAccountRequest(string? Name, string? Defa
 
 internal sealed record UpdateServiceAccountRequest(string? DefaultTeam);
 
-internal sealed record CreateTeamServiceAccountRequest(string? Name, string? Authentication, string? Issuer, string? Subject, string? Access, bool? GrantAllCurrentProjects);
+internal sealed record CreateTeamServiceAccountRequest(string? Name, string? Authentication, string? Issuer, string? Subject, string? Access, bool? GrantAllCurrentProjects,
+    List<CreateFederationRuleRequest>? Rules = null);
 
 internal sealed record CreateKeyRequest(string? Name, string? Format, string? Key, DateTimeOffset? ExpiresAt,
     string? Access = null, IReadOnlyList<string>? Projects = null, IReadOnlyList<string>? AllowedNetworks = null);

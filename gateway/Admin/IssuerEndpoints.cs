@@ -89,7 +89,7 @@ internal static class IssuerEndpoints
                 throw AdminProblemException.Conflict(ProblemCodes.IssuerFromConfiguration, "This issuer is defined in gateway.json; remove it there.");
             }
 
-            var accounts = d.AccountsBySubject.Keys.Count(k => k.Issuer == found.Url);
+            var accounts = d.AccountsById.Values.Count(a => a.Authentication == AuthenticationKind.Federated && a.Issuer == found.Url);
             if (accounts > 0)
             {
                 throw AdminProblemException.Conflict(ProblemCodes.IssuerInUse, $"{accounts} external service account(s) map to this issuer; delete them first.");

@@ -74,15 +74,19 @@ internal static class ServiceAccountEndpoints
                 errors.Add("issuer", "'issuer' is required for federated accounts: an absolute https URL without query or fragment.");
             }
 
-            if (string.IsNullOrEmpty(body.Subject) || body.Subject.Length > 255 || !Gateway.Policy.Directory.Names.IsPrintable(body.Subject))
+            // The exact subject, claim rules, or both: at least one way to reach the account.
+            if ((body.Subject is not null || body.Rules is not { Count: > 0 })
+                && (string.IsNullOrEmpty(body.Subject) || body.Subject.Length > 255 || !Gateway.Policy.Directory.Names.IsPrintable(body.Subject)))
             {
-                errors.Add("subject", "'subject' is required for federated accounts: 1 to 255 characters, no control characters.");
+                errors.Add("subject", "'subject' is required for federated accounts without 'rules': 1 to 255 characters, no control characters.");
             }
         }
-        else if (body.Issuer is not null || body.Subject is not null)
+        else if (body.Issuer is not null || body.Subject is not null || body.Rules is not null)
         {
-            errors.Add(body.Issuer is not null ? "issuer" : "subject", "'issuer' and 'subject' apply only to federated accounts.");
+            errors.Add(body.Issuer is not null ? "issuer" : body.Subject is not null ? "subject" : "rules", "'issuer', 'subject' and 'rules' apply only to federated accounts.");
         }
+
+        var rules = BuildRules(body.Rules, errors, time.UtcNowMillis());
 
         CheckGrantAll(body.GrantAllCurrentProjects, access, errors);
         if (authentication == AuthenticationKind.Federated)
@@ -93,10 +97,10 @@ internal static class ServiceAccountEndpoints
         var hiddenHolder = false;
         try
         {
-            var account = directory.Write(d => PlanTeamAccount(d, team, body, errors, access, authentication, caller, time, ref hiddenHolder));
+            var account = directory.Write(d => PlanTeamAccount(d, team, body, rules, errors, access, authentication, caller, time, ref hiddenHolder));
             return AdminJson.Json(ServiceAccountView.Of(account), 201);
         }
-        catch (AdminProblemException ex) when (ex.Problem.Code == ProblemCodes.SubjectTaken && hiddenHolder)
+        catch (AdminProblemException ex) when (ex.Problem.Code is ProblemCodes.SubjectTaken or ProblemCodes.FederationRuleOverlap && hiddenHolder)
         {
             probes.RecordProbe(http, caller, "service_account.subject_conflict", team, $"issuer={body.Issuer}");
             throw;
@@ -108,7 +112,7 @@ internal static class ServiceAccountEndpoints
     // The account to create. A subject already mapped refuses it; hiddenHolder says whether the caller
     // could not manage the account that holds it (then the 409 is a probe).
     private static (ChangeSet, ServiceAccount) PlanTeamAccount(DirectorySnapshot d, string team, CreateTeamServiceAccountRequest body,
-        FieldErrors errors, AccessMode access, AuthenticationKind authentication, AdminCaller caller, TimeProvider time, ref bool hiddenHolder)
+        System.Collections.Immutable.ImmutableArray<FederationRule> rules, FieldErrors errors, AccessMode access, AuthenticationKind authentication, AdminCaller caller, TimeProvider time, ref bool hiddenHolder)
     {
         var found = AdminAccess.RequireTeamAdmin(d, caller.Principal, team);
         // An issuer produces principals of its own organization only.
@@ -126,13 +130,67 @@ internal static class ServiceAccountEndpoints
             throw SubjectTaken();
         }
 
+        // The new account's mappings may overlap neither the issuer's others nor each other.
+        if (authentication == AuthenticationKind.Federated)
+        {
+            if (body.Subject is not null)
+            {
+                FederationRuleEndpoints.ThrowIfOverlapping(d, caller.Principal, body.Issuer!, null, body.Subject, ref hiddenHolder);
+            }
+
+            for (var i = 0; i < rules.Length; i++)
+            {
+                FederationRuleEndpoints.ThrowIfOverlapping(d, caller.Principal, body.Issuer!, rules[i], null, ref hiddenHolder);
+                if ((body.Subject is not null && Federation.FederationRuleChecks.OverlapsSubject(rules[i], body.Subject))
+                    || rules.Take(i).Any(earlier => Federation.FederationRuleChecks.Overlap(rules[i], earlier)))
+                {
+                    throw AdminProblemException.Conflict(ProblemCodes.FederationRuleOverlap, $"Rule '{rules[i].Name}' overlaps another mapping of this request: make them exclusive.");
+                }
+            }
+        }
+
         var now = time.UtcNowMillis();
         var created = new ServiceAccount
         {
             Id = AdminIds.NewServiceAccountId(), Name = body.Name!, Org = found.Org, Scope = ServiceAccountScope.Team, Team = team,
-            Authentication = authentication, Issuer = body.Issuer, Subject = body.Subject, Access = access, CreatedAt = now,
+            Authentication = authentication, Issuer = body.Issuer, Subject = body.Subject, Access = access, CreatedAt = now, Rules = rules,
         };
         return Plan(d, caller, created, body.GrantAllCurrentProjects == true, p => p.Entity == team, now);
+    }
+
+    private static System.Collections.Immutable.ImmutableArray<FederationRule> BuildRules(List<CreateFederationRuleRequest>? requests, FieldErrors errors, DateTimeOffset now)
+    {
+        if (requests is null)
+        {
+            return [];
+        }
+
+        if (requests.Count > Federation.FederationRuleChecks.MaxRulesPerAccount)
+        {
+            errors.Add("rules", $"A service account holds at most {Federation.FederationRuleChecks.MaxRulesPerAccount} rules.");
+        }
+
+        var rules = System.Collections.Immutable.ImmutableArray.CreateBuilder<FederationRule>();
+        for (var i = 0; i < requests.Count; i++)
+        {
+            if (requests[i] is null)
+            {
+                errors.Add($"rules[{i}]", "Each rule must be an object.");
+                continue;
+            }
+
+            if (Federation.FederationRuleChecks.Build(requests[i].Draft, $"rules[{i}].", FederationRuleEndpoints.NewRuleId(), now, errors.Add) is { } rule)
+            {
+                if (rules.Any(r => r.Name == rule.Name))
+                {
+                    errors.Add($"rules[{i}].name", $"Rule names must be distinct: '{rule.Name}' is repeated.");
+                }
+
+                rules.Add(rule);
+            }
+        }
+
+        return rules.ToImmutable();
     }
 
     // Neptune's "access to all projects": contributor on the projects that exist now (restricted ones

@@ -163,7 +163,7 @@ internal sealed partial class ApiKeyAuthenticator(
         if (isToken)
         {
             // Short-lived and re-minted hourly: no last-used bookkeeping for access tokens.
-            return FederatedMapping.TryMap(snapshot, key.Issuer, key.Subject, out var mapped) && mapped.Id == principal.Id
+            return FederatedMapping.StillMaps(snapshot, key.Issuer, key.Subject, key.Rule, principal.Id)
                 ? AuthenticationResult.Success(principal, key) with { Snapshot = snapshot }
                 : AuthenticationResult.Fail(AuthenticationReasons.AccessTokenUnmapped, key.KeyId);
         }

@@ -66,7 +66,7 @@ internal static class CliCommands
         new("grants set", "ENTITY PROJECT PRINCIPAL --role viewer|contributor|owner", "grant a role on a project", a => new(HttpMethod.Put, $"/projects/{E(a.At(0))}/{E(a.At(1))}/grants/{E(a.At(2))}",
             Body(("role", a.Required("role"))))),
         new("grants remove", "ENTITY PROJECT PRINCIPAL", "remove a grant", a => new(HttpMethod.Delete, $"/projects/{E(a.At(0))}/{E(a.At(1))}/grants/{E(a.At(2))}")),
-        new("service-accounts create", "NAME (--team T [--federated --issuer URL --subject S] | --org ORG --default-team T) [--access scope|explicit] [--all-current-projects]",
+        new("service-accounts create", "NAME (--team T [--federated --issuer URL (--subject S | --rule RULE --rule-subject PATTERN [--when CLAIM=PATTERN,...])] | --org ORG --default-team T) [--access scope|explicit] [--all-current-projects]",
             "a team- or org-scoped service account", CreateServiceAccount),
         new("service-accounts list", "[--team TEAM]", "the service accounts the key manages", a => new(HttpMethod.Get, "/service-accounts" + Query(("team", a.Option("team"))))),
         new("service-accounts get", "NAME@SCOPE", "a service account", a => new(HttpMethod.Get, $"/service-accounts/{E(a.At(0))}")),
@@ -96,6 +96,11 @@ internal static class CliCommands
             a => new(HttpMethod.Put, $"/principals/{E(a.At(0))}/limits", Body(("permitsPerSecond", Number(a.Option("per-second"), "per-second")),
                 ("burst", Number(a.Option("burst"), "burst")), ("requestsPerDay", Number(a.Option("per-day"), "per-day"))))),
         new("limits clear", "NAME", "back to the configured limits", a => new(HttpMethod.Delete, $"/principals/{E(a.At(0))}/limits")),
+        new("federation-rules add", "NAME@TEAM RULE SUBJECT-PATTERN [--when CLAIM=PATTERN,...]", "map tokens whose sub and claims match to a federated service account",
+            a => new(HttpMethod.Post, $"/service-accounts/{E(a.At(0))}/federation-rules", Rule(a.At(1), a.At(2), a.Option("when")))),
+        new("federation-rules list", "NAME@TEAM", "a federated service account's claim rules", a => new(HttpMethod.Get, $"/service-accounts/{E(a.At(0))}/federation-rules")),
+        new("federation-rules remove", "NAME@TEAM RULE", "delete a claim rule (tokens minted through it stop working)",
+            a => new(HttpMethod.Delete, $"/service-accounts/{E(a.At(0))}/federation-rules/{E(a.At(1))}")),
         new("issuers list", "ORG", "trusted issuers and their key status", a => new(HttpMethod.Get, $"/orgs/{E(a.At(0))}/issuers")),
         new("issuers add", "ORG ISSUER-URL [--accept-raw-jwt]", "trust an OIDC issuer", a => new(HttpMethod.Post, $"/orgs/{E(a.At(0))}/issuers",
             Body(("issuer", a.At(1)), ("acceptRawJwt", a.Flag("accept-raw-jwt") ? true : null)))),
@@ -112,12 +117,36 @@ internal static class CliCommands
         if (a.Option("team") is { } team)
         {
             var federated = a.Flag("federated");
+            var rule = federated && a.Option("rule") is { } ruleName ? new JsonArray(Rule(ruleName, a.Required("rule-subject"), a.Option("when"))) : null;
             return new(HttpMethod.Post, $"/teams/{E(team)}/service-accounts", Body(("name", name), ("authentication", federated ? "federated" : null),
-                ("issuer", federated ? a.Required("issuer") : null), ("subject", federated ? a.Required("subject") : null), ("access", access), ("grantAllCurrentProjects", all)));
+                ("issuer", federated ? a.Required("issuer") : null), ("subject", federated ? (rule is null ? a.Required("subject") : a.Option("subject")) : null),
+                ("rules", rule), ("access", access), ("grantAllCurrentProjects", all)));
         }
 
         var org = a.Option("org") ?? throw new CliUsageException("service-accounts create needs --team TEAM or --org ORG.");
         return new(HttpMethod.Post, $"/orgs/{E(org)}/service-accounts", Body(("name", name), ("defaultTeam", a.Required("default-team")), ("access", access), ("grantAllCurrentProjects", all)));
+    }
+
+    // A claim rule's body; --when "repository_owner=acme,environment=prod" (a pattern holding a comma needs the API).
+    private static JsonObject Rule(string name, string subject, string? when)
+    {
+        JsonObject? conditions = null;
+        foreach (var pair in (when ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = pair.IndexOf('=');
+            if (eq <= 0)
+            {
+                throw new CliUsageException($"--when '{pair}' is not CLAIM=PATTERN.");
+            }
+
+            conditions ??= [];
+            if (!conditions.TryAdd(pair[..eq], pair[(eq + 1)..]))
+            {
+                throw new CliUsageException($"--when names claim '{pair[..eq]}' twice.");
+            }
+        }
+
+        return Body(("name", name), ("subject", subject), ("conditions", conditions));
     }
 
     private static JsonNode? Number(string? value, string option)

@@ -43,6 +43,7 @@ internal static class EventIds
     public const int TokenExchangeFailuresSuppressed = 5007;
     public const int AccessTokensPurged = 5008;
     public const int JwtSubjectUnmapped = 5009;
+    public const int JwtRuleUnmatched = 5010;
 
     public const int LastUsedFlushed = 4001;
     public const int LastUsedFlushFailed = 4002;

@@ -69,4 +69,8 @@ internal static class ProblemCodes
     public const string IssuerExists = "issuer_exists";
     public const string IssuerInUse = "issuer_in_use";
     public const string IssuerFromConfiguration = "issuer_from_configuration";
+    public const string FederationRuleOverlap = "federation_rule_overlap";
+    public const string FederationRuleNotFound = "federation_rule_not_found";
+    public const string FederationRuleLimit = "federation_rule_limit";
+    public const string ServiceAccountNotFederated = "service_account_not_federated";
 }

@@ -37,6 +37,9 @@ internal sealed record DirectorySnapshot : IDirectory
     /// <summary>Federated service accounts by their exact (issuer, subject).</summary>
     public ImmutableDictionary<(string Issuer, string Subject), ServiceAccount> AccountsBySubject { get; private init; } = ImmutableDictionary<(string, string), ServiceAccount>.Empty;
 
+    /// <summary>Federated service accounts' claim rules by issuer.</summary>
+    public Federation.FederationRuleIndex FederationRules { get; private init; } = Federation.FederationRuleIndex.Empty;
+
     /// <summary>The store's directory version this snapshot reflects.</summary>
     public long Version { get; private init; }
 
@@ -75,6 +78,7 @@ internal sealed record DirectorySnapshot : IDirectory
         var grants = Grants.ToBuilder();
         var issuers = Issuers.ToBuilder();
         var bySubject = AccountsBySubject.ToBuilder();
+        var rules = FederationRules;
         var hasImported = HasImportedKeys;
 
         foreach (var (record, delete) in changes.Changes)
@@ -103,6 +107,7 @@ internal sealed record DirectorySnapshot : IDirectory
 
                     break;
                 case ServiceAccount s:
+                    rules = rules.Replace(accountsById.GetValueOrDefault(s.Id), delete ? null : s);
                     if (accountsById.TryGetValue(s.Id, out var oldAccount))
                     {
                         accountsByName.Remove(oldAccount.DisplayName);
@@ -141,7 +146,7 @@ internal sealed record DirectorySnapshot : IDirectory
             UsersByName = usersByName.ToImmutable(), UsersByEmail = usersByEmail.ToImmutable(),
             AccountsById = accountsById.ToImmutable(), AccountsByName = accountsByName.ToImmutable(),
             Projects = projects.ToImmutable(), ProjectsFolded = projectsFolded.ToImmutable(), Grants = grants.ToImmutable(), HasImportedKeys = hasImported,
-            Issuers = issuers.ToImmutable(), AccountsBySubject = bySubject.ToImmutable(),
+            Issuers = issuers.ToImmutable(), AccountsBySubject = bySubject.ToImmutable(), FederationRules = rules,
         };
     }
 

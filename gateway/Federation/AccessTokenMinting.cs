@@ -17,15 +17,17 @@ internal sealed class AccessTokenMinting(AccessTokenFormat format, FederationOpt
     public TimeSpan Lifetime => options.AccessTokenLifetime;
 
     /// <summary>
-    /// Mints for <paramref name="owner"/>, re-checking under the write lock that the pair still maps to
-    /// it and that it is active: a deactivation committed since the validation wins (its revocation
-    /// could not have covered a token minted after it). Null when it no longer holds.
+    /// Mints for the principal of <paramref name="match"/>, re-checking under the write lock that the pair
+    /// (or the claim rule) still maps to it and that it is active: a deactivation committed since the
+    /// validation wins (its revocation could not have covered a token minted after it). Null when it no
+    /// longer holds.
     /// </summary>
-    public (string Token, ApiKey Stored)? Mint(DirectoryService directory, Principal owner, TrustedIssuer issuer, string subject, string? address)
+    public (string Token, ApiKey Stored)? Mint(DirectoryService directory, FederatedMatch match, TrustedIssuer issuer, string subject, string? address)
     {
+        var owner = match.Principal;
         return directory.Write<(string, ApiKey)?>(d =>
         {
-            if (!FederatedMapping.TryMap(d, issuer.Url, subject, out var current) || current.Id != owner.Id || !current.Active)
+            if (!FederatedMapping.StillMaps(d, issuer.Url, subject, match.RuleId, owner.Id) || !d.TryGetPrincipal(owner.Id, out var current) || !current.Active)
             {
                 return (new ChangeSet(), null);
             }
@@ -43,12 +45,12 @@ internal sealed class AccessTokenMinting(AccessTokenFormat format, FederationOpt
                 var stored = new ApiKey
                 {
                     KeyId = id, Hash = hash.ToArray(), OwnerId = owner.Id, Name = "token exchange", Format = ApiKeyFormatKind.AccessToken,
-                    CreatedAt = now, ExpiresAt = now + options.AccessTokenLifetime, Issuer = issuer.Url, Subject = subject,
+                    CreatedAt = now, ExpiresAt = now + options.AccessTokenLifetime, Issuer = issuer.Url, Subject = subject, Rule = match.RuleId,
                 };
                 var audit = new AuditEvent
                 {
                     At = now, Org = owner.Org, Action = "token.exchange", Actor = owner.DisplayName, ActorId = owner.Id, KeyId = id,
-                    Target = owner.DisplayName, Address = address, Detail = $"issuer={issuer.Url} expiresAt={stored.ExpiresAt:O}",
+                    Target = owner.DisplayName, Address = address, Detail = $"issuer={issuer.Url} rule={match.Rule} expiresAt={stored.ExpiresAt:O}",
                 };
                 return (new ChangeSet().Put(stored).Record(audit), (token, stored));
             }

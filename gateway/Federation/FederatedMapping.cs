@@ -4,28 +4,140 @@ using Gateway.Policy.Model;
 
 namespace Gateway.Federation;
 
+/// <summary>Who a token maps to, and by which rule: <c>account/rule</c>, <c>subject</c> (exact subject) or <c>email</c> (a person).</summary>
+/// <param name="RuleId">The claim rule's id; null for the exact-subject and email mappings.</param>
+internal readonly record struct FederatedMatch(Principal Principal, string? RuleId, string Rule);
+
 /// <summary>
-/// The one rule from an (issuer, subject) to a principal, on the exact pair: the external service
-/// account of a team of the issuer's organization whose subject equals <c>sub</c>; else the user of
-/// that organization whose email equals <c>sub</c> (W&amp;B's rule for people; not a gateway operator
-/// through an issuer registered by an org admin); else nobody. Nothing else in a token (email, name,
-/// groups) counts.
+/// The rules from a token of an issuer to a principal, first that holds: the external service account
+/// of a team of the issuer's organization whose subject equals <c>sub</c> exactly; else the one
+/// account whose claim rule the token satisfies (rules of one issuer never overlap: refused at
+/// creation; should two ever both hold, nobody); else the user of that organization whose email
+/// equals <c>sub</c> (W&amp;B's rule for people; not a gateway operator through an issuer registered
+/// by an org admin); else nobody. Claims no rule names (email, name, groups) never count.
 /// </summary>
 internal static class FederatedMapping
 {
+    public const string ExactSubject = "subject";
+    public const string Email = "email";
+
+    public static bool TryMap(DirectorySnapshot snapshot, TrustedIssuer issuer, TokenClaims token, out FederatedMatch match, out bool ambiguous)
+    {
+        ambiguous = false;
+        if (TryMapAccountOnSubject(snapshot, issuer, token.Subject, out var account))
+        {
+            match = new FederatedMatch(account, null, ExactSubject);
+            return true;
+        }
+
+        RuleEntry? found = null;
+        foreach (var entry in snapshot.FederationRules.Candidates(issuer.Url, token.Subject))
+        {
+            if (entry.Account.Org != issuer.Org || !entry.Holds(token))
+            {
+                continue;
+            }
+
+            if (found is not null)
+            {
+                // Fail closed: creation refuses overlapping rules, so this is a directory no check foresaw.
+                ambiguous = true;
+                match = default;
+                return false;
+            }
+
+            found = entry;
+        }
+
+        if (found is not null)
+        {
+            match = new FederatedMatch(found.Account, found.Rule.Id, found.Label);
+            return true;
+        }
+
+        if (TryMapUser(snapshot, issuer, token.Subject, out var user))
+        {
+            match = new FederatedMatch(user, null, Email);
+            return true;
+        }
+
+        match = default;
+        return false;
+    }
+
+    /// <summary>The mapping of a token that says nothing but its subject (no claim rule with conditions can hold).</summary>
     public static bool TryMap(DirectorySnapshot snapshot, TrustedIssuer issuer, string subject, [MaybeNullWhen(false)] out Principal principal)
     {
-        if (snapshot.AccountsBySubject.TryGetValue((issuer.Url, subject), out var account)
-            && account.Org == issuer.Org && account.Authentication == AuthenticationKind.Federated)
+        var mapped = TryMap(snapshot, issuer, new TokenClaims(subject, [], new Dictionary<string, string>()), out var match, out _);
+        principal = mapped ? match.Principal : null;
+        return mapped;
+    }
+
+    /// <summary>The mapping for a stored pair: the issuer must still be registered, for the same organization.</summary>
+    public static bool TryMap(DirectorySnapshot snapshot, string? issuerUrl, string? subject, [MaybeNullWhen(false)] out Principal principal)
+    {
+        principal = null;
+        return issuerUrl is not null && subject is not null && snapshot.Issuers.TryGetValue(issuerUrl, out var issuer)
+            && TryMapOnSubject(snapshot, issuer, subject, out principal);
+    }
+
+    /// <summary>
+    /// For a token no rule maps: the issuer's rule it came closest to (subject matched first, then
+    /// most conditions held) and the first condition it failed; null when the issuer has no rules.
+    /// </summary>
+    public static (string Rule, string Failed)? Closest(DirectorySnapshot snapshot, TrustedIssuer issuer, TokenClaims token)
+    {
+        (string Rule, string Failed)? best = null;
+        var bestScore = -1;
+        foreach (var entry in snapshot.FederationRules.OfIssuer(issuer.Url))
+        {
+            if (entry.Account.Org != issuer.Org)
+            {
+                continue;
+            }
+
+            var (failed, held) = entry.Explain(token);
+            var score = (entry.Subject.Matches(token.Subject) ? 1000 : 0) + held;
+            if (score > bestScore)
+            {
+                bestScore = score;
+                best = (entry.Label, failed ?? "it holds, but so does another rule");
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// Whether a stored access token still maps to <paramref name="principalId"/>: through the same claim
+    /// rule (still held by the account, for the issuer's organization), or on the same (issuer, subject).
+    /// </summary>
+    public static bool StillMaps(DirectorySnapshot snapshot, string? issuerUrl, string? subject, string? ruleId, string principalId)
+    {
+        if (issuerUrl is null || subject is null || !snapshot.Issuers.TryGetValue(issuerUrl, out var issuer))
+        {
+            return false;
+        }
+
+        if (ruleId is null)
+        {
+            return TryMapOnSubject(snapshot, issuer, subject, out var principal) && principal.Id == principalId;
+        }
+
+        return snapshot.AccountsById.TryGetValue(principalId, out var account)
+               && account is { Authentication: AuthenticationKind.Federated } && account.Issuer == issuerUrl && account.Org == issuer.Org
+               && account.Rules.Any(r => r.Id == ruleId);
+    }
+
+    private static bool TryMapOnSubject(DirectorySnapshot snapshot, TrustedIssuer issuer, string subject, [MaybeNullWhen(false)] out Principal principal)
+    {
+        if (TryMapAccountOnSubject(snapshot, issuer, subject, out var account))
         {
             principal = account;
             return true;
         }
 
-        // An issuer an org admin registered maps to the people of that org, never to a gateway operator:
-        // an org admin may not act on an operator, so may not mint tokens for one either (they could
-        // sign one with their own issuer's key). Issuers of gateway.json are the operators' own choice.
-        if (snapshot.UsersByEmail.TryGetValue(subject, out var user) && user.Org == issuer.Org && (!user.Operator || issuer.FromConfiguration))
+        if (TryMapUser(snapshot, issuer, subject, out var user))
         {
             principal = user;
             return true;
@@ -35,11 +147,19 @@ internal static class FederatedMapping
         return false;
     }
 
-    /// <summary>The mapping for a stored pair: the issuer must still be registered, for the same organization.</summary>
-    public static bool TryMap(DirectorySnapshot snapshot, string? issuerUrl, string? subject, [MaybeNullWhen(false)] out Principal principal)
+    private static bool TryMapAccountOnSubject(DirectorySnapshot snapshot, TrustedIssuer issuer, string subject, [MaybeNullWhen(false)] out ServiceAccount account)
     {
-        principal = null;
-        return issuerUrl is not null && subject is not null && snapshot.Issuers.TryGetValue(issuerUrl, out var issuer)
-            && TryMap(snapshot, issuer, subject, out principal);
+        account = snapshot.AccountsBySubject.TryGetValue((issuer.Url, subject), out var found)
+                  && found.Org == issuer.Org && found.Authentication == AuthenticationKind.Federated ? found : null;
+        return account is not null;
+    }
+
+    // An issuer an org admin registered maps to the people of that org, never to a gateway operator:
+    // an org admin may not act on an operator, so may not mint tokens for one either (they could
+    // sign one with their own issuer's key). Issuers of gateway.json are the operators' own choice.
+    private static bool TryMapUser(DirectorySnapshot snapshot, TrustedIssuer issuer, string subject, [MaybeNullWhen(false)] out User user)
+    {
+        user = snapshot.UsersByEmail.TryGetValue(subject, out var found) && found.Org == issuer.Org && (!found.Operator || issuer.FromConfiguration) ? found : null;
+        return user is not null;
     }
 }

@@ -19,8 +19,9 @@ internal enum FederationOutcome
 }
 
 /// <summary>The outcome, the reason (log and audit only), and on success who the token maps to.</summary>
+/// <param name="Match">On success: who, and through which rule (named in the exchange's audit; an access token remembers a claim rule's id).</param>
 internal readonly record struct FederatedValidation(FederationOutcome Outcome, string Reason, TrustedIssuer? Issuer, string? Subject, Principal? Principal,
-    Directory.DirectorySnapshot? Snapshot = null);
+    Directory.DirectorySnapshot? Snapshot = null, FederatedMatch Match = default);
 
 /// <summary>
 /// Validates a federated JWT: the cheap pre-checks, the issuer its <c>iss</c> names (exactly),
@@ -59,10 +60,12 @@ internal sealed partial class FederatedTokenValidator(
         var hash = KeyHash.OfText(token);
         if (_validated.TryGet(hash, out var cached, out _)
             && snapshot.Issuers.TryGetValue(cached.Issuer.Url, out var current) && ReferenceEquals(current, cached.Issuer)
-            && now < cached.Expires + (long)cached.Issuer.ClockSkew.TotalSeconds)
+            && now < cached.Expires + (long)cached.Issuer.ClockSkew.TotalSeconds
+            // Kept claims cover every claim a rule now names (else validated again, keeping the new ones).
+            && (ReferenceEquals(cached.Named, snapshot.FederationRules.ClaimNames) || cached.Named.IsSupersetOf(snapshot.FederationRules.ClaimNames)))
         {
             metrics.JwtCacheHit.Inc();
-            return Logged(Map(snapshot, cached.Issuer, cached.Subject, asBearer), cached.Subject);
+            return Logged(snapshot, Map(snapshot, cached.Issuer, cached.Claims, asBearer), cached.Claims);
         }
 
         metrics.JwtCacheMiss.Inc();
@@ -103,15 +106,26 @@ internal sealed partial class FederatedTokenValidator(
             return Invalid(FederationReasons.SignatureInvalid, issuer);
         }
 
-        _validated.Set(hash, new Validated(issuer, preview.Subject, preview.Expires));
-        return Logged(Map(snapshot, issuer, preview.Subject, asBearer), preview.Subject);
+        var named = snapshot.FederationRules.ClaimNames;
+        var claims = TokenClaims.Of(preview, named);
+        _validated.Set(hash, new Validated(issuer, claims, named, preview.Expires));
+        return Logged(snapshot, Map(snapshot, issuer, claims, asBearer), claims);
     }
 
-    private FederatedValidation Logged(FederatedValidation validation, string subject)
+    private FederatedValidation Logged(Directory.DirectorySnapshot snapshot, FederatedValidation validation, TokenClaims claims)
     {
-        if (validation.Reason == FederationReasons.SubjectUnmapped && _unmappedLog.TryAcquire(out _))
+        if (validation.Reason is FederationReasons.SubjectUnmapped or FederationReasons.RuleAmbiguous && validation.Issuer is { } issuer
+            && _unmappedLog.TryAcquire(out _))
         {
-            Log.SubjectUnmapped(logger, validation.Issuer?.Url ?? "-", Printable(subject));
+            // The closest rule is looked for only when it will be logged: unmapped tokens cost no rule scan beyond the match.
+            if (FederatedMapping.Closest(snapshot, issuer, claims) is { } closest)
+            {
+                Log.RuleUnmatched(logger, issuer.Url, Printable(claims.Subject), closest.Rule, closest.Failed);
+            }
+            else
+            {
+                Log.SubjectUnmapped(logger, issuer.Url, Printable(claims.Subject));
+            }
         }
 
         return validation;
@@ -130,20 +144,20 @@ internal sealed partial class FederatedTokenValidator(
         });
     }
 
-    private static FederatedValidation Map(Directory.DirectorySnapshot snapshot, TrustedIssuer issuer, string subject, bool asBearer)
+    private static FederatedValidation Map(Directory.DirectorySnapshot snapshot, TrustedIssuer issuer, TokenClaims claims, bool asBearer)
     {
         if (asBearer && !issuer.AcceptRawJwt)
         {
             return Invalid(FederationReasons.RawJwtNotAccepted, issuer);
         }
 
-        if (!FederatedMapping.TryMap(snapshot, issuer, subject, out var principal))
+        if (!FederatedMapping.TryMap(snapshot, issuer, claims, out var match, out var ambiguous))
         {
-            return Invalid(FederationReasons.SubjectUnmapped, issuer);
+            return Invalid(ambiguous ? FederationReasons.RuleAmbiguous : FederationReasons.SubjectUnmapped, issuer);
         }
 
-        return principal.Active
-            ? new FederatedValidation(FederationOutcome.Valid, "", issuer, subject, principal, snapshot)
+        return match.Principal.Active
+            ? new FederatedValidation(FederationOutcome.Valid, "", issuer, claims.Subject, match.Principal, snapshot, match)
             : Invalid(FederationReasons.PrincipalInactive, issuer);
     }
 
@@ -198,7 +212,7 @@ internal sealed partial class FederatedTokenValidator(
 
     private static FederatedValidation Invalid(string reason, TrustedIssuer? issuer = null) => new(FederationOutcome.Invalid, reason, issuer, null, null);
 
-    private sealed record Validated(TrustedIssuer Issuer, string Subject, long Expires);
+    private sealed record Validated(TrustedIssuer Issuer, TokenClaims Claims, ImmutableHashSet<string> Named, long Expires);
 
     private static partial class Log
     {
@@ -209,5 +223,9 @@ internal sealed partial class FederatedTokenValidator(
         [LoggerMessage(EventId = Diagnostics.EventIds.JwtSubjectUnmapped, EventName = "JwtSubjectUnmapped", Level = LogLevel.Information,
             Message = "A valid JWT from issuer {Issuer} names subject '{Subject}', which no service account maps: refused. Create or fix the account's subject to accept it.")]
         public static partial void SubjectUnmapped(ILogger logger, string issuer, string subject);
+
+        [LoggerMessage(EventId = Diagnostics.EventIds.JwtRuleUnmatched, EventName = "JwtRuleUnmatched", Level = LogLevel.Information,
+            Message = "A valid JWT from issuer {Issuer} names subject '{Subject}', which no service account maps: refused. Closest rule {Rule}: {Condition}.")]
+        public static partial void RuleUnmatched(ILogger logger, string issuer, string subject, string rule, string condition);
     }
 }

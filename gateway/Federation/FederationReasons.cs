@@ -18,6 +18,9 @@ internal static class FederationReasons
     public const string KeyUnknown = "jwt_key_unknown";
     public const string SignatureInvalid = "jwt_signature_invalid";
     public const string SubjectUnmapped = "jwt_subject_unmapped";
+
+    /// <summary>Two claim rules hold for the token (creation refuses overlaps, so never expected): nobody, fail closed.</summary>
+    public const string RuleAmbiguous = "jwt_rule_ambiguous";
     public const string PrincipalInactive = "principal_inactive";
     public const string KeysUnavailable = "issuer_keys_unavailable";
 }

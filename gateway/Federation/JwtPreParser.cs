@@ -91,9 +91,25 @@ internal static class JwtPreParser
             return false;
         }
 
-        preview = new JwtPreview(alg!, kid, typ, iss!, sub!, exp!.Value, nbf, iat, audiences);
+        preview = new JwtPreview(alg!, kid, typ, iss!, sub!, exp!.Value, nbf, iat, audiences, StringClaims(payload));
         reason = "";
         return true;
+    }
+
+    // The top-level string claims, for claim rules: other JSON types are left out (a condition on them
+    // fails), and so are overlong values (they could never match a pattern).
+    private static Dictionary<string, string> StringClaims(JsonElement payload)
+    {
+        var claims = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in payload.EnumerateObject())
+        {
+            if (property.Value.ValueKind == JsonValueKind.String && property.Value.GetString() is { Length: <= ClaimPattern.MaxValueLength } value)
+            {
+                claims[property.Name] = value;
+            }
+        }
+
+        return claims;
     }
 
     private static bool TryString(JsonElement element, string name, bool required, out string? value)

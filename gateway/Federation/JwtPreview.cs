@@ -5,6 +5,7 @@ namespace Gateway.Federation;
 /// its keys and to refuse an expired or oversized token cheaply. Nothing here is trusted until the
 /// signature verifies against that issuer's keys.
 /// </summary>
+/// <param name="Claims">The payload's top-level string claims (for claim rules).</param>
 internal sealed record JwtPreview(
     string Algorithm,
     string? KeyId,
@@ -14,4 +15,5 @@ internal sealed record JwtPreview(
     long Expires,
     long? NotBefore,
     long? IssuedAt,
-    string[] Audiences);
+    string[] Audiences,
+    IReadOnlyDictionary<string, string> Claims);

@@ -110,7 +110,7 @@ internal sealed partial class TokenExchangeEndpoint(
         (string Token, Policy.Model.ApiKey Stored)? minted;
         try
         {
-            minted = minting.Mint(directory, validation.Principal!, validation.Issuer!, validation.Subject!, http.Connection.RemoteIpAddress?.ToString());
+            minted = minting.Mint(directory, validation.Match, validation.Issuer!, validation.Subject!, http.Connection.RemoteIpAddress?.ToString());
         }
         catch (StoreUnavailableException)
         {
@@ -126,7 +126,7 @@ internal sealed partial class TokenExchangeEndpoint(
         }
 
         var token = issued.Token;
-        Log.Exchanged(logger, validation.Principal!.DisplayName, validation.Issuer!.Url, issued.Stored.KeyId);
+        Log.Exchanged(logger, validation.Principal!.DisplayName, validation.Issuer!.Url, issued.Stored.KeyId, validation.Match.Rule);
 
         metrics.Exchange("issued");
         await WriteJsonAsync(http, 200, writer =>
@@ -225,8 +225,8 @@ internal sealed partial class TokenExchangeEndpoint(
     private static partial class Log
     {
         [LoggerMessage(EventId = EventIds.TokenExchanged, EventName = "TokenExchanged", Level = LogLevel.Information,
-            Message = "Exchanged an assertion of issuer {Issuer} for access token {TokenId} of {Subject}.")]
-        public static partial void Exchanged(ILogger logger, string subject, string issuer, string tokenId);
+            Message = "Exchanged an assertion of issuer {Issuer} for access token {TokenId} of {Subject} (rule {Rule}).")]
+        public static partial void Exchanged(ILogger logger, string subject, string issuer, string tokenId, string rule);
 
         [LoggerMessage(EventId = EventIds.TokenExchangeRefused, EventName = "TokenExchangeRefused", Level = LogLevel.Information,
             Message = "Refused a token exchange (issuer {Issuer}): {Reason}.")]

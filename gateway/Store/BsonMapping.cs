@@ -129,6 +129,20 @@ internal static class BsonMapping
         Scope = Enum<ServiceAccountScope>(d["scope"]), Authentication = Enum<AuthenticationKind>(d["authentication"]),
         Issuer = Str(d["issuer"]), Subject = Str(d["subject"]), Access = Enum<AccessMode>(d["access"]),
         Active = d["active"].AsBoolean, CreatedAt = Time(d["createdAt"]), Limits = ToLimits(d),
+        // Absent for accounts mapped on the exact subject only, and in stores written before claim rules.
+        Rules = d.TryGetValue("rules", out var rules) && rules.IsArray ? [.. rules.AsArray.Select(r => ToRule(r.AsDocument))] : [],
+    };
+
+    private static FederationRule ToRule(BsonDocument d) => new()
+    {
+        Id = d["id"].AsString, Name = d["name"].AsString, Subject = d["subject"].AsString, CreatedAt = Time(d["createdAt"]),
+        Conditions = [.. d["conditions"].AsArray.Select(c => new ClaimCondition(c["claim"].AsString, c["pattern"].AsString))],
+    };
+
+    private static BsonDocument FromRule(FederationRule r) => new()
+    {
+        ["id"] = r.Id, ["name"] = r.Name, ["subject"] = r.Subject, ["createdAt"] = Time(r.CreatedAt),
+        ["conditions"] = new BsonArray(r.Conditions.Select(c => (BsonValue)new BsonDocument { ["claim"] = c.Claim, ["pattern"] = c.Pattern })),
     };
 
     // Absent for principals on the configured limits, and in stores written before principals had limits.
@@ -162,6 +176,7 @@ internal static class BsonMapping
         Format = Enum<ApiKeyFormatKind>(d["format"]), CreatedAt = Time(d["createdAt"]), LastUsedAt = OptionalTime(d["lastUsedAt"]),
         ExpiresAt = OptionalTime(d["expiresAt"]), RevokedAt = OptionalTime(d["revokedAt"]),
         Issuer = Str(d["issuer"]), Subject = Str(d["subject"]),
+        Rule = d.TryGetValue("rule", out var rule) ? Str(rule) : null,
         // Absent for keys without restrictions, and in stores written before keys had any.
         Restrictions = d.TryGetValue("restrictions", out var restrictions) && restrictions.IsDocument ? ToRestrictions(restrictions.AsDocument) : null,
     };
@@ -222,13 +237,22 @@ internal static class BsonMapping
         };
     }
 
-    private static BsonDocument FromServiceAccount(ServiceAccount s) => new()
+    private static BsonDocument FromServiceAccount(ServiceAccount s)
     {
-        ["_id"] = s.Id, ["name"] = s.Name, ["displayName"] = s.DisplayName, ["org"] = s.Org, ["team"] = s.Team,
-        ["scope"] = Enum(s.Scope), ["authentication"] = Enum(s.Authentication), ["issuer"] = Str(s.Issuer),
-        ["subject"] = Str(s.Subject), ["access"] = Enum(s.Access), ["active"] = s.Active, ["createdAt"] = Time(s.CreatedAt),
-        ["limits"] = FromLimits(s.Limits),
-    };
+        var doc = new BsonDocument
+        {
+            ["_id"] = s.Id, ["name"] = s.Name, ["displayName"] = s.DisplayName, ["org"] = s.Org, ["team"] = s.Team,
+            ["scope"] = Enum(s.Scope), ["authentication"] = Enum(s.Authentication), ["issuer"] = Str(s.Issuer),
+            ["subject"] = Str(s.Subject), ["access"] = Enum(s.Access), ["active"] = s.Active, ["createdAt"] = Time(s.CreatedAt),
+            ["limits"] = FromLimits(s.Limits),
+        };
+        if (!s.Rules.IsDefaultOrEmpty)
+        {
+            doc["rules"] = new BsonArray(s.Rules.Select(r => (BsonValue)FromRule(r)));
+        }
+
+        return doc;
+    }
 
     private static BsonDocument FromKey(ApiKey k)
     {
@@ -247,6 +271,11 @@ internal static class BsonMapping
         if (k.Issuer is not null || k.Subject is not null)
         {
             doc["subject"] = Str(k.Subject);
+        }
+
+        if (k.Rule is not null)
+        {
+            doc["rule"] = k.Rule;
         }
 
         if (k.Restrictions is { IsEmpty: false } restrictions)

@@ -39,6 +39,12 @@ public sealed record ApiKey
     /// <inheritdoc cref="Issuer"/>
     public string? Subject { get; init; }
 
+    /// <summary>
+    /// For an access token minted through a claim rule: the rule's id. The token works only while its
+    /// owner still holds that rule (the claims are not kept, so the rule is what is re-checked).
+    /// </summary>
+    public string? Rule { get; init; }
+
     /// <summary>What the key may do beyond its owner's rights (never more); null: exactly its owner's rights.</summary>
     public KeyRestrictions? Restrictions { get; init; }
 }

@@ -18,8 +18,11 @@ public sealed record ServiceAccount : Principal
     /// <summary>The JWT issuer of a federated account.</summary>
     public string? Issuer { get; init; }
 
-    /// <summary>The JWT subject of a federated account.</summary>
+    /// <summary>The JWT subject of a federated account mapped on the exact subject; null when only rules map it.</summary>
     public string? Subject { get; init; }
+
+    /// <summary>Claim-based rules that also map tokens of <see cref="Issuer"/> to a federated account.</summary>
+    public System.Collections.Immutable.ImmutableArray<FederationRule> Rules { get; init; } = [];
 
     /// <summary>Reaches projects by scope (W&amp;B) or by explicit grants only (Neptune).</summary>
     public AccessMode Access { get; init; }

@@ -29,6 +29,12 @@ internal sealed class ServiceAccountModel : ConsolePageModel
 
     public List<KeyView> Keys { get; private set; } = [];
 
+    /// <summary>A federated account's claim rules.</summary>
+    public List<FederationRuleView> Rules { get; private set; } = [];
+
+    /// <summary>The add-rule form as sent, shown again when refused.</summary>
+    public (string? Name, string? Subject, string? Conditions) RuleForm { get; private set; }
+
     public bool ConfirmDeleteAccount => DeleteRequested == "1";
 
     public async Task OnGetAsync()
@@ -102,6 +108,32 @@ internal sealed class ServiceAccountModel : ConsolePageModel
         return await AfterPostAsync(LoadAsync);
     }
 
+    public async Task<IActionResult> OnPostAddRuleAsync([FromForm] string? ruleName, [FromForm] string? ruleSubject, [FromForm] string? ruleConditions)
+    {
+        // One "claim=pattern" per line; a line without '=' is sent as a claim with no pattern, for the API to refuse by name.
+        var conditions = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in (ruleConditions ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = line.IndexOf('=');
+            conditions[eq < 0 ? line : line[..eq].Trim()] = eq < 0 ? "" : line[(eq + 1)..].Trim();
+        }
+
+        var body = new { name = ruleName?.Trim(), subject = ruleSubject?.Trim(), conditions };
+        if (!Report(await SendAsync(HttpMethods.Post, "/service-accounts/{sa}/federation-rules", new { sa = Name }, body), $"Rule '{ruleName}' added."))
+        {
+            RuleForm = (ruleName, ruleSubject, ruleConditions);
+        }
+
+        return await AfterPostAsync(LoadAsync);
+    }
+
+    public async Task<IActionResult> OnPostDeleteRuleAsync([FromForm] string rule)
+    {
+        Report(await SendAsync(HttpMethods.Delete, "/service-accounts/{sa}/federation-rules/{rule}", new { sa = Name, rule }),
+            $"Rule '{rule}' deleted; access tokens exchanged through it stop working.");
+        return await AfterPostAsync(LoadAsync);
+    }
+
     private async Task LoadAsync()
     {
         Account = await ReadAsync<ServiceAccountView>("/service-accounts/{sa}", new { sa = Name });
@@ -111,6 +143,7 @@ internal sealed class ServiceAccountModel : ConsolePageModel
         }
 
         Keys = Account.Authentication == "builtin" ? await ListAsync<KeyView>("/keys", query: [new("owner", Name)]) : [];
+        Rules = Account.Authentication == "federated" ? await ListAsync<FederationRuleView>("/service-accounts/{sa}/federation-rules", new { sa = Name }) : [];
         Usage = await ReadAsync<UsageView>("/usage", query: string.IsNullOrEmpty(UsageKey) ? [new("principal", Name)] : [new("keyId", UsageKey)]);
     }
 }
