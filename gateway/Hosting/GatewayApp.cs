@@ -84,6 +84,8 @@ internal static class GatewayApp
             errors = [.. errors, inline];
         }
 
+        errors = [.. errors, .. OperatorConsole.Oidc.ConsoleOidcValidator.InlineSecretErrors(builder.Configuration)];
+
         if (errors.Count > 0)
         {
             throw new GatewayStartupException(errors);
