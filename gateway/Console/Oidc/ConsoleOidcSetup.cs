@@ -31,6 +31,9 @@ internal static class ConsoleOidcSetup
         }
 
         services.AddSingleton<ConsoleOidcSignIn>();
+        // No scheme is anybody's default (ASP.NET makes a lone scheme the default): these run only when
+        // named, whether one organization has a provider or several. ASP.NET reads this switch only.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         var authentication = services.AddAuthentication();
         foreach (var (org, provider) in console.Oidc)
         {

@@ -3,6 +3,7 @@ using Gateway.Configuration;
 using Gateway.Hosting;
 using Gateway.OperatorConsole.Oidc;
 using Gateway.Tests.Common;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Gateway.Tests.OperatorConsole;
@@ -97,6 +98,15 @@ public sealed class ConsoleOidcFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheLoneProvider_IsNobodysDefaultScheme()
+    {
+        var schemes = _gw.Services.GetRequiredService<Microsoft.AspNetCore.Authentication.IAuthenticationSchemeProvider>();
+        Assert.NotNull(await schemes.GetSchemeAsync(ConsoleOidcSetup.Scheme("acme")));
+        Assert.Null(await schemes.GetDefaultAuthenticateSchemeAsync());
+        Assert.Null(await schemes.GetDefaultChallengeSchemeAsync());
+    }
+
+    [Fact]
     public async Task AnOrganizationWithoutAProvider_GetsAPage()
     {
         var (client, _) = Browser();
@@ -104,6 +114,51 @@ public sealed class ConsoleOidcFlowTests : IAsyncLifetime
         var answer = await client.GetAsync("/sign-in?handler=Oidc&org=beta");
         Assert.Equal(HttpStatusCode.NotFound, answer.StatusCode);
         Assert.Contains("oidc_provider_not_found", await answer.Content.ReadAsStringAsync());
+    }
+}
+
+/// <summary>One provider per organization: each signs in people of its own organization only, by email or by its subject table.</summary>
+public sealed class ConsoleOidcOrganizationsTests
+{
+    private static async Task<string> SignInAsync(TestGateway gw, string org)
+    {
+        using var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = gw.AdminUrl };
+        var answer = await client.GetAsync("/sign-in?handler=Oidc&org=" + org);
+        if (answer.StatusCode != HttpStatusCode.OK)
+        {
+            return answer.RequestMessage!.RequestUri!.Query;
+        }
+
+        var home = await client.GetStringAsync("/");
+        var at = home.IndexOf("data-testid=\"signed-in-as\">", StringComparison.Ordinal);
+        return at < 0 ? "no session" : home[(at + 27)..home.IndexOf('<', at)];
+    }
+
+    [Fact]
+    public async Task EachProvider_MapsToItsOwnOrganization_AndNeverToAnother()
+    {
+        await using var idp = await TestIssuer.StartAsync();
+        await using var gw = await TestGateway.StartAsync(
+            "--Gateway:Console:Oidc:acme:Authority=" + idp.Url, "--Gateway:Console:Oidc:acme:ClientId=" + idp.ClientId,
+            "--Gateway:Console:Oidc:beta:Authority=" + idp.Url, "--Gateway:Console:Oidc:beta:ClientId=" + idp.ClientId,
+            "--Gateway:Console:Oidc:beta:MapBy=sub", "--Gateway:Console:Oidc:beta:Subjects:idp-bea=bea", "--Gateway:Console:Oidc:beta:Subjects:idp-root=root");
+
+        // beta's provider, before beta exists.
+        idp.SignInAs = new TestIssuerUser("idp-bea", "bea@beta.example");
+        Assert.Equal("?oidc=oidc_org_not_found", await SignInAsync(gw, "beta"));
+        await Functional.OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs", gw.RootKey, new { name = "beta", admin = new { username = "bea", email = "bea@beta.example" } }));
+        Assert.Equal("bea", await SignInAsync(gw, "beta"));
+
+        // beta maps by subject: an email counts for nothing there, and its table naming acme's root maps to nobody.
+        idp.SignInAs = new TestIssuerUser("idp-someone", "bea@beta.example");
+        Assert.Equal("?oidc=oidc_user_not_found", await SignInAsync(gw, "beta"));
+        idp.SignInAs = new TestIssuerUser("idp-root", "root@localhost");
+        Assert.Equal("?oidc=oidc_user_not_found", await SignInAsync(gw, "beta"));
+        Assert.Equal("root", await SignInAsync(gw, "acme"));
+
+        // acme maps by email: beta's admin is nobody in acme.
+        idp.SignInAs = new TestIssuerUser("idp-bea", "bea@beta.example");
+        Assert.Equal("?oidc=oidc_user_not_found", await SignInAsync(gw, "acme"));
     }
 }
 

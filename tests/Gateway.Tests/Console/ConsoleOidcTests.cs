@@ -71,6 +71,8 @@ public sealed class ConsoleOidcTests(BrowserFixture fixture) : IAsyncLifetime
         Assert.Contains("method=oidc", signIn.GetProperty("detail").GetString());
         Assert.Contains("subject=idp-alice-1", signIn.GetProperty("detail").GetString());
 
+        Assert.DoesNotContain(_idp.ClientSecret!, gw.Logs.All, StringComparison.Ordinal);
+
         // Deactivated: the session ends at the next page, and the provider signs her in no more.
         await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/alice/deactivate", gw.RootKey, new { }));
         await page.ReloadAsync();
