@@ -38,6 +38,9 @@ public sealed partial class TestIssuer
     /// <summary>The last authorization request's query, as the gateway sent it.</summary>
     public IQueryCollection? LastAuthorization { get; private set; }
 
+    /// <summary>The last code handed out.</summary>
+    public string? LastCode { get; private set; }
+
     /// <summary>Codes redeemed for tokens.</summary>
     public int Redeemed => Volatile.Read(ref _redeemed);
 
@@ -61,6 +64,7 @@ public sealed partial class TestIssuer
         }
 
         var code = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(24));
+        LastCode = code;
         _codes[code] = new PendingCode(ClientId, redirect, q["nonce"], q["code_challenge"], q["code_challenge_method"], user);
         return Results.Redirect(redirect + "?code=" + code + "&state=" + Uri.EscapeDataString(state));
     }

@@ -52,6 +52,10 @@ public sealed class ConsoleOidcFlowTests : IAsyncLifetime
         var home = await client.GetStringAsync("/");
         Assert.Contains("data-testid=\"signed-in-as\">root<", home);
         Assert.Empty(_idp.TokenRefusals);
+        // Neither the code nor the state reaches the log, at any level; the sign-in does.
+        Assert.Contains("Console sign-in through the identity provider of acme: root", _gw.Logs.All, StringComparison.Ordinal);
+        Assert.DoesNotContain(_idp.LastCode!, _gw.Logs.All, StringComparison.Ordinal);
+        Assert.DoesNotContain(_idp.LastAuthorization!["state"].ToString(), _gw.Logs.All, StringComparison.Ordinal);
     }
 
     [Fact]
