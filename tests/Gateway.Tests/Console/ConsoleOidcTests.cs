@@ -132,6 +132,43 @@ public sealed class ConsoleOidcTests(BrowserFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UnderTls_TheFlowsCookiesAreSecureAndLax_AndTheSessionIsHostPrefixed()
+    {
+        using var dir = new TempDirectory();
+        var ca = TestCertificates.Ca("console-oidc-ca");
+        var (cert, key) = TestCertificates.WritePem(TestCertificates.Leaf(ca, "127.0.0.1"), dir.File("admin.pem"), dir.File("admin.key"));
+        await using var gw = await TestGateway.StartAsync(Oidc("--Gateway:Admin:Urls=https://127.0.0.1:0",
+            $"--Gateway:Admin:Certificate:Path={cert}", $"--Gateway:Admin:Certificate:KeyPath={key}"));
+        var https = new UriBuilder(gw.AdminUrl) { Scheme = "https" }.Uri;
+        _idp.SignInAs = new TestIssuerUser("idp-root", "root@localhost");
+
+        using (var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, ServerCertificateCustomValidationCallback = (_, _, _, _) => true }) { BaseAddress = https })
+        {
+            var challenge = await client.GetAsync("/sign-in?handler=Oidc&org=acme");
+            Assert.Equal(System.Net.HttpStatusCode.Redirect, challenge.StatusCode);
+            Assert.StartsWith(_idp.Url + "/authorize?", challenge.Headers.Location!.ToString(), StringComparison.Ordinal);
+            var cookies = challenge.Headers.GetValues("Set-Cookie").ToList();
+            Assert.Equal(2, cookies.Count); // correlation and nonce
+            Assert.All(cookies, c =>
+            {
+                Assert.Contains("; secure", c, StringComparison.OrdinalIgnoreCase);
+                Assert.Contains("; samesite=lax", c, StringComparison.OrdinalIgnoreCase);
+                Assert.Contains("; httponly", c, StringComparison.OrdinalIgnoreCase);
+                Assert.Contains("; path=/console/oidc/acme/callback", c, StringComparison.OrdinalIgnoreCase);
+            });
+        }
+
+        await using var context = await fixture.Browser.NewContextAsync(new() { BaseURL = https.ToString().TrimEnd('/'), IgnoreHTTPSErrors = true });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/sign-in");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Sign in with Acme SSO" }).ClickAsync();
+        await Expect(page.GetByTestId("signed-in-as")).ToHaveTextAsync("root");
+        var session = Assert.Single(await context.CookiesAsync(), c => c.Name.Contains("gw_console", StringComparison.Ordinal) && !c.Name.EndsWith("_af", StringComparison.Ordinal));
+        Assert.Equal("__Host-gw_console", session.Name);
+        Assert.True(session.Secure);
+    }
+
+    [Fact]
     public async Task APIKeySignIn_StillWorks_BesideTheProvider()
     {
         await using var org = await OrgGateway.StartAsync(Oidc());
