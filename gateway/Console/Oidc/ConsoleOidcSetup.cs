@@ -79,11 +79,54 @@ internal static class ConsoleOidcSetup
 
         o.Events = new OpenIdConnectEvents
         {
+            // The provider's discovery document names where the browser and the gateway go next: those
+            // addresses are held to the authority's own rule (https, http only on loopback), so a
+            // document served over https cannot send the code, the verifier or the secret over http.
+            OnRedirectToIdentityProvider = c =>
+            {
+                if (!IsAllowedEndpoint(c.ProtocolMessage.IssuerAddress))
+                {
+                    c.HandleResponse();
+                    Service(c.HttpContext).Failed(org, "authorization_endpoint_not_https");
+                    ConsoleOidcSignIn.RefuseTo(c.HttpContext, OidcRefusals.Failed);
+                }
+
+                return Task.CompletedTask;
+            },
+            OnAuthorizationCodeReceived = async c =>
+            {
+                // The handler posts to the request's endpoint when set, else the discovery document's (cached: no fetch here).
+                var endpoint = c.TokenEndpointRequest?.TokenEndpoint
+                    ?? (c.Options.ConfigurationManager is { } manager ? (await manager.GetConfigurationAsync(c.HttpContext.RequestAborted)).TokenEndpoint : null);
+                if (!IsAllowedEndpoint(endpoint))
+                {
+                    Service(c.HttpContext).Failed(org, "token_endpoint_not_https");
+                    c.Fail("The provider's token endpoint is not https.");
+                }
+            },
+            // The ID token's issuer (every claim carries it; the handler drops the iss claim itself) is the
+            // configured authority itself, not merely what its discovery document says.
+            OnTokenValidated = c =>
+            {
+                if (!SameIssuer(c.Principal?.FindFirst(provider.SubjectClaim)?.Issuer, provider.Authority!))
+                {
+                    Service(c.HttpContext).Failed(org, "issuer_not_authority");
+                    c.Fail("The ID token's issuer is not the configured authority.");
+                }
+
+                return Task.CompletedTask;
+            },
             OnTicketReceived = c => Service(c.HttpContext).TicketReceivedAsync(c, org, provider),
             OnRemoteFailure = c => Service(c.HttpContext).RemoteFailureAsync(c, org),
             OnAccessDenied = c => Service(c.HttpContext).AccessDeniedAsync(c, org),
         };
     }
+
+    private static bool IsAllowedEndpoint(string? url)
+        => Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && ConsoleOidcValidator.IsLoopback(uri)));
+
+    internal static bool SameIssuer(string? issuer, string authority)
+        => issuer is not null && string.Equals(issuer.TrimEnd('/'), authority.TrimEnd('/'), StringComparison.Ordinal);
 
     private static ConsoleOidcSignIn Service(HttpContext http) => http.RequestServices.GetRequiredService<ConsoleOidcSignIn>();
 

@@ -27,7 +27,7 @@ internal sealed partial class ConsoleOidcSignIn(DirectoryService directory, Cons
         context.HandleResponse();
         var http = context.HttpContext;
         var identity = OidcIdentity.From(context.Principal!, provider);
-        var issuer = context.Principal!.FindFirst("iss")?.Value ?? provider.Authority!;
+        var issuer = context.Principal!.Claims.FirstOrDefault()?.Issuer ?? provider.Authority!;
         var address = http.Connection.RemoteIpAddress?.ToString();
         Outcome outcome;
         try
@@ -113,6 +113,9 @@ internal sealed partial class ConsoleOidcSignIn(DirectoryService directory, Cons
         RefuseTo(context.HttpContext, OidcRefusals.Denied);
         return Task.CompletedTask;
     }
+
+    /// <summary>A check of the gateway's own refused the flow (named by <paramref name="reason"/>).</summary>
+    public void Failed(string org, string reason) => Log.Failed(logger, org, reason);
 
     /// <summary>Back to the sign-in page, which shows the code's message (it shows nothing for an unknown one).</summary>
     public static void RefuseTo(HttpContext http, string code) => http.Response.Redirect("/sign-in?oidc=" + Uri.EscapeDataString(code));

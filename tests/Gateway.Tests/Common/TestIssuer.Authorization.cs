@@ -38,6 +38,12 @@ public sealed partial class TestIssuer
     /// <summary>The last authorization request's query, as the gateway sent it.</summary>
     public IQueryCollection? LastAuthorization { get; private set; }
 
+    /// <summary>When set, the ID tokens of the code flow name this issuer.</summary>
+    public string? IdTokenIssuer { get; set; }
+
+    /// <summary>When set, the discovery document names this token endpoint.</summary>
+    public volatile string? TokenEndpoint;
+
     /// <summary>The last code handed out.</summary>
     public string? LastCode { get; private set; }
 
@@ -111,6 +117,11 @@ public sealed partial class TestIssuer
         var user = pending.User;
         var idToken = Token(user.Subject, audience: pending.ClientId, edit: (_, payload) =>
         {
+            if (IdTokenIssuer is { } iss)
+            {
+                payload["iss"] = iss;
+            }
+
             if (pending.Nonce is { } nonce)
             {
                 payload["nonce"] = nonce;

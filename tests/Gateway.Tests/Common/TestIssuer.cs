@@ -124,7 +124,7 @@ public sealed partial class TestIssuer : IAsyncDisposable
             : Results.Json(new Dictionary<string, object>
             {
                 ["issuer"] = DiscoveryIssuer ?? Url, ["jwks_uri"] = Url + "/jwks", ["id_token_signing_alg_values_supported"] = new[] { "RS256", "ES256" },
-                ["authorization_endpoint"] = Url + "/authorize", ["token_endpoint"] = Url + "/token", ["response_types_supported"] = new[] { "code" },
+                ["authorization_endpoint"] = Url + "/authorize", ["token_endpoint"] = TokenEndpoint ?? Url + "/token", ["response_types_supported"] = new[] { "code" },
                 ["subject_types_supported"] = new[] { "public" }, ["code_challenge_methods_supported"] = new[] { "S256" },
                 ["scopes_supported"] = new[] { "openid", "email", "profile" },
             });

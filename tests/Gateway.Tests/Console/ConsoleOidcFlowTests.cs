@@ -102,6 +102,31 @@ public sealed class ConsoleOidcFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnIdTokenFromAnotherIssuer_OrATokenEndpointOverHttp_IsRefused()
+    {
+        // Discovery and token agree with each other, but not with the configured authority.
+        _idp.DiscoveryIssuer = _idp.IdTokenIssuer = "http://127.0.0.1:1/elsewhere";
+        var (client, jar) = Browser();
+        using (client)
+        {
+            var answer = await client.GetAsync("/sign-in?handler=Oidc&org=acme");
+            Assert.EndsWith("/sign-in?oidc=oidc_failed", answer.RequestMessage!.RequestUri!.ToString());
+            Assert.False(HasSession(jar));
+            Assert.Contains("failed: issuer_not_authority", _gw.Logs.All, StringComparison.Ordinal);
+        }
+
+        // A token endpoint over http on a host that is not loopback: the code and verifier are not sent there.
+        _idp.DiscoveryIssuer = _idp.IdTokenIssuer = null;
+        _idp.TokenEndpoint = "http://idp.invalid/token";
+        await using var fresh = await TestGateway.StartAsync(
+            "--Gateway:Console:Oidc:acme:Authority=" + _idp.Url, "--Gateway:Console:Oidc:acme:ClientId=" + _idp.ClientId);
+        using var other = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = fresh.AdminUrl };
+        var refused = await other.GetAsync("/sign-in?handler=Oidc&org=acme");
+        Assert.EndsWith("/sign-in?oidc=oidc_failed", refused.RequestMessage!.RequestUri!.ToString());
+        Assert.Contains("failed: token_endpoint_not_https", fresh.Logs.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TheLoneProvider_IsNobodysDefaultScheme()
     {
         var schemes = _gw.Services.GetRequiredService<Microsoft.AspNetCore.Authentication.IAuthenticationSchemeProvider>();
