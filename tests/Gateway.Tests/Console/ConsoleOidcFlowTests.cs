@@ -149,7 +149,7 @@ public sealed class ConsoleOidcFlowTests : IAsyncLifetime
 /// <summary>One provider per organization: each signs in people of its own organization only, by email or by its subject table.</summary>
 public sealed class ConsoleOidcOrganizationsTests
 {
-    private static async Task<string> SignInAsync(TestGateway gw, string org)
+    internal static async Task<string> SignInAsync(TestGateway gw, string org)
     {
         using var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = gw.AdminUrl };
         var answer = await client.GetAsync("/sign-in?handler=Oidc&org=" + org);
@@ -188,6 +188,32 @@ public sealed class ConsoleOidcOrganizationsTests
         // acme maps by email: beta's admin is nobody in acme.
         idp.SignInAs = new TestIssuerUser("idp-bea", "bea@beta.example");
         Assert.Equal("?oidc=oidc_user_not_found", await SignInAsync(gw, "acme"));
+    }
+}
+
+/// <summary>Email matching and the names of users created at first sign-in.</summary>
+public sealed class ConsoleOidcEmailTests
+{
+    [Fact]
+    public async Task AnEmailMatchesButForCase_AndACreatedUserGetsAFreeName()
+    {
+        await using var idp = await TestIssuer.StartAsync();
+        await using var org = await OrgGateway.StartAsync(
+            "--Gateway:Console:Oidc:acme:Authority=" + idp.Url, "--Gateway:Console:Oidc:acme:ClientId=" + idp.ClientId, "--Gateway:Console:Oidc:acme:CreateUsers=true");
+        var gw = org.Gw;
+
+        idp.SignInAs = new TestIssuerUser("idp-alice", "ALICE@Acme.Example");
+        Assert.Equal("alice", await ConsoleOidcOrganizationsTests.SignInAsync(gw, "acme"));
+
+        // alice is taken (by a user with another email): the new user is alice-2, with the provider's email.
+        idp.SignInAs = new TestIssuerUser("idp-alice-elsewhere", "alice@elsewhere.example");
+        Assert.Equal("alice-2", await ConsoleOidcOrganizationsTests.SignInAsync(gw, "acme"));
+        Assert.Equal("alice@elsewhere.example", (await gw.GetAsync("/admin/v1/users/alice-2", gw.RootKey)).Str("email"));
+        Assert.Equal("alice-2", await ConsoleOidcOrganizationsTests.SignInAsync(gw, "acme"));
+
+        // No claim to map on: refused, nothing created.
+        idp.SignInAs = new TestIssuerUser("idp-anon", null);
+        Assert.Equal("?oidc=oidc_claim_missing", await ConsoleOidcOrganizationsTests.SignInAsync(gw, "acme"));
     }
 }
 
