@@ -137,5 +137,5 @@ internal sealed record ConsoleOptions
     public string? KeysPath { get; init; }
 
     /// <summary>Sign-in with an organization's identity provider, by organization name (see <c>OperatorConsole.Oidc</c>).</summary>
-    public Dictionary<string, OperatorConsole.Oidc.ConsoleOidcProvider> Oidc { get; init; } = new(StringComparer.Ordinal);
+    public Dictionary<string, OperatorConsole.Oidc.ConsoleOidcOptions> Oidc { get; init; } = new(StringComparer.Ordinal);
 }

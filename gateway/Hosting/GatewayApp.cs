@@ -86,7 +86,7 @@ internal static class GatewayApp
             errors = [.. errors, inline];
         }
 
-        errors = [.. errors, .. OperatorConsole.Oidc.ConsoleOidcValidator.InlineSecretErrors(builder.Configuration)];
+        errors = [.. errors, .. OperatorConsole.Oidc.ConsoleOidcOptionsValidator.InlineSecretErrors(builder.Configuration)];
 
         if (errors.Count > 0)
         {

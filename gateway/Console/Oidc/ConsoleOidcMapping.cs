@@ -8,7 +8,7 @@ namespace Gateway.OperatorConsole.Oidc;
 /// <summary>Who an identity provider's person is, as its validated ID token says.</summary>
 internal sealed record OidcIdentity(string? Subject, string? Email, bool EmailVerified)
 {
-    public static OidcIdentity From(ClaimsPrincipal principal, ConsoleOidcProvider provider) => new(
+    public static OidcIdentity From(ClaimsPrincipal principal, ConsoleOidcOptions provider) => new(
         principal.FindFirst(provider.SubjectClaim)?.Value,
         principal.FindFirst(provider.EmailClaim)?.Value,
         principal.FindFirst("email_verified")?.Value is { } verified && verified.Equals("true", StringComparison.OrdinalIgnoreCase));
@@ -31,7 +31,7 @@ internal static class ConsoleOidcMapping
     public const string ByEmail = "email";
     public const string BySubject = "sub";
 
-    public static OidcResolution Resolve(DirectorySnapshot d, string org, ConsoleOidcProvider provider, OidcIdentity identity, DateTimeOffset now)
+    public static OidcResolution Resolve(DirectorySnapshot d, string org, ConsoleOidcOptions provider, OidcIdentity identity, DateTimeOffset now)
     {
         if (!d.Organizations.ContainsKey(org))
         {

@@ -41,13 +41,13 @@ internal static class ConsoleOidcSetup
         }
     }
 
-    private static void Configure(OpenIdConnectOptions o, string org, ConsoleOidcProvider provider)
+    private static void Configure(OpenIdConnectOptions o, string org, ConsoleOidcOptions provider)
     {
         var authority = new Uri(provider.Authority!);
         o.Authority = provider.Authority;
-        o.RequireHttpsMetadata = !ConsoleOidcValidator.IsLoopback(authority);
+        o.RequireHttpsMetadata = !ConsoleOidcOptionsValidator.IsLoopback(authority);
         o.ClientId = provider.ClientId;
-        o.ClientSecret = provider.ClientSecretFile is { } file ? ConsoleOidcValidator.ReadSecret(file) : provider.ClientSecret;
+        o.ClientSecret = provider.ClientSecretFile is { } file ? ConsoleOidcOptionsValidator.ReadSecret(file) : provider.ClientSecret;
         o.ResponseType = OpenIdConnectResponseType.Code;
         o.UsePkce = true;
         // The code comes back in the query of a top-level GET, so the SameSite=Lax correlation and
@@ -123,7 +123,7 @@ internal static class ConsoleOidcSetup
     }
 
     private static bool IsAllowedEndpoint(string? url)
-        => Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && ConsoleOidcValidator.IsLoopback(uri)));
+        => Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && ConsoleOidcOptionsValidator.IsLoopback(uri)));
 
     internal static bool SameIssuer(string? issuer, string authority)
         => issuer is not null && string.Equals(issuer.TrimEnd('/'), authority.TrimEnd('/'), StringComparison.Ordinal);

@@ -22,7 +22,7 @@ internal sealed partial class ConsoleOidcSignIn(DirectoryService directory, Cons
 {
     private readonly record struct Outcome(string? Refusal, string? Token, ApiKey? Session, User? User, bool Created);
 
-    public async Task TicketReceivedAsync(TicketReceivedContext context, string org, ConsoleOidcProvider provider)
+    public async Task TicketReceivedAsync(TicketReceivedContext context, string org, ConsoleOidcOptions provider)
     {
         context.HandleResponse();
         var http = context.HttpContext;
@@ -57,7 +57,7 @@ internal sealed partial class ConsoleOidcSignIn(DirectoryService directory, Cons
         await http.Response.WriteAsync(ContinuePage, Encoding.UTF8, http.RequestAborted);
     }
 
-    private (ChangeSet, Outcome) Plan(DirectorySnapshot d, string org, ConsoleOidcProvider provider, OidcIdentity identity, string issuer, string? address)
+    private (ChangeSet, Outcome) Plan(DirectorySnapshot d, string org, ConsoleOidcOptions provider, OidcIdentity identity, string issuer, string? address)
     {
         var now = time.UtcNowMillis();
         var resolution = ConsoleOidcMapping.Resolve(d, org, provider, identity, now);

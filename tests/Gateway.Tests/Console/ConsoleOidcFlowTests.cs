@@ -223,7 +223,7 @@ public sealed class ConsoleOidcConfigurationTests
     public void EveryErrorIsReportedAtOnce()
     {
         var errors = new List<string>();
-        ConsoleOidcValidator.Validate(new Dictionary<string, ConsoleOidcProvider>
+        ConsoleOidcOptionsValidator.Validate(new Dictionary<string, ConsoleOidcOptions>
         {
             ["Acme"] = new() { Authority = "http://idp.example.com", ClientId = "c" },
             ["beta"] = new() { MapBy = "name", CreateUsers = true, ClientSecret = "s", ClientSecretFile = "/nonexistent" },

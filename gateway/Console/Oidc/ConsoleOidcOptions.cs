@@ -5,7 +5,7 @@ namespace Gateway.OperatorConsole.Oidc;
 /// authorization code flow with PKCE, the person mapped to a user of that organization by verified
 /// email or by a subject table, never created unless <see cref="CreateUsers"/> says so.
 /// </summary>
-internal sealed record ConsoleOidcProvider
+internal sealed record ConsoleOidcOptions
 {
     /// <summary>The issuer URL (its discovery document is at <c>/.well-known/openid-configuration</c>); https, or http on loopback.</summary>
     public string? Authority { get; init; }

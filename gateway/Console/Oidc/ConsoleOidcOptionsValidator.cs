@@ -6,9 +6,9 @@ using Microsoft.Extensions.Configuration.Json;
 namespace Gateway.OperatorConsole.Oidc;
 
 /// <summary>Checks <c>Gateway:Console:Oidc</c> at startup, every error at once, each naming its path.</summary>
-internal static class ConsoleOidcValidator
+internal static class ConsoleOidcOptionsValidator
 {
-    public static void Validate(IReadOnlyDictionary<string, ConsoleOidcProvider> providers, List<string> errors)
+    public static void Validate(IReadOnlyDictionary<string, ConsoleOidcOptions> providers, List<string> errors)
     {
         foreach (var (org, p) in providers)
         {
