@@ -149,4 +149,7 @@ internal sealed record ConsoleOptions
     /// shared directory here, or sticky sessions, for a form from one replica to post to another).
     /// </summary>
     public string? KeysPath { get; init; }
+
+    /// <summary>Sign-in with an organization's identity provider, by organization name (see <c>OperatorConsole.Oidc</c>).</summary>
+    public Dictionary<string, OperatorConsole.Oidc.ConsoleOidcOptions> Oidc { get; init; } = new(StringComparer.Ordinal);
 }

@@ -18,6 +18,7 @@ internal static class GatewayOptionsValidator
         var errors = new List<string>();
         issuers = FederationOptionsValidator.Validate(options.Federation, errors);
         LimitsOptionsValidator.Validate(options.Limits, errors);
+        OperatorConsole.Oidc.ConsoleOidcOptionsValidator.Validate(options.Console.Oidc, errors);
         RateLimiting.RateClasses.Validate(options.RateLimits, errors);
         if (options.Usage.RetentionDays is < 1 or > 3660)
         {

@@ -75,6 +75,7 @@ internal static class ConsoleEndpoints
 
         services.AddSingleton(sp => new ConsoleSessions(options.Keys.Prefix, options.Console, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<AdminDispatch>();
+        Oidc.ConsoleOidcSetup.AddConsoleOidc(services, options.Console);
     }
 
     /// <summary>The console's response headers, set by its own endpoints (no middleware on the proxy's path).</summary>
@@ -92,6 +93,7 @@ internal static class ConsoleEndpoints
     public static void MapGatewayConsole(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapRazorPages().WithMetadata(ListenerMetadata.Admin);
+        Oidc.ConsoleOidcSetup.MapConsoleOidc(endpoints, endpoints.ServiceProvider.GetRequiredService<GatewayOptions>().Console);
         foreach (var name in Assets)
         {
             var bytes = ReadAsset(name);

@@ -64,6 +64,20 @@ internal sealed class ConsoleSessions(string keyPrefix, ConsoleOptions options, 
         });
     }
 
+    /// <summary>
+    /// A new session for <paramref name="owner"/>, signed in without a key (by an identity provider), to
+    /// commit in the caller's own write: it lasts the configured lifetime, and acts without key restrictions.
+    /// </summary>
+    public (string Token, ApiKey Stored) Mint(Principal owner, DateTimeOffset now)
+    {
+        var (id, token) = _format.Mint(ApiKeyFormatKind.Standard);
+        return (token, new ApiKey
+        {
+            KeyId = id, Hash = KeyHash.Of(token).ToArray(), OwnerId = owner.Id, Name = "console session",
+            Format = ApiKeyFormatKind.ConsoleSession, CreatedAt = now, ExpiresAt = now + options.SessionLifetime,
+        });
+    }
+
     /// <summary>The session a cookie names, when it is live: unexpired, unrevoked, its owner active and its sign-in key still valid.</summary>
     public ConsoleSession? Find(DirectoryService directory, string? token, string? address)
     {

@@ -33,6 +33,9 @@ internal static class EventIds
     public const int IdRebindRefused = 2016;
 
     public const int AdminActionDenied = 3001;
+    public const int ConsoleOidcSignedIn = 3101;
+    public const int ConsoleOidcRefused = 3102;
+    public const int ConsoleOidcFailed = 3103;
 
     public const int IssuerKeysFetched = 5001;
     public const int IssuerKeysFetchFailed = 5002;

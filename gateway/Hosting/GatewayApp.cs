@@ -78,6 +78,8 @@ internal static class GatewayApp
         builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Warning);
         // YARP registers data protection for session affinity cookies, which the gateway does not use.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        // The console's OpenID Connect handler logs the authorization URL (state, nonce) at Debug; the gateway says what happened itself.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Authentication", LogLevel.Warning);
         configure?.Invoke(builder);
 
         var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
@@ -86,6 +88,8 @@ internal static class GatewayApp
         {
             errors = [.. errors, inline];
         }
+
+        errors = [.. errors, .. OperatorConsole.Oidc.ConsoleOidcOptionsValidator.InlineSecretErrors(builder.Configuration)];
 
         if (errors.Count > 0)
         {

@@ -13,14 +13,43 @@ namespace Gateway.OperatorConsole.Pages;
 /// never), counted against the same failed-authentication limits per address, audited the same way.
 /// </summary>
 internal sealed partial class SignInModel(
-    CredentialAuthenticator authenticator, AuthenticationFailureAudit audit, ConsoleSessions sessions, DirectoryService directory, ILogger<SignInModel> logger) : PageModel
+    CredentialAuthenticator authenticator, AuthenticationFailureAudit audit, ConsoleSessions sessions, DirectoryService directory, Configuration.GatewayOptions options,
+    ILogger<SignInModel> logger) : PageModel
 {
     public string? Message { get; private set; }
 
-    public IActionResult OnGet()
+    /// <summary>The organizations whose identity provider signs people in (a button each): organization and button name.</summary>
+    public IReadOnlyList<(string Org, string Name)> Providers { get; } = options.Console.Oidc.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, p.Value.DisplayName ?? p.Key)).ToList();
+
+    public IActionResult OnGet([FromQuery] string? oidc)
     {
         var token = Request.Cookies[ConsoleSessions.CookieName(Request)];
-        return sessions.Find(directory, token, null) is not null ? Redirect("/") : Page();
+        if (sessions.Find(directory, token, null) is not null)
+        {
+            return Redirect("/");
+        }
+
+        // An identity provider sign-in that ended in a refusal comes back here with its code.
+        if (OperatorConsole.Oidc.OidcRefusals.Message(oidc) is { } refused)
+        {
+            Response.StatusCode = 403;
+            Message = refused;
+        }
+
+        return Page();
+    }
+
+    /// <summary>Starts the sign-in at an organization's identity provider (a link, not a form: the page's form-action allows no other site).</summary>
+    public IActionResult OnGetOidc([FromQuery] string? org)
+    {
+        if (org is null || !options.Console.Oidc.ContainsKey(org))
+        {
+            Response.StatusCode = 404;
+            Message = OperatorConsole.Oidc.OidcRefusals.Message(OperatorConsole.Oidc.OidcRefusals.ProviderNotFound);
+            return Page();
+        }
+
+        return Challenge(new Microsoft.AspNetCore.Authentication.AuthenticationProperties { RedirectUri = "/" }, OperatorConsole.Oidc.ConsoleOidcSetup.Scheme(org));
     }
 
     public async Task<IActionResult> OnPostAsync([FromForm] string? key)

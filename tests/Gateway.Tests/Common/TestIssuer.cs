@@ -13,7 +13,7 @@ namespace Gateway.Tests.Common;
 /// that can be rotated, an outage switch, and a counter of key-set fetches. Tokens are built by hand
 /// so tests can also build the malformed and hostile ones a careful attacker would.
 /// </summary>
-public sealed class TestIssuer : IAsyncDisposable
+public sealed partial class TestIssuer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly object _gate = new();
@@ -64,6 +64,8 @@ public sealed class TestIssuer : IAsyncDisposable
                 await Task.Delay(issuer!.Delay, http.RequestAborted);
                 return issuer.Jwks(http);
             });
+            app.MapGet("/authorize", (HttpContext http) => issuer!.Authorize(http));
+            app.MapPost("/token", (Func<HttpContext, Task<IResult>>)(http => issuer!.RedeemAsync(http)));
         });
         issuer = new TestIssuer(app, url);
         issuer.Rotate();
@@ -119,7 +121,13 @@ public sealed class TestIssuer : IAsyncDisposable
         Interlocked.Increment(ref _discoveryFetches);
         return Down
             ? Results.StatusCode(503)
-            : Results.Json(new Dictionary<string, object> { ["issuer"] = DiscoveryIssuer ?? Url, ["jwks_uri"] = Url + "/jwks", ["id_token_signing_alg_values_supported"] = new[] { "RS256", "ES256" } });
+            : Results.Json(new Dictionary<string, object>
+            {
+                ["issuer"] = DiscoveryIssuer ?? Url, ["jwks_uri"] = Url + "/jwks", ["id_token_signing_alg_values_supported"] = new[] { "RS256", "ES256" },
+                ["authorization_endpoint"] = Url + "/authorize", ["token_endpoint"] = TokenEndpoint ?? Url + "/token", ["response_types_supported"] = new[] { "code" },
+                ["subject_types_supported"] = new[] { "public" }, ["code_challenge_methods_supported"] = new[] { "S256" },
+                ["scopes_supported"] = new[] { "openid", "email", "profile" },
+            });
     }
 
     private IResult Jwks(HttpContext http)
