@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Gateway.DirectoryAsCode;
 
 /// <summary>
@@ -91,6 +93,7 @@ internal sealed record ProjectEntry
     /// <summary>Principal (<c>alice</c>, <c>ci@ml</c>) to role.</summary>
     public IReadOnlyDictionary<string, string>? Grants { get; init; }
 
+    [JsonIgnore]
     public string Key => Entity + "/" + Name;
 }
 
