@@ -188,6 +188,7 @@ internal sealed partial class DirectoryPlanner
         }
 
         DirectoryRules.RequireNotLastOperator(_w, user);
+        RequireUnreferenced(user);
         changes.Remove(user);
         Cascade.RemovePrincipal(_w, _store, user, _now, changes);
     }
@@ -295,6 +296,7 @@ internal sealed partial class DirectoryPlanner
     private void DeleteAccount(string name, ChangeSet changes)
     {
         var account = AdminAccess.RequireManagedAccount(_w, Caller, name);
+        RequireUnreferenced(account);
         changes.Remove(account);
         Cascade.RemovePrincipal(_w, _store, account, _now, changes);
     }

@@ -35,6 +35,7 @@ internal sealed partial class DirectoryPlanner
     private readonly List<DirectoryRefusal> _refusals = [];
     private readonly string _changeSetId;
     private DirectorySnapshot _w;
+    private DirectoryDocument? _want;
 
     private DirectoryPlanner(DirectorySnapshot d, IGatewayStore store, AdminCaller caller, DateTimeOffset now, string org, string changeSetId)
         => (_w, _store, _caller, _now, _org, _changeSetId) = (d, store, caller, now, org, changeSetId);
@@ -58,6 +59,7 @@ internal sealed partial class DirectoryPlanner
 
     private void Run(DirectoryDocument want, DirectoryDocument have)
     {
+        _want = want;
         var issuers = Pair(want.Issuers, have.Issuers, i => i.Issuer, NormalizeIssuer);
         var teams = Pair(want.Teams, have.Teams, t => t.Name, t => t);
         var users = Pair(want.Users, have.Users, u => u.Username, NormalizeUser);
@@ -133,6 +135,21 @@ internal sealed partial class DirectoryPlanner
         if (differences.Count > 0)
         {
             Step($"~ {kind} {name}: {string.Join(", ", differences)}", Action(kind, "update"), name, update());
+        }
+    }
+
+    /// <summary>
+    /// Deleting a principal takes its grants and personal projects with it (as DELETE does): refused
+    /// while the document still lists them, or the directory would not end as the document says.
+    /// </summary>
+    private void RequireUnreferenced(Principal principal)
+    {
+        var projects = (_want?.Projects ?? []).Where(p => p.Entity == principal.DisplayName || (p.Grants?.ContainsKey(principal.DisplayName) ?? false))
+            .Select(p => p.Key).Order(StringComparer.Ordinal).ToList();
+        if (projects.Count > 0)
+        {
+            throw AdminProblemException.Conflict(DirectoryProblemCodes.StillReferenced,
+                $"'{principal.DisplayName}' is left out of the document but still named by project(s) {string.Join(", ", projects)}: remove those grants or projects too.");
         }
     }
 
@@ -245,6 +262,9 @@ internal static class DirectoryProblemCodes
 
     /// <summary>A key differs from the document: apply never changes keys (keys update and keys rotate do).</summary>
     public const string KeyNotChangeable = "key_not_changeable";
+
+    /// <summary>A principal the document deletes is still named by a project or grant the document keeps.</summary>
+    public const string StillReferenced = "still_referenced";
 
     /// <summary>A field that cannot change in place (a service account's scope, authentication, issuer, subject, access).</summary>
     public const string ImmutableField = "immutable_field";

@@ -105,6 +105,56 @@ public sealed class DirectoryAsCodeTests
     }
 
     [Fact]
+    public async Task RemovingATeamAndEverythingInIt_AppliesInDependencyOrder()
+    {
+        await using var org = await OrgGateway.StartAsync();
+        var (gw, _, keys) = org;
+        var document = JsonNode.Parse(await DirectoryCliRunner.ExportAsync(gw, gw.RootKey, "--format", "json"))!.AsObject();
+        var teams = document["teams"]!.AsArray();
+        teams.Remove(teams.Single(t => (string)t!["name"]! == "cv"));
+        var users = document["users"]!.AsArray();
+        users.Single(u => (string)u!["username"]! == "carol")!["teams"]!.AsObject().Remove("cv");
+        users.Remove(users.Single(u => (string)u!["username"]! == "dave"));
+        var accounts = document["serviceAccounts"]!.AsArray();
+        accounts.Remove(accounts.Single(a => (string)a!["name"]! == "cvbot"));
+        accounts.Single(a => (string)a!["name"]! == "bot")!["team"] = "ml";
+        var projects = document["projects"]!.AsArray();
+        projects.Remove(projects.Single(p => (string)p!["entity"]! == "cv"));
+        var file = gw.Directory.File("no-cv.json");
+        await File.WriteAllTextAsync(file, document.ToJsonString());
+
+        var (exit, output, errors) = await DirectoryCliRunner.RunAsync(gw, gw.RootKey, "apply", file);
+
+        Assert.True(exit == 0, output + errors);
+        Assert.Equal(
+            [
+                "~ user carol: teams.cv admin -> -",
+                "~ service-account bot@acme: team cv -> ml",
+                "- project cv/cv-p",
+                "- service-account cvbot@cv",
+                "- user dave",
+                "- team cv",
+            ],
+            output.Split('\n').Take(6));
+        Assert.Equal(404, (await gw.GetAsync("/admin/v1/projects/cv/cv-p", gw.RootKey)).Status);
+        // Deleted with its account: cvbot's key no longer authenticates.
+        Assert.Equal(401, (await gw.GetAsync("/admin/v1/whoami", keys["cvbot@cv"])).Status);
+        Assert.Equal(0, (await DirectoryCliRunner.RunAsync(gw, gw.RootKey, "apply", file, "--dry-run")).Exit);
+
+        // Leaving a user out while a kept project still grants to her is refused: it could not end as written.
+        users.Remove(users.Single(u => (string)u!["username"]! == "olga"));
+        await File.WriteAllTextAsync(file, document.ToJsonString());
+        var (refused, _, said) = await DirectoryCliRunner.RunAsync(gw, gw.RootKey, "apply", file);
+        Assert.Equal(5, refused);
+        Assert.Contains("- user olga: 409 still_referenced", said);
+
+        // An account's access mode cannot change in place.
+        accounts.Single(a => (string)a!["name"]! == "ci")!["access"] = "explicit";
+        await File.WriteAllTextAsync(file, document.ToJsonString());
+        Assert.Contains("~ service-account ci@ml: access scope -> explicit: 409 immutable_field", (await DirectoryCliRunner.RunAsync(gw, gw.RootKey, "apply", file)).Errors);
+    }
+
+    [Fact]
     public async Task NonAdminCaller_GetsEveryRefusalListed_AndNothingIsApplied()
     {
         await using var org = await OrgGateway.StartAsync();
