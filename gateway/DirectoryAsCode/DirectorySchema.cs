@@ -52,7 +52,7 @@ internal static class DirectorySchema
                     errors[at] = list = [];
                 }
 
-                foreach (var message in found.Values.Where(m => !list.Contains(m)))
+                foreach (var message in found.Values.Select(m => Readable(m, detail)).Where(m => !list.Contains(m)))
                 {
                     list.Add(message);
                 }
@@ -66,4 +66,11 @@ internal static class DirectorySchema
 
         return new SortedDictionary<string, string[]>(errors.ToDictionary(e => e.Key, e => e.Value.ToArray()), StringComparer.Ordinal);
     }
+
+    // The library says "All values fail against the false schema" for a field no object of that kind
+    // has, and quotes constants twice; say it the way a person editing the file needs it.
+    private static string Readable(string message, EvaluationResults detail)
+        => detail.EvaluationPath.ToString().EndsWith("/additionalProperties", StringComparison.Ordinal)
+            ? $"'{detail.InstanceLocation.ToString().Split('/')[^1]}' is not a field here (misspelt, or not part of a directory document)."
+            : message.Replace("\\u0022", "\"", StringComparison.Ordinal);
 }

@@ -219,6 +219,8 @@ public sealed class DirectoryAsCodeTests
         var errors = answer.Json.GetProperty("errors").EnumerateObject().Select(e => e.Name).ToList();
         Assert.Equal(["/projects/0/colour", "/teams/0/name", "/users/0", "/users/0/orgRole", "/version"], errors.Where(e => e != "/").Order(StringComparer.Ordinal));
 
+        Assert.Equal("'colour' is not a field here (misspelt, or not part of a directory document).", answer.Json.GetProperty("errors").GetProperty("/projects/0/colour")[0].GetString());
+
         var file = gw.Directory.File("bad.yaml");
         await File.WriteAllTextAsync(file, document);
         var (exit, _, said) = await DirectoryCliRunner.RunAsync(gw, gw.RootKey, "apply", file);
