@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Gateway.Admin;
 using Gateway.Diagnostics;
 using Gateway.Directory;
@@ -49,10 +50,11 @@ internal static class DirectoryEndpoints
         return Results.Text(DirectoryFormat.Write(document, yaml), yaml ? DirectoryFormat.YamlMediaType : DirectoryFormat.JsonMediaType, DirectoryFormat.Utf8);
     }
 
-    private static async Task<IResult> ApplyAsync(HttpContext http, DirectoryService directory, TimeProvider time, string? dryRun)
+    private static async Task<IResult> ApplyAsync(HttpContext http, DirectoryService directory, ProbeGuard probes, TimeProvider time, string? dryRun)
     {
         var caller = AdminCaller.From(http);
         var planOnly = Flag("dryRun", dryRun);
+        probes.ThrowIfLimited(http, caller);
         var (text, yaml) = await ReadAsync(http);
         var tree = DirectoryFormat.Parse(text, yaml, out var syntax);
         if (syntax is not null)
@@ -66,26 +68,57 @@ internal static class DirectoryEndpoints
             throw new AdminProblemException(400, DirectoryProblemCodes.InvalidDocument, "The document does not match the directory schema (docs/directory.schema.json).", schemaErrors);
         }
 
-        var document = DirectoryFormat.Read(tree!);
+        DirectoryDocument document;
+        try
+        {
+            document = DirectoryFormat.Read(tree!);
+        }
+        catch (JsonException ex)
+        {
+            // Valid by the schema, yet not representable (a time .NET does not parse, a number out of range).
+            var at = string.IsNullOrEmpty(ex.Path) ? "the document" : $"'{ex.Path}'";
+            throw new AdminProblemException(400, DirectoryProblemCodes.InvalidDocument, $"A value at {at} cannot be read: times are ISO 8601 with an offset, numbers within range.");
+        }
+
         var changeSet = Guid.CreateVersion7().ToString("N");
         var now = time.UtcNowMillis();
         if (planOnly)
         {
             var plan = DirectoryPlanner.Plan(document, directory.Current, directory.Store, caller, now, changeSet);
+            RecordProbes(http, caller, probes, plan);
             return AdminJson.Json(new DirectoryApplyView(true, false, null, plan.Changes, plan.Refusals));
         }
 
-        var applied = directory.Write(d =>
+        DirectoryPlan? refused = null;
+        try
         {
-            var plan = DirectoryPlanner.Plan(document, d, directory.Store, caller, now, changeSet);
-            if (plan.Refusals.Count > 0)
+            var applied = directory.Write(d =>
             {
-                throw Refused(plan);
-            }
+                var plan = DirectoryPlanner.Plan(document, d, directory.Store, caller, now, changeSet);
+                if (plan.Refusals.Count > 0)
+                {
+                    refused = plan;
+                    throw Refused(plan);
+                }
 
-            return (plan.ChangeSet, plan);
-        });
-        return AdminJson.Json(new DirectoryApplyView(false, applied.Changes.Count > 0, applied.Changes.Count > 0 ? changeSet : null, applied.Changes, []));
+                return (plan.ChangeSet, plan);
+            });
+            return AdminJson.Json(new DirectoryApplyView(false, applied.Changes.Count > 0, applied.Changes.Count > 0 ? changeSet : null, applied.Changes, []));
+        }
+        catch (AdminProblemException) when (refused is not null)
+        {
+            // Outside the write: recording a probe is a write of its own.
+            RecordProbes(http, caller, probes, refused);
+            throw;
+        }
+    }
+
+    private static void RecordProbes(HttpContext http, AdminCaller caller, ProbeGuard probes, DirectoryPlan plan)
+    {
+        foreach (var probe in plan.Probes)
+        {
+            probes.RecordConflict(http, caller, probe.Action, caller.Principal.Org, probe.Code, probe.Value);
+        }
     }
 
     // Nothing was written: every refused change listed, with the admin API's code and reason for each.

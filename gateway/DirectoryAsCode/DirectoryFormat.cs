@@ -66,11 +66,43 @@ internal static partial class DirectoryFormat
     public static DirectoryDocument Read(JsonNode tree) => tree.Deserialize<DirectoryDocument>(Options)
         ?? throw new JsonException("The document is empty.");
 
+    /// <summary>As deep as a document goes (the root, a section, an object, a map, with room to spare); JSON is held to 64 by its reader.</summary>
+    public const int MaxYamlDepth = 16;
+
     private static JsonNode? FromYaml(string text)
     {
+        RequirePlainTree(text);
         var stream = new YamlStream();
         stream.Load(new StringReader(text));
-        return stream.Documents.Count == 0 ? null : Node(stream.Documents[0].RootNode);
+        return stream.Documents.Count switch
+        {
+            0 => null,
+            1 => Node(stream.Documents[0].RootNode),
+            _ => throw new YamlException(stream.Documents[1].RootNode.Start, stream.Documents[1].RootNode.End, "One directory document per file: this one holds several."),
+        };
+    }
+
+    // Before the tree is built (recursively): refuses nesting beyond any document's depth, which could
+    // exhaust the stack, and anchors and aliases, which let a few bytes expand to gigabytes.
+    private static void RequirePlainTree(string text)
+    {
+        var parser = new Parser(new StringReader(text));
+        var depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case AnchorAlias alias:
+                    throw new YamlException(alias.Start, alias.End, "Anchors and aliases are not accepted in a directory document.");
+                case NodeEvent { Anchor.IsEmpty: false } anchored:
+                    throw new YamlException(anchored.Start, anchored.End, "Anchors and aliases are not accepted in a directory document.");
+                case MappingStart or SequenceStart when ++depth > MaxYamlDepth:
+                    throw new YamlException(parser.Current.Start, parser.Current.End, $"The document nests deeper than {MaxYamlDepth} levels.");
+                case MappingEnd or SequenceEnd:
+                    depth--;
+                    break;
+            }
+        }
     }
 
     private static JsonNode? Node(YamlNode node) => node switch

@@ -25,6 +25,11 @@ internal sealed partial class DirectoryPlanner
             errors.Add("email", "'email' is not a valid email address.");
         }
 
+        if (wanted.Name is not null)
+        {
+            errors.Label("name", wanted.Name);
+        }
+
         errors.ThrowIfAny();
         DirectoryRules.RequireFreeName(_w, wanted.Username);
         DirectoryRules.RequireFreeEmail(_w, wanted.Email);
@@ -210,6 +215,11 @@ internal sealed partial class DirectoryPlanner
             if (authentication == AuthenticationKind.Federated && !(wanted.Issuer is { } url && _w.Issuers.TryGetValue(url, out var issuer) && issuer.Org == _org))
             {
                 errors.Add("issuer", $"'issuer' must be an issuer registered for organization '{_org}' (list it under issuers).");
+            }
+
+            if (authentication == AuthenticationKind.Federated && !Policy.Directory.Names.IsPrintable(wanted.Subject))
+            {
+                errors.Add("subject", "'subject' is required for federated accounts: 1 to 255 characters, no control characters.");
             }
         }
         else

@@ -12,7 +12,14 @@ namespace Gateway.DirectoryAsCode;
 internal sealed record DirectoryRefusal(string Change, int Status, string Code, string? Detail);
 
 /// <summary>What applying a document does: its changes in order, the ones the caller may not make, and the one change set holding the rest.</summary>
-internal sealed record DirectoryPlan(string ChangeSetId, IReadOnlyList<string> Changes, IReadOnlyList<DirectoryRefusal> Refusals, ChangeSet ChangeSet);
+internal sealed record DirectoryPlan(string ChangeSetId, IReadOnlyList<string> Changes, IReadOnlyList<DirectoryRefusal> Refusals, ChangeSet ChangeSet)
+{
+    /// <summary>Refusals that told the caller about an object of another organization (see <see cref="ProbeGuard"/>): counted and audited like the endpoints' own.</summary>
+    public IReadOnlyList<DirectoryProbe> Probes { get; init; } = [];
+}
+
+/// <summary>A uniqueness conflict with something the caller cannot see: the audit action, the problem code, the value (hashed when recorded).</summary>
+internal sealed record DirectoryProbe(string Action, string Code, string Value);
 
 /// <summary>
 /// Plans a document against the directory as the caller sees it (<see cref="DirectoryExporter"/>): each
@@ -33,6 +40,7 @@ internal sealed partial class DirectoryPlanner
     private readonly ChangeSet _all = new();
     private readonly List<string> _lines = [];
     private readonly List<DirectoryRefusal> _refusals = [];
+    private readonly List<DirectoryProbe> _probes = [];
     private readonly string _changeSetId;
     private DirectorySnapshot _w;
     private DirectoryDocument? _want;
@@ -54,7 +62,7 @@ internal sealed partial class DirectoryPlanner
             planner._all.Record(caller.Audit(now, document.Organization, "directory.apply", document.Organization, $"changeSet={changeSetId} changes={planner._lines.Count} {counts}"));
         }
 
-        return new DirectoryPlan(changeSetId, planner._lines, planner._refusals, planner._all);
+        return new DirectoryPlan(changeSetId, planner._lines, planner._refusals, planner._all) { Probes = planner._probes };
     }
 
     private void Run(DirectoryDocument want, DirectoryDocument have)
@@ -134,7 +142,33 @@ internal sealed partial class DirectoryPlanner
         var differences = Differences(had, wanted);
         if (differences.Count > 0)
         {
-            Step($"~ {kind} {name}: {string.Join(", ", differences)}", Action(kind, "update"), name, update());
+            // The audit keeps names and ids, not people's emails and names (as PATCH /users audits "email changed").
+            var audited = Differences(had, wanted, redact: true);
+            Step($"~ {kind} {name}: {string.Join(", ", differences)}", Action(kind, "update"), name, update(),
+                $"~ {kind} {name}: {string.Join(", ", audited)}");
+        }
+    }
+
+    /// <summary>
+    /// A refusal that says an object of another organization exists, as the create endpoints judge it
+    /// (<see cref="ProbeGuard.CountingConflicts"/>, the issuer and subject conflicts): null when the
+    /// conflicting object is one the caller may see anyway.
+    /// </summary>
+    private DirectoryProbe? ProbeOf(string code, string action, string target)
+    {
+        switch (code)
+        {
+            case ProblemCodes.NameTaken when action is "team.create" or "user.create" && DirectoryRules.HeldElsewhere(_w, _org, target, null):
+                return new DirectoryProbe(action + "_conflict", code, target);
+            case ProblemCodes.EmailTaken when _want?.Users?.FirstOrDefault(u => u.Username == target) is { } user && DirectoryRules.HeldElsewhere(_w, _org, null, user.Email):
+                return new DirectoryProbe(action + "_conflict", code, user.Email.ToLowerInvariant());
+            case ProblemCodes.IssuerExists when _w.Issuers.TryGetValue(target, out var issuer) && issuer.Org != _org:
+                return new DirectoryProbe("issuer.create_conflict", code, target);
+            case ProblemCodes.SubjectTaken when _want?.ServiceAccounts?.FirstOrDefault(a => a.DisplayNameIn(_org) == target) is { Issuer: { } url, Subject: { } subject }
+                && _w.AccountsBySubject.TryGetValue((url, subject), out var holder) && !AdminAccess.CanManageAccount(_w, Caller, holder):
+                return new DirectoryProbe("service_account.subject_conflict", code, url + " " + subject);
+            default:
+                return null;
         }
     }
 
@@ -159,7 +193,7 @@ internal sealed partial class DirectoryPlanner
     /// Runs one step: its checks and changes on the directory as the earlier steps left it. A refusal
     /// (the admin API's own problem) is listed and changes nothing; later steps still run.
     /// </summary>
-    private void Step(string line, string action, string target, Action<ChangeSet> plan)
+    private void Step(string line, string action, string target, Action<ChangeSet> plan, string? audited = null)
     {
         _lines.Add(line);
         var changes = new ChangeSet();
@@ -173,10 +207,15 @@ internal sealed partial class DirectoryPlanner
                 ? string.Join("; ", errors.OrderBy(e => e.Key, StringComparer.Ordinal).SelectMany(e => e.Value))
                 : null;
             _refusals.Add(new DirectoryRefusal(line, ex.Problem.Status, ex.Problem.Code, fields ?? ex.Problem.Detail));
+            if (ProbeOf(ex.Problem.Code, action, target) is { } probe)
+            {
+                _probes.Add(probe);
+            }
+
             return;
         }
 
-        changes.Record(_caller.Audit(_now, _org, action, target, $"{line} changeSet={_changeSetId}"));
+        changes.Record(_caller.Audit(_now, _org, action, target, $"{audited ?? line} changeSet={_changeSetId}"));
         _w = _w.Apply(changes);
         _all.Append(changes);
     }
@@ -204,12 +243,12 @@ internal sealed partial class DirectoryPlanner
     }
 
     /// <summary>The fields that differ, as <c>field old -> new</c> (<c>-</c> for absent); maps by their keys (<c>teams.ml viewer -> admin</c>).</summary>
-    public static List<string> Differences<T>(T before, T after)
+    public static List<string> Differences<T>(T before, T after, bool redact = false)
     {
         var a = Flatten(JsonSerializer.SerializeToNode(before, DirectoryFormat.Options));
         var b = Flatten(JsonSerializer.SerializeToNode(after, DirectoryFormat.Options));
         return [.. a.Keys.Union(b.Keys).Where(k => a.GetValueOrDefault(k) != b.GetValueOrDefault(k))
-            .Select(k => $"{k} {a.GetValueOrDefault(k) ?? "-"} -> {b.GetValueOrDefault(k) ?? "-"}")];
+            .Select(k => redact && k is "email" or "name" ? $"{k} changed" : $"{k} {a.GetValueOrDefault(k) ?? "-"} -> {b.GetValueOrDefault(k) ?? "-"}")];
     }
 
     private static Dictionary<string, string> Flatten(JsonNode? node)

@@ -235,6 +235,50 @@ public sealed class DirectoryAsCodeTests
     }
 
     [Fact]
+    public async Task YamlThatCouldExhaustTheGateway_IsRefusedBeforeItIsBuilt()
+    {
+        await using var gw = await TestGateway.StartAsync();
+        var laughs = new StringBuilder("version: 1\norganization: acme\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for (var i = 1; i < 12; i++)
+        {
+            laughs.Append($"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]\n");
+        }
+
+        var laughed = await PostDocumentAsync(gw, gw.RootKey, laughs.ToString(), "application/yaml", dryRun: true);
+        Assert.Equal((400, "invalid_document"), (laughed.Status, laughed.Code));
+        Assert.Contains("Anchors and aliases are not accepted", laughed.Str("detail"));
+
+        var deep = "version: 1\norganization: acme\nteams: " + new string('[', 100_000) + new string(']', 100_000) + "\n";
+        var nested = await PostDocumentAsync(gw, gw.RootKey, deep, "application/yaml", dryRun: true);
+        Assert.Equal((400, "invalid_document"), (nested.Status, nested.Code));
+        Assert.Contains("nests deeper than 16 levels", nested.Str("detail"));
+
+        var two = await PostDocumentAsync(gw, gw.RootKey, "version: 1\norganization: acme\n---\nversion: 1\norganization: acme\n", "application/yaml", dryRun: true);
+        Assert.Equal((400, "invalid_document"), (two.Status, two.Code));
+        Assert.Equal(200, (await gw.GetAsync("/admin/v1/whoami", gw.RootKey)).Status);
+    }
+
+    [Fact]
+    public async Task ANameHeldByAnotherOrganization_IsCountedAndAuditedAsAProbe()
+    {
+        await using var org = await OrgGateway.StartAsync();
+        var (gw, _, keys) = org;
+        await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs", gw.RootKey, new { name = "globex", admin = new { username = "gadmin", email = "gadmin@globex.example" } }));
+        var document = JsonNode.Parse(await DirectoryCliRunner.ExportAsync(gw, keys["erin"], "--format", "json"))!.AsObject();
+        document["users"]!.AsArray().Add(new JsonObject { ["username"] = "gadmin", ["email"] = "someone@acme.example" });
+        var file = gw.Directory.File("probe.json");
+        await File.WriteAllTextAsync(file, document.ToJsonString());
+
+        var (exit, _, errors) = await DirectoryCliRunner.RunAsync(gw, keys["erin"], "apply", file, "--dry-run");
+
+        Assert.Equal(5, exit);
+        Assert.Contains("+ user gadmin\n  409 name_taken", errors);
+        var probe = (await gw.GetAsync("/admin/v1/audit?action=user.create_conflict", gw.RootKey)).Json.EnumerateArray().Single();
+        Assert.Equal("erin", probe.GetProperty("actor").GetString());
+        Assert.StartsWith("conflict=name_taken sha256=", probe.GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task Apply_IsAuditedAsOneChangeSet()
     {
         await using var gw = await TestGateway.StartAsync();
