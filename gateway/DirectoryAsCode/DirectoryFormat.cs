@@ -199,10 +199,13 @@ internal static partial class DirectoryFormat
 
     private static void EmitString(IEmitter emitter, string value)
     {
-        var plain = PlainPattern().IsMatch(value) && Scalar(new YamlScalarNode(value) { Style = ScalarStyle.Plain }) is JsonValue v
-            && v.GetValueKind() == JsonValueKind.String;
+        // YAML 1.1 readers (still common) also take yes/no/on/off/y/n as booleans: quoted for them too.
+        var plain = PlainPattern().IsMatch(value) && !IntegerPattern().IsMatch(value) && !FloatPattern().IsMatch(value) && Scalar(new YamlScalarNode(value) { Style = ScalarStyle.Plain }) is JsonValue v
+            && v.GetValueKind() == JsonValueKind.String && !Yaml11Booleans.Contains(value);
         emitter.Emit(new Scalar(null, null, value, plain ? ScalarStyle.Plain : ScalarStyle.DoubleQuoted, isPlainImplicit: plain, isQuotedImplicit: !plain));
     }
+
+    private static readonly HashSet<string> Yaml11Booleans = new(["y", "n", "yes", "no", "on", "off"], StringComparer.OrdinalIgnoreCase);
 
     [GeneratedRegex(@"^[-+]?[0-9]+$")]
     private static partial Regex IntegerPattern();
