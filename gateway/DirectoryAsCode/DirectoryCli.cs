@@ -15,6 +15,12 @@ internal static class DirectoryCli
     /// <summary>Exit code of <c>apply --dry-run</c> when the document would change the directory (as <c>terraform plan -detailed-exitcode</c>).</summary>
     public const int Changes = 2;
 
+    /// <summary>
+    /// A mistake in how the command was called. Not the admin CLI's 2: a CI job gating on "exit 2 means
+    /// changes" must not take a typo for a plan (sysexits' EX_USAGE).
+    /// </summary>
+    public const int Usage = 64;
+
     public static bool Matches(string[] args) => args.Length >= 1 && args[0] == "directory";
 
     public static async Task<int> RunAsync(string[] args, IReadOnlyDictionary<string, string?> environment, TextWriter output, TextWriter errors, HttpMessageHandler? handler = null)
@@ -28,7 +34,7 @@ internal static class DirectoryCli
         catch (CliUsageException ex)
         {
             await errors.WriteLineAsync("error: " + ex.Message);
-            return AdminCli.ExitCodes.Usage;
+            return Usage;
         }
     }
 
@@ -183,8 +189,8 @@ internal static class DirectoryCli
                    gateway directory apply FILE|- [--dry-run] [--url URL] [--key-file PATH]
             key: GATEWAY_KEY or GATEWAY_KEY_FILE or --key-file (never on the command line); url: --url or GATEWAY_URL (http://127.0.0.1:5081)
             export writes the organization's directory as the key sees it (schema: GET /admin/v1/directory/schema, docs/directory.schema.json).
-            apply exit codes: 0 applied or nothing to change, 2 changes planned (--dry-run), 4 refused or denied, 5 conflict, 6 invalid document, 7 unavailable
+            exit codes: 0 applied or nothing to change, 2 changes planned (--dry-run), 4 refused or denied, 5 conflict, 6 invalid document, 7 unavailable, 64 usage
             """);
-        return AdminCli.ExitCodes.Usage;
+        return Usage;
     }
 }
