@@ -45,10 +45,10 @@ internal sealed partial class DirectoryPlanner
     private Action<ChangeSet> UpdateUser(UserEntry wanted) => changes =>
     {
         var user = AdminAccess.RequireUserToActOn(_w, Caller, wanted.Username);
-        ChangeUser(_w, user, DirectoryExporterView(user), wanted, changes);
+        ChangeUser(_w, user, ViewOf(user), wanted, changes);
     };
 
-    private UserEntry DirectoryExporterView(User user) => NormalizeUser(new UserEntry
+    private UserEntry ViewOf(User user) => NormalizeUser(new UserEntry
     {
         Username = user.Username, Email = user.Email, Name = user.FullName, OrgRole = Wire.Of(user.OrgRole), Operator = user.Operator, Active = user.Active,
         DefaultEntity = user.DefaultEntity, Teams = user.Teams.ToDictionary(t => t.Key, t => Wire.Of(t.Value)), Limits = DirectoryExporter.Limits(user.Limits),
