@@ -279,6 +279,26 @@ public sealed class DirectoryAsCodeTests
     }
 
     [Fact]
+    public async Task AReadOnlyKey_MayExportAndDryRun_ButNotApply()
+    {
+        await using var gw = await TestGateway.StartAsync();
+        var readOnly = (await OrgFixture.Ok(gw.PostAsync("/admin/v1/users/root/keys", gw.RootKey, new { name = "drift-check", access = "read" }))).Str("key");
+        var yaml = await DirectoryCliRunner.ExportAsync(gw, readOnly);
+        var file = gw.Directory.File("drift.yaml");
+        await File.WriteAllTextAsync(file, yaml.Replace("teams: []", "teams:\n- name: ml"));
+
+        var (planned, diff, _) = await DirectoryCliRunner.RunAsync(gw, readOnly, "apply", file, "--dry-run");
+        Assert.Equal(2, planned);
+        Assert.StartsWith("+ team ml\n", diff);
+
+        var (exit, _, errors) = await DirectoryCliRunner.RunAsync(gw, readOnly, "apply", file);
+        Assert.Equal(4, exit);
+        Assert.Contains("403 key_restricted", errors);
+        Assert.Equal((403, "key_restricted"), await AdminCliRunner.StatusAsync(PostDocumentAsync(gw, readOnly, yaml, "application/yaml", dryRun: false)));
+        Assert.Equal(yaml, await DirectoryCliRunner.ExportAsync(gw, gw.RootKey));
+    }
+
+    [Fact]
     public async Task Apply_IsAuditedAsOneChangeSet()
     {
         await using var gw = await TestGateway.StartAsync();
