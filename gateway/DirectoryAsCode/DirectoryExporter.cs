@@ -26,9 +26,10 @@ internal static class DirectoryExporter
         return new DirectoryDocument
         {
             Organization = org,
+            // Only org admins manage issuers: anyone else's document leaves the section out (not "none").
             Issuers = admin
                 ? [.. d.Issuers.Values.Where(i => i.Org == org && !i.FromConfiguration).OrderBy(i => i.Url, StringComparer.Ordinal).Select(Issuer)]
-                : [],
+                : null,
             Teams = [.. teams.Order(StringComparer.Ordinal).Select(t => new TeamEntry(t))],
             Users = [.. users.OrderBy(u => u.Username, StringComparer.Ordinal).Select(u => User(u, teams))],
             ServiceAccounts = [.. accounts.OrderBy(a => a.DisplayName, StringComparer.Ordinal).Select(Account)],
