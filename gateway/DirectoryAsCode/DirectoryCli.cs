@@ -144,7 +144,10 @@ internal static class DirectoryCli
         if (result.Refusals.Count > 0)
         {
             await errors.WriteLineAsync($"{result.Refusals.Count} of {result.Changes.Count} changes would be refused: apply would change nothing.");
-            return result.Refusals.Any(r => r.Status is 401 or 403 or 404) ? AdminCli.ExitCodes.Denied : AdminCli.ExitCodes.Conflict;
+            // As the applying request answers them: any denial 4, else any conflict 5, else (field errors only) 6.
+            return result.Refusals.Any(r => r.Status is 401 or 403 or 404) ? AdminCli.ExitCodes.Denied
+                : result.Refusals.Any(r => r.Status != 400) ? AdminCli.ExitCodes.Conflict
+                : AdminCli.ExitCodes.Invalid;
         }
 
         if (result.Changes.Count == 0)
