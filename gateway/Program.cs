@@ -8,6 +8,12 @@ if (Gateway.Cli.AdminCli.Matches(args))
     return await Gateway.Cli.AdminCli.RunAsync(args, environment, Console.Out, Console.Error);
 }
 
+if (Gateway.DirectoryAsCode.DirectoryCli.Matches(args))
+{
+    var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string?)e.Value);
+    return await Gateway.DirectoryAsCode.DirectoryCli.RunAsync(args, environment, Console.Out, Console.Error);
+}
+
 if (Gateway.Cli.HealthCommand.Matches(args))
 {
     return await Gateway.Cli.HealthCommand.RunAsync(args, Console.Out, Console.Error);

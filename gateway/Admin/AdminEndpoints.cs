@@ -34,6 +34,7 @@ internal static class AdminEndpoints
         KeyRotationEndpoints.Map(admin);
         AuditEndpoints.Map(admin);
         IssuerEndpoints.Map(admin);
+        DirectoryAsCode.DirectoryEndpoints.Map(admin);
         return admin;
     }
 

@@ -17,8 +17,10 @@ internal static class AdminKeyRestrictions
     public static GatewayProblem? Refusal(AdminCaller caller, HttpContext http)
         => Refusal(caller.Restrictions, caller.KeyId, http.Connection.RemoteIpAddress,
             writes: !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method)
-                // Explain is a POST that changes nothing.
-                && !(HttpMethods.IsPost(http.Request.Method) && http.Request.Path.Value is { } path && path.EndsWith("/explain", StringComparison.Ordinal)));
+                // Explain and a directory dry run are POSTs that change nothing (a read-only key may check for drift).
+                && !(HttpMethods.IsPost(http.Request.Method) && http.Request.Path.Value is { } path
+                    && (path.EndsWith("/explain", StringComparison.Ordinal)
+                        || (path.EndsWith("/directory/apply", StringComparison.Ordinal) && http.Request.Query["dryRun"] is [ "true" ]))));
 
     /// <summary>Why <paramref name="restrictions"/> refuse an admin request from <paramref name="client"/> (that changes something when <paramref name="writes"/>), or null.</summary>
     public static GatewayProblem? Refusal(KeyRestrictions? restrictions, string keyId, IPAddress? client, bool writes)

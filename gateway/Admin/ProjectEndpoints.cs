@@ -114,7 +114,7 @@ internal static class ProjectEndpoints
         return Results.NoContent();
     }
 
-    private static Principal RequirePrincipalInOrg(DirectorySnapshot d, string name, string org)
+    internal static Principal RequirePrincipalInOrg(DirectorySnapshot d, string name, string org)
         => d.TryGetPrincipalByName(name, out var principal) && principal.Org == org
             ? principal
             : throw AdminProblemException.NotFound(ProblemCodes.PrincipalNotFound, $"Principal '{name}'");

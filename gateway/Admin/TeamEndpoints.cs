@@ -97,7 +97,7 @@ internal static class TeamEndpoints
     }
 
     // Projects live in a team (its admins, org admins) or in a personal entity (its user, org admins).
-    private static string RequireProjectCreator(DirectorySnapshot d, Principal caller, string entity)
+    internal static string RequireProjectCreator(DirectorySnapshot d, Principal caller, string entity)
     {
         if (d.UsersByName.TryGetValue(entity, out var owner))
         {

@@ -127,7 +127,7 @@ internal static class AdminCli
         }
     }
 
-    private static string ReadKey(string? file, string? value)
+    internal static string ReadKey(string? file, string? value)
     {
         if (file is not null)
         {
@@ -144,7 +144,7 @@ internal static class AdminCli
         return value is { Length: > 0 } ? value.Trim() : throw new CliUsageException("No key: set GATEWAY_KEY, GATEWAY_KEY_FILE or pass --key-file PATH.");
     }
 
-    private static string Problem(int status, string text)
+    internal static string Problem(int status, string text)
     {
         try
         {

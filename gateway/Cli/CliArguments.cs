@@ -9,7 +9,7 @@ internal sealed class CliUsageException(string message) : Exception(message);
 /// </summary>
 internal sealed class CliArguments
 {
-    private static readonly HashSet<string> Flags = ["federated", "accept-raw-jwt", "all-current-projects", "never-expires", "cascade"];
+    private static readonly HashSet<string> Flags = ["federated", "accept-raw-jwt", "all-current-projects", "never-expires", "cascade", "dry-run", "keys"];
     private readonly List<string> _positional = [];
     private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
