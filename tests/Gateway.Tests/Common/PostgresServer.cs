@@ -131,7 +131,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     // Below the kernel's ephemeral range (32768 and up here): no socket bound to port 0 by another test
     // can take it, so a server stopped for an outage test finds its port free when it starts again.
-    private static int FreePort()
+    internal static int FreePort()
     {
         while (true)
         {

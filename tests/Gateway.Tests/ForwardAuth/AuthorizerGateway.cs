@@ -85,12 +85,22 @@ public sealed class AuthorizerGateway : IAsyncLifetime
         // Sent as written: HttpClient would otherwise resolve dot segments before the gateway sees them.
         using var request = new HttpRequestMessage(new HttpMethod(c.Method),
             new Uri(Gw.ProxyUrl.ToString().TrimEnd('/') + c.PathAndQuery, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true }));
+        request.Headers.TryAddWithoutValidation("X-Test-Marker", marker);
+        AddCase(request, c);
+        using var response = await Gw.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (new ApiResponse((int)response.StatusCode, text, response.Headers, response.Content.Headers.ContentType?.MediaType),
+            Echo.Received.LastOrDefault(r => r.Single("X-Test-Marker") == marker));
+    }
+
+    /// <summary>The case's credential, headers and body on a request (to the proxy, to nginx, or to /verify as Traefik forwards them).</summary>
+    public void AddCase(HttpRequestMessage request, MatrixCase c)
+    {
         if (Credential(c.Who) is { } key)
         {
             request.Headers.TryAddWithoutValidation("Authorization", Basic(key));
         }
 
-        request.Headers.TryAddWithoutValidation("X-Test-Marker", marker);
         foreach (var (name, value) in c.Headers ?? [])
         {
             request.Headers.TryAddWithoutValidation(name, value);
@@ -101,11 +111,6 @@ public sealed class AuthorizerGateway : IAsyncLifetime
             request.Content = new StringContent(c.Body, Encoding.UTF8);
             request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(c.ContentType);
         }
-
-        using var response = await Gw.Http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return (new ApiResponse((int)response.StatusCode, text, response.Headers, response.Content.Headers.ContentType?.MediaType),
-            Echo.Received.LastOrDefault(r => r.Single("X-Test-Marker") == marker));
     }
 
     public static string Basic(string key) => "Basic " + Convert.ToBase64String(Encoding.ASCII.GetBytes("api:" + key));

@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Text;
 using Gateway.Hosting;
 using Gateway.Tests.Common;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,22 +32,8 @@ public sealed class ForwardAuthTests(AuthorizerGateway fixture) : IClassFixture<
         request.Headers.TryAddWithoutValidation("X-Forwarded-Host", "tracking.example");
         request.Headers.TryAddWithoutValidation("X-Forwarded-Uri", c.PathAndQuery);
         request.Headers.TryAddWithoutValidation("X-Forwarded-For", "127.0.0.1");
-        if (fixture.Credential(c.Who) is { } key)
-        {
-            request.Headers.TryAddWithoutValidation("Authorization", AuthorizerGateway.Basic(key));
-        }
-
-        foreach (var (name, value) in c.Headers ?? [])
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-
-        if (c.Body is not null)
-        {
-            // forwardBody: the original body is the asking request's own.
-            request.Content = new StringContent(c.Body, Encoding.UTF8);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue(c.ContentType);
-        }
+        // forwardBody: the original body is the asking request's own.
+        fixture.AddCase(request, c);
 
         using var verify = await fixture.Gw.Http.SendAsync(request);
         var text = await verify.Content.ReadAsStringAsync();
@@ -92,21 +76,7 @@ public sealed class ForwardAuthTests(AuthorizerGateway fixture) : IClassFixture<
         using var request = new HttpRequestMessage(new HttpMethod(c.Method),
             new Uri(nginx.Url.ToString().TrimEnd('/') + c.PathAndQuery, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true }));
         request.Headers.TryAddWithoutValidation("X-Test-Marker", marker);
-        if (fixture.Credential(c.Who) is { } key)
-        {
-            request.Headers.TryAddWithoutValidation("Authorization", AuthorizerGateway.Basic(key));
-        }
-
-        foreach (var (name, value) in c.Headers ?? [])
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-
-        if (c.Body is not null)
-        {
-            request.Content = new StringContent(c.Body, Encoding.UTF8);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue(c.ContentType);
-        }
+        fixture.AddCase(request, c);
 
         using var response = await fixture.Gw.Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();

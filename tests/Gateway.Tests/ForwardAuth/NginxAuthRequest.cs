@@ -96,7 +96,7 @@ internal sealed class NginxAuthRequest : IDisposable
         System.IO.Directory.CreateDirectory(dir);
         for (var attempt = 0; ; attempt++)
         {
-            var port = FreePort();
+            var port = Common.PostgresServer.FreePort();
             await File.WriteAllTextAsync(Path.Combine(dir, "nginx.conf"), Config(dir, port, authorizerPort, upstream));
             var process = Process.Start(new ProcessStartInfo(Binary, ["-p", dir, "-c", Path.Combine(dir, "nginx.conf"), "-e", Path.Combine(dir, "error.log")])
             {
@@ -131,25 +131,6 @@ internal sealed class NginxAuthRequest : IDisposable
             if (attempt >= 3 || !error.Contains("Address already in use", StringComparison.Ordinal))
             {
                 throw new InvalidOperationException("nginx did not start: " + error);
-            }
-        }
-    }
-
-    // Below the kernel's ephemeral range, as the PostgreSQL helper does: no port-0 socket of another test takes it.
-    private static int FreePort()
-    {
-        while (true)
-        {
-            var port = Random.Shared.Next(20_000, 32_000);
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-                // Taken: another.
             }
         }
     }
