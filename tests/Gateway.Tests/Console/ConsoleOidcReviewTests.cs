@@ -1,0 +1,122 @@
+using System.Net;
+using Gateway.OperatorConsole.Oidc;
+using Gateway.Tests.Common;
+using Xunit;
+
+namespace Gateway.Tests.OperatorConsole;
+
+/// <summary>
+/// The identity provider sign-in under attack (an adversarial review): a provider that cannot be
+/// reached, a callback carried to another browser or another organization, cookies a sibling site
+/// could plant, a claim the provider does not verify, and the handler kept off every other path.
+/// </summary>
+public sealed class ConsoleOidcReviewTests : IAsyncLifetime
+{
+    private TestIssuer _idp = null!;
+
+    public async Task InitializeAsync()
+    {
+        _idp = await TestIssuer.StartAsync();
+        _idp.SignInAs = new TestIssuerUser("idp-root", "root@localhost");
+    }
+
+    public async Task DisposeAsync() => await _idp.DisposeAsync();
+
+    private string[] Provider(string org, string? authority = null) =>
+        ["--Gateway:Console:Oidc:" + org + ":Authority=" + (authority ?? _idp.Url), "--Gateway:Console:Oidc:" + org + ":ClientId=" + _idp.ClientId];
+
+    private static HttpClient Manual(Uri baseAddress, CookieContainer jar) =>
+        new(new HttpClientHandler { CookieContainer = jar, AllowAutoRedirect = false, ServerCertificateCustomValidationCallback = (_, _, _, _) => true })
+        {
+            BaseAddress = baseAddress,
+        };
+
+    /// <summary>Starts a sign-in at the provider and stops at the callback URL it sends the browser back to (code and state).</summary>
+    private static async Task<Uri> CallbackOfAsync(HttpClient browser, string org)
+    {
+        var challenge = await browser.GetAsync("/sign-in?handler=Oidc&org=" + org);
+        Assert.Equal(HttpStatusCode.Redirect, challenge.StatusCode);
+        var authorize = await browser.GetAsync(challenge.Headers.Location);
+        Assert.Equal(HttpStatusCode.Redirect, authorize.StatusCode);
+        return authorize.Headers.Location!;
+    }
+
+    [Fact]
+    public async Task AProviderThatCannotBeReached_GivesTheSignInPage_NotAServerError()
+    {
+        // Nothing listens there: the discovery document cannot be fetched when the sign-in starts.
+        await using var gw = await TestGateway.StartAsync(Provider("acme", "http://127.0.0.1:1/realms/acme"));
+        using var browser = Manual(gw.AdminUrl, new CookieContainer());
+        var answer = await browser.GetAsync("/sign-in?handler=Oidc&org=acme");
+        Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
+        Assert.Equal("/sign-in?oidc=" + OidcRefusals.ProviderUnavailable, answer.Headers.Location!.ToString());
+        var page = await browser.GetAsync(answer.Headers.Location);
+        Assert.Contains("cannot be reached", await page.Content.ReadAsStringAsync());
+        Assert.Contains("failed: provider_unavailable", gw.Logs.All, StringComparison.Ordinal);
+
+        // The provider down (503) rather than absent: the same page.
+        _idp.Down = true;
+        await using var other = await TestGateway.StartAsync(Provider("acme"));
+        using var second = Manual(other.AdminUrl, new CookieContainer());
+        var down = await second.GetAsync("/sign-in?handler=Oidc&org=acme");
+        Assert.Equal(HttpStatusCode.Redirect, down.StatusCode);
+        Assert.Equal("/sign-in?oidc=" + OidcRefusals.ProviderUnavailable, down.Headers.Location!.ToString());
+    }
+
+    [Fact]
+    public async Task ACallbackCarriedToAnotherBrowser_SignsNobodyIn()
+    {
+        // Login CSRF: the attacker starts a sign-in as themselves and sends the victim the callback URL.
+        await using var gw = await TestGateway.StartAsync(Provider("acme"));
+        using var attacker = Manual(gw.AdminUrl, new CookieContainer());
+        var callback = await CallbackOfAsync(attacker, "acme");
+
+        var victimJar = new CookieContainer();
+        using var victim = Manual(gw.AdminUrl, victimJar);
+        var answer = await victim.GetAsync(callback);
+        Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
+        Assert.Equal("/sign-in?oidc=" + OidcRefusals.Failed, answer.Headers.Location!.ToString());
+        Assert.DoesNotContain(victimJar.GetCookies(gw.AdminUrl), c => c.Name == "gw_console");
+        Assert.Equal(0, _idp.Redeemed);
+    }
+
+    [Fact]
+    public async Task OneOrganizationsCallback_CarriedToAnothersCallback_IsRefused_EvenWithItsCookies()
+    {
+        // Both organizations trust the same provider and client: only the state's scheme tells them apart.
+        await using var gw = await TestGateway.StartAsync([.. Provider("acme"), .. Provider("beta")]);
+        await Functional.OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs", gw.RootKey, new { name = "beta", admin = new { username = "bea", email = "root@beta.example" } }));
+        var jar = new CookieContainer();
+        using var browser = Manual(gw.AdminUrl, jar);
+        var callback = await CallbackOfAsync(browser, "acme");
+        Assert.StartsWith("/console/oidc/acme/callback", callback.PathAndQuery, StringComparison.Ordinal);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/console/oidc/beta/callback" + callback.Query);
+        request.Headers.Add("Cookie", string.Join("; ", jar.GetCookies(callback).Select(c => c.Name + "=" + c.Value)));
+        using var plain = Manual(gw.AdminUrl, new CookieContainer());
+        var answer = await plain.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
+        Assert.Equal("/sign-in?oidc=" + OidcRefusals.Failed, answer.Headers.Location!.ToString());
+        Assert.Equal(0, _idp.Redeemed);
+
+        // The callback still works where it belongs.
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync(callback)).StatusCode);
+        Assert.Equal(1, _idp.Redeemed);
+    }
+
+    [Fact]
+    public async Task TheProvidersHandler_RunsOnItsCallbackOnly_NotOnTheProxyListenerNorOnItsOtherPaths()
+    {
+        // With ASP.NET's authentication middleware in the pipeline, the handler would answer these itself.
+        await using var gw = await TestGateway.StartAsync(Provider("acme"));
+        using var proxy = Manual(gw.ProxyUrl, new CookieContainer());
+        var onProxy = await proxy.GetAsync("/console/oidc/acme/callback?code=x&state=y");
+        Assert.Equal(HttpStatusCode.NotFound, onProxy.StatusCode);
+        using var admin = Manual(gw.AdminUrl, new CookieContainer());
+        foreach (var path in new[] { "/signout-callback-oidc?state=x", "/signout-oidc", "/signin-oidc?code=x&state=y" })
+        {
+            var answer = await admin.GetAsync(path);
+            Assert.Equal(HttpStatusCode.NotFound, answer.StatusCode);
+        }
+    }
+}
