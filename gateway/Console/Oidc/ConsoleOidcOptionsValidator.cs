@@ -60,6 +60,12 @@ internal static class ConsoleOidcOptionsValidator
             {
                 errors.Add($"{at}: EmailClaim and SubjectClaim may not be empty.");
             }
+            else if (p.MapBy == ConsoleOidcMapping.ByEmail && p.EmailClaim != "email")
+            {
+                // email_verified speaks of the email claim only: preferred_username, upn and the like are
+                // names a person may choose or an administrator may reuse, verified by nobody.
+                errors.Add($"{at}:EmailClaim '{p.EmailClaim}' cannot map by email: email_verified vouches for the 'email' claim only. Map this provider by subject (MapBy 'sub').");
+            }
 
             foreach (var (subject, username) in p.Subjects)
             {

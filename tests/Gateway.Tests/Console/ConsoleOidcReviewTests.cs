@@ -105,6 +105,19 @@ public sealed class ConsoleOidcReviewTests : IAsyncLifetime
     }
 
     [Fact]
+    public void AnEmailClaimOtherThanEmail_CannotMapByEmail_ForEmailVerifiedVouchesForTheEmailClaimOnly()
+    {
+        var errors = new List<string>();
+        ConsoleOidcOptionsValidator.Validate(new Dictionary<string, ConsoleOidcOptions>
+        {
+            ["acme"] = new() { Authority = "https://idp.example.com", ClientId = "c", EmailClaim = "preferred_username" },
+            ["beta"] = new() { Authority = "https://idp.example.com", ClientId = "c", EmailClaim = "upn", MapBy = "sub", Subjects = { ["s"] = "bea" } },
+        }, errors);
+        var error = Assert.Single(errors);
+        Assert.StartsWith("Gateway:Console:Oidc:acme:EmailClaim 'preferred_username'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TheProvidersHandler_RunsOnItsCallbackOnly_NotOnTheProxyListenerNorOnItsOtherPaths()
     {
         // With ASP.NET's authentication middleware in the pipeline, the handler would answer these itself.
