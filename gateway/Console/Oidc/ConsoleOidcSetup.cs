@@ -23,7 +23,7 @@ internal static class ConsoleOidcSetup
 
     public static string CallbackPath(string org) => "/console/oidc/" + org + "/callback";
 
-    public static void AddConsoleOidc(IServiceCollection services, ConsoleOptions console)
+    public static void AddConsoleOidc(IServiceCollection services, ConsoleOptions console, bool tlsOnly)
     {
         if (console.Oidc.Count == 0)
         {
@@ -37,11 +37,11 @@ internal static class ConsoleOidcSetup
         var authentication = services.AddAuthentication();
         foreach (var (org, provider) in console.Oidc)
         {
-            authentication.AddOpenIdConnect(Scheme(org), provider.DisplayName ?? org, o => Configure(o, org, provider));
+            authentication.AddOpenIdConnect(Scheme(org), provider.DisplayName ?? org, o => Configure(o, org, provider, tlsOnly));
         }
     }
 
-    private static void Configure(OpenIdConnectOptions o, string org, ConsoleOidcOptions provider)
+    private static void Configure(OpenIdConnectOptions o, string org, ConsoleOidcOptions provider, bool tlsOnly)
     {
         var authority = new Uri(provider.Authority!);
         o.Authority = provider.Authority;
@@ -67,14 +67,19 @@ internal static class ConsoleOidcSetup
         o.UseTokenLifetime = false;
         o.DisableTelemetry = true;
         o.BackchannelTimeout = TimeSpan.FromSeconds(15);
-        o.CorrelationCookie.Name = "gw_console_oidc_c.";
-        o.NonceCookie.Name = "gw_console_oidc_n.";
+        // Under TLS only (every admin URL https), __Host- like the session's and the anti-forgery cookie:
+        // Secure, host-only and path /. Otherwise a sibling subdomain (or anyone answering for the host
+        // over plain http) could plant the correlation and nonce cookies of a sign-in the attacker started,
+        // then send the victim its callback: the victim's browser would sign in as the attacker.
+        var prefix = tlsOnly ? "__Host-" : "";
+        o.CorrelationCookie.Name = prefix + "gw_console_oidc_c.";
+        o.NonceCookie.Name = prefix + "gw_console_oidc_n.";
         foreach (var cookie in new[] { o.CorrelationCookie, o.NonceCookie })
         {
             cookie.SameSite = SameSiteMode.Lax;
-            cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            cookie.SecurePolicy = tlsOnly ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
             cookie.HttpOnly = true;
-            cookie.Path = CallbackPath(org);
+            cookie.Path = tlsOnly ? "/" : CallbackPath(org);
         }
 
         o.Events = new OpenIdConnectEvents

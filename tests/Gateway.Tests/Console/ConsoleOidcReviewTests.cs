@@ -105,6 +105,38 @@ public sealed class ConsoleOidcReviewTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UnderTls_TheCorrelationAndNonceCookies_AreHostPrefixed_SoASiblingSiteCannotPlantThem()
+    {
+        using var dir = new TempDirectory();
+        var ca = TestCertificates.Ca("oidc-ca");
+        var (cert, key) = TestCertificates.WritePem(TestCertificates.Leaf(ca, "127.0.0.1"), dir.File("admin.pem"), dir.File("admin.key"));
+        await using var gw = await TestGateway.StartAsync([.. Provider("acme"), "--Gateway:Admin:Urls=https://127.0.0.1:0",
+            $"--Gateway:Admin:Certificate:Path={cert}", $"--Gateway:Admin:Certificate:KeyPath={key}"]);
+        var https = new UriBuilder(gw.AdminUrl) { Scheme = "https" }.Uri;
+        var jar = new CookieContainer();
+        using var browser = Manual(https, jar);
+        var challenge = await browser.GetAsync("/sign-in?handler=Oidc&org=acme");
+        Assert.Equal(HttpStatusCode.Redirect, challenge.StatusCode);
+        var set = challenge.Headers.GetValues("Set-Cookie").ToList();
+        Assert.Equal(2, set.Count);
+        Assert.All(set, c =>
+        {
+            Assert.StartsWith("__Host-gw_console_oidc_", c, StringComparison.Ordinal);
+            Assert.Contains("; path=/;", c + ";", StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("; secure", c, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("; httponly", c, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("; samesite=lax", c, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("domain=", c, StringComparison.OrdinalIgnoreCase);
+        });
+
+        // And the flow completes with them.
+        var authorize = await browser.GetAsync(challenge.Headers.Location);
+        var done = await browser.GetAsync(authorize.Headers.Location);
+        Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+        Assert.Contains(jar.GetCookies(https), c => c.Name == "__Host-gw_console");
+    }
+
+    [Fact]
     public void AnEmailClaimOtherThanEmail_CannotMapByEmail_ForEmailVerifiedVouchesForTheEmailClaimOnly()
     {
         var errors = new List<string>();
