@@ -89,7 +89,7 @@ internal static class ConsoleOidcSetup
             // document served over https cannot send the code, the verifier or the secret over http.
             OnRedirectToIdentityProvider = c =>
             {
-                if (!IsAllowedEndpoint(c.ProtocolMessage.IssuerAddress))
+                if (!IsAllowedEndpoint(c.ProtocolMessage.IssuerAddress, authority))
                 {
                     c.HandleResponse();
                     Service(c.HttpContext).Failed(org, "authorization_endpoint_not_https");
@@ -103,7 +103,7 @@ internal static class ConsoleOidcSetup
                 // The handler posts to the request's endpoint when set, else the discovery document's (cached: no fetch here).
                 var endpoint = c.TokenEndpointRequest?.TokenEndpoint
                     ?? (c.Options.ConfigurationManager is { } manager ? (await manager.GetConfigurationAsync(c.HttpContext.RequestAborted)).TokenEndpoint : null);
-                if (!IsAllowedEndpoint(endpoint))
+                if (!IsAllowedEndpoint(endpoint, authority))
                 {
                     Service(c.HttpContext).Failed(org, "token_endpoint_not_https");
                     c.Fail("The provider's token endpoint is not https.");
@@ -127,8 +127,12 @@ internal static class ConsoleOidcSetup
         };
     }
 
-    private static bool IsAllowedEndpoint(string? url)
-        => Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && ConsoleOidcOptionsValidator.IsLoopback(uri)));
+    // http only where the authority itself is http (on loopback, for tests): an https provider's document
+    // naming http://127.0.0.1:… would have the gateway post the code, verifier and secret in clear to
+    // whatever listens on that port of its own host.
+    internal static bool IsAllowedEndpoint(string? url, Uri authority)
+        => Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps
+            || (uri.Scheme == Uri.UriSchemeHttp && authority.Scheme == Uri.UriSchemeHttp && ConsoleOidcOptionsValidator.IsLoopback(uri)));
 
     internal static bool SameIssuer(string? issuer, string authority)
         => issuer is not null && string.Equals(issuer.TrimEnd('/'), authority.TrimEnd('/'), StringComparison.Ordinal);

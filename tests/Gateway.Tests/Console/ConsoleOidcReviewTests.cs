@@ -150,6 +150,20 @@ public sealed class ConsoleOidcReviewTests : IAsyncLifetime
     }
 
     [Fact]
+    public void AnHttpsProvidersDocument_MayNotNameHttpEndpoints_NotEvenOnLoopback()
+    {
+        var https = new Uri("https://idp.example.com/realms/acme");
+        Assert.True(ConsoleOidcSetup.IsAllowedEndpoint("https://idp.example.com/token", https));
+        Assert.False(ConsoleOidcSetup.IsAllowedEndpoint("http://127.0.0.1:5081/token", https));
+        Assert.False(ConsoleOidcSetup.IsAllowedEndpoint("http://localhost/token", https));
+        Assert.False(ConsoleOidcSetup.IsAllowedEndpoint("http://idp.example.com/token", https));
+        Assert.False(ConsoleOidcSetup.IsAllowedEndpoint("/token", https));
+        var loopback = new Uri("http://127.0.0.1:8080/realms/acme");
+        Assert.True(ConsoleOidcSetup.IsAllowedEndpoint("http://127.0.0.1:8080/token", loopback));
+        Assert.False(ConsoleOidcSetup.IsAllowedEndpoint("http://idp.example.com/token", loopback));
+    }
+
+    [Fact]
     public async Task TheProvidersHandler_RunsOnItsCallbackOnly_NotOnTheProxyListenerNorOnItsOtherPaths()
     {
         // With ASP.NET's authentication middleware in the pipeline, the handler would answer these itself.
