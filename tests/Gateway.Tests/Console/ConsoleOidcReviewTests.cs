@@ -150,6 +150,19 @@ public sealed class ConsoleOidcReviewTests : IAsyncLifetime
     }
 
     [Fact]
+    public void ASubjectTable_MayNotBeKeyedOnAClaimPeopleChangeOrReuse()
+    {
+        var errors = new List<string>();
+        ConsoleOidcOptionsValidator.Validate(new Dictionary<string, ConsoleOidcOptions>
+        {
+            ["acme"] = new() { Authority = "https://idp.example.com", ClientId = "c", MapBy = "sub", SubjectClaim = "preferred_username", Subjects = { ["alice"] = "alice" } },
+            ["beta"] = new() { Authority = "https://idp.example.com", ClientId = "c", MapBy = "sub", SubjectClaim = "oid", Subjects = { ["0000-1"] = "bea" } },
+        }, errors);
+        var error = Assert.Single(errors);
+        Assert.StartsWith("Gateway:Console:Oidc:acme:SubjectClaim 'preferred_username'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AnHttpsProvidersDocument_MayNotNameHttpEndpoints_NotEvenOnLoopback()
     {
         var https = new Uri("https://idp.example.com/realms/acme");
