@@ -78,6 +78,10 @@ public sealed class ConsoleOidcReviewTests : IAsyncLifetime
         Assert.Equal("/sign-in?oidc=" + OidcRefusals.Failed, answer.Headers.Location!.ToString());
         Assert.DoesNotContain(victimJar.GetCookies(gw.AdminUrl), c => c.Name == "gw_console");
         Assert.Equal(0, _idp.Redeemed);
+        // A refused callback logs neither its code nor its state, at any level.
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(callback.Query);
+        Assert.DoesNotContain(query["code"].ToString(), gw.Logs.All, StringComparison.Ordinal);
+        Assert.DoesNotContain(query["state"].ToString(), gw.Logs.All, StringComparison.Ordinal);
     }
 
     [Fact]
