@@ -45,7 +45,9 @@ internal static class ConsoleOidcSetup
     {
         var authority = new Uri(provider.Authority!);
         o.Authority = provider.Authority;
-        o.RequireHttpsMetadata = !ConsoleOidcOptionsValidator.IsLoopback(authority);
+        // The discovery document and the keys over https whenever the authority is https, on loopback too
+        // (a key set named at http://… anywhere would let whoever is on its path sign the ID tokens).
+        o.RequireHttpsMetadata = authority.Scheme == Uri.UriSchemeHttps;
         o.ClientId = provider.ClientId;
         o.ClientSecret = provider.ClientSecretFile is { } file ? ConsoleOidcOptionsValidator.ReadSecret(file) : provider.ClientSecret;
         o.ResponseType = OpenIdConnectResponseType.Code;

@@ -1,6 +1,9 @@
 using System.Net;
 using Gateway.OperatorConsole.Oidc;
 using Gateway.Tests.Common;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Xunit;
 
 namespace Gateway.Tests.OperatorConsole;
@@ -164,6 +167,15 @@ public sealed class ConsoleOidcReviewTests : IAsyncLifetime
         }, errors);
         var error = Assert.Single(errors);
         Assert.StartsWith("Gateway:Console:Oidc:acme:SubjectClaim 'preferred_username'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnHttpsAuthority_OnLoopbackToo_HasItsDocumentAndKeysFetchedOverHttpsOnly()
+    {
+        await using var gw = await TestGateway.StartAsync([.. Provider("acme", "https://127.0.0.1:1/realms/acme"), .. Provider("beta")]);
+        var monitor = gw.Services.GetRequiredService<IOptionsMonitor<OpenIdConnectOptions>>();
+        Assert.True(monitor.Get(ConsoleOidcSetup.Scheme("acme")).RequireHttpsMetadata);
+        Assert.False(monitor.Get(ConsoleOidcSetup.Scheme("beta")).RequireHttpsMetadata); // http on loopback: the tests' provider
     }
 
     [Fact]
