@@ -88,6 +88,28 @@ public sealed class ConsoleOidcReviewTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AVictimSentToTheAttackersAuthorizationUrl_FinishesNobodysFlow()
+    {
+        // The attacker starts a sign-in and sends the victim the provider's URL (the attacker's state in it):
+        // the victim signs in at the provider, but back at the gateway their browser holds no correlation cookie.
+        await using var gw = await TestGateway.StartAsync(Provider("acme"));
+        var attackerJar = new CookieContainer();
+        using var attacker = Manual(gw.AdminUrl, attackerJar);
+        var challenge = await attacker.GetAsync("/sign-in?handler=Oidc&org=acme");
+        Assert.Equal(HttpStatusCode.Redirect, challenge.StatusCode);
+
+        var victimJar = new CookieContainer();
+        using var victim = Manual(gw.AdminUrl, victimJar);
+        var authorize = await victim.GetAsync(challenge.Headers.Location);
+        var answer = await victim.GetAsync(authorize.Headers.Location);
+        Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
+        Assert.Equal("/sign-in?oidc=" + OidcRefusals.Failed, answer.Headers.Location!.ToString());
+        Assert.DoesNotContain(victimJar.GetCookies(gw.AdminUrl), c => c.Name == "gw_console");
+        Assert.DoesNotContain(attackerJar.GetCookies(gw.AdminUrl), c => c.Name == "gw_console");
+        Assert.Equal(0, _idp.Redeemed);
+    }
+
+    [Fact]
     public async Task OneOrganizationsCallback_CarriedToAnothersCallback_IsRefused_EvenWithItsCookies()
     {
         // Both organizations trust the same provider and client: only the state's scheme tells them apart.
