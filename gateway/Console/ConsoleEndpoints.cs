@@ -75,7 +75,7 @@ internal static class ConsoleEndpoints
 
         services.AddSingleton(sp => new ConsoleSessions(options.Keys.Prefix, options.Console, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<AdminDispatch>();
-        Oidc.ConsoleOidcSetup.AddConsoleOidc(services, options.Console);
+        Oidc.ConsoleOidcSetup.AddConsoleOidc(services, options.Console, tlsOnly);
     }
 
     /// <summary>The console's response headers, set by its own endpoints (no middleware on the proxy's path).</summary>

@@ -123,6 +123,7 @@ internal static class OidcRefusals
     public const string Failed = "oidc_failed";
     public const string Denied = "oidc_denied";
     public const string ProviderNotFound = "oidc_provider_not_found";
+    public const string ProviderUnavailable = "oidc_provider_unavailable";
     public const string StoreUnavailable = "store_unavailable";
 
     private static readonly Dictionary<string, string> Messages = new(StringComparer.Ordinal)
@@ -136,6 +137,7 @@ internal static class OidcRefusals
         [Failed] = "The sign-in with the identity provider did not complete. Try again.",
         [Denied] = "The identity provider did not sign you in.",
         [ProviderNotFound] = "No identity provider is configured for that organization.",
+        [ProviderUnavailable] = "The identity provider cannot be reached right now. Try again shortly, or sign in with an API key.",
         [StoreUnavailable] = "The gateway cannot reach its store right now; nothing was changed. Try again shortly.",
     };
 

@@ -60,6 +60,17 @@ internal static class ConsoleOidcOptionsValidator
             {
                 errors.Add($"{at}: EmailClaim and SubjectClaim may not be empty.");
             }
+            else if (p.MapBy == ConsoleOidcMapping.ByEmail && p.EmailClaim != "email")
+            {
+                // email_verified speaks of the email claim only: preferred_username, upn and the like are
+                // names a person may choose or an administrator may reuse, verified by nobody.
+                errors.Add($"{at}:EmailClaim '{p.EmailClaim}' cannot map by email: email_verified vouches for the 'email' claim only. Map this provider by subject (MapBy 'sub').");
+            }
+
+            if (p.MapBy == ConsoleOidcMapping.BySubject && MutableClaims.Contains(p.SubjectClaim))
+            {
+                errors.Add($"{at}:SubjectClaim '{p.SubjectClaim}' names a person by what they or an administrator may change or hand to someone else: map by 'sub' (or an immutable id such as Entra's 'oid').");
+            }
 
             foreach (var (subject, username) in p.Subjects)
             {
@@ -80,6 +91,13 @@ internal static class ConsoleOidcOptionsValidator
             }
         }
     }
+
+    // Claims OpenID Connect says are neither stable nor unique (a person edits them, or they are reassigned
+    // when someone leaves): a subject table keyed on one would sign a newcomer in as whoever had it before.
+    private static readonly HashSet<string> MutableClaims = new(StringComparer.Ordinal)
+    {
+        "email", "preferred_username", "upn", "unique_name", "name", "nickname", "given_name", "family_name", "phone_number",
+    };
 
     /// <summary>A client secret written into gateway.json (any JSON configuration file) is refused: secrets come from the environment or a file.</summary>
     public static IEnumerable<string> InlineSecretErrors(IConfigurationRoot configuration)

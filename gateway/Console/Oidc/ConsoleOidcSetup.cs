@@ -23,7 +23,7 @@ internal static class ConsoleOidcSetup
 
     public static string CallbackPath(string org) => "/console/oidc/" + org + "/callback";
 
-    public static void AddConsoleOidc(IServiceCollection services, ConsoleOptions console)
+    public static void AddConsoleOidc(IServiceCollection services, ConsoleOptions console, bool tlsOnly)
     {
         if (console.Oidc.Count == 0)
         {
@@ -37,15 +37,17 @@ internal static class ConsoleOidcSetup
         var authentication = services.AddAuthentication();
         foreach (var (org, provider) in console.Oidc)
         {
-            authentication.AddOpenIdConnect(Scheme(org), provider.DisplayName ?? org, o => Configure(o, org, provider));
+            authentication.AddOpenIdConnect(Scheme(org), provider.DisplayName ?? org, o => Configure(o, org, provider, tlsOnly));
         }
     }
 
-    private static void Configure(OpenIdConnectOptions o, string org, ConsoleOidcOptions provider)
+    private static void Configure(OpenIdConnectOptions o, string org, ConsoleOidcOptions provider, bool tlsOnly)
     {
         var authority = new Uri(provider.Authority!);
         o.Authority = provider.Authority;
-        o.RequireHttpsMetadata = !ConsoleOidcOptionsValidator.IsLoopback(authority);
+        // The discovery document and the keys over https whenever the authority is https, on loopback too
+        // (a key set named at http://… anywhere would let whoever is on its path sign the ID tokens).
+        o.RequireHttpsMetadata = authority.Scheme == Uri.UriSchemeHttps;
         o.ClientId = provider.ClientId;
         o.ClientSecret = provider.ClientSecretFile is { } file ? ConsoleOidcOptionsValidator.ReadSecret(file) : provider.ClientSecret;
         o.ResponseType = OpenIdConnectResponseType.Code;
@@ -67,14 +69,19 @@ internal static class ConsoleOidcSetup
         o.UseTokenLifetime = false;
         o.DisableTelemetry = true;
         o.BackchannelTimeout = TimeSpan.FromSeconds(15);
-        o.CorrelationCookie.Name = "gw_console_oidc_c.";
-        o.NonceCookie.Name = "gw_console_oidc_n.";
+        // Under TLS only (every admin URL https), __Host- like the session's and the anti-forgery cookie:
+        // Secure, host-only and path /. Otherwise a sibling subdomain (or anyone answering for the host
+        // over plain http) could plant the correlation and nonce cookies of a sign-in the attacker started,
+        // then send the victim its callback: the victim's browser would sign in as the attacker.
+        var prefix = tlsOnly ? "__Host-" : "";
+        o.CorrelationCookie.Name = prefix + "gw_console_oidc_c.";
+        o.NonceCookie.Name = prefix + "gw_console_oidc_n.";
         foreach (var cookie in new[] { o.CorrelationCookie, o.NonceCookie })
         {
             cookie.SameSite = SameSiteMode.Lax;
-            cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            cookie.SecurePolicy = tlsOnly ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
             cookie.HttpOnly = true;
-            cookie.Path = CallbackPath(org);
+            cookie.Path = tlsOnly ? "/" : CallbackPath(org);
         }
 
         o.Events = new OpenIdConnectEvents
@@ -84,7 +91,7 @@ internal static class ConsoleOidcSetup
             // document served over https cannot send the code, the verifier or the secret over http.
             OnRedirectToIdentityProvider = c =>
             {
-                if (!IsAllowedEndpoint(c.ProtocolMessage.IssuerAddress))
+                if (!IsAllowedEndpoint(c.ProtocolMessage.IssuerAddress, authority))
                 {
                     c.HandleResponse();
                     Service(c.HttpContext).Failed(org, "authorization_endpoint_not_https");
@@ -98,7 +105,7 @@ internal static class ConsoleOidcSetup
                 // The handler posts to the request's endpoint when set, else the discovery document's (cached: no fetch here).
                 var endpoint = c.TokenEndpointRequest?.TokenEndpoint
                     ?? (c.Options.ConfigurationManager is { } manager ? (await manager.GetConfigurationAsync(c.HttpContext.RequestAborted)).TokenEndpoint : null);
-                if (!IsAllowedEndpoint(endpoint))
+                if (!IsAllowedEndpoint(endpoint, authority))
                 {
                     Service(c.HttpContext).Failed(org, "token_endpoint_not_https");
                     c.Fail("The provider's token endpoint is not https.");
@@ -122,8 +129,12 @@ internal static class ConsoleOidcSetup
         };
     }
 
-    private static bool IsAllowedEndpoint(string? url)
-        => Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && ConsoleOidcOptionsValidator.IsLoopback(uri)));
+    // http only where the authority itself is http (on loopback, for tests): an https provider's document
+    // naming http://127.0.0.1:… would have the gateway post the code, verifier and secret in clear to
+    // whatever listens on that port of its own host.
+    internal static bool IsAllowedEndpoint(string? url, Uri authority)
+        => Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps
+            || (uri.Scheme == Uri.UriSchemeHttp && authority.Scheme == Uri.UriSchemeHttp && ConsoleOidcOptionsValidator.IsLoopback(uri)));
 
     internal static bool SameIssuer(string? issuer, string authority)
         => issuer is not null && string.Equals(issuer.TrimEnd('/'), authority.TrimEnd('/'), StringComparison.Ordinal);

@@ -2,8 +2,10 @@ using Gateway.Abuse;
 using Gateway.Authentication;
 using Gateway.Diagnostics;
 using Gateway.Directory;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.OperatorConsole.Pages;
@@ -40,7 +42,7 @@ internal sealed partial class SignInModel(
     }
 
     /// <summary>Starts the sign-in at an organization's identity provider (a link, not a form: the page's form-action allows no other site).</summary>
-    public IActionResult OnGetOidc([FromQuery] string? org)
+    public async Task<IActionResult> OnGetOidcAsync([FromQuery] string? org)
     {
         if (org is null || !options.Console.Oidc.ContainsKey(org))
         {
@@ -49,7 +51,19 @@ internal sealed partial class SignInModel(
             return Page();
         }
 
-        return Challenge(new Microsoft.AspNetCore.Authentication.AuthenticationProperties { RedirectUri = "/" }, OperatorConsole.Oidc.ConsoleOidcSetup.Scheme(org));
+        try
+        {
+            await HttpContext.ChallengeAsync(OperatorConsole.Oidc.ConsoleOidcSetup.Scheme(org), new AuthenticationProperties { RedirectUri = "/" });
+        }
+        catch (InvalidOperationException)
+        {
+            // The handler reads the provider's discovery document first; every failure to fetch or read it
+            // (no answer, an error status, not JSON, http where https is required) comes as this one exception.
+            HttpContext.RequestServices.GetRequiredService<OperatorConsole.Oidc.ConsoleOidcSignIn>().Failed(org, "provider_unavailable");
+            OperatorConsole.Oidc.ConsoleOidcSignIn.RefuseTo(HttpContext, OperatorConsole.Oidc.OidcRefusals.ProviderUnavailable);
+        }
+
+        return new EmptyResult();
     }
 
     public async Task<IActionResult> OnPostAsync([FromForm] string? key)

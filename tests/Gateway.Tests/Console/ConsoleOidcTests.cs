@@ -154,7 +154,8 @@ public sealed class ConsoleOidcTests(BrowserFixture fixture) : IAsyncLifetime
                 Assert.Contains("; secure", c, StringComparison.OrdinalIgnoreCase);
                 Assert.Contains("; samesite=lax", c, StringComparison.OrdinalIgnoreCase);
                 Assert.Contains("; httponly", c, StringComparison.OrdinalIgnoreCase);
-                Assert.Contains("; path=/console/oidc/acme/callback", c, StringComparison.OrdinalIgnoreCase);
+                Assert.StartsWith("__Host-gw_console_oidc_", c, StringComparison.Ordinal); // host-only, path /: no sibling subdomain plants them
+                Assert.Contains("; path=/;", c + ";", StringComparison.OrdinalIgnoreCase);
             });
         }
 
