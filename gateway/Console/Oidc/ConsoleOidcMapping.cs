@@ -69,7 +69,8 @@ internal static class ConsoleOidcMapping
             return matches[0].Org == org ? Found(matches[0]) : Refused(OidcRefusals.UserNotFound);
         }
 
-        if (matches.Count > 1 || !provider.CreateUsers)
+        if (matches.Count > 1 || !provider.CreateUsers
+            || !provider.CreateUsersDomains.Contains(identity.Email[(identity.Email.LastIndexOf('@') + 1)..], StringComparer.OrdinalIgnoreCase))
         {
             return Refused(OidcRefusals.UserNotFound);
         }

@@ -33,6 +33,12 @@ internal sealed record ConsoleOidcOptions
     /// <summary>Create a member (no teams, no keys) for a verified email that matches no user; with <c>MapBy: email</c> only.</summary>
     public bool CreateUsers { get; init; }
 
+    /// <summary>
+    /// With <see cref="CreateUsers"/>, required: the email domains (after the <c>@</c>, any case) whose people
+    /// may be created. Others are refused as unknown, so a provider open to anyone lets in nobody extra.
+    /// </summary>
+    public string[] CreateUsersDomains { get; init; } = [];
+
     /// <summary>The name on the sign-in button; the organization's name when unset.</summary>
     public string? DisplayName { get; init; }
 

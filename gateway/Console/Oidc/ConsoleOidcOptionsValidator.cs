@@ -56,6 +56,15 @@ internal static class ConsoleOidcOptionsValidator
                 errors.Add($"{at}:CreateUsers needs MapBy 'email': a user created from a subject could not be found by it again.");
             }
 
+            if (p.CreateUsers && (p.CreateUsersDomains.Length == 0 || p.CreateUsersDomains.Any(d => !Names.IsValidEmail("x@" + d))))
+            {
+                errors.Add($"{at}:CreateUsers needs CreateUsersDomains, the email domains whose people may be created (e.g. [\"acme.example\"]): without them anyone the provider signs in would become a member.");
+            }
+            else if (!p.CreateUsers && p.CreateUsersDomains.Length > 0)
+            {
+                errors.Add($"{at}:CreateUsersDomains is set but CreateUsers is not: nobody would be created.");
+            }
+
             if (string.IsNullOrWhiteSpace(p.EmailClaim) || string.IsNullOrWhiteSpace(p.SubjectClaim))
             {
                 errors.Add($"{at}: EmailClaim and SubjectClaim may not be empty.");

@@ -199,7 +199,8 @@ public sealed class ConsoleOidcEmailTests
     {
         await using var idp = await TestIssuer.StartAsync();
         await using var org = await OrgGateway.StartAsync(
-            "--Gateway:Console:Oidc:acme:Authority=" + idp.Url, "--Gateway:Console:Oidc:acme:ClientId=" + idp.ClientId, "--Gateway:Console:Oidc:acme:CreateUsers=true");
+            "--Gateway:Console:Oidc:acme:Authority=" + idp.Url, "--Gateway:Console:Oidc:acme:ClientId=" + idp.ClientId, "--Gateway:Console:Oidc:acme:CreateUsers=true",
+            "--Gateway:Console:Oidc:acme:CreateUsersDomains:0=acme.example", "--Gateway:Console:Oidc:acme:CreateUsersDomains:1=Elsewhere.Example");
         var gw = org.Gw;
 
         idp.SignInAs = new TestIssuerUser("idp-alice", "ALICE@Acme.Example");
@@ -214,6 +215,11 @@ public sealed class ConsoleOidcEmailTests
         // No claim to map on: refused, nothing created.
         idp.SignInAs = new TestIssuerUser("idp-anon", null);
         Assert.Equal("?oidc=oidc_claim_missing", await ConsoleOidcOrganizationsTests.SignInAsync(gw, "acme"));
+
+        // A verified email of a domain the organization did not list: nobody is created for it.
+        idp.SignInAs = new TestIssuerUser("idp-stranger", "stranger@gmail.example");
+        Assert.Equal("?oidc=oidc_user_not_found", await ConsoleOidcOrganizationsTests.SignInAsync(gw, "acme"));
+        Assert.Equal(404, (await gw.GetAsync("/admin/v1/users/stranger", gw.RootKey)).Status);
     }
 }
 
@@ -238,11 +244,12 @@ public sealed class ConsoleOidcConfigurationTests
         Assert.Contains(errors, e => e.StartsWith("Gateway:Console:Oidc:beta: set ClientSecret or ClientSecretFile, not both", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Gateway:Console:Oidc:beta:MapBy 'name'", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Gateway:Console:Oidc:beta:CreateUsers needs MapBy 'email'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Gateway:Console:Oidc:beta:CreateUsers needs CreateUsersDomains", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Gateway:Console:Oidc:gamma:Authority", StringComparison.Ordinal) && e.Contains("without query"));
         Assert.Contains(errors, e => e.StartsWith("Gateway:Console:Oidc:gamma:Subjects is empty", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Gateway:Console:Oidc:gamma:Scopes must include 'openid'", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Gateway:Console:Oidc:delta:ClientSecretFile '/nonexistent/secret' cannot be read", StringComparison.Ordinal));
-        Assert.Equal(11, errors.Count);
+        Assert.Equal(12, errors.Count);
     }
 
     [Fact]

@@ -111,7 +111,7 @@ public sealed class ConsoleOidcTests(BrowserFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task WithCreateUsers_AnUnknownVerifiedEmail_BecomesAMemberWithNoTeams()
     {
-        await using var org = await OrgGateway.StartAsync(Oidc("--Gateway:Console:Oidc:acme:CreateUsers=true"));
+        await using var org = await OrgGateway.StartAsync(Oidc("--Gateway:Console:Oidc:acme:CreateUsers=true", "--Gateway:Console:Oidc:acme:CreateUsersDomains:0=acme.example"));
         var gw = org.Gw;
         _idp.SignInAs = new TestIssuerUser("idp-newbie", "New.Bie@acme.example");
 
