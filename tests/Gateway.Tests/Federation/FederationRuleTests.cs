@@ -130,6 +130,23 @@ public sealed class FederationRuleTests
     }
 
     [Fact]
+    public void ARuleNeverTakesAPersonsToken()
+    {
+        // A team admin's rule whose pattern covers the org's emails ('*' crosses neither ':' nor '/'):
+        // the people of the org keep mapping to themselves; only subjects that are nobody's email reach the rule.
+        var d = Snapshot(Account("s1", "grab", GitHub.Url, null, Rule("everyone", "*@acme.example")));
+        Assert.True(FederatedMapping.TryMap(d, GitHub, Token("alice@acme.example"), out var alice, out _));
+        Assert.Equal(("u1", "email"), (alice.Principal.Id, alice.Rule));
+        Assert.True(FederatedMapping.TryMap(d, GitHub, Token("robot@acme.example"), out var robot, out _));
+        Assert.Equal("grab@ml/everyone", robot.Rule);
+
+        // An access token minted through the rule ends once the subject is a person's email.
+        Assert.True(FederatedMapping.StillMaps(d, GitHub.Url, "robot@acme.example", "fr_everyone", "s1"));
+        var later = d.Apply(new ChangeSet().Put(new User { Id = "u2", Username = "robot", Email = "robot@acme.example", Org = "acme" }));
+        Assert.False(FederatedMapping.StillMaps(later, GitHub.Url, "robot@acme.example", "fr_everyone", "s1"));
+    }
+
+    [Fact]
     public void TwoRulesThatBothHold_MapNobody()
     {
         // Creation refuses this; a directory that holds it anyway fails closed.
