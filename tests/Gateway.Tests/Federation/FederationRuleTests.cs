@@ -147,6 +147,28 @@ public sealed class FederationRuleTests
     }
 
     [Fact]
+    public void AThousandHostileRules_StayCheapToScanForEveryToken()
+    {
+        // 32 accounts of 32 rules, each subject a 255-character pattern that a value of 'a's keeps wholly
+        // alive, told apart by a condition (so creation allows them): every token of the issuer, from
+        // anyone, is scanned against all of them, on every request.
+        var hostile = string.Concat(Enumerable.Repeat("*a", 127));
+        var accounts = Enumerable.Range(0, 32).Select(a => Account("s" + a, "n" + a, GitHub.Url, null,
+            [.. Enumerable.Range(0, 32).Select(i => Rule("r" + i, hostile, ("environment", $"e{a}-{i}")))])).ToArray();
+        var d = Snapshot(accounts);
+        var token = Token(new string('a', ClaimPattern.MaxValueLength), ("environment", "x"));
+        Assert.False(FederatedMapping.TryMap(d, GitHub, token, out _, out _)); // warm up
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.False(FederatedMapping.TryMap(d, GitHub, token, out _, out _));
+        }
+
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"10 tokens took {started.Elapsed}");
+    }
+
+    [Fact]
     public void TwoRulesThatBothHold_MapNobody()
     {
         // Creation refuses this; a directory that holds it anyway fails closed.
