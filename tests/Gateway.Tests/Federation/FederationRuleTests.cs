@@ -169,6 +169,17 @@ public sealed class FederationRuleTests
     }
 
     [Fact]
+    public void LoggedClaimValues_PrintAsThemselvesOrAsQuestionMarks()
+    {
+        // A branch name (so a GitHub subject or ref claim) may hold a line separator or a right-to-left override.
+        var d = Snapshot(Account("s2", "ci", GitHub.Url, null, Rule("main", "repo:acme/*:ref:refs/heads/main", ("ref", "refs/heads/main"))));
+        var closest = FederatedMapping.Closest(d, GitHub, Token("repo:acme/api:ref:refs/heads/main", ("ref", "refs/heads/x\u2028[Warning] forged\u202Eevil\u0007")));
+        Assert.Equal("ref 'refs/heads/x?[Warning] forged?evil?' does not match 'refs/heads/main'", closest?.Failed);
+        Assert.Equal("a?b?c\U0001F600d?", LogText.Printable("a\u2029b\u200Bc\U0001F600d\uD800", 100)); // a pair prints, a lone surrogate does not
+        Assert.Equal("ab…", LogText.Printable("abc", 2));
+    }
+
+    [Fact]
     public void TwoRulesThatBothHold_MapNobody()
     {
         // Creation refuses this; a directory that holds it anyway fails closed.
