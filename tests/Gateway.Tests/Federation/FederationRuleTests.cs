@@ -94,7 +94,7 @@ public sealed class FederationRuleTests
     }
 
     [Fact]
-    public void Mapping_ExactSubjectFirst_ThenTheOneRuleThatHolds_ThenEmail()
+    public void Mapping_ExactSubjectFirst_ThenEmail_ThenTheOneRuleThatHolds()
     {
         var d = Snapshot(
             Account("s1", "web", GitHub.Url, "repo:acme/web:ref:refs/heads/release"),
