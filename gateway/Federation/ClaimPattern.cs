@@ -6,8 +6,8 @@ namespace Gateway.Federation;
 /// subject, one segment of a path), and <c>**</c> any run other than <c>:</c> (a branch name with
 /// slashes). No wildcard ever crosses <c>:</c>, so <c>repo:acme/*:ref:refs/heads/main</c> cannot
 /// match a subject with more fields than it names. There is no escape and no regular expression:
-/// the pattern text is only ever read here, by an automaton without backtracking, so matching costs
-/// at most pattern length × value length steps whatever either holds.
+/// the pattern text is only ever read here, by an automaton without backtracking (bit-parallel), so
+/// matching costs a few word operations per value character whatever either holds.
 /// </summary>
 internal sealed class ClaimPattern
 {
@@ -18,11 +18,33 @@ internal sealed class ClaimPattern
 
     private readonly Element[] _elements;
 
+    // For Matches, one bit per position in four words (MaxLength elements and the end fit in 256), so a
+    // character costs a few word operations per pattern, not one step per position: a directory of many
+    // long patterns that a hostile value keeps alive stays cheap to scan for every token.
+    private readonly ulong[] _wildcards = new ulong[4];
+    private readonly ulong[] _anyButColon = new ulong[4];
+    private readonly Dictionary<char, ulong[]> _literals = [];
+
     private ClaimPattern(string text, Element[] elements)
     {
         Text = text;
         _elements = elements;
         IsExact = elements.All(e => e.Kind == ElementKind.Literal);
+        if (IsExact)
+        {
+            return;
+        }
+
+        for (var i = 0; i < elements.Length; i++)
+        {
+            var e = elements[i];
+            var mask = e.Kind == ElementKind.Literal ? _literals.TryGetValue(e.Char, out var m) ? m : _literals[e.Char] = new ulong[4] : _wildcards;
+            mask[i / 64] |= 1UL << (i % 64);
+            if (e.Kind == ElementKind.AnyButColon)
+            {
+                _anyButColon[i / 64] |= 1UL << (i % 64);
+            }
+        }
     }
 
     public string Text { get; }
@@ -96,59 +118,46 @@ internal sealed class ClaimPattern
             return false;
         }
 
-        // The set of pattern positions reached after each character (a Thompson simulation).
-        var n = _elements.Length;
-        var current = new bool[n + 1];
-        var next = new bool[n + 1];
-        current[0] = true;
-        Close(current);
+        // The set of pattern positions reached after each character (a Thompson simulation, bit-parallel,
+        // word by word in locals): a literal at i matching the character moves to i + 1, a wildcard at i
+        // admitting it stays, and the position after a reached wildcard is reached too (it may match
+        // nothing; wildcards are never side by side, so one step covers it).
+        var w = _wildcards;
+        ulong c0 = 1, c1 = 0, c2 = 0, c3 = 0;
+        c0 |= (c0 & w[0]) << 1;
         foreach (var c in value)
         {
-            Array.Clear(next);
-            var any = false;
-            for (var i = 0; i < n; i++)
+            ulong m0 = 0, m1 = 0, m2 = 0, m3 = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            if (_literals.TryGetValue(c, out var l))
             {
-                if (!current[i])
-                {
-                    continue;
-                }
-
-                var e = _elements[i];
-                if (e.Kind == ElementKind.Literal)
-                {
-                    if (e.Char == c)
-                    {
-                        next[i + 1] = any = true;
-                    }
-                }
-                else if (Admits(e.Kind, c))
-                {
-                    next[i] = any = true;
-                }
+                (m0, m1, m2, m3) = (c0 & l[0], c1 & l[1], c2 & l[2], c3 & l[3]);
             }
 
-            if (!any)
+            if (c != ':')
+            {
+                var stay = c == '/' ? _anyButColon : w;
+                (s0, s1, s2, s3) = (c0 & stay[0], c1 & stay[1], c2 & stay[2], c3 & stay[3]);
+            }
+
+            c0 = (m0 << 1) | s0;
+            c1 = (m1 << 1) | (m0 >> 63) | s1;
+            c2 = (m2 << 1) | (m1 >> 63) | s2;
+            c3 = (m3 << 1) | (m2 >> 63) | s3;
+            if ((c0 | c1 | c2 | c3) == 0)
             {
                 return false;
             }
 
-            Close(next);
-            (current, next) = (next, current);
+            var (k0, k1, k2, k3) = (c0 & w[0], c1 & w[1], c2 & w[2], c3 & w[3]);
+            c0 |= k0 << 1;
+            c1 |= (k1 << 1) | (k0 >> 63);
+            c2 |= (k2 << 1) | (k1 >> 63);
+            c3 |= (k3 << 1) | (k2 >> 63);
         }
 
-        return current[n];
-    }
-
-    // A wildcard may match nothing: every position after a reached wildcard is reached too.
-    private void Close(bool[] reached)
-    {
-        for (var i = 0; i < _elements.Length; i++)
-        {
-            if (reached[i] && _elements[i].Kind != ElementKind.Literal)
-            {
-                reached[i + 1] = true;
-            }
-        }
+        var end = _elements.Length;
+        var last = (end / 64) switch { 0 => c0, 1 => c1, 2 => c2, _ => c3 };
+        return (last & (1UL << (end % 64))) != 0;
     }
 
     /// <summary>

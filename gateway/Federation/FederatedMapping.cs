@@ -10,11 +10,11 @@ internal readonly record struct FederatedMatch(Principal Principal, string? Rule
 
 /// <summary>
 /// The rules from a token of an issuer to a principal, first that holds: the external service account
-/// of a team of the issuer's organization whose subject equals <c>sub</c> exactly; else the one
-/// account whose claim rule the token satisfies (rules of one issuer never overlap: refused at
-/// creation; should two ever both hold, nobody); else the user of that organization whose email
-/// equals <c>sub</c> (W&amp;B's rule for people; not a gateway operator through an issuer registered
-/// by an org admin); else nobody. Claims no rule names (email, name, groups) never count.
+/// of a team of the issuer's organization whose subject equals <c>sub</c> exactly; else the user of
+/// that organization whose email equals <c>sub</c> (W&amp;B's rule for people; not a gateway operator
+/// through an issuer registered by an org admin); else the one account whose claim rule the token
+/// satisfies (rules of one issuer never overlap: refused at creation; should two ever both hold,
+/// nobody); else nobody. Claims no rule names (email, name, groups) never count.
 /// </summary>
 internal static class FederatedMapping
 {
@@ -27,6 +27,14 @@ internal static class FederatedMapping
         if (TryMapAccountOnSubject(snapshot, issuer, token.Subject, out var account))
         {
             match = new FederatedMatch(account, null, ExactSubject);
+            return true;
+        }
+
+        // A person's own email outranks a pattern: else a team admin's rule covering the org's emails
+        // ('*@acme.example') would take every person's token from them.
+        if (TryMapUser(snapshot, issuer, token.Subject, out var user))
+        {
+            match = new FederatedMatch(user, null, Email);
             return true;
         }
 
@@ -52,12 +60,6 @@ internal static class FederatedMapping
         if (found is not null)
         {
             match = new FederatedMatch(found.Account, found.Rule.Id, found.Label);
-            return true;
-        }
-
-        if (TryMapUser(snapshot, issuer, token.Subject, out var user))
-        {
-            match = new FederatedMatch(user, null, Email);
             return true;
         }
 
@@ -124,9 +126,10 @@ internal static class FederatedMapping
             return TryMapOnSubject(snapshot, issuer, subject, out var principal) && principal.Id == principalId;
         }
 
+        // An exact subject or a person's email that now takes the subject outranks the rule, as in TryMap.
         return snapshot.AccountsById.TryGetValue(principalId, out var account)
                && account is { Authentication: AuthenticationKind.Federated } && account.Issuer == issuerUrl && account.Org == issuer.Org
-               && account.Rules.Any(r => r.Id == ruleId);
+               && account.Rules.Any(r => r.Id == ruleId) && !TryMapOnSubject(snapshot, issuer, subject, out _);
     }
 
     private static bool TryMapOnSubject(DirectorySnapshot snapshot, TrustedIssuer issuer, string subject, [MaybeNullWhen(false)] out Principal principal)

@@ -131,18 +131,8 @@ internal sealed partial class FederatedTokenValidator(
         return validation;
     }
 
-    // A subject as logged: at most 200 characters, control characters replaced (it is the token's claim, sent by anyone).
-    private static string Printable(string subject)
-    {
-        var text = subject.Length > 200 ? subject[..200] + "…" : subject;
-        return string.Create(text.Length, text, static (span, source) =>
-        {
-            for (var i = 0; i < source.Length; i++)
-            {
-                span[i] = char.IsControl(source[i]) ? '?' : source[i];
-            }
-        });
-    }
+    // A subject as logged: at most 200 characters, what would not print replaced (it is the token's claim, sent by anyone).
+    private static string Printable(string subject) => LogText.Printable(subject, 200);
 
     private static FederatedValidation Map(Directory.DirectorySnapshot snapshot, TrustedIssuer issuer, TokenClaims claims, bool asBearer)
     {

@@ -49,9 +49,8 @@ internal sealed class RuleEntry
         return (failed, held);
     }
 
-    // A claim value as logged: at most 100 characters, control characters replaced (the token's sender chose it).
-    private static string Printable(string value)
-        => new([.. (value.Length > 100 ? value[..100] + "…" : value).Select(c => char.IsControl(c) ? '?' : c)]);
+    // A claim value as logged: at most 100 characters, what would not print replaced (the token's sender chose it).
+    private static string Printable(string value) => LogText.Printable(value, 100);
 
     private static bool Holds(string claim, ClaimPattern pattern, TokenClaims token)
         => claim == "aud" ? token.Audiences.Any(pattern.Matches) : token.Strings.TryGetValue(claim, out var value) && pattern.Matches(value);

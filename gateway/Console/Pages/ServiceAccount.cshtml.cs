@@ -111,11 +111,25 @@ internal sealed class ServiceAccountModel : ConsolePageModel
     public async Task<IActionResult> OnPostAddRuleAsync([FromForm] string? ruleName, [FromForm] string? ruleSubject, [FromForm] string? ruleConditions)
     {
         // One "claim=pattern" per line; a line without '=' is sent as a claim with no pattern, for the API to refuse by name.
+        // A claim on two lines is refused, as the CLI refuses it: keeping either line silently could make the rule wider than read.
         var conditions = new Dictionary<string, string>(StringComparer.Ordinal);
+        var repeated = new Dictionary<string, string[]>(StringComparer.Ordinal);
         foreach (var line in (ruleConditions ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var eq = line.IndexOf('=');
-            conditions[eq < 0 ? line : line[..eq].Trim()] = eq < 0 ? "" : line[(eq + 1)..].Trim();
+            var claim = eq < 0 ? line : line[..eq].Trim();
+            if (!conditions.TryAdd(claim, eq < 0 ? "" : line[(eq + 1)..].Trim()))
+            {
+                repeated["conditions." + claim] = [$"'{claim}' is on two lines: one pattern per claim."];
+            }
+        }
+
+        if (repeated.Count > 0)
+        {
+            (Message, MessageIsError, FieldErrors) = ($"Rule '{ruleName}' not added: a claim is named twice.", true, repeated);
+            Response.StatusCode = 400;
+            RuleForm = (ruleName, ruleSubject, ruleConditions);
+            return await AfterPostAsync(LoadAsync);
         }
 
         var body = new { name = ruleName?.Trim(), subject = ruleSubject?.Trim(), conditions };

@@ -47,8 +47,14 @@ public sealed class ConsoleFederationRuleTests(BrowserFixture fixture) : IAsyncL
         await Expect(page.Locator(".field-error").Filter(new() { HasText = "'iss'" })).ToBeVisibleAsync();
         await Expect(page.GetByLabel("Subject pattern")).ToHaveValueAsync("repo:***");
 
+        // A claim on two lines: refused, not narrowed or widened to either line.
         await page.GetByLabel("Rule name").FillAsync("main");
         await page.GetByLabel("Subject pattern").FillAsync("repo:acme/*:ref:refs/heads/main");
+        await page.GetByLabel("Conditions").FillAsync("environment=prod\nenvironment=*");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add rule" }).ClickAsync();
+        await Expect(page.Locator(".field-error").Filter(new() { HasText = "'environment' is on two lines" })).ToBeVisibleAsync();
+        Assert.Empty((await _gw.GetAsync("/admin/v1/service-accounts/gha@ml/federation-rules", _gw.RootKey)).Json.EnumerateArray());
+
         await page.GetByLabel("Conditions").FillAsync("repository_owner=acme\nenvironment=ci-*");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add rule" }).ClickAsync();
         await Expect(Banner(page)).ToHaveTextAsync("Rule 'main' added.");

@@ -94,7 +94,7 @@ public sealed class FederationRuleTests
     }
 
     [Fact]
-    public void Mapping_ExactSubjectFirst_ThenTheOneRuleThatHolds_ThenEmail()
+    public void Mapping_ExactSubjectFirst_ThenEmail_ThenTheOneRuleThatHolds()
     {
         var d = Snapshot(
             Account("s1", "web", GitHub.Url, "repo:acme/web:ref:refs/heads/release"),
@@ -127,6 +127,56 @@ public sealed class FederationRuleTests
         Assert.Equal(("ci@ml/main", "repository_owner 'evil' does not match 'acme'"), closest);
         Assert.Equal("repository_owner is missing (or not a string)", FederatedMapping.Closest(d, GitHub, Token("repo:acme/api:ref:refs/heads/main"))?.Failed);
         Assert.Null(FederatedMapping.Closest(d, OtherOrgIdp, Token("x")));
+    }
+
+    [Fact]
+    public void ARuleNeverTakesAPersonsToken()
+    {
+        // A team admin's rule whose pattern covers the org's emails ('*' crosses neither ':' nor '/'):
+        // the people of the org keep mapping to themselves; only subjects that are nobody's email reach the rule.
+        var d = Snapshot(Account("s1", "grab", GitHub.Url, null, Rule("everyone", "*@acme.example")));
+        Assert.True(FederatedMapping.TryMap(d, GitHub, Token("alice@acme.example"), out var alice, out _));
+        Assert.Equal(("u1", "email"), (alice.Principal.Id, alice.Rule));
+        Assert.True(FederatedMapping.TryMap(d, GitHub, Token("robot@acme.example"), out var robot, out _));
+        Assert.Equal("grab@ml/everyone", robot.Rule);
+
+        // An access token minted through the rule ends once the subject is a person's email.
+        Assert.True(FederatedMapping.StillMaps(d, GitHub.Url, "robot@acme.example", "fr_everyone", "s1"));
+        var later = d.Apply(new ChangeSet().Put(new User { Id = "u2", Username = "robot", Email = "robot@acme.example", Org = "acme" }));
+        Assert.False(FederatedMapping.StillMaps(later, GitHub.Url, "robot@acme.example", "fr_everyone", "s1"));
+    }
+
+    [Fact]
+    public void AThousandHostileRules_StayCheapToScanForEveryToken()
+    {
+        // 32 accounts of 32 rules, each subject a 255-character pattern that a value of 'a's keeps wholly
+        // alive, told apart by a condition (so creation allows them): every token of the issuer, from
+        // anyone, is scanned against all of them, on every request.
+        var hostile = string.Concat(Enumerable.Repeat("*a", 127));
+        var accounts = Enumerable.Range(0, 32).Select(a => Account("s" + a, "n" + a, GitHub.Url, null,
+            [.. Enumerable.Range(0, 32).Select(i => Rule("r" + i, hostile, ("environment", $"e{a}-{i}")))])).ToArray();
+        var d = Snapshot(accounts);
+        var token = Token(new string('a', ClaimPattern.MaxValueLength), ("environment", "x"));
+        Assert.False(FederatedMapping.TryMap(d, GitHub, token, out _, out _)); // warm up
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.False(FederatedMapping.TryMap(d, GitHub, token, out _, out _));
+        }
+
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"10 tokens took {started.Elapsed}");
+    }
+
+    [Fact]
+    public void LoggedClaimValues_PrintAsThemselvesOrAsQuestionMarks()
+    {
+        // A branch name (so a GitHub subject or ref claim) may hold a line separator or a right-to-left override.
+        var d = Snapshot(Account("s2", "ci", GitHub.Url, null, Rule("main", "repo:acme/*:ref:refs/heads/main", ("ref", "refs/heads/main"))));
+        var closest = FederatedMapping.Closest(d, GitHub, Token("repo:acme/api:ref:refs/heads/main", ("ref", "refs/heads/x\u2028[Warning] forged\u202Eevil\u0007")));
+        Assert.Equal("ref 'refs/heads/x?[Warning] forged?evil?' does not match 'refs/heads/main'", closest?.Failed);
+        Assert.Equal("a?b?c\U0001F600d?", LogText.Printable("a\u2029b\u200Bc\U0001F600d\uD800", 100)); // a pair prints, a lone surrogate does not
+        Assert.Equal("ab…", LogText.Printable("abc", 2));
     }
 
     [Fact]

@@ -173,6 +173,11 @@ public sealed class FederationClaimRuleTests(ClaimRuleFixture fixture) : IClassF
         AssertInvalidGrant(await FederationFixture.ExchangeAsync(Gw, fixture.GitHub.Token("repo:acme/web:pull_request:ref:refs/heads/main", "wandb",
             edit: (_, p) => p["repository_owner"] = "acme")));
 
+        // A branch name holding a line separator and a right-to-left override: the subject is logged without them.
+        AssertInvalidGrant(await FederationFixture.ExchangeAsync(Gw, fixture.GitHubToken("acme/web", "x\u2028[Warning] forged\u202Eevil")));
+        await fixture.LogLineAsync("names subject 'repo:acme/web:ref:refs/heads/x?[Warning] forged?evil'");
+        Assert.DoesNotContain(Gw.Logs.Lines, l => l.Contains('\u2028') || l.Contains('\u202E'));
+
         foreach (var jwt in new[] { assertion, dev, evil, bare })
         {
             Assert.DoesNotContain(jwt, Gw.Logs.All);

@@ -130,4 +130,38 @@ public sealed class FederationRuleReplicaTests(PostgresFixture pg)
         await UntilAsync(() => set.WriteAsync(b, token), 401);
         await UntilAsync(async () => (await ExchangeAsync(set, a, Assertion())).Status, 400);
     }
+
+    [Fact]
+    public async Task TwoReplicasRacingToCreateOverlappingRules_OnTwoAccounts_OneWins()
+    {
+        await using var set = await ReplicaSet.StartAsync(pg.Server, 2);
+        var (a, b) = (set[0], set[1]);
+        var root = set.RootKey;
+        await using var idp = await TestIssuer.StartAsync();
+        await Ok(() => set.AdminAsync(a, HttpMethod.Post, "/admin/v1/orgs/acme/teams", root, new { name = "ml" }));
+        await Ok(() => set.AdminAsync(a, HttpMethod.Post, "/admin/v1/orgs/acme/issuers", root, new { issuer = idp.Url }));
+        foreach (var name in new[] { "one", "two" })
+        {
+            await Ok(() => set.AdminAsync(a, HttpMethod.Post, "/admin/v1/teams/ml/service-accounts", root, new
+            {
+                name, authentication = "federated", issuer = idp.Url, subject = "exact:" + name,
+            }));
+        }
+
+        // Both replicas know both accounts, then each is asked at once for a rule the other's overlaps:
+        // each plans on a snapshot without the other's rule, and the shared write lock replans the second.
+        await Ok(() => set.AdminAsync(b, HttpMethod.Get, "/admin/v1/service-accounts/two@ml", root));
+        for (var round = 0; round < 5; round++)
+        {
+            var both = await Task.WhenAll(
+                set.AdminAsync(a, HttpMethod.Post, "/admin/v1/service-accounts/one@ml/federation-rules", root, new { name = $"r{round}", subject = $"repo:acme/*:ref:refs/heads/b{round}" }),
+                set.AdminAsync(b, HttpMethod.Post, "/admin/v1/service-accounts/two@ml/federation-rules", root, new { name = $"r{round}", subject = $"repo:acme/web:ref:refs/heads/b{round}" }));
+            Assert.Equal([201, 409], both.Select(r => r.Status).Order());
+            Assert.Contains(both, r => r.Status == 409 && r.Json.GetProperty("code").GetString() == "federation_rule_overlap");
+        }
+
+        // Whichever won each round, one rule per round is kept (read once replica a has caught up with b's).
+        async Task<int> Count(string sa) => (await set.AdminAsync(a, HttpMethod.Get, $"/admin/v1/service-accounts/{sa}/federation-rules", root)).Json.GetArrayLength();
+        await UntilAsync(async () => await Count("one@ml") + await Count("two@ml") == 5 ? 200 : 404, 200);
+    }
 }
