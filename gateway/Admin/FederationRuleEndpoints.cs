@@ -64,6 +64,7 @@ internal static class FederationRuleEndpoints
                     throw AdminProblemException.Conflict(ProblemCodes.FederationRuleLimit, $"A service account holds at most {FederationRuleChecks.MaxRulesPerAccount} rules.");
                 }
 
+                FederationRuleChecks.ThrowIfIssuerFull(d, account.Issuer!, 1);
                 ThrowIfOverlapping(d, caller.Principal, account.Issuer!, rule, null, ref hidden);
                 var updated = account with { Rules = account.Rules.Add(rule!) };
                 var changes = new ChangeSet().Put(updated)

@@ -138,6 +138,7 @@ internal static class ServiceAccountEndpoints
                 FederationRuleEndpoints.ThrowIfOverlapping(d, caller.Principal, body.Issuer!, null, body.Subject, ref hiddenHolder);
             }
 
+            Federation.FederationRuleChecks.ThrowIfIssuerFull(d, body.Issuer!, rules.Length);
             for (var i = 0; i < rules.Length; i++)
             {
                 FederationRuleEndpoints.ThrowIfOverlapping(d, caller.Principal, body.Issuer!, rules[i], null, ref hiddenHolder);

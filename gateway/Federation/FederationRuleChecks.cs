@@ -18,6 +18,20 @@ internal sealed record FederationRuleDraft(string? Name, string? Subject, IReadO
 internal static class FederationRuleChecks
 {
     public const int MaxRulesPerAccount = 32;
+
+    // Every token of an issuer is matched against its wildcard rules (anyone can mint a GitHub Actions
+    // token): a bound on the issuer's rules bounds what one token costs, whoever wrote the rules.
+    public const int MaxRulesPerIssuer = 256;
+
+    /// <summary>Refuses rules that would take the issuer past <see cref="MaxRulesPerIssuer"/>.</summary>
+    public static void ThrowIfIssuerFull(DirectorySnapshot d, string issuer, int adding)
+    {
+        if (d.FederationRules.OfIssuer(issuer).Length + adding > MaxRulesPerIssuer)
+        {
+            throw Diagnostics.AdminProblemException.Conflict(Diagnostics.ProblemCodes.FederationRuleLimit,
+                $"An issuer holds at most {MaxRulesPerIssuer} claim rules across all accounts; delete rules no longer used, or map by exact subject.");
+        }
+    }
     public const int MaxConditions = 16;
     public const int MaxClaimNameLength = 64;
 
