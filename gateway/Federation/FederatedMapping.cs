@@ -129,7 +129,22 @@ internal static class FederatedMapping
         // An exact subject or a person's email that now takes the subject outranks the rule, as in TryMap.
         return snapshot.AccountsById.TryGetValue(principalId, out var account)
                && account is { Authentication: AuthenticationKind.Federated } && account.Issuer == issuerUrl && account.Org == issuer.Org
-               && account.Rules.Any(r => r.Id == ruleId) && !TryMapOnSubject(snapshot, issuer, subject, out _);
+               && HasRule(account, ruleId) && !TryMapOnSubject(snapshot, issuer, subject, out _);
+    }
+
+    // A loop, not Any with a lambda: the lambda's closure over ruleId would be allocated on every call,
+    // the hot path's access tokens without a rule included (the closure is made where ruleId is in scope).
+    private static bool HasRule(ServiceAccount account, string ruleId)
+    {
+        foreach (var rule in account.Rules)
+        {
+            if (rule.Id == ruleId)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool TryMapOnSubject(DirectorySnapshot snapshot, TrustedIssuer issuer, string subject, [MaybeNullWhen(false)] out Principal principal)
