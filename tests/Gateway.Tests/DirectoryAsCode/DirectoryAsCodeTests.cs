@@ -395,7 +395,7 @@ public sealed class DirectoryAsCodeTests
         Assert.Equal(await File.ReadAllTextAsync(Path.Combine(RepositoryRoot.Find(), "docs", "directory.schema.json")), schema.Text);
     }
 
-    private static async Task<ApiResponse> PostDocumentAsync(TestGateway gw, string key, string document, string mediaType, bool dryRun)
+    internal static async Task<ApiResponse> PostDocumentAsync(TestGateway gw, string key, string document, string mediaType, bool dryRun)
     {
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gw.AdminUrl, "/admin/v1/directory/apply" + (dryRun ? "?dryRun=true" : "")))
