@@ -129,4 +129,23 @@ public sealed class DirectoryFederationRuleTests
         Assert.Contains("'subject' is required: a pattern for sub", reason);
         Assert.Contains("'exp' is checked by the gateway itself", reason);
     }
+
+    [Fact]
+    public async Task AnIssuerARuleOnlyAccountMapsTo_IsNotDeleted()
+    {
+        await using var gw = await TestGateway.StartAsync();
+        await BuildAsync(gw);
+        var document = JsonNode.Parse(await DirectoryCliRunner.ExportAsync(gw, gw.RootKey, "--format", "json"))!.AsObject();
+        // ci@ml (exact subject) goes; web@ml (rules only) stays and still names the issuer.
+        var accounts = document["serviceAccounts"]!.AsArray();
+        accounts.Remove(accounts.Single(a => (string)a!["name"]! == "ci"));
+        document["issuers"] = new JsonArray();
+        var before = await DirectoryCliRunner.ExportAsync(gw, gw.RootKey, "--format", "json");
+
+        var answer = await DirectoryAsCodeTests.PostDocumentAsync(gw, gw.RootKey, document.ToJsonString(), "application/json", dryRun: false);
+
+        Assert.Equal((409, "directory_changes_refused"), (answer.Status, answer.Code));
+        Assert.StartsWith("409 issuer_in_use", answer.Json.GetProperty("errors").GetProperty("- issuer https://idp.example")[0].GetString());
+        Assert.Equal(before, await DirectoryCliRunner.ExportAsync(gw, gw.RootKey, "--format", "json"));
+    }
 }
