@@ -224,11 +224,11 @@ internal sealed partial class DirectoryPlanner
                 errors.Add("issuer", $"'issuer' must be an issuer registered for organization '{_org}' (list it under issuers).");
             }
 
-            // The exact subject, claim rules, or both: at least one way to reach the account.
-            if (authentication == AuthenticationKind.Federated && (wanted.Subject is not null || wanted.Rules is not { Count: > 0 })
-                && !Policy.Directory.Names.IsPrintable(wanted.Subject))
+            // The exact subject, claim rules, both, or (as the rules endpoints leave an account whose last rule
+            // they deleted, and so an export holds it) neither: an account no token maps to.
+            if (authentication == AuthenticationKind.Federated && wanted.Subject is not null && !Policy.Directory.Names.IsPrintable(wanted.Subject))
             {
-                errors.Add("subject", "'subject' is required for federated accounts without 'rules': 1 to 255 characters, no control characters.");
+                errors.Add("subject", "'subject' is 1 to 255 characters, no control characters.");
             }
         }
         else

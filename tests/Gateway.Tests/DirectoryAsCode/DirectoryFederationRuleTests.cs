@@ -106,8 +106,8 @@ public sealed class DirectoryFederationRuleTests
         await BuildAsync(gw);
         var document = JsonNode.Parse(await DirectoryCliRunner.ExportAsync(gw, gw.RootKey, "--format", "json"))!.AsObject();
         var accounts = document["serviceAccounts"]!.AsArray();
-        // A federated account with neither subject nor rules, and a built-in account with rules: schema errors.
-        accounts.Add(new JsonObject { ["name"] = "none", ["scope"] = "team", ["team"] = "ml", ["authentication"] = "federated", ["issuer"] = "https://idp.example" });
+        // A federated account without an issuer, and a built-in account with rules: schema errors.
+        accounts.Add(new JsonObject { ["name"] = "none", ["scope"] = "team", ["team"] = "ml", ["authentication"] = "federated", ["rules"] = new JsonObject { ["a"] = new JsonObject { ["subject"] = "x" } } });
         accounts.Add(new JsonObject { ["name"] = "plain", ["scope"] = "team", ["team"] = "ml", ["rules"] = new JsonObject { ["a"] = new JsonObject { ["subject"] = "x" } } });
         var schema = await DirectoryAsCodeTests.PostDocumentAsync(gw, gw.RootKey, document.ToJsonString(), "application/json", dryRun: true);
         Assert.Equal((400, "invalid_document"), (schema.Status, schema.Code));
@@ -147,5 +147,22 @@ public sealed class DirectoryFederationRuleTests
         Assert.Equal((409, "directory_changes_refused"), (answer.Status, answer.Code));
         Assert.StartsWith("409 issuer_in_use", answer.Json.GetProperty("errors").GetProperty("- issuer https://idp.example")[0].GetString());
         Assert.Equal(before, await DirectoryCliRunner.ExportAsync(gw, gw.RootKey, "--format", "json"));
+    }
+
+    [Fact]
+    public async Task AnAccountWhoseLastRuleWasDeleted_StillRoundTrips()
+    {
+        // The rules endpoints let the last rule go (a rule is replaced by deleting it, then creating its successor).
+        await using var source = await TestGateway.StartAsync();
+        await BuildAsync(source);
+        Assert.Equal(204, (await source.DeleteAsync("/admin/v1/service-accounts/web@ml/federation-rules/main", source.RootKey)).Status);
+        var yaml = await DirectoryCliRunner.ExportAsync(source, source.RootKey);
+
+        await using var target = await TestGateway.StartAsync();
+        var file = target.Directory.File("acme.yaml");
+        await File.WriteAllTextAsync(file, yaml);
+        var (exit, output, errors) = await DirectoryCliRunner.RunAsync(target, target.RootKey, "apply", file);
+        Assert.True(exit == 0, $"apply failed ({exit}): {output}{errors}");
+        Assert.Equal(yaml, await DirectoryCliRunner.ExportAsync(target, target.RootKey));
     }
 }
