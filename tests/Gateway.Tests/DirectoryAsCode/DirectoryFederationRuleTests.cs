@@ -165,4 +165,32 @@ public sealed class DirectoryFederationRuleTests
         Assert.True(exit == 0, $"apply failed ({exit}): {output}{errors}");
         Assert.Equal(yaml, await DirectoryCliRunner.ExportAsync(target, target.RootKey));
     }
+
+    [Fact]
+    public async Task ARuleOverlappingAnAccountTheCallerCannotSee_IsRefusedWithoutNamingIt_AndAuditedAsAProbe()
+    {
+        await using var org = await OrgGateway.StartAsync();
+        var (gw, _, keys) = org;
+        await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs/acme/issuers", gw.RootKey, new { issuer = "https://idp.example", audiences = new[] { "acme" } }));
+        await OrgFixture.Ok(gw.PostAsync("/admin/v1/teams/cv/service-accounts", keys["carol"], new
+        {
+            name = "cvci", authentication = "federated", issuer = "https://idp.example", rules = new object[] { new { name = "main", subject = "repo:acme/cv:*" } },
+        }));
+        // alice administers ml only: cvci@cv is not in her view.
+        var document = JsonNode.Parse(await DirectoryCliRunner.ExportAsync(gw, keys["alice"], "--format", "json"))!.AsObject();
+        document["serviceAccounts"]!.AsArray().Add(new JsonObject
+        {
+            ["name"] = "spy", ["scope"] = "team", ["team"] = "ml", ["authentication"] = "federated", ["issuer"] = "https://idp.example",
+            ["rules"] = new JsonObject { ["all"] = new JsonObject { ["subject"] = "repo:acme/*:main" } },
+        });
+
+        var answer = await DirectoryAsCodeTests.PostDocumentAsync(gw, keys["alice"], document.ToJsonString(), "application/json", dryRun: true);
+
+        var refusal = answer.Json.GetProperty("refusals").EnumerateArray().Single();
+        Assert.Equal("federation_rule_overlap", refusal.GetProperty("code").GetString());
+        Assert.DoesNotContain("cvci", refusal.GetProperty("detail").GetString());
+        var probe = (await gw.GetAsync("/admin/v1/audit?action=service_account.rule_conflict", gw.RootKey)).Json.EnumerateArray().Single();
+        Assert.Equal("alice", probe.GetProperty("actor").GetString());
+        Assert.StartsWith("conflict=federation_rule_overlap sha256=", probe.GetProperty("detail").GetString());
+    }
 }
