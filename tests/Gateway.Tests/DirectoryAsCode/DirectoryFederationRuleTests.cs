@@ -8,7 +8,7 @@ namespace Gateway.Tests.DirectoryAsCode;
 /// <summary>Claim rules of federated service accounts in directory documents: exported, diffed, applied under the rules endpoints' checks.</summary>
 public sealed class DirectoryFederationRuleTests
 {
-    private static async Task BuildAsync(TestGateway gw)
+    internal static async Task BuildAsync(TestGateway gw)
     {
         var root = gw.RootKey;
         await OrgFixture.Ok(gw.PostAsync("/admin/v1/orgs/acme/teams", root, new { name = "ml" }));
