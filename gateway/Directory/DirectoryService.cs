@@ -121,6 +121,8 @@ internal sealed class DirectoryService
                         {
                             RefreshLocked(force: false);
                             snapshot = _current;
+                            // The caller too is checked again on the view planned on (demoted or revoked elsewhere since).
+                            WriterCheck.Value?.Invoke(snapshot);
                             (changes, result) = plan(snapshot);
                             if (changes.IsEmpty)
                             {

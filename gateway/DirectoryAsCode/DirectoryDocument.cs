@@ -78,8 +78,23 @@ internal sealed record ServiceAccountEntry
 
     public LimitsEntry? Limits { get; init; }
 
+    /// <summary>A federated account's claim rules, rule name to rule: with or instead of an exact <see cref="Subject"/>.</summary>
+    public IReadOnlyDictionary<string, FederationRuleEntry>? Rules { get; init; }
+
     /// <summary>As every command names it: <c>name@team</c> or <c>name@org</c>.</summary>
     public string DisplayNameIn(string org) => Name + "@" + (Scope == "team" ? Team : org);
+}
+
+/// <summary>
+/// A claim rule without its id and creation time (an apply gives new ones): the same rule in the
+/// document and the store is left alone, so tokens minted through it live on; a changed one is a new rule.
+/// </summary>
+internal sealed record FederationRuleEntry
+{
+    public required string Subject { get; init; }
+
+    /// <summary>Claim to pattern.</summary>
+    public IReadOnlyDictionary<string, string>? Conditions { get; init; }
 }
 
 internal sealed record ProjectEntry

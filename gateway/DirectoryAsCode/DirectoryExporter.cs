@@ -49,8 +49,28 @@ internal static class DirectoryExporter
     private static ServiceAccountEntry Account(ServiceAccount a) => new()
     {
         Name = a.Name, Scope = Wire.Of(a.Scope), Team = a.Team, Authentication = Wire.Of(a.Authentication), Issuer = a.Issuer, Subject = a.Subject,
-        Access = Wire.Of(a.Access), Active = a.Active ? null : false, Limits = Limits(a.Limits),
+        Access = Wire.Of(a.Access), Active = a.Active ? null : false, Limits = Limits(a.Limits), Rules = Rules(a),
     };
+
+    public static SortedDictionary<string, FederationRuleEntry>? Rules(ServiceAccount a)
+    {
+        if (a.Rules.IsDefaultOrEmpty)
+        {
+            return null;
+        }
+
+        var rules = new SortedDictionary<string, FederationRuleEntry>(StringComparer.Ordinal);
+        foreach (var rule in a.Rules)
+        {
+            rules[rule.Name] = new FederationRuleEntry
+            {
+                Subject = rule.Subject,
+                Conditions = rule.Conditions.IsDefaultOrEmpty ? null : Sorted(rule.Conditions.Select(c => (c.Claim, c.Pattern))),
+            };
+        }
+
+        return rules;
+    }
 
     private static ProjectEntry Project(DirectorySnapshot d, Project p) => new()
     {

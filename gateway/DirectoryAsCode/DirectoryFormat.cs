@@ -140,7 +140,8 @@ internal static partial class DirectoryFormat
             return JsonValue.Create(integer);
         }
 
-        if (FloatPattern().IsMatch(value) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+        // Beyond double's range (1e400) .NET parses to infinity, which no JSON tree can hold: left a string, which the schema refuses.
+        if (FloatPattern().IsMatch(value) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number))
         {
             return JsonValue.Create(number);
         }

@@ -159,7 +159,8 @@ internal sealed partial class DirectoryPlanner
             throw AdminProblemException.Conflict(ProblemCodes.IssuerFromConfiguration, "This issuer is defined in gateway.json; remove it there.");
         }
 
-        var accounts = _w.AccountsBySubject.Keys.Count(k => k.Issuer == found.Url);
+        // Every federated account of the issuer, as the endpoint counts them: one with claim rules only has no exact subject.
+        var accounts = _w.AccountsById.Values.Count(a => a.Authentication == AuthenticationKind.Federated && a.Issuer == found.Url);
         if (accounts > 0)
         {
             throw AdminProblemException.Conflict(ProblemCodes.IssuerInUse, $"{accounts} external service account(s) would still map to this issuer.");

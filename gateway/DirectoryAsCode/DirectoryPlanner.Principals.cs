@@ -1,5 +1,7 @@
+using System.Collections.Immutable;
 using Gateway.Admin;
 using Gateway.Diagnostics;
+using Gateway.Federation;
 using Gateway.Policy.Model;
 using Gateway.Store;
 
@@ -13,7 +15,12 @@ internal sealed partial class DirectoryPlanner
         Operator = u.Operator == true ? true : null, Active = u.Active == false ? false : null, Teams = Sorted(u.Teams),
     };
 
-    private static ServiceAccountEntry NormalizeAccount(ServiceAccountEntry a) => a with { Active = a.Active == false ? false : null };
+    private static ServiceAccountEntry NormalizeAccount(ServiceAccountEntry a) => a with
+    {
+        Active = a.Active == false ? false : null,
+        Rules = a.Rules is not { Count: > 0 } rules ? null : new SortedDictionary<string, FederationRuleEntry>(
+            rules.ToDictionary(r => r.Key, r => r.Value with { Conditions = r.Value.Conditions is { Count: > 0 } c ? Sorted(c) : null }), StringComparer.Ordinal),
+    };
 
     // POST /orgs/{org}/users, then what the document sets beyond a new user's fields.
     private Action<ChangeSet> CreateUser(UserEntry wanted) => changes =>
@@ -217,9 +224,11 @@ internal sealed partial class DirectoryPlanner
                 errors.Add("issuer", $"'issuer' must be an issuer registered for organization '{_org}' (list it under issuers).");
             }
 
-            if (authentication == AuthenticationKind.Federated && !Policy.Directory.Names.IsPrintable(wanted.Subject))
+            // The exact subject, claim rules, both, or (as the rules endpoints leave an account whose last rule
+            // they deleted, and so an export holds it) neither: an account no token maps to.
+            if (authentication == AuthenticationKind.Federated && wanted.Subject is not null && !Policy.Directory.Names.IsPrintable(wanted.Subject))
             {
-                errors.Add("subject", "'subject' is required for federated accounts: 1 to 255 characters, no control characters.");
+                errors.Add("subject", "'subject' is 1 to 255 characters, no control characters.");
             }
         }
         else
@@ -236,8 +245,14 @@ internal sealed partial class DirectoryPlanner
             }
         }
 
+        if (authentication != AuthenticationKind.Federated && wanted.Rules is not null)
+        {
+            errors.Add("rules", "'rules' apply only to federated accounts.");
+        }
+
+        var rules = NewRules(wanted.Rules, [], errors) ?? [];
         errors.ThrowIfAny();
-        if (authentication == AuthenticationKind.Federated && _w.AccountsBySubject.ContainsKey((wanted.Issuer!, wanted.Subject!)))
+        if (authentication == AuthenticationKind.Federated && wanted.Subject is not null && _w.AccountsBySubject.ContainsKey((wanted.Issuer!, wanted.Subject)))
         {
             throw AdminProblemException.Conflict(ProblemCodes.SubjectTaken, "Another service account already maps this issuer and subject.");
         }
@@ -247,6 +262,17 @@ internal sealed partial class DirectoryPlanner
             Id = Admin.AdminIds.NewServiceAccountId(), Name = wanted.Name, Org = _org, Scope = scope, Team = wanted.Team,
             Authentication = authentication, Issuer = wanted.Issuer, Subject = wanted.Subject, Access = Parse<AccessMode>(wanted.Access), CreatedAt = _now,
         };
+        if (authentication == AuthenticationKind.Federated)
+        {
+            // As POST /teams/{team}/service-accounts: the subject and each rule may overlap no other mapping of the issuer, nor each other.
+            if (wanted.Subject is not null)
+            {
+                FederationRuleEndpoints.ThrowIfOverlapping(_w, Caller, wanted.Issuer!, null, wanted.Subject, ref _hiddenOverlap);
+            }
+
+            created = AddRules(_w.Apply(new ChangeSet().Put(created)), created, rules);
+        }
+
         if (_w.AccountsByName.ContainsKey(created.DisplayName))
         {
             throw AdminProblemException.Conflict(ProblemCodes.NameTaken, $"A service account named '{created.DisplayName}' exists.");
@@ -273,6 +299,18 @@ internal sealed partial class DirectoryPlanner
 
         var errors = new FieldErrors();
         var after = account;
+        if (Differences(new ServiceAccountEntry { Name = "", Scope = "", Team = "", Rules = wanted.Rules }, new ServiceAccountEntry { Name = "", Scope = "", Team = "", Rules = had.Rules }).Count > 0)
+        {
+            // As the federation-rules endpoints: a rule left out is deleted, a new or changed one created (with a new id).
+            FederationRuleEndpoints.RequireFederated(account);
+            var kept = account.Rules.Where(r => wanted.Rules?.GetValueOrDefault(r.Name) is { } w && SameRule(r, w)).ToImmutableArray();
+            if (NewRules(wanted.Rules, [.. kept.Select(r => r.Name)], errors) is { } added)
+            {
+                var without = account with { Rules = kept };
+                after = AddRules(_w.Apply(new ChangeSet().Put(without)), without, added);
+            }
+        }
+
         if (wanted.Team != had.Team)
         {
             if (!(_w.Teams.TryGetValue(wanted.Team, out var team) && team.Org == _org))
@@ -301,6 +339,55 @@ internal sealed partial class DirectoryPlanner
         errors.ThrowIfAny();
         changes.Put(after);
     };
+
+    // The rules of the document not in keep, checked field by field as POST .../federation-rules checks
+    // them; null when any is invalid (each error added).
+    private ImmutableArray<FederationRule>? NewRules(IReadOnlyDictionary<string, FederationRuleEntry>? wanted, HashSet<string> keep, FieldErrors errors)
+    {
+        if (wanted is null)
+        {
+            return [];
+        }
+
+        var valid = wanted.Count <= FederationRuleChecks.MaxRulesPerAccount;
+        if (!valid)
+        {
+            errors.Add("rules", $"A service account holds at most {FederationRuleChecks.MaxRulesPerAccount} rules.");
+        }
+
+        var rules = ImmutableArray.CreateBuilder<FederationRule>();
+        foreach (var (name, entry) in wanted.Where(r => !keep.Contains(r.Key)).OrderBy(r => r.Key, StringComparer.Ordinal))
+        {
+            if (FederationRuleChecks.Build(new FederationRuleDraft(name, entry.Subject, entry.Conditions), $"rules.{name}.", FederationRuleEndpoints.NewRuleId(), _now, errors.Add) is { } rule)
+            {
+                rules.Add(rule);
+            }
+            else
+            {
+                valid = false;
+            }
+        }
+
+        return valid ? rules.ToImmutable() : null;
+    }
+
+    // Adds rules one by one to an account already in d, each refused (409 federation_rule_overlap) when a token
+    // could match it and another mapping of the issuer: other accounts', the account's own subject and rules.
+    private ServiceAccount AddRules(Directory.DirectorySnapshot d, ServiceAccount account, ImmutableArray<FederationRule> rules)
+    {
+        foreach (var rule in rules)
+        {
+            FederationRuleEndpoints.ThrowIfOverlapping(d, Caller, account.Issuer!, rule, null, ref _hiddenOverlap);
+            account = account with { Rules = account.Rules.Add(rule) };
+            d = d.Apply(new ChangeSet().Put(account));
+        }
+
+        return account;
+    }
+
+    private static bool SameRule(FederationRule rule, FederationRuleEntry entry)
+        => rule.Subject == entry.Subject && rule.Conditions.Length == (entry.Conditions?.Count ?? 0)
+            && rule.Conditions.All(c => entry.Conditions!.TryGetValue(c.Claim, out var pattern) && pattern == c.Pattern);
 
     // DELETE /service-accounts/{sa}.
     private void DeleteAccount(string name, ChangeSet changes)

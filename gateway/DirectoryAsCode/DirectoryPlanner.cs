@@ -45,6 +45,9 @@ internal sealed partial class DirectoryPlanner
     private DirectorySnapshot _w;
     private DirectoryDocument? _want;
 
+    // Set by an overlap refusal whose other mapping the caller does not manage (the answer is then a probe).
+    private bool _hiddenOverlap;
+
     private DirectoryPlanner(DirectorySnapshot d, IGatewayStore store, AdminCaller caller, DateTimeOffset now, string org, string changeSetId)
         => (_w, _store, _caller, _now, _org, _changeSetId) = (d, store, caller, now, org, changeSetId);
 
@@ -167,6 +170,8 @@ internal sealed partial class DirectoryPlanner
             case ProblemCodes.SubjectTaken when _want?.ServiceAccounts?.FirstOrDefault(a => a.DisplayNameIn(_org) == target) is { Issuer: { } url, Subject: { } subject }
                 && _w.AccountsBySubject.TryGetValue((url, subject), out var holder) && !AdminAccess.CanManageAccount(_w, Caller, holder):
                 return new DirectoryProbe("service_account.subject_conflict", code, url + " " + subject);
+            case ProblemCodes.FederationRuleOverlap when _hiddenOverlap:
+                return new DirectoryProbe("service_account.rule_conflict", code, target);
             default:
                 return null;
         }
@@ -196,6 +201,7 @@ internal sealed partial class DirectoryPlanner
     private void Step(string line, string action, string target, Action<ChangeSet> plan, string? audited = null)
     {
         _lines.Add(line);
+        _hiddenOverlap = false;
         var changes = new ChangeSet();
         try
         {

@@ -258,6 +258,25 @@ public sealed class DirectoryAsCodeTests
         Assert.Equal(200, (await gw.GetAsync("/admin/v1/whoami", gw.RootKey)).Status);
     }
 
+    [Theory]
+    [InlineData("application/yaml", "1e400")]
+    [InlineData("application/yaml", "-1e400")]
+    [InlineData("application/json", "1e400")]
+    [InlineData("application/json", "1e-400")]
+    [InlineData("application/json", "123456789012345678901234567890")]
+    public async Task NumbersBeyondAnyRange_AreInvalidDocuments_NotServerErrors(string mediaType, string number)
+    {
+        await using var gw = await TestGateway.StartAsync();
+        var document = mediaType == "application/yaml"
+            ? $"version: 1\norganization: acme\nusers:\n- username: root\n  email: root@acme.example\n  limits:\n    permitsPerSecond: {number}\n    burst: {number}\n    requestsPerDay: {number}\n"
+            : "{\"version\": 1, \"organization\": \"acme\", \"users\": [{\"username\": \"root\", \"email\": \"root@acme.example\", \"limits\": "
+                + $"{{\"permitsPerSecond\": {number}, \"burst\": {number}, \"requestsPerDay\": {number}}}}}]}}";
+
+        var answer = await PostDocumentAsync(gw, gw.RootKey, document, mediaType, dryRun: true);
+
+        Assert.Equal((400, "invalid_document"), (answer.Status, answer.Code));
+    }
+
     [Fact]
     public async Task ANameHeldByAnotherOrganization_IsCountedAndAuditedAsAProbe()
     {
@@ -395,7 +414,7 @@ public sealed class DirectoryAsCodeTests
         Assert.Equal(await File.ReadAllTextAsync(Path.Combine(RepositoryRoot.Find(), "docs", "directory.schema.json")), schema.Text);
     }
 
-    private static async Task<ApiResponse> PostDocumentAsync(TestGateway gw, string key, string document, string mediaType, bool dryRun)
+    internal static async Task<ApiResponse> PostDocumentAsync(TestGateway gw, string key, string document, string mediaType, bool dryRun)
     {
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gw.AdminUrl, "/admin/v1/directory/apply" + (dryRun ? "?dryRun=true" : "")))
