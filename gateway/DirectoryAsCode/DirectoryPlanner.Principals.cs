@@ -377,6 +377,7 @@ internal sealed partial class DirectoryPlanner
     {
         foreach (var rule in rules)
         {
+            FederationRuleChecks.ThrowIfIssuerFull(d, account.Issuer!, 1);
             FederationRuleEndpoints.ThrowIfOverlapping(d, Caller, account.Issuer!, rule, null, ref _hiddenOverlap);
             account = account with { Rules = account.Rules.Add(rule) };
             d = d.Apply(new ChangeSet().Put(account));
