@@ -65,7 +65,13 @@ internal static class DirectoryCli
         {
             var file = arguments.At(0);
             dryRun = arguments.Flag("dry-run");
-            RequireAllRead(arguments, 1, "apply FILE [--dry-run]");
+            var plan = arguments.Option("plan");
+            if (dryRun && plan is not null)
+            {
+                throw new CliUsageException("--plan takes the fingerprint a dry run printed, to apply exactly that plan: not with --dry-run.");
+            }
+
+            RequireAllRead(arguments, 1, "apply FILE [--dry-run | --plan FINGERPRINT]");
             string text;
             try
             {
@@ -77,7 +83,7 @@ internal static class DirectoryCli
             }
 
             var json = file.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
-            message = new HttpRequestMessage(HttpMethod.Post, Target(url, "/directory/apply" + (dryRun ? "?dryRun=true" : "")))
+            message = new HttpRequestMessage(HttpMethod.Post, Target(url, "/directory/apply" + (dryRun ? "?dryRun=true" : plan is not null ? "?plan=" + Uri.EscapeDataString(plan) : "")))
             {
                 Content = new StringContent(text, Encoding.UTF8, json ? DirectoryFormat.JsonMediaType : DirectoryFormat.YamlMediaType),
             };
@@ -157,7 +163,7 @@ internal static class DirectoryCli
         }
 
         await output.WriteLineAsync(dryRun
-            ? $"{result.Changes.Count} changes planned (dry run: nothing applied)."
+            ? $"{result.Changes.Count} changes planned (dry run: nothing applied). Plan {result.Plan}: apply it with --plan {result.Plan}, which refuses if the directory has changed since."
             : $"{result.Changes.Count} changes applied in one transaction (audit change set {result.ChangeSet}).");
         return dryRun ? Changes : AdminCli.ExitCodes.Ok;
     }
@@ -189,7 +195,7 @@ internal static class DirectoryCli
 
         await errors.WriteLineAsync("""
             usage: gateway directory export [--org ORG] [--format yaml|json] [--keys] [--url URL] [--key-file PATH]
-                   gateway directory apply FILE|- [--dry-run] [--url URL] [--key-file PATH]
+                   gateway directory apply FILE|- [--dry-run | --plan FINGERPRINT] [--url URL] [--key-file PATH]
             key: GATEWAY_KEY or GATEWAY_KEY_FILE or --key-file (never on the command line); url: --url or GATEWAY_URL (http://127.0.0.1:5081)
             export writes the organization's directory as the key sees it (schema: GET /admin/v1/directory/schema, docs/directory.schema.json).
             exit codes: 0 applied or nothing to change, 2 changes planned (--dry-run), 4 refused or denied, 5 conflict, 6 invalid document, 7 unavailable, 64 usage

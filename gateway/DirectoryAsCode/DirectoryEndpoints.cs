@@ -11,7 +11,18 @@ using Microsoft.AspNetCore.Routing;
 namespace Gateway.DirectoryAsCode;
 
 /// <summary>What <c>POST /directory/apply</c> answers: the plan, and whether it was written.</summary>
-internal sealed record DirectoryApplyView(bool DryRun, bool Applied, string? ChangeSet, IReadOnlyList<string> Changes, IReadOnlyList<DirectoryRefusal> Refusals);
+internal sealed record DirectoryApplyView(bool DryRun, bool Applied, string? ChangeSet, IReadOnlyList<string> Changes, IReadOnlyList<DirectoryRefusal> Refusals)
+{
+    /// <summary>The plan's fingerprint: apply with <c>?plan=</c> refuses unless it would make exactly the changes reviewed.</summary>
+    public string Plan { get; init; } = PlanFingerprint.Of(Changes);
+}
+
+/// <summary>A plan's changes, hashed: what a reviewer saw in a dry run, compared with what apply would do now.</summary>
+internal static class PlanFingerprint
+{
+    public static string Of(IReadOnlyList<string> changes)
+        => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", changes))))[..16];
+}
 
 /// <summary>
 /// Directory as code on the admin API: <c>GET /directory</c> exports the caller's view of an
@@ -50,8 +61,13 @@ internal static class DirectoryEndpoints
         return Results.Text(DirectoryFormat.Write(document, yaml), yaml ? DirectoryFormat.YamlMediaType : DirectoryFormat.JsonMediaType, DirectoryFormat.Utf8);
     }
 
-    private static async Task<IResult> ApplyAsync(HttpContext http, DirectoryService directory, ProbeGuard probes, TimeProvider time, string? dryRun)
+    private static async Task<IResult> ApplyAsync(HttpContext http, DirectoryService directory, ProbeGuard probes, TimeProvider time, string? dryRun, string? plan)
     {
+        if (plan is not null && (plan.Length != 16 || !plan.All(char.IsAsciiHexDigitLower)))
+        {
+            throw new AdminProblemException(400, ProblemCodes.InvalidQuery, "'plan' is the 16-character fingerprint a dry run printed.");
+        }
+
         var caller = AdminCaller.From(http);
         var planOnly = Flag("dryRun", dryRun);
         probes.ThrowIfLimited(http, caller);
@@ -84,9 +100,9 @@ internal static class DirectoryEndpoints
         var now = time.UtcNowMillis();
         if (planOnly)
         {
-            var plan = DirectoryPlanner.Plan(document, directory.Current, directory.Store, caller, now, changeSet);
-            RecordProbes(http, caller, probes, plan);
-            return AdminJson.Json(new DirectoryApplyView(true, false, null, plan.Changes, plan.Refusals));
+            var planned = DirectoryPlanner.Plan(document, directory.Current, directory.Store, caller, now, changeSet);
+            RecordProbes(http, caller, probes, planned);
+            return AdminJson.Json(new DirectoryApplyView(true, false, null, planned.Changes, planned.Refusals));
         }
 
         DirectoryPlan? refused = null;
@@ -94,14 +110,22 @@ internal static class DirectoryEndpoints
         {
             var applied = directory.Write(d =>
             {
-                var plan = DirectoryPlanner.Plan(document, d, directory.Store, caller, now, changeSet);
-                if (plan.Refusals.Count > 0)
+                var planned = DirectoryPlanner.Plan(document, d, directory.Store, caller, now, changeSet);
+                if (planned.Refusals.Count > 0)
                 {
-                    refused = plan;
-                    throw Refused(plan);
+                    refused = planned;
+                    throw Refused(planned);
                 }
 
-                return (plan.ChangeSet, plan);
+                // The directory moved since the reviewed dry run (someone's change the document would undo, or more):
+                // nothing is applied until the new plan is reviewed.
+                if (plan is not null && PlanFingerprint.Of(planned.Changes) != plan)
+                {
+                    throw new AdminProblemException(409, DirectoryProblemCodes.PlanChanged,
+                        $"The directory changed since the plan {plan} was made; apply would now make {planned.Changes.Count} changes ({string.Join("; ", planned.Changes.Take(10))}{(planned.Changes.Count > 10 ? "; ..." : "")}). Run the dry run again and review it.");
+                }
+
+                return (planned.ChangeSet, planned);
             });
             return AdminJson.Json(new DirectoryApplyView(false, applied.Changes.Count > 0, applied.Changes.Count > 0 ? changeSet : null, applied.Changes, []));
         }

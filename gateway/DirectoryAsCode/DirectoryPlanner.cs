@@ -296,6 +296,9 @@ internal sealed partial class DirectoryPlanner
 /// <summary>Problem codes of the directory document endpoints.</summary>
 internal static class DirectoryProblemCodes
 {
+    /// <summary>Apply with <c>?plan=</c>: the changes it would make now are not the ones the dry run showed.</summary>
+    public const string PlanChanged = "plan_changed";
+
     /// <summary>The document is not JSON or YAML, or does not match docs/directory.schema.json (every error listed).</summary>
     public const string InvalidDocument = "invalid_document";
 

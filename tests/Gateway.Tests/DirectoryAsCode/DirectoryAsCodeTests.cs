@@ -91,9 +91,9 @@ public sealed class DirectoryAsCodeTests
             ~ user bob: orgRole member -> admin, teams.ml member -> admin
             ~ project ml/pub-p: visibility public -> team
             - project ml/late-p
-            4 changes planned (dry run: nothing applied).
 
-            """.ReplaceLineEndings("\n"), output);
+            """.ReplaceLineEndings("\n"), output[..(output.IndexOf("4 changes planned", StringComparison.Ordinal))]);
+        Assert.Matches("4 changes planned \\(dry run: nothing applied\\)\\. Plan ([0-9a-f]{16}): apply it with --plan \\1, which refuses if the directory has changed since\\.\n$", output);
         Assert.Equal("", errors);
         Assert.Equal(before, await DirectoryCliRunner.ExportAsync(gw, gw.RootKey, "--format", "json"));
 
@@ -102,6 +102,50 @@ public sealed class DirectoryAsCodeTests
         Assert.Equal(0, (await DirectoryCliRunner.RunAsync(gw, gw.RootKey, "apply", file, "--dry-run")).Exit);
         Assert.Equal(404, (await gw.GetAsync("/admin/v1/projects/ml/late-p", gw.RootKey)).Status);
         Assert.Equal("admin", (await gw.GetAsync("/admin/v1/users/bob", gw.RootKey)).Json.GetProperty("teams").GetProperty("ml").GetString());
+    }
+
+    [Fact]
+    public async Task ApplyWithThePlan_RefusesWhenTheDirectoryMovedSinceTheDryRun()
+    {
+        await using var org = await OrgGateway.StartAsync();
+        var (gw, _, _) = org;
+        var document = JsonNode.Parse(await DirectoryCliRunner.ExportAsync(gw, gw.RootKey, "--format", "json"))!.AsObject();
+        document["teams"]!.AsArray().Add(new JsonObject { ["name"] = "nlp" });
+        var file = gw.Directory.File("edited.json");
+        await File.WriteAllTextAsync(file, document.ToJsonString());
+        var (exit, output, _) = await DirectoryCliRunner.RunAsync(gw, gw.RootKey, "apply", file, "--dry-run");
+        Assert.Equal(2, exit);
+        var plan = System.Text.RegularExpressions.Regex.Match(output, "--plan ([0-9a-f]{16})").Groups[1].Value;
+
+        // Someone adds a team after the review: applying the reviewed plan would now also delete it.
+        Assert.Equal(201, (await gw.PostAsync("/admin/v1/orgs/acme/teams", gw.RootKey, new { name = "late" })).Status);
+        var stale = await DirectoryCliRunner.RunAsync(gw, gw.RootKey, "apply", file, "--plan", plan);
+        Assert.NotEqual(0, stale.Exit);
+        Assert.Contains("plan_changed", stale.Errors, StringComparison.Ordinal);
+        Assert.Contains("- team late", stale.Errors, StringComparison.Ordinal);
+        var teams = await DirectoryCliRunner.ExportAsync(gw, gw.RootKey, "--format", "json");
+        Assert.Contains("\"late\"", teams, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"nlp\"", teams, StringComparison.Ordinal);
+
+        // The new plan, reviewed, applies; a made-up fingerprint is a usage error of the API.
+        var again = await DirectoryCliRunner.RunAsync(gw, gw.RootKey, "apply", file, "--dry-run");
+        var fresh = System.Text.RegularExpressions.Regex.Match(again.Output, "--plan ([0-9a-f]{16})").Groups[1].Value;
+        Assert.NotEqual(plan, fresh);
+        Assert.Equal(0, (await DirectoryCliRunner.RunAsync(gw, gw.RootKey, "apply", file, "--plan", fresh)).Exit);
+        Assert.Contains("\"nlp\"", await DirectoryCliRunner.ExportAsync(gw, gw.RootKey, "--format", "json"), StringComparison.Ordinal);
+        Assert.Equal((400, "invalid_query"), await AdminCliRunner.StatusAsync(PostPlanAsync(gw, "NOT-A-PLAN")));
+    }
+
+    private static async Task<ApiResponse> PostPlanAsync(TestGateway gw, string plan)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gw.AdminUrl, "/admin/v1/directory/apply?plan=" + plan))
+        {
+            Content = new StringContent("{}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", gw.RootKey);
+        using var response = await http.SendAsync(request);
+        return new ApiResponse((int)response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers, response.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]
