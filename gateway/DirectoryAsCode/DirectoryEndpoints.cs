@@ -72,6 +72,23 @@ internal static class DirectoryEndpoints
         var planOnly = Flag("dryRun", dryRun);
         probes.ThrowIfLimited(http, caller);
         var (text, yaml) = await ReadAsync(http);
+        // One document is checked and planned at a time per process: a 4 MiB document costs seconds of
+        // schema evaluation, and a flood of them (a read-only key may dry-run) takes one core, not all.
+        await OneAtATime.WaitAsync(http.RequestAborted);
+        try
+        {
+            return ApplyRead(http, directory, probes, time, caller, planOnly, plan, text, yaml);
+        }
+        finally
+        {
+            OneAtATime.Release();
+        }
+    }
+
+    private static readonly SemaphoreSlim OneAtATime = new(1, 1);
+
+    private static IResult ApplyRead(HttpContext http, DirectoryService directory, ProbeGuard probes, TimeProvider time, AdminCaller caller, bool planOnly, string? plan, string text, bool yaml)
+    {
         var tree = DirectoryFormat.Parse(text, yaml, out var syntax);
         if (syntax is not null)
         {

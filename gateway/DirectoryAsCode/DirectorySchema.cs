@@ -34,6 +34,13 @@ internal static class DirectorySchema
     public static SortedDictionary<string, string[]> Validate(JsonNode? document)
     {
         using var parsed = JsonDocument.Parse(document?.ToJsonString() ?? "null");
+        // A yes-or-no pass first (it stops at the first failure and keeps no details): a valid document, the
+        // usual one, is checked once, cheaply; only an invalid one is evaluated again for every error.
+        if (Schema.Value.Evaluate(parsed.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.Flag, RequireFormatValidation = true }).IsValid)
+        {
+            return new SortedDictionary<string, string[]>(StringComparer.Ordinal);
+        }
+
         var results = Schema.Value.Evaluate(parsed.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
         var errors = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
         if (!results.IsValid)
@@ -64,8 +71,19 @@ internal static class DirectorySchema
             }
         }
 
-        return new SortedDictionary<string, string[]>(errors.ToDictionary(e => e.Key, e => e.Value.ToArray()), StringComparer.Ordinal);
+        // Every error at once, up to a page of them: a document wrong in every one of 100 000 entries is
+        // answered with the first ones and a count, not with megabytes of the same message.
+        var reported = new SortedDictionary<string, string[]>(errors.Take(MaxReportedLocations).ToDictionary(e => e.Key, e => e.Value.ToArray()), StringComparer.Ordinal);
+        if (errors.Count > MaxReportedLocations)
+        {
+            reported["(more)"] = [$"{errors.Count - MaxReportedLocations} more places in the document have errors; fix these and check again."];
+        }
+
+        return reported;
     }
+
+    /// <summary>How many places of a document its schema errors are reported for.</summary>
+    public const int MaxReportedLocations = 200;
 
     // The library says "All values fail against the false schema" for a field no object of that kind
     // has, and quotes constants twice; say it the way a person editing the file needs it.

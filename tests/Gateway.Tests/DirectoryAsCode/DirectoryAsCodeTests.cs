@@ -240,6 +240,20 @@ public sealed class DirectoryAsCodeTests
     }
 
     [Fact]
+    public async Task ADocumentWrongEverywhere_IsAnsweredWithAPageOfErrorsAndACount()
+    {
+        await using var gw = await TestGateway.StartAsync();
+        var document = "version: 1\norganization: acme\nteams:\n" + string.Concat(Enumerable.Range(0, 250).Select(i => $"- name: Bad Name {i}\n"));
+
+        var answer = await PostDocumentAsync(gw, gw.RootKey, document, "application/yaml", dryRun: true);
+
+        Assert.Equal((400, "invalid_document"), (answer.Status, answer.Code));
+        var errors = answer.Json.GetProperty("errors").EnumerateObject().ToList();
+        Assert.Equal(201, errors.Count);
+        Assert.Equal("50 more places in the document have errors; fix these and check again.", errors.Single(e => e.Name == "(more)").Value[0].GetString());
+    }
+
+    [Fact]
     public async Task InvalidDocument_ReportsEverySchemaErrorAtOnce()
     {
         await using var gw = await TestGateway.StartAsync();
