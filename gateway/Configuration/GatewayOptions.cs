@@ -15,6 +15,9 @@ internal sealed record GatewayOptions
     /// </summary>
     public ListenerOptions Authorizer { get; init; } = new();
 
+    /// <summary>True when the authorizer's listener is configured (its endpoints, gRPC and its gate exist only then).</summary>
+    public bool AuthorizerEnabled => !string.IsNullOrWhiteSpace(Authorizer.Urls);
+
     /// <summary>OpenTelemetry traces (off unless an OTLP endpoint is set).</summary>
     public TracingOptions Tracing { get; init; } = new();
     public StoreOptions Store { get; init; } = new();

@@ -44,7 +44,7 @@ internal static class GatewayOptionsValidator
             errors.Add($"Gateway:Proxy:Urls and Gateway:Admin:Urls both use port {port}: the admin API needs a listener of its own.");
         }
 
-        if (!string.IsNullOrWhiteSpace(options.Authorizer.Urls))
+        if (options.AuthorizerEnabled)
         {
             var authorizerPorts = ValidateListener(options.Authorizer, "Gateway:Authorizer:Urls", errors);
             if (options.Authorizer.ClientAddressHeader is { } header && (header.Length == 0 || !header.All(c => char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_')))

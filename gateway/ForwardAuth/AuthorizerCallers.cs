@@ -103,6 +103,13 @@ internal sealed class AuthorizerCallers
         context.Response.AppendTrailer("grpc-status", "0");
     }
 
+    /// <summary>The last address of a comma-separated list (X-Forwarded-For): the one the asking proxy added. Null when it is none.</summary>
+    public static IPAddress? LastAddress(string? list)
+    {
+        var last = list?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
+        return last is not null && IPAddress.TryParse(last, out var address) ? address : null;
+    }
+
     /// <summary>The largest CheckRequest (or /verify body) accepted: a body Envoy buffered under the largest body cap.</summary>
     public const int MaxCheckBytes = 64 * 1024 * 1024;
 }

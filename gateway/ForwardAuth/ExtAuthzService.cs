@@ -16,7 +16,7 @@ namespace Gateway.ForwardAuth;
 /// client reads the same answer. Every answer is a CheckResponse (never an RPC error): an error would leave
 /// the outcome to Envoy's <c>failure_mode_allow</c>.
 /// </summary>
-internal sealed partial class ExtAuthzService(ForwardAuthDecider decider, AuthorizerCallers callers, Configuration.GatewayOptions options,
+internal sealed partial class ExtAuthzService(ForwardAuthDecider decider, Configuration.GatewayOptions options,
     Microsoft.Extensions.Logging.ILogger<ExtAuthzService> logger) : Envoy.Auth.Authorization.AuthorizationBase
 {
     // google.rpc.Code values.
@@ -43,11 +43,8 @@ internal sealed partial class ExtAuthzService(ForwardAuthDecider decider, Author
 
     private async Task<CheckResponse> DecideAsync(CheckRequest request, ServerCallContext context)
     {
+        // Callers outside Gateway:Authorizer:TrustedProxies never get here (AuthorizerCallers' gate, before routing).
         var http = context.GetHttpContext();
-        if (!callers.Allows(http.Connection.RemoteIpAddress))
-        {
-            return Answer(await ForwardAuthDecider.RefuseAsync(403, Diagnostics.ProblemCodes.AuthorizerCallerRefused, AuthorizerCallers.Refusal));
-        }
 
         var described = request.Attributes?.Request?.Http;
         if (described is null || !InProcessRequest.IsTarget(described.Path) || described.Method.Length == 0 || !described.Method.All(char.IsAsciiLetterUpper))
@@ -163,8 +160,7 @@ internal sealed partial class ExtAuthzService(ForwardAuthDecider decider, Author
     {
         if (fromHeader)
         {
-            var last = header?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
-            return last is not null && IPAddress.TryParse(last, out var claimed) ? claimed : IPAddress.None;
+            return AuthorizerCallers.LastAddress(header) ?? IPAddress.None;
         }
 
         return source?.Address?.SocketAddress?.Address is { Length: > 0 } text && IPAddress.TryParse(text, out var address) ? address : null;

@@ -23,7 +23,7 @@ internal sealed record ForwardAuthRequest(string Method, string Scheme, string P
 /// would have written it: status, headers, body.
 /// </summary>
 internal sealed record ForwardAuthOutcome(bool Allowed, int Status, IReadOnlyList<KeyValuePair<string, string>> Headers,
-    IReadOnlyList<string> HeadersToRemove, byte[] Body);
+    IReadOnlyList<string> HeadersToRemove, byte[] Body, string? Code = null);
 
 /// <summary>
 /// Decides a request another proxy asks about with the proxy's own pipeline: the request is built in process
@@ -61,7 +61,8 @@ internal sealed class ForwardAuthDecider(Explain.ProxyPipeline pipeline, IServic
             return new ForwardAuthOutcome(true, 200, set.Headers, ToRemove(request.Headers, set.Headers), []);
         }
 
-        return new ForwardAuthOutcome(false, context.Response.StatusCode, HeadersOf(context.Response), [], responseBody.ToArray());
+        return new ForwardAuthOutcome(false, context.Response.StatusCode, HeadersOf(context.Response), [], responseBody.ToArray(),
+            context.Features.Get<Diagnostics.ProblemCode>()?.Code);
     }
 
     /// <summary>A refusal of the authorizer itself (before any decision), written as the proxy writes its problems.</summary>
@@ -71,7 +72,7 @@ internal sealed class ForwardAuthDecider(Explain.ProxyPipeline pipeline, IServic
         var context = new DefaultHttpContext();
         context.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>(new StreamResponseBodyFeature(body));
         await Diagnostics.GatewayProblem.WriteAsync(context.Response, status, code, detail);
-        return new ForwardAuthOutcome(false, status, HeadersOf(context.Response), [], body.ToArray());
+        return new ForwardAuthOutcome(false, status, HeadersOf(context.Response), [], body.ToArray(), code);
     }
 
     private static List<KeyValuePair<string, string>> HeadersOf(HttpResponse response)

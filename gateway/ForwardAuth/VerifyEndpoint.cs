@@ -28,21 +28,18 @@ internal static class VerifyEndpoint
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
-        endpoints.Map("/verify", (HttpContext context, ForwardAuthDecider decider, AuthorizerCallers callers, Transforms.IdentityHeaderNames names)
-            => VerifyAsync(context, decider, callers, names, nginx: false)).WithMetadata(ListenerMetadata.Authorizer);
-        endpoints.Map("/verify/auth-request", (HttpContext context, ForwardAuthDecider decider, AuthorizerCallers callers, Transforms.IdentityHeaderNames names)
-            => VerifyAsync(context, decider, callers, names, nginx: true)).WithMetadata(ListenerMetadata.Authorizer);
+        endpoints.Map("/verify", (HttpContext context, ForwardAuthDecider decider, Transforms.IdentityHeaderNames names)
+            => VerifyAsync(context, decider, names, nginx: false)).WithMetadata(ListenerMetadata.Authorizer);
+        endpoints.Map("/verify/auth-request", (HttpContext context, ForwardAuthDecider decider, Transforms.IdentityHeaderNames names)
+            => VerifyAsync(context, decider, names, nginx: true)).WithMetadata(ListenerMetadata.Authorizer);
     }
 
-    private static async Task VerifyAsync(HttpContext context, ForwardAuthDecider decider, AuthorizerCallers callers, Transforms.IdentityHeaderNames names, bool nginx)
+    // Callers outside Gateway:Authorizer:TrustedProxies never get here (AuthorizerCallers' gate, before routing).
+    private static async Task VerifyAsync(HttpContext context, ForwardAuthDecider decider, Transforms.IdentityHeaderNames names, bool nginx)
     {
         var request = context.Request;
         ForwardAuthOutcome outcome;
-        if (!callers.Allows(context.Connection.RemoteIpAddress))
-        {
-            outcome = await ForwardAuthDecider.RefuseAsync(403, Diagnostics.ProblemCodes.AuthorizerCallerRefused, AuthorizerCallers.Refusal);
-        }
-        else if (Original(request, nginx) is not { } original)
+        if (Original(request, nginx) is not { } original)
         {
             outcome = await ForwardAuthDecider.RefuseAsync(400, Diagnostics.ProblemCodes.InvalidCheckRequest, nginx
                 ? "Name the original request once, with X-Original-Method and X-Original-URI (set by nginx), the URI starting with '/', and no X-Forwarded-Method or X-Forwarded-Uri."
@@ -95,7 +92,7 @@ internal static class VerifyEndpoint
             response.Headers.Append(name, value);
         }
 
-        if (!outcome.Allowed && context.Features.Get<Diagnostics.ProblemCode>() is null && ProblemCodeOf(outcome.Body) is { } code)
+        if (!outcome.Allowed && outcome.Code is { } code)
         {
             response.Headers[names.Prefix + "Code"] = code;
         }
@@ -142,26 +139,6 @@ internal static class VerifyEndpoint
             return address;
         }
 
-        var forwarded = request.Headers["X-Forwarded-For"].ToString();
-        var last = forwarded.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
-        return last is not null && IPAddress.TryParse(last, out address) ? address : null;
-    }
-
-    private static string? ProblemCodeOf(byte[] body)
-    {
-        if (body.Length == 0)
-        {
-            return null;
-        }
-
-        try
-        {
-            using var problem = System.Text.Json.JsonDocument.Parse(body);
-            return problem.RootElement.TryGetProperty("code", out var code) ? code.GetString() : null;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null;
-        }
+        return AuthorizerCallers.LastAddress(request.Headers["X-Forwarded-For"].ToString());
     }
 }

@@ -154,7 +154,7 @@ internal static class GatewayApp
         // is the key WebApplication checks before adding it (as UseAuthentication sets it).
         ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
         app.UseTrustedProxies(options, listeners);
-        if (!string.IsNullOrWhiteSpace(options.Authorizer.Urls))
+        if (options.AuthorizerEnabled)
         {
             ForwardAuth.AuthorizerCallers.UseAuthorizerGate(app, listeners);
         }
@@ -176,7 +176,7 @@ internal static class GatewayApp
         }
 
         TokenExchangeEndpoint.Map(app);
-        if (!string.IsNullOrWhiteSpace(options.Authorizer.Urls))
+        if (options.AuthorizerEnabled)
         {
             app.MapGrpcService<ForwardAuth.ExtAuthzService>().WithMetadata(ListenerMetadata.Authorizer);
             ForwardAuth.VerifyEndpoint.Map(app);
@@ -217,7 +217,7 @@ internal static class GatewayApp
         services.AddSingleton<Explain.DecisionExplainer>();
         services.AddSingleton<ForwardAuth.ForwardAuthDecider>();
         services.AddSingleton<ForwardAuth.AuthorizerCallers>();
-        if (!string.IsNullOrWhiteSpace(options.Authorizer.Urls))
+        if (options.AuthorizerEnabled)
         {
             // A CheckRequest carries the body Envoy buffered (with_request_body): room for the largest body cap.
             services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = ForwardAuth.AuthorizerCallers.MaxCheckBytes);
