@@ -61,12 +61,6 @@ internal static class InProcessRequest
     // As Kestrel decodes a path: every escape but %2F, which stays encoded so a segment keeps its slash.
     private static string DecodedPath(string raw)
     {
-        var parts = raw.Split("%2F", StringSplitOptions.None);
-        if (raw.Contains("%2f", StringComparison.Ordinal))
-        {
-            parts = raw.Replace("%2f", "%2F", StringComparison.Ordinal).Split("%2F");
-        }
-
-        return string.Join("%2F", parts.Select(Uri.UnescapeDataString));
+        return string.Join("%2F", raw.Replace("%2f", "%2F", StringComparison.Ordinal).Split("%2F").Select(Uri.UnescapeDataString));
     }
 }
